@@ -1,0 +1,71 @@
+// The unit the hub schedules: a suspended execution context with its own stack.
+// Greenlets and raw greenlets derive from Fiber; users never see it directly.
+// Invariant: a Fiber is touched only by the OS thread of its hub.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string>
+
+namespace green::detail {
+
+class Hub;
+
+struct StackSlot {
+    void* base = nullptr;     // lowest usable address (the stack grows down towards it)
+    std::size_t size = 0;     // usable bytes above base
+    bool guarded = false;     // a PROT_NONE page sits below base; otherwise a canary does
+};
+
+enum class FiberState : std::uint8_t {
+    Created,    // not started; owns no stack yet
+    Runnable,   // in the run queue
+    Running,
+    Parked,     // waiting for ready() (an event, a timer, I/O)
+    Suspended,  // left by an explicit raw-greenlet switch; only a switch resumes it
+    Dead,
+};
+
+enum class WakeReason : std::uint8_t { None, Notified, TimedOut };
+
+class Fiber {
+public:
+    Fiber() = default;
+    Fiber(const Fiber&) = delete;
+    Fiber& operator=(const Fiber&) = delete;
+    virtual ~Fiber() {
+        if (raw_view_deleter_) raw_view_deleter_(raw_view_);
+    }
+
+    // The fiber's body; runs on its own stack. Must not let exceptions escape.
+    virtual void body() noexcept {}
+    // Called on another stack after this fiber died and its stack was released.
+    virtual void reaped() noexcept {}
+    virtual std::string name() const { return "fiber"; }
+
+    FiberState state() const noexcept { return state_; }
+    Hub* hub() const noexcept { return hub_; }
+
+    // Implementation state, owned by the hub (public for the runtime's own files).
+    void* ctx_ = nullptr;                // fcontext of the suspended fiber
+    Fiber* next_ = nullptr;              // run-queue link
+    Hub* hub_ = nullptr;
+    Fiber* parent_ = nullptr;            // raw greenlets: who runs when this one ends
+    std::exception_ptr pending_;         // thrown at the next resume point (kill, Timeout)
+    StackSlot stack_;
+    std::size_t stack_size_ = 0;         // requested size; 0 = the hub's default
+    FiberState state_ = FiberState::Created;
+    WakeReason wake_ = WakeReason::None;
+    bool uninterruptible_ = false;       // parked until an operation finishes; kill waits
+    int saved_errno_ = 0;
+    void* eh_caught_ = nullptr;          // C++ EH globals of this fiber while it is switched out
+    unsigned eh_uncaught_ = 0;
+    void* asan_fake_stack_ = nullptr;
+    const void* asan_bottom_ = nullptr;
+    std::size_t asan_size_ = 0;
+    void* raw_view_ = nullptr;           // RawGreenlet view of this fiber, if one was made
+    void (*raw_view_deleter_)(void*) = nullptr;
+};
+
+}  // namespace green::detail

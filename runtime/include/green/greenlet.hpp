@@ -1,0 +1,327 @@
+// Greenlets, gevent's unit of concurrency: spawn a function into its own fiber, then join it,
+// get its result (or its exception), kill it, or watch it finish. Plus the module functions
+// joinall / killall / wait / iwait / getcurrent.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "green/clock.hpp"
+#include "green/detail/fiber.hpp"
+#include "green/detail/timer.hpp"
+#include "green/errors.hpp"
+#include "green/timeout.hpp"
+#include "green/wait_queue.hpp"
+#include "green/waitable.hpp"
+
+namespace green {
+
+struct SpawnOptions {
+    std::string name;            // default: "Greenlet-N"
+    std::size_t stack_size = 0;  // 0: default_stack_size()
+};
+
+namespace detail {
+
+// Shared state of one greenlet: its fiber, outcome and observers. Reference-counted by the
+// handles and, while it runs, by itself.
+class GreenletCore : public Fiber, public Waitable {
+public:
+    GreenletCore();
+    ~GreenletCore() override;
+
+    void add_ref() noexcept { ++refs_; }
+    void release() noexcept {
+        if (--refs_ == 0) delete this;
+    }
+
+    bool ready() const noexcept override { return finished_; }
+    void rawlink(LinkNode& node) override;
+    void unlink(LinkNode& node) noexcept override;
+    std::string name() const override;
+    void set_name(std::string n) { name_ = std::move(n); }
+
+    bool started() const noexcept { return state_ != FiberState::Created || finished_; }
+    bool finished() const noexcept { return finished_; }
+    bool killed() const noexcept { return killed_; }
+    const std::exception_ptr& exception() const noexcept { return exception_; }
+    std::uint64_t id() const noexcept { return id_; }
+
+    void body() noexcept final;
+    void reaped() noexcept final;
+
+    Timer start_timer_;  // spawn_later
+
+protected:
+    virtual void run() = 0;
+
+private:
+    friend void finish_unstarted(GreenletCore&, std::exception_ptr);
+    void finish(std::exception_ptr error, bool killed) noexcept;
+
+    std::exception_ptr exception_;
+    LinkList links_;
+    std::string name_;
+    std::uint64_t id_;
+    unsigned refs_ = 0;
+    bool finished_ = false;
+    bool killed_ = false;
+};
+
+template <class R>
+class ResultCore : public GreenletCore {
+public:
+    std::optional<R> value_;
+};
+template <>
+class ResultCore<void> : public GreenletCore {};
+
+template <class R, class Fn>
+class BoundCore final : public ResultCore<R> {
+public:
+    explicit BoundCore(Fn fn) : fn_(std::move(fn)) {}
+
+private:
+    void run() override {
+        if constexpr (std::is_void_v<R>) {
+            fn_();
+        } else {
+            this->value_.emplace(fn_());
+        }
+    }
+    Fn fn_;
+};
+
+// Schedules a created core: now (delay < 0) or after `delay`.
+void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration> delay);
+bool join(GreenletCore& core, Deadline deadline);
+void kill(GreenletCore& core, std::exception_ptr exc, bool block, Deadline deadline);
+GreenletCore* current_greenlet() noexcept;
+[[noreturn]] void throw_timeout_expired();
+
+template <class F, class... Args>
+auto bind_call(F&& f, Args&&... args) {
+    return [fn = std::decay_t<F>(std::forward<F>(f)),
+            tup = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]() mutable {
+        return std::apply(fn, std::move(tup));
+    };
+}
+
+}  // namespace detail
+
+// A type-erased reference to a greenlet: what joinall/killall/wait work with.
+class GreenletHandle {
+public:
+    GreenletHandle() = default;
+    explicit GreenletHandle(detail::GreenletCore* c) noexcept : core_(c) {
+        if (core_) core_->add_ref();
+    }
+    GreenletHandle(const GreenletHandle& o) noexcept : GreenletHandle(o.core_) {}
+    GreenletHandle(GreenletHandle&& o) noexcept : core_(std::exchange(o.core_, nullptr)) {}
+    GreenletHandle& operator=(GreenletHandle o) noexcept {
+        std::swap(core_, o.core_);
+        return *this;
+    }
+    ~GreenletHandle() {
+        if (core_) core_->release();
+    }
+
+    explicit operator bool() const noexcept { return core_ != nullptr; }
+    bool operator==(const GreenletHandle& o) const noexcept { return core_ == o.core_; }
+
+    // True once the greenlet finished (returned, raised, or was killed).
+    bool ready() const noexcept { return core().ready(); }
+    bool dead() const noexcept { return core().ready(); }
+    bool started() const noexcept { return core().started(); }
+    // Finished without an exception. As in gevent, a killed greenlet counts as successful.
+    bool successful() const noexcept { return core().ready() && !core().exception(); }
+    bool killed() const noexcept { return core().killed(); }
+    std::exception_ptr exception() const noexcept { return core().exception(); }
+
+    // Waits until the greenlet finishes; false if the deadline passed first.
+    bool join(Deadline deadline = {}) const { return detail::join(core(), deadline); }
+    // Raises GreenletExit (or `exc`) inside the greenlet. A greenlet that has not started never
+    // runs. With block, waits for it to finish (up to `deadline`).
+    void kill(bool block = true, Deadline deadline = {}) const {
+        detail::kill(core(), nullptr, block, deadline);
+    }
+    void kill(std::exception_ptr exc, bool block = true, Deadline deadline = {}) const {
+        detail::kill(core(), std::move(exc), block, deadline);
+    }
+
+    // Calls `cb(this greenlet)` in a new greenlet once this one finishes. The id unlinks it.
+    using LinkId = LinkNode*;
+    LinkId link(std::function<void(const GreenletHandle&)> cb) const;
+    LinkId link_value(std::function<void(const GreenletHandle&)> cb) const;
+    LinkId link_exception(std::function<void(const GreenletHandle&)> cb) const;
+    void unlink(LinkId id) const noexcept;
+
+    std::string name() const { return core().name(); }
+    void set_name(std::string n) const { core().set_name(std::move(n)); }
+
+    Waitable& waitable() const noexcept { return core(); }
+    detail::GreenletCore& core() const noexcept { return *core_; }
+    detail::GreenletCore* core_ptr() const noexcept { return core_; }
+
+private:
+    detail::GreenletCore* core_ = nullptr;
+};
+
+template <class R>
+class Greenlet : public GreenletHandle {
+public:
+    Greenlet() = default;
+    explicit Greenlet(detail::ResultCore<R>* c) noexcept : GreenletHandle(c) {}
+
+    // Waits for the result: the value, the greenlet's own exception rethrown, GreenletExit if
+    // it was killed, or green::Timeout if the deadline passed first.
+    R get(Deadline deadline = {}) const {
+        if (!join(deadline)) detail::throw_timeout_expired();
+        return value();
+    }
+    // The result of a finished greenlet (rethrows its failure, as get() does).
+    std::add_lvalue_reference_t<std::add_const_t<R>> value() const {
+        auto& c = static_cast<detail::ResultCore<R>&>(core());
+        if (!c.ready()) throw std::logic_error("green: value() of a greenlet that has not finished");
+        if (c.exception()) std::rethrow_exception(c.exception());
+        if (c.killed()) throw GreenletExit();
+        if constexpr (!std::is_void_v<R>) return *c.value_;
+    }
+};
+
+template <class F, class... Args>
+using SpawnResult = std::decay_t<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>>;
+
+// Starts f(args...) in a new greenlet; it runs once the current fiber yields or waits.
+template <class F, class... Args>
+Greenlet<SpawnResult<F, Args...>> spawn(const SpawnOptions& opts, F&& f, Args&&... args) {
+    using R = SpawnResult<F, Args...>;
+    auto bound = detail::bind_call(std::forward<F>(f), std::forward<Args>(args)...);
+    auto* core = new detail::BoundCore<R, decltype(bound)>(std::move(bound));
+    Greenlet<R> g(core);
+    detail::start(*core, opts, std::nullopt);
+    return g;
+}
+template <class F, class... Args>
+    requires(!std::is_same_v<std::decay_t<F>, SpawnOptions>)
+Greenlet<SpawnResult<F, Args...>> spawn(F&& f, Args&&... args) {
+    return spawn(SpawnOptions{}, std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+// Like spawn, but the greenlet starts after `delay` (gevent.spawn_later; the seed's Timer).
+template <class F, class... Args>
+Greenlet<SpawnResult<F, Args...>> spawn_later(Duration delay, F&& f, Args&&... args) {
+    using R = SpawnResult<F, Args...>;
+    auto bound = detail::bind_call(std::forward<F>(f), std::forward<Args>(args)...);
+    auto* core = new detail::BoundCore<R, decltype(bound)>(std::move(bound));
+    Greenlet<R> g(core);
+    detail::start(*core, SpawnOptions{}, delay < Duration::zero() ? Duration::zero() : delay);
+    return g;
+}
+
+// The greenlet running now; an empty handle in the main fiber or a raw greenlet.
+GreenletHandle getcurrent();
+
+// Waits for all greenlets to finish or the deadline. Returns those that finished. With
+// raise_error, the first failure is rethrown as soon as it happens.
+std::vector<GreenletHandle> joinall(const std::vector<GreenletHandle>& greenlets,
+                                    Deadline deadline = {}, bool raise_error = false);
+inline std::vector<GreenletHandle> joinall(std::initializer_list<GreenletHandle> greenlets,
+                                           Deadline deadline = {}, bool raise_error = false) {
+    return joinall(std::vector<GreenletHandle>(greenlets), deadline, raise_error);
+}
+template <class Range>
+std::vector<GreenletHandle> joinall(const Range& greenlets, Deadline deadline = {},
+                                    bool raise_error = false) {
+    return joinall(std::vector<GreenletHandle>(std::begin(greenlets), std::end(greenlets)),
+                   deadline, raise_error);
+}
+
+// Kills every greenlet (GreenletExit); with block, waits for all of them up to the deadline.
+void killall(const std::vector<GreenletHandle>& greenlets, bool block = true,
+             Deadline deadline = {});
+template <class Range>
+void killall(const Range& greenlets, bool block = true, Deadline deadline = {}) {
+    killall(std::vector<GreenletHandle>(std::begin(greenlets), std::end(greenlets)), block,
+            deadline);
+}
+
+// A Waitable reference built from a greenlet handle or any Waitable (Event, AsyncResult...).
+class WaitableRef {
+public:
+    WaitableRef(Waitable& w) noexcept : w_(&w) {}                          // NOLINT
+    WaitableRef(const GreenletHandle& g) noexcept : w_(&g.waitable()) {}  // NOLINT
+    Waitable* get() const noexcept { return w_; }
+
+private:
+    Waitable* w_;
+};
+
+// Yields objects as they become ready, until `count` were yielded or the deadline passed.
+class IWait {
+public:
+    IWait(const std::vector<WaitableRef>& objects, Deadline deadline = {},
+          std::size_t count = static_cast<std::size_t>(-1));
+    IWait(const IWait&) = delete;
+    IWait& operator=(const IWait&) = delete;
+    ~IWait();
+
+    // The next ready object, or nullptr when done or timed out.
+    Waitable* next();
+
+    class iterator {
+    public:
+        using value_type = Waitable*;
+        using difference_type = std::ptrdiff_t;
+        iterator() = default;
+        explicit iterator(IWait* w) : w_(w), cur_(w->next()) {}
+        Waitable* operator*() const { return cur_; }
+        iterator& operator++() {
+            cur_ = w_->next();
+            return *this;
+        }
+        bool operator==(const iterator& o) const { return cur_ == o.cur_; }
+
+    private:
+        IWait* w_ = nullptr;
+        Waitable* cur_ = nullptr;
+    };
+    iterator begin() { return iterator(this); }
+    iterator end() { return iterator(); }
+
+private:
+    static void on_ready(LinkNode& node, Waitable& source);
+
+    std::vector<Waitable*> objects_;
+    std::vector<std::unique_ptr<LinkNode>> nodes_;
+    std::vector<Waitable*> ready_;
+    std::size_t taken_ = 0;
+    std::size_t count_;
+    Deadline deadline_;
+    WaitQueue wakeup_;
+};
+
+
+// Iterate objects as they become ready: for (green::Waitable* w : green::iwait({g1, g2})) ...
+inline IWait iwait(const std::vector<WaitableRef>& objects, Deadline deadline = {},
+                   std::size_t count = static_cast<std::size_t>(-1)) {
+    return IWait(objects, deadline, count);
+}
+
+// Waits until `count` objects (default all) are ready or the deadline passes; returns the ready
+// ones in the order they became ready.
+std::vector<Waitable*> wait(const std::vector<WaitableRef>& objects, Deadline deadline = {},
+                            std::size_t count = static_cast<std::size_t>(-1));
+
+}  // namespace green

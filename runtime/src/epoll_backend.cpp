@@ -1,0 +1,220 @@
+// epoll backend, in the style of Go's netpoll: each fd is registered once, edge-triggered, and
+// tagged with a sequence number so readiness for a closed fd never reaches the fd's next owner.
+// An edge that arrives while nobody waits is kept as a one-shot "ready" token.
+#include <poll.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <ctime>
+#include <vector>
+
+#include "hub.hpp"
+#include "io_backend.hpp"
+
+namespace green::detail {
+
+namespace {
+
+constexpr std::uint64_t kWakeKey = ~std::uint64_t{0};
+
+struct FdWaiter {
+    FdWaiter* prev = nullptr;
+    FdWaiter* next = nullptr;
+    Fiber* fiber = nullptr;
+    short events = 0;
+    int result = 0;  // ready bits, or -EBADF
+    bool linked = false;
+};
+
+struct FdState {
+    std::uint32_t seq = 0;
+    bool registered = false;
+    bool always_ready = false;  // regular files: epoll refuses them, and they never block
+    bool read_token = false;
+    bool write_token = false;
+    FdWaiter* head = nullptr;
+    FdWaiter* tail = nullptr;
+};
+
+class EpollBackend final : public IoBackend {
+public:
+    explicit EpollBackend(Hub& hub) : IoBackend(hub), epfd_(::epoll_create1(EPOLL_CLOEXEC)) {
+        if (epfd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+    }
+    ~EpollBackend() override { ::close(epfd_); }
+
+    const char* name() const noexcept override { return "epoll"; }
+
+    void watch_wakeup(int event_fd) override {
+        wake_fd_ = event_fd;
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = kWakeKey;
+        ::epoll_ctl(epfd_, EPOLL_CTL_ADD, event_fd, &ev);
+    }
+
+    int wait_fd(int fd, short events, const Deadline& deadline) override {
+        if (fd < 0) return -EBADF;
+        if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(fd + 1024);
+        FdState& st = fds_[fd];
+        if (!st.registered) {
+            if (int err = register_fd(fd, st)) return -err;
+        }
+        if (st.always_ready) return events & (POLLIN | POLLOUT);
+        short got = 0;
+        if ((events & POLLIN) && st.read_token) got |= POLLIN;
+        if ((events & POLLOUT) && st.write_token) got |= POLLOUT;
+        if (got) {
+            if (got & POLLIN) st.read_token = false;
+            if (got & POLLOUT) st.write_token = false;
+            return got;
+        }
+        if (deadline.expired()) return poll_now(fd, events);
+
+        FdWaiter w;
+        w.fiber = hub_.current();
+        w.events = events;
+        link(fd, w);
+        ++waiters_;
+        struct Cleanup {
+            EpollBackend& b;
+            int fd;
+            FdWaiter& w;
+            ~Cleanup() {
+                b.unlink(fd, w);
+                --b.waiters_;
+            }
+        } cleanup{*this, fd, w};
+        while (w.linked) {
+            if (!hub_.park(deadline)) break;
+        }
+        return w.result;
+    }
+
+    void fd_closed(int fd) noexcept override {
+        if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
+        FdState& st = fds_[fd];
+        if (st.registered && !st.always_ready) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+        ++st.seq;
+        st.registered = st.always_ready = st.read_token = st.write_token = false;
+        while (FdWaiter* w = st.head) {
+            unlink(fd, *w);
+            w->result = -EBADF;
+            hub_.ready(*w->fiber);
+        }
+    }
+
+    void poll(Duration timeout) override {
+        epoll_event events[256];
+        int n;
+        if (timeout < Duration::zero()) {
+            n = ::epoll_wait(epfd_, events, 256, -1);
+        } else {
+            const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
+            timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+            n = pwait2_ ? ::epoll_pwait2(epfd_, events, 256, &ts, nullptr) : -1;
+            if (n < 0 && errno == ENOSYS) {
+                pwait2_ = false;
+                // Millisecond resolution, rounded up so that timers are never early.
+                n = ::epoll_wait(epfd_, events, 256, static_cast<int>((ns + 999999) / 1000000));
+            }
+        }
+        for (int i = 0; i < n; ++i) dispatch(events[i]);
+    }
+
+private:
+    static std::uint64_t key(int fd, std::uint32_t seq) noexcept {
+        return (std::uint64_t{seq} << 32) | static_cast<std::uint32_t>(fd);
+    }
+
+    int register_fd(int fd, FdState& st) noexcept {
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+        ev.data.u64 = key(fd, st.seq);
+        if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            if (errno == EEXIST) {
+                ::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev);
+            } else if (errno == EPERM) {
+                st.always_ready = true;
+            } else {
+                return errno;
+            }
+        }
+        st.registered = true;
+        return 0;
+    }
+
+    // A zero-timeout wait: one poll(2), so callers with an expired deadline still see readiness.
+    static int poll_now(int fd, short events) noexcept {
+        pollfd p{fd, events, 0};
+        int r = ::poll(&p, 1, 0);
+        if (r < 0) return -errno;
+        if (p.revents & POLLNVAL) return -EBADF;
+        return p.revents;
+    }
+
+    void link(int fd, FdWaiter& w) noexcept {
+        FdState& st = fds_[fd];
+        w.prev = st.tail;
+        w.next = nullptr;
+        (st.tail ? st.tail->next : st.head) = &w;
+        st.tail = &w;
+        w.linked = true;
+    }
+
+    void unlink(int fd, FdWaiter& w) noexcept {
+        if (!w.linked) return;
+        FdState& st = fds_[fd];
+        (w.prev ? w.prev->next : st.head) = w.next;
+        (w.next ? w.next->prev : st.tail) = w.prev;
+        w.prev = w.next = nullptr;
+        w.linked = false;
+    }
+
+    void dispatch(const epoll_event& ev) noexcept {
+        if (ev.data.u64 == kWakeKey) {
+            drain_eventfd(wake_fd_);
+            return;
+        }
+        const int fd = static_cast<int>(ev.data.u64 & 0xffffffffu);
+        const auto seq = static_cast<std::uint32_t>(ev.data.u64 >> 32);
+        if (static_cast<std::size_t>(fd) >= fds_.size()) return;
+        FdState& st = fds_[fd];
+        if (st.seq != seq || !st.registered) return;  // stale: the fd was closed since
+        short ready = 0;
+        if (ev.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ready |= POLLIN;
+        if (ev.events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) ready |= POLLOUT;
+        if (ev.events & EPOLLHUP) ready |= POLLHUP;
+        if (ev.events & EPOLLERR) ready |= POLLERR;
+        short delivered = 0;
+        for (FdWaiter* w = st.head; w;) {
+            FdWaiter* next = w->next;
+            short mine = ready & (w->events | POLLHUP | POLLERR);
+            if (mine & (POLLIN | POLLOUT | POLLHUP | POLLERR)) {
+                delivered |= mine;
+                unlink(fd, *w);
+                w->result = mine;
+                hub_.ready(*w->fiber);
+            }
+            w = next;
+        }
+        // An edge nobody consumed is remembered for the next wait in that direction.
+        if ((ready & POLLIN) && !(delivered & POLLIN)) st.read_token = true;
+        if ((ready & POLLOUT) && !(delivered & POLLOUT)) st.write_token = true;
+    }
+
+    int epfd_;
+    int wake_fd_ = -1;
+    bool pwait2_ = true;
+    std::vector<FdState> fds_;
+};
+
+}  // namespace
+
+std::unique_ptr<IoBackend> make_epoll_backend(Hub& hub) {
+    return std::make_unique<EpollBackend>(hub);
+}
+
+}  // namespace green::detail

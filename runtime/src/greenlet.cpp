@@ -1,0 +1,227 @@
+// Greenlet lifecycle: start (now or later), the body that records a result or a failure,
+// failure reports, join, kill, and user-level link callbacks.
+#include "green/greenlet.hpp"
+
+#include <cxxabi.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "hub.hpp"
+
+namespace green {
+namespace detail {
+
+namespace {
+
+std::atomic<std::uint64_t> g_next_greenlet{1};
+
+std::string describe(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        int status = 0;
+        const char* mangled = typeid(ex).name();
+        char* demangled = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+        std::string out = (status == 0 && demangled) ? demangled : mangled;
+        std::free(demangled);
+        return out + ": " + ex.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
+void wake_fiber(LinkNode& node, Waitable&) {
+    auto* f = static_cast<Fiber*>(node.arg);
+    f->hub_->ready(*f);
+}
+
+Hub& hub_of(GreenletCore& core) {
+    Hub& here = Hub::get();
+    if (core.hub_ && core.hub_ != &here)
+        throw std::logic_error("green: a greenlet can only be joined or killed from its own thread");
+    return here;
+}
+
+}  // namespace
+
+GreenletCore::GreenletCore() : id_(g_next_greenlet.fetch_add(1, std::memory_order_relaxed)) {}
+
+GreenletCore::~GreenletCore() = default;
+
+std::string GreenletCore::name() const {
+    return name_.empty() ? "Greenlet-" + std::to_string(id_) : name_;
+}
+
+void GreenletCore::rawlink(LinkNode& node) { links_.push(node); }
+void GreenletCore::unlink(LinkNode& node) noexcept { links_.remove(node); }
+
+void GreenletCore::body() noexcept {
+    try {
+        run();
+        finish(nullptr, false);
+    } catch (const GreenletExit&) {
+        finish(nullptr, true);
+    } catch (...) {
+        finish(std::current_exception(), false);
+    }
+}
+
+void GreenletCore::finish(std::exception_ptr error, bool killed) noexcept {
+    finished_ = true;
+    killed_ = killed;
+    exception_ = std::move(error);
+    if (exception_) {
+        // gevent prints the traceback once; we print the failure once, then keep it for get().
+        std::fprintf(stderr, "green: %s failed with %s\n", name().c_str(),
+                     describe(exception_).c_str());
+    }
+    try {
+        links_.fire_all(*this);
+    } catch (...) {
+        std::fprintf(stderr, "green: a link callback of %s failed\n", name().c_str());
+    }
+}
+
+void finish_unstarted(GreenletCore& core, std::exception_ptr exc) {
+    bool is_exit = false;
+    try {
+        std::rethrow_exception(exc);
+    } catch (const GreenletExit&) {
+        is_exit = true;
+    } catch (...) {
+    }
+    core.state_ = FiberState::Dead;
+    core.finish(is_exit ? nullptr : exc, is_exit);
+}
+
+void GreenletCore::reaped() noexcept { release(); }
+
+void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration> delay) {
+    Hub& hub = Hub::get();
+    core.hub_ = &hub;
+    core.stack_size_ = opts.stack_size;
+    if (!opts.name.empty()) core.set_name(opts.name);
+    core.add_ref();  // the running fiber's own reference, dropped when it is reaped
+    if (!delay) {
+        hub.launch(core);
+        return;
+    }
+    core.start_timer_.when = Clock::now() + *delay;
+    core.start_timer_.arg = &core;
+    core.start_timer_.fire = [](Timer& t) {
+        auto* c = static_cast<GreenletCore*>(t.arg);
+        c->hub_->launch(*c);
+    };
+    hub.add_timer(core.start_timer_);
+}
+
+bool join(GreenletCore& core, Deadline deadline) {
+    if (core.ready()) return true;
+    Hub& hub = hub_of(core);
+    if (&core == hub.current())
+        throw std::logic_error("green: a greenlet cannot join itself");
+    LinkNode node(&wake_fiber, hub.current());
+    core.rawlink(node);
+    struct Unlink {
+        GreenletCore& c;
+        LinkNode& n;
+        ~Unlink() { c.unlink(n); }
+    } guard{core, node};
+    while (!core.ready()) {
+        if (!hub.park(deadline)) break;
+    }
+    return core.ready();
+}
+
+void kill(GreenletCore& core, std::exception_ptr exc, bool block, Deadline deadline) {
+    if (core.ready()) return;
+    Hub& hub = hub_of(core);
+    if (!exc) exc = std::make_exception_ptr(GreenletExit());
+    const bool never_ran = core.ctx_ == nullptr && core.state_ != FiberState::Running;
+    if (never_ran) {
+        // gevent: a greenlet killed before it starts never runs and is dead at once.
+        const bool delayed = core.state_ == FiberState::Created;
+        hub.cancel_timer(core.start_timer_);
+        finish_unstarted(core, exc);
+        if (delayed) core.reaped();  // not in the run queue: drop the fiber's reference now
+        return;
+    }
+    if (&core == hub.current()) std::rethrow_exception(exc);
+    hub.interrupt(core, exc);
+    if (block) join(core, deadline);
+}
+
+GreenletCore* current_greenlet() noexcept {
+    Hub* hub = Hub::peek();
+    return hub ? dynamic_cast<GreenletCore*>(hub->current()) : nullptr;
+}
+
+void throw_timeout_expired() {
+    Timeout expired(Duration::zero(), false);
+    throw expired;
+}
+
+}  // namespace detail
+
+GreenletHandle getcurrent() { return GreenletHandle(detail::current_greenlet()); }
+
+namespace {
+
+enum class LinkWhen { Always, OnValue, OnException };
+
+// A link callback: fired by the greenlet's completion, it runs the user's function in a new
+// greenlet (so it may block) and then frees itself.
+struct UserLink {
+    LinkNode node;
+    std::function<void(const GreenletHandle&)> cb;
+    LinkWhen when;
+
+    UserLink(std::function<void(const GreenletHandle&)> f, LinkWhen w)
+        : node(&UserLink::fire, this), cb(std::move(f)), when(w) {}
+
+    static void fire(LinkNode& n, Waitable& source) {
+        std::unique_ptr<UserLink> self(static_cast<UserLink*>(n.arg));
+        auto& core = static_cast<detail::GreenletCore&>(source);
+        const bool failed = static_cast<bool>(core.exception());
+        if ((self->when == LinkWhen::OnValue && failed) ||
+            (self->when == LinkWhen::OnException && !failed))
+            return;
+        spawn(std::move(self->cb), GreenletHandle(&core));
+    }
+};
+
+GreenletHandle::LinkId add_link(detail::GreenletCore& core,
+                                std::function<void(const GreenletHandle&)> cb, LinkWhen when) {
+    auto* link = new UserLink(std::move(cb), when);
+    if (core.ready()) {
+        UserLink::fire(link->node, core);
+        return nullptr;
+    }
+    core.rawlink(link->node);
+    return &link->node;
+}
+
+}  // namespace
+
+GreenletHandle::LinkId GreenletHandle::link(std::function<void(const GreenletHandle&)> cb) const {
+    return add_link(core(), std::move(cb), LinkWhen::Always);
+}
+GreenletHandle::LinkId GreenletHandle::link_value(
+    std::function<void(const GreenletHandle&)> cb) const {
+    return add_link(core(), std::move(cb), LinkWhen::OnValue);
+}
+GreenletHandle::LinkId GreenletHandle::link_exception(
+    std::function<void(const GreenletHandle&)> cb) const {
+    return add_link(core(), std::move(cb), LinkWhen::OnException);
+}
+
+void GreenletHandle::unlink(LinkId id) const noexcept {
+    if (!id || !id->linked) return;
+    core().unlink(*id);
+    delete static_cast<UserLink*>(id->arg);
+}
+
+}  // namespace green

@@ -1,0 +1,400 @@
+// Scheduler core: context switches (Boost.Context fcontext), the run queue, parking, and the
+// loop fiber. Per-fiber C/C++ thread state (errno, the C++ exception-handling globals) is
+// saved and restored on every switch, so each fiber sees its own.
+#include "hub.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <boost/context/detail/fcontext.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cxxabi.h>
+
+#include "green/errors.hpp"
+#include "overflow_guard.hpp"
+#include "sanitizer.hpp"
+
+namespace ctx = boost::context::detail;
+
+namespace green::detail {
+
+namespace {
+
+// Layout of libstdc++/libc++abi's __cxa_eh_globals (stable ABI).
+struct EhGlobals {
+    void* caught_exceptions;
+    unsigned int uncaught_exceptions;
+};
+
+thread_local Hub* t_hub __attribute__((tls_model("initial-exec"))) = nullptr;
+thread_local std::unique_ptr<Hub> t_hub_owner;
+
+std::size_t initial_stack_size() {
+    const char* v = std::getenv("GREEN_STACK_SIZE");
+    if (v && *v) {
+        char* end = nullptr;
+        unsigned long long n = std::strtoull(v, &end, 10);
+        if (end && (*end == 'k' || *end == 'K')) n *= 1024;
+        if (end && (*end == 'm' || *end == 'M')) n *= 1024 * 1024;
+        if (n >= 16 * 1024) return static_cast<std::size_t>(n);
+        std::fprintf(stderr, "green: ignoring GREEN_STACK_SIZE=%s (minimum 16k)\n", v);
+    }
+    return 128 * 1024;
+}
+
+std::unique_ptr<IoBackend> choose_backend(Hub& hub) {
+    const char* want = std::getenv("GREEN_BACKEND");
+    if (want && std::string_view(want) == "epoll") return make_epoll_backend(hub);
+    const char* why = nullptr;
+    if (auto uring = make_uring_backend(hub, &why)) return uring;
+    if (want && std::string_view(want) == "io_uring")
+        std::fprintf(stderr, "green: GREEN_BACKEND=io_uring but io_uring is unavailable (%s); "
+                             "using epoll\n", why ? why : "unknown");
+    return make_epoll_backend(hub);
+}
+
+}  // namespace
+
+class Hub::LoopFiber final : public Fiber {
+public:
+    explicit LoopFiber(Hub& h) : hub(h) {}
+    void body() noexcept override { hub.loop(); }
+    std::string name() const override { return "Hub"; }
+    Hub& hub;
+};
+
+Hub& Hub::get() {
+    if (t_hub) [[likely]]
+        return *t_hub;
+    t_hub_owner.reset(new Hub());
+    t_hub = t_hub_owner.get();
+    return *t_hub;
+}
+
+Hub* Hub::peek() noexcept { return t_hub; }
+
+Hub::Hub()
+    : current_(&main_),
+      mailbox_(std::make_shared<Mailbox>()),
+      default_stack_size_(initial_stack_size()),
+      eh_globals_(abi::__cxa_get_globals()) {
+    main_.hub_ = this;
+    main_.state_ = FiberState::Running;
+    loop_ = std::make_unique<LoopFiber>(*this);
+    loop_->hub_ = this;
+    loop_->stack_size_ = 256 * 1024;
+    io_ = choose_backend(*this);
+    io_->watch_wakeup(mailbox_->event_fd);
+    install_overflow_guard(&alt_stack_);
+}
+
+Hub::~Hub() {
+    {
+        std::lock_guard lk(mailbox_->mu);
+        mailbox_->open = false;
+        mailbox_->items.clear();
+    }
+    io_.reset();
+    release_alt_stack(alt_stack_);
+    t_hub = nullptr;
+}
+
+// ---- switching ----------------------------------------------------------------------------
+
+void Hub::prepare_stack(Fiber& f) {
+    f.stack_ = stacks_.allocate(f.stack_size_ ? f.stack_size_ : default_stack_size_);
+    f.asan_bottom_ = f.stack_.base;
+    f.asan_size_ = f.stack_.size;
+    void* top = static_cast<char*>(f.stack_.base) + f.stack_.size;
+    f.ctx_ = ctx::make_fcontext(top, f.stack_.size, [](ctx::transfer_t t) {
+        entry(t.fctx, t.data);
+    });
+}
+
+void Hub::switch_to(Fiber& to) noexcept {
+    Fiber* from = current_;
+    if (from == &to) {
+        to.state_ = FiberState::Running;
+        return;
+    }
+    if (!StackPool::canary_intact(from->stack_)) report_overflow(*from);
+    from->saved_errno_ = errno;
+    auto* eh = static_cast<EhGlobals*>(eh_globals_);
+    from->eh_caught_ = eh->caught_exceptions;
+    from->eh_uncaught_ = eh->uncaught_exceptions;
+    if (!to.ctx_) {
+        try {
+            prepare_stack(to);
+        } catch (...) {
+            std::fprintf(stderr, "green: out of memory for a fiber stack\n");
+            std::abort();
+        }
+    }
+    current_ = &to;
+    to.state_ = FiberState::Running;
+    const bool dying = from->state_ == FiberState::Dead;
+    asan::start_switch(dying ? nullptr : &from->asan_fake_stack_, to.asan_bottom_, to.asan_size_);
+    ctx::transfer_t t = ctx::jump_fcontext(to.ctx_, from);
+    resumed(t.fctx, t.data);
+}
+
+void Hub::resumed(void* fctx, void* data) noexcept {
+    Fiber* prev = static_cast<Fiber*>(data);
+    Fiber* self = current_;
+    asan::finish_switch(self->asan_fake_stack_, &prev->asan_bottom_, &prev->asan_size_);
+    if (prev->state_ == FiberState::Dead)
+        reap(*prev);
+    else
+        prev->ctx_ = fctx;
+    errno = self->saved_errno_;
+    auto* eh = static_cast<EhGlobals*>(eh_globals_);
+    eh->caught_exceptions = self->eh_caught_;
+    eh->uncaught_exceptions = self->eh_uncaught_;
+}
+
+void Hub::entry(void* fctx, void* data) noexcept {
+    Hub& h = *static_cast<Fiber*>(data)->hub_;
+    h.resumed(fctx, data);
+    h.current_->body();
+    h.exit_current();
+}
+
+void Hub::reap(Fiber& dead) noexcept {
+    stacks_.release(dead.stack_);
+    dead.stack_ = StackSlot{};
+    dead.ctx_ = nullptr;
+    dead.reaped();
+}
+
+void Hub::exit_current() noexcept {
+    Fiber* self = current_;
+    self->state_ = FiberState::Dead;
+    Fiber* parent = self->parent_;
+    if (parent && (parent->state_ == FiberState::Suspended || parent->state_ == FiberState::Created)) {
+        switch_to(*parent);
+    } else {
+        schedule();
+    }
+    std::abort();  // unreachable: a dead fiber is never resumed
+}
+
+// ---- run queue and parking ---------------------------------------------------------------
+
+void Hub::enqueue(Fiber& f) noexcept {
+    f.next_ = nullptr;
+    if (runq_tail_)
+        runq_tail_->next_ = &f;
+    else
+        runq_head_ = &f;
+    runq_tail_ = &f;
+}
+
+Fiber* Hub::pop_runnable() noexcept {
+    while (Fiber* f = runq_head_) {
+        runq_head_ = f->next_;
+        if (!runq_head_) runq_tail_ = nullptr;
+        f->next_ = nullptr;
+        if (f->state_ == FiberState::Dead) {  // killed before it ever ran
+            f->reaped();
+            continue;
+        }
+        return f;
+    }
+    return nullptr;
+}
+
+void Hub::ready(Fiber& f) noexcept {
+    if (f.state_ != FiberState::Parked) return;
+    f.state_ = FiberState::Runnable;
+    enqueue(f);
+}
+
+void Hub::launch(Fiber& f) noexcept {
+    if (f.state_ != FiberState::Created) return;
+    f.state_ = FiberState::Runnable;
+    enqueue(f);
+}
+
+void Hub::schedule() {
+    Fiber* next = nullptr;
+    if (ticks_ < kTicksPerPoll && current_ != loop_.get()) {
+        next = pop_runnable();
+        if (next) ++ticks_;
+    }
+    switch_to(next ? *next : *loop_);
+}
+
+void Hub::throw_if_interrupted() {
+    Fiber* self = current_;
+    if (self->pending_ && !self->uninterruptible_) {
+        std::exception_ptr e = std::move(self->pending_);
+        self->pending_ = nullptr;
+        std::rethrow_exception(e);
+    }
+}
+
+void Hub::yield() {
+    throw_if_interrupted();
+    Fiber* self = current_;
+    self->state_ = FiberState::Runnable;
+    enqueue(*self);
+    schedule();
+    throw_if_interrupted();
+}
+
+bool Hub::park(const Deadline& deadline) {
+    throw_if_interrupted();
+    if (deadline.expired()) return false;
+    Fiber* self = current_;
+    Timer timer;
+    if (!deadline.infinite()) {
+        timer.when = deadline.when();
+        timer.arg = self;
+        timer.fire = [](Timer& t) {
+            auto* f = static_cast<Fiber*>(t.arg);
+            if (f->state_ != FiberState::Parked || f->uninterruptible_) return;
+            f->wake_ = WakeReason::TimedOut;
+            f->hub_->ready(*f);
+        };
+        timers_.add(timer);
+    }
+    self->wake_ = WakeReason::Notified;
+    self->state_ = FiberState::Parked;
+    schedule();
+    timers_.cancel(timer);
+    throw_if_interrupted();
+    return self->wake_ != WakeReason::TimedOut;
+}
+
+void Hub::park_uninterruptible() {
+    Fiber* self = current_;
+    self->uninterruptible_ = true;
+    self->state_ = FiberState::Parked;
+    schedule();
+    self->uninterruptible_ = false;
+}
+
+void Hub::interrupt(Fiber& f, std::exception_ptr e) noexcept {
+    if (f.state_ == FiberState::Dead) return;
+    if (!f.pending_) f.pending_ = std::move(e);
+    if (f.state_ == FiberState::Parked && !f.uninterruptible_) ready(f);
+}
+
+void Hub::raw_switch(Fiber& to) {
+    Fiber* self = current_;
+    self->state_ = FiberState::Suspended;
+    switch_to(to);
+    throw_if_interrupted();
+}
+
+// ---- the loop ----------------------------------------------------------------------------
+
+void Hub::run_due_timers() {
+    if (!timers_.top()) return;
+    const auto now = Clock::now();
+    while (Timer* t = timers_.pop_due(now)) t->fire(*t);
+}
+
+void Hub::run_posts() {
+    if (!mailbox_->has_items.load(std::memory_order_acquire)) return;
+    for (auto& fn : mailbox_->take()) {
+        try {
+            fn();
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "green: a posted callback failed: %s\n", e.what());
+        } catch (...) {
+            std::fprintf(stderr, "green: a posted callback failed\n");
+        }
+    }
+}
+
+bool Hub::alive() const noexcept {
+    return timers_.refs() > 0 || io_->waiters() > 0 || !idle_.empty() ||
+           mailbox_->keep_alive.load(std::memory_order_relaxed) > 0 ||
+           mailbox_->has_items.load(std::memory_order_relaxed);
+}
+
+void Hub::deliver_loop_exit() {
+    // As in gevent, the main greenlet learns that its wait can never end.
+    if (main_.state_ == FiberState::Parked || main_.state_ == FiberState::Suspended) {
+        main_.pending_ = std::make_exception_ptr(LoopExit());
+        main_.uninterruptible_ = false;
+        main_.state_ = FiberState::Runnable;
+        switch_to(main_);
+        return;
+    }
+    std::fprintf(stderr, "green: hub has nothing to run and no way to wake up\n");
+    std::abort();
+}
+
+void Hub::loop() {
+    for (;;) {
+        ticks_ = 0;
+        run_due_timers();
+        run_posts();
+        if (!runq_head_) {
+            if (!idle_.empty()) {
+                idle_.notify_all();
+                io_->poll(Duration::zero());
+            } else if (!alive()) {
+                deliver_loop_exit();
+                continue;
+            } else {
+                Duration timeout{-1};
+                if (Timer* t = timers_.top()) {
+                    timeout = t->when - Clock::now();
+                    if (timeout < Duration::zero()) timeout = Duration::zero();
+                }
+                io_->poll(timeout);
+                run_due_timers();
+                run_posts();
+            }
+        } else if (io_->waiters() > 0) {
+            io_->poll(Duration::zero());
+        }
+        if (Fiber* next = pop_runnable()) switch_to(*next);
+    }
+}
+
+// ---- cross-thread mailbox ----------------------------------------------------------------
+
+Mailbox::Mailbox() : event_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    if (event_fd < 0) {
+        std::perror("green: eventfd");
+        std::abort();
+    }
+}
+
+Mailbox::~Mailbox() { ::close(event_fd); }
+
+bool Mailbox::post(std::function<void()> fn) {
+    bool was_empty;
+    {
+        std::lock_guard lk(mu);
+        if (!open) return false;
+        was_empty = items.empty();
+        items.push_back(std::move(fn));
+        has_items.store(true, std::memory_order_release);
+    }
+    if (was_empty) {
+        std::uint64_t one = 1;
+        (void)!::write(event_fd, &one, sizeof one);
+    }
+    return true;
+}
+
+std::vector<std::function<void()>> Mailbox::take() {
+    std::lock_guard lk(mu);
+    has_items.store(false, std::memory_order_relaxed);
+    return std::exchange(items, {});
+}
+
+void drain_eventfd(int fd) noexcept {
+    std::uint64_t n;
+    while (::read(fd, &n, sizeof n) > 0) {
+    }
+}
+
+}  // namespace green::detail

@@ -1,0 +1,64 @@
+// The public face of the hub (green/hub.hpp): sleep, yield, idle, fd waits, HubHandle.
+#include "green/hub.hpp"
+
+#include <stdexcept>
+
+#include "hub.hpp"
+
+namespace green {
+
+void sleep(Duration d) {
+    auto& hub = detail::Hub::get();
+    if (d <= Duration::zero()) return hub.yield();
+    const Deadline deadline(Clock::now() + d);
+    while (hub.park(deadline)) {
+        // Woken early by someone who should not have; keep sleeping.
+    }
+}
+
+void yield() { detail::Hub::get().yield(); }
+
+void idle() { detail::Hub::get().idle_waiters().wait(); }
+
+const char* backend_name() { return detail::Hub::get().io().name(); }
+
+int wait_fd(int fd, short events, Deadline deadline) {
+    return detail::Hub::get().io().wait_fd(fd, events, deadline);
+}
+
+void notify_close(int fd) noexcept {
+    if (auto* hub = detail::Hub::peek()) hub->io().fd_closed(fd);
+}
+
+std::size_t default_stack_size() noexcept { return detail::Hub::get().default_stack_size(); }
+
+void set_default_stack_size(std::size_t bytes) {
+    if (bytes < 16 * 1024) throw std::invalid_argument("green: stack size below 16 KiB");
+    detail::Hub::get().set_default_stack_size(bytes);
+}
+
+HubHandle current_hub() { return HubHandle(detail::Hub::get().mailbox()); }
+
+bool HubHandle::post(std::function<void()> fn) const {
+    return mailbox_ && mailbox_->post(std::move(fn));
+}
+
+HubHandle::KeepAlive::KeepAlive(const HubHandle& h) : mailbox_(h.mailbox()) {
+    if (mailbox_) mailbox_->keep_alive.fetch_add(1, std::memory_order_relaxed);
+}
+
+HubHandle::KeepAlive& HubHandle::KeepAlive::operator=(KeepAlive&& o) noexcept {
+    if (this != &o) {
+        if (mailbox_) mailbox_->keep_alive.fetch_sub(1, std::memory_order_relaxed);
+        mailbox_ = std::move(o.mailbox_);
+    }
+    return *this;
+}
+
+HubHandle::KeepAlive::~KeepAlive() {
+    if (!mailbox_) return;
+    // Releasing the last reference must let a hub blocked in poll notice it may be done.
+    if (mailbox_->keep_alive.fetch_sub(1, std::memory_order_acq_rel) == 1) mailbox_->post([] {});
+}
+
+}  // namespace green

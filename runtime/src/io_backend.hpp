@@ -1,0 +1,49 @@
+// The I/O backend interface under the hub: readiness waits with deadlines, close notification,
+// and one poll per loop turn. Two implementations: io_uring (default) and epoll (fallback).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "green/clock.hpp"
+
+namespace green::detail {
+
+class Hub;
+
+class IoBackend {
+public:
+    explicit IoBackend(Hub& hub) : hub_(hub) {}
+    IoBackend(const IoBackend&) = delete;
+    IoBackend& operator=(const IoBackend&) = delete;
+    virtual ~IoBackend() = default;
+
+    virtual const char* name() const noexcept = 0;
+    // Parks the current fiber until `fd` is ready for `events` (POLLIN/POLLOUT). Returns the
+    // ready bits (>0), 0 at the deadline, -EBADF if the fd is invalid or closed meanwhile.
+    // Throws pending interrupts after cleaning up.
+    virtual int wait_fd(int fd, short events, const Deadline& deadline) = 0;
+    // `fd` is about to be closed: wake its waiters with EBADF, forget its state.
+    virtual void fd_closed(int fd) noexcept = 0;
+    // One loop turn: submit queued work, wait up to `timeout` (negative: forever, zero: do not
+    // block) and make the fibers whose I/O completed runnable.
+    virtual void poll(Duration timeout) = 0;
+    // Watch the hub's cross-thread eventfd; the backend drains it when it fires.
+    virtual void watch_wakeup(int event_fd) = 0;
+
+    // Fibers parked in an I/O wait: each keeps the hub alive.
+    std::size_t waiters() const noexcept { return waiters_; }
+
+protected:
+    Hub& hub_;
+    std::size_t waiters_ = 0;
+};
+
+// nullptr (with `why` set) when io_uring cannot be set up here.
+std::unique_ptr<IoBackend> make_uring_backend(Hub& hub, const char** why);
+std::unique_ptr<IoBackend> make_epoll_backend(Hub& hub);
+
+// Reads an eventfd to zero (both backends use one for cross-thread wake-ups).
+void drain_eventfd(int fd) noexcept;
+
+}  // namespace green::detail

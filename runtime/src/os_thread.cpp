@@ -1,0 +1,37 @@
+#include "os_thread.hpp"
+
+#include <memory>
+#include <system_error>
+
+namespace green::detail {
+
+PthreadCreateFn real_pthread_create = &::pthread_create;
+
+std::thread start_os_thread(std::function<void()> fn) {
+    // std::thread would call the (possibly interposed) pthread_create; start the thread through
+    // the real one and hand it to std::thread's handle type via native_handle semantics.
+    struct Start {
+        std::function<void()> fn;
+    };
+    auto* start = new Start{std::move(fn)};
+    pthread_t tid;
+    int rc = real_pthread_create(
+        &tid, nullptr,
+        [](void* p) -> void* {
+            std::unique_ptr<Start> s(static_cast<Start*>(p));
+            s->fn();
+            return nullptr;
+        },
+        start);
+    if (rc != 0) {
+        delete start;
+        throw std::system_error(rc, std::generic_category(), "pthread_create");
+    }
+    std::thread t;
+    // libstdc++'s std::thread is exactly one pthread_t; adopt the running thread.
+    static_assert(sizeof(std::thread) == sizeof(pthread_t));
+    *reinterpret_cast<pthread_t*>(&t) = tid;
+    return t;
+}
+
+}  // namespace green::detail

@@ -1,0 +1,109 @@
+// Stack allocation: chunks of many stacks per mmap, guard pages for the first stacks (while the
+// mapping budget lasts), a zero canary for the rest, LIFO reuse so hot stacks stay in cache.
+#include "stack_pool.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+
+namespace green::detail {
+
+namespace {
+
+constexpr std::size_t kStacksPerChunk = 256;
+constexpr std::size_t kCanaryBytes = 64;
+
+std::size_t env_size(const char* name, std::size_t fallback) {
+    const char* v = std::getenv(name);
+    if (!v || !*v) return fallback;
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(v, &end, 10);
+    if (end == v) return fallback;
+    return static_cast<std::size_t>(n);
+}
+
+}  // namespace
+
+std::size_t StackPool::page_size() noexcept {
+    static const std::size_t p = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    return p;
+}
+
+StackPool::StackPool()
+    : guard_budget_(env_size("GREEN_GUARD_PAGES", 8192)),
+      warm_limit_(env_size("GREEN_WARM_STACKS", 1024)) {}
+
+StackPool::~StackPool() {
+    for (auto& c : chunks_) ::munmap(c.base, c.bytes);
+}
+
+StackSlot StackPool::allocate(std::size_t size) {
+    const std::size_t page = page_size();
+    size = std::max<std::size_t>((size + page - 1) / page * page, 4 * page);
+    SizeClass& cls = classes_[size];
+    if (!cls.free.empty()) {
+        StackSlot s = cls.free.back();
+        cls.free.pop_back();
+        --free_total_;
+        return s;
+    }
+    return carve(cls, size);
+}
+
+StackSlot StackPool::carve(SizeClass& cls, std::size_t size) {
+    const std::size_t page = page_size();
+    const std::size_t slot = size + page;
+    if (!cls.carving || cls.next_slot == cls.carving->bytes / slot) {
+        const std::size_t bytes = slot * kStacksPerChunk;
+        void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) throw std::bad_alloc();
+        chunks_.push_back(Chunk{static_cast<char*>(p), bytes, slot});
+        cls.carving = &chunks_.back();
+        cls.next_slot = 0;
+    }
+    char* slot_base = cls.carving->base + cls.next_slot * slot;
+    ++cls.next_slot;
+    StackSlot s{slot_base + page, size, false};
+    if (guarded_ < guard_budget_ && ::mprotect(slot_base, page, PROT_NONE) == 0) {
+        s.guarded = true;
+        ++guarded_;
+    }
+    return s;
+}
+
+void StackPool::release(const StackSlot& s) noexcept {
+    if (!s.base) return;
+    auto it = classes_.find(s.size);
+    if (it == classes_.end()) return;
+    // Keep the address range but give the pages back once enough stacks are kept warm.
+    // (The canary needs no reset: a fiber that touched it was reported as overflowing.)
+    if (free_total_ >= warm_limit_) ::madvise(s.base, s.size, MADV_DONTNEED);
+    it->second.free.push_back(s);
+    ++free_total_;
+}
+
+bool StackPool::canary_intact(const StackSlot& s) noexcept {
+    if (s.guarded || !s.base) return true;
+    // Reading untouched anonymous memory maps the shared zero page: no resident cost.
+    const auto* w = static_cast<const std::uint64_t*>(s.base);
+    std::uint64_t acc = 0;
+    for (std::size_t i = 0; i < kCanaryBytes / sizeof(std::uint64_t); ++i) acc |= w[i];
+    return acc == 0;
+}
+
+bool StackPool::in_guard_page(const void* addr) const noexcept {
+    const char* a = static_cast<const char*>(addr);
+    const std::size_t page = page_size();
+    for (const auto& c : chunks_) {
+        if (a < c.base || a >= c.base + c.bytes) continue;
+        return static_cast<std::size_t>(a - c.base) % c.slot < page;
+    }
+    return false;
+}
+
+}  // namespace green::detail

@@ -1,0 +1,55 @@
+// Fiber stacks carved out of large shared mappings, so that a million fibers cost a few
+// thousand kernel mappings (vm.max_map_count is 65530 by default), not one or two each.
+// Stacks are reserved lazily (MAP_NORESERVE): only pages a fiber touches become resident.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <vector>
+
+#include "green/detail/fiber.hpp"
+
+namespace green::detail {
+
+class StackPool {
+public:
+    StackPool();
+    StackPool(const StackPool&) = delete;
+    StackPool& operator=(const StackPool&) = delete;
+    ~StackPool();
+
+    StackSlot allocate(std::size_t size);
+    void release(const StackSlot& s) noexcept;
+
+    // True when `addr` lies in the guard page of some stack of this pool.
+    bool in_guard_page(const void* addr) const noexcept;
+    // An unguarded stack's canary: its lowest bytes must stay untouched (zero).
+    static bool canary_intact(const StackSlot& s) noexcept;
+
+    static std::size_t page_size() noexcept;
+    std::size_t chunks() const noexcept { return chunks_.size(); }
+
+private:
+    struct Chunk {
+        char* base;
+        std::size_t bytes;
+        std::size_t slot;  // bytes per slot: one guard page + the stack
+    };
+    struct SizeClass {
+        std::vector<StackSlot> free;
+        Chunk* carving = nullptr;  // chunk with unused slots
+        std::size_t next_slot = 0;
+    };
+
+    StackSlot carve(SizeClass& cls, std::size_t size);
+
+    std::map<std::size_t, SizeClass> classes_;
+    std::deque<Chunk> chunks_;  // deque: carving pointers stay valid
+    std::size_t guarded_ = 0;      // stacks that got a PROT_NONE guard page
+    std::size_t guard_budget_;     // at most this many (each costs two mappings)
+    std::size_t warm_limit_;       // free stacks kept resident; beyond, pages go back to the OS
+    std::size_t free_total_ = 0;
+};
+
+}  // namespace green::detail

@@ -1,0 +1,196 @@
+// io_uring backend. Each readiness wait is one IORING_OP_POLL_ADD; submissions are batched and
+// sent with the loop's single io_uring_enter per turn. An abandoned wait (timeout, kill) is
+// cancelled and the fiber stays parked until the kernel's completion for it arrives, so the
+// kernel never completes into memory that is gone.
+#include <liburing.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "hub.hpp"
+#include "io_backend.hpp"
+
+namespace green::detail {
+
+namespace {
+
+constexpr std::uint64_t kWakeTag = 1;
+constexpr unsigned kEntries = 4096;
+
+struct Op {
+    Fiber* fiber = nullptr;
+    int res = 0;
+    bool done = false;
+};
+
+class UringBackend final : public IoBackend {
+public:
+    UringBackend(Hub& hub, io_uring ring) : IoBackend(hub), ring_(ring) {}
+    ~UringBackend() override { io_uring_queue_exit(&ring_); }
+
+    const char* name() const noexcept override { return "io_uring"; }
+
+    void watch_wakeup(int event_fd) override {
+        wake_fd_ = event_fd;
+        arm_wakeup();
+    }
+
+    int wait_fd(int fd, short events, const Deadline& deadline) override {
+        if (fd < 0) return -EBADF;
+        if (deadline.expired()) return poll_now(fd, events);
+        if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(fd + 1024);
+        const std::uint32_t gen = fds_[fd].generation;
+
+        Op op;
+        op.fiber = hub_.current();
+        io_uring_sqe* sqe = get_sqe();
+        io_uring_prep_poll_add(sqe, fd, static_cast<unsigned>(events));
+        io_uring_sqe_set_data(sqe, &op);
+        ++fds_[fd].inflight;
+        ++waiters_;
+        struct Cleanup {
+            UringBackend& b;
+            Op& op;
+            int fd;
+            ~Cleanup() {
+                if (!op.done) b.cancel_and_wait(op);
+                --b.fds_[fd].inflight;
+                --b.waiters_;
+            }
+        } cleanup{*this, op, fd};
+        while (!op.done) {
+            if (!hub_.park(deadline)) break;
+        }
+        if (!op.done) return 0;  // timed out; Cleanup cancels
+        if (fds_[fd].generation != gen) return -EBADF;
+        if (op.res == -ECANCELED) return 0;
+        if (op.res < 0) return op.res;
+        if (op.res & POLLNVAL) return -EBADF;
+        return op.res;
+    }
+
+    void fd_closed(int fd) noexcept override {
+        if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
+        FdSlot& slot = fds_[fd];
+        ++slot.generation;
+        if (slot.inflight == 0) return;
+        // Cancel by fd must reach the kernel before close(2): it resolves the fd at submit time.
+        io_uring_sqe* sqe = get_sqe();
+        io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+        io_uring_sqe_set_data64(sqe, 0);
+        io_uring_submit(&ring_);
+    }
+
+    void poll(Duration timeout) override {
+        if (timeout == Duration::zero()) {
+            // Enter the kernel only with something to submit or deferred completions to run.
+            const unsigned flags = IO_URING_READ_ONCE(*ring_.sq.kflags);
+            if (io_uring_sq_ready(&ring_) > 0 ||
+                (flags & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)))
+                io_uring_submit_and_get_events(&ring_);
+        } else {
+            io_uring_cqe* cqe = nullptr;
+            if (timeout < Duration::zero()) {
+                io_uring_submit_and_wait(&ring_, 1);
+            } else {
+                const auto ns =
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
+                __kernel_timespec ts{ns / 1000000000, ns % 1000000000};
+                io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+            }
+        }
+        reap_completions();
+    }
+
+private:
+    struct FdSlot {
+        std::uint32_t generation = 0;
+        std::uint32_t inflight = 0;
+    };
+
+    io_uring_sqe* get_sqe() noexcept {
+        io_uring_sqe* sqe;
+        // A full submission queue is flushed to the kernel, then we retry.
+        while (!(sqe = io_uring_get_sqe(&ring_))) io_uring_submit(&ring_);
+        return sqe;
+    }
+
+    void arm_wakeup() noexcept {
+        io_uring_sqe* sqe = get_sqe();
+        io_uring_prep_poll_multishot(sqe, wake_fd_, POLLIN);
+        io_uring_sqe_set_data64(sqe, kWakeTag);
+    }
+
+    void cancel_and_wait(Op& op) noexcept {
+        io_uring_sqe* sqe = get_sqe();
+        io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(&op), 0);
+        io_uring_sqe_set_data64(sqe, 0);
+        while (!op.done) hub_.park_uninterruptible();
+    }
+
+    static int poll_now(int fd, short events) noexcept {
+        pollfd p{fd, events, 0};
+        int r = ::poll(&p, 1, 0);
+        if (r < 0) return -errno;
+        if (p.revents & POLLNVAL) return -EBADF;
+        return p.revents;
+    }
+
+    void reap_completions() noexcept {
+        unsigned head;
+        unsigned seen = 0;
+        io_uring_cqe* cqe;
+        bool rearm = false;
+        io_uring_for_each_cqe(&ring_, head, cqe) {
+            ++seen;
+            const std::uint64_t data = cqe->user_data;
+            if (data == 0) continue;  // a cancel request's own completion
+            if (data == kWakeTag) {
+                drain_eventfd(wake_fd_);
+                if (!(cqe->flags & IORING_CQE_F_MORE)) rearm = true;
+                continue;
+            }
+            auto* op = reinterpret_cast<Op*>(data);
+            op->res = cqe->res;
+            op->done = true;
+            hub_.ready(*op->fiber);
+        }
+        io_uring_cq_advance(&ring_, seen);
+        if (rearm) arm_wakeup();
+    }
+
+    io_uring ring_;
+    int wake_fd_ = -1;
+    std::vector<FdSlot> fds_;
+};
+
+}  // namespace
+
+std::unique_ptr<IoBackend> make_uring_backend(Hub& hub, const char** why) {
+    io_uring ring;
+    io_uring_params params;
+    std::memset(&params, 0, sizeof params);
+    params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
+                   IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SINGLE_ISSUER;
+    int rc = io_uring_queue_init_params(kEntries, &ring, &params);
+    if (rc == -EINVAL) {  // an older kernel without those flags
+        std::memset(&params, 0, sizeof params);
+        rc = io_uring_queue_init_params(kEntries, &ring, &params);
+    }
+    if (rc < 0) {
+        *why = std::strerror(-rc);
+        return nullptr;
+    }
+    if (!(params.features & IORING_FEAT_EXT_ARG)) {
+        io_uring_queue_exit(&ring);
+        *why = "kernel lacks IORING_FEAT_EXT_ARG (needs Linux 5.11+)";
+        return nullptr;
+    }
+    return std::make_unique<UringBackend>(hub, ring);
+}
+
+}  // namespace green::detail
