@@ -49,6 +49,9 @@ public:
     ~Hub();
 
     Fiber* current() const noexcept { return current_; }
+    // True while the loop fiber itself runs (timer callbacks, posts, polling): hooks must pass
+    // such calls straight to libc.
+    bool in_loop_fiber() const noexcept { return current_ == loop_.get(); }
     Fiber& main_fiber() noexcept { return main_; }
 
     // Scheduling. ready(): a Parked fiber becomes runnable (no-op in any other state).
