@@ -23,10 +23,10 @@ inline Fn real_fn(Fn* slot, const char* name) noexcept {
 
 // GREEN_REAL(recv) is libc's recv (a function pointer; nullptr only during re-entrant
 // resolution, see next_symbol). One cached slot per call site.
-#define GREEN_REAL(fn)                                                                  \
-    (::green::hooks::real_fn<decltype(&::fn)>(                                          \
-        []() -> decltype(&::fn)* {                                                      \
-            static decltype(&::fn) slot_ = nullptr;                                     \
-            return &slot_;                                                              \
-        }(),                                                                            \
+#define GREEN_REAL(fn)                              \
+    (::green::hooks::real_fn<decltype(&::fn)>(      \
+        []() -> decltype(&::fn)* {                  \
+            static decltype(&::fn) slot_ = nullptr; \
+            return &slot_;                          \
+        }(),                                        \
         #fn))

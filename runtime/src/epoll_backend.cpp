@@ -39,7 +39,7 @@ struct FdState {
 };
 
 class EpollBackend final : public IoBackend {
-public:
+  public:
     explicit EpollBackend(Hub& hub) : IoBackend(hub), epfd_(::epoll_create1(EPOLL_CLOEXEC)) {
         if (epfd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
     }
@@ -124,7 +124,7 @@ public:
         for (int i = 0; i < n; ++i) dispatch(events[i]);
     }
 
-private:
+  private:
     static std::uint64_t key(int fd, std::uint32_t seq) noexcept {
         return (std::uint64_t{seq} << 32) | static_cast<std::uint32_t>(fd);
     }

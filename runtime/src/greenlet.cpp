@@ -41,7 +41,8 @@ void wake_fiber(LinkNode& node, Waitable&) {
 Hub& hub_of(GreenletCore& core) {
     Hub& here = Hub::get();
     if (core.hub_ && core.hub_ != &here)
-        throw std::logic_error("green: a greenlet can only be joined or killed from its own thread");
+        throw std::logic_error(
+            "green: a greenlet can only be joined or killed from its own thread");
     return here;
 }
 
@@ -55,8 +56,12 @@ std::string GreenletCore::name() const {
     return name_.empty() ? "Greenlet-" + std::to_string(id_) : name_;
 }
 
-void GreenletCore::rawlink(LinkNode& node) { links_.push(node); }
-void GreenletCore::unlink(LinkNode& node) noexcept { links_.remove(node); }
+void GreenletCore::rawlink(LinkNode& node) {
+    links_.push(node);
+}
+void GreenletCore::unlink(LinkNode& node) noexcept {
+    links_.remove(node);
+}
 
 void GreenletCore::body() noexcept {
     try {
@@ -97,7 +102,9 @@ void finish_unstarted(GreenletCore& core, std::exception_ptr exc) {
     core.finish(is_exit ? nullptr : exc, is_exit);
 }
 
-void GreenletCore::reaped() noexcept { release(); }
+void GreenletCore::reaped() noexcept {
+    release();
+}
 
 void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration> delay) {
     Hub& hub = Hub::get();
@@ -121,8 +128,7 @@ void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration>
 bool join(GreenletCore& core, Deadline deadline) {
     if (core.ready()) return true;
     Hub& hub = hub_of(core);
-    if (&core == hub.current())
-        throw std::logic_error("green: a greenlet cannot join itself");
+    if (&core == hub.current()) throw std::logic_error("green: a greenlet cannot join itself");
     LinkNode node(&wake_fiber, hub.current());
     core.rawlink(node);
     struct Unlink {
@@ -166,7 +172,9 @@ void throw_timeout_expired() {
 
 }  // namespace detail
 
-GreenletHandle getcurrent() { return GreenletHandle(detail::current_greenlet()); }
+GreenletHandle getcurrent() {
+    return GreenletHandle(detail::current_greenlet());
+}
 
 namespace {
 

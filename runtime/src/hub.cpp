@@ -6,11 +6,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cxxabi.h>
 #include <boost/context/detail/fcontext.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cxxabi.h>
 
 #include "green/errors.hpp"
 #include "overflow_guard.hpp"
@@ -50,15 +50,17 @@ std::unique_ptr<IoBackend> choose_backend(Hub& hub) {
     const char* why = nullptr;
     if (auto uring = make_uring_backend(hub, &why)) return uring;
     if (want && std::string_view(want) == "io_uring")
-        std::fprintf(stderr, "green: GREEN_BACKEND=io_uring but io_uring is unavailable (%s); "
-                             "using epoll\n", why ? why : "unknown");
+        std::fprintf(stderr,
+                     "green: GREEN_BACKEND=io_uring but io_uring is unavailable (%s); "
+                     "using epoll\n",
+                     why ? why : "unknown");
     return make_epoll_backend(hub);
 }
 
 }  // namespace
 
 class Hub::LoopFiber final : public Fiber {
-public:
+  public:
     explicit LoopFiber(Hub& h) : hub(h) {}
     void body() noexcept override { hub.loop(); }
     std::string name() const override { return "Hub"; }
@@ -73,7 +75,9 @@ Hub& Hub::get() {
     return *t_hub;
 }
 
-Hub* Hub::peek() noexcept { return t_hub; }
+Hub* Hub::peek() noexcept {
+    return t_hub;
+}
 
 Hub::Hub()
     : current_(&main_),
@@ -108,9 +112,8 @@ void Hub::prepare_stack(Fiber& f) {
     f.asan_bottom_ = f.stack_.base;
     f.asan_size_ = f.stack_.size;
     void* top = static_cast<char*>(f.stack_.base) + f.stack_.size;
-    f.ctx_ = ctx::make_fcontext(top, f.stack_.size, [](ctx::transfer_t t) {
-        entry(t.fctx, t.data);
-    });
+    f.ctx_ =
+        ctx::make_fcontext(top, f.stack_.size, [](ctx::transfer_t t) { entry(t.fctx, t.data); });
 }
 
 void Hub::switch_to(Fiber& to) noexcept {
@@ -172,7 +175,8 @@ void Hub::exit_current() noexcept {
     Fiber* self = current_;
     self->state_ = FiberState::Dead;
     Fiber* parent = self->parent_;
-    if (parent && (parent->state_ == FiberState::Suspended || parent->state_ == FiberState::Created)) {
+    if (parent &&
+        (parent->state_ == FiberState::Suspended || parent->state_ == FiberState::Created)) {
         switch_to(*parent);
     } else {
         schedule();
@@ -367,7 +371,9 @@ Mailbox::Mailbox() : event_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
     }
 }
 
-Mailbox::~Mailbox() { ::close(event_fd); }
+Mailbox::~Mailbox() {
+    ::close(event_fd);
+}
 
 bool Mailbox::post(std::function<void()> fn) {
     bool was_empty;

@@ -38,7 +38,7 @@ struct Mailbox {
 };
 
 class Hub {
-public:
+  public:
     // The calling thread's hub, created on first use.
     static Hub& get();
     // The calling thread's hub, or nullptr if it has none yet.
@@ -86,7 +86,7 @@ public:
     // Ends the current fiber (after its body returned) and runs the next one.
     [[noreturn]] void exit_current() noexcept;
 
-private:
+  private:
     Hub();
     class LoopFiber;
     static void entry(void* transfer_fctx, void* transfer_data) noexcept;

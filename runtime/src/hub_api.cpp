@@ -16,11 +16,17 @@ void sleep(Duration d) {
     }
 }
 
-void yield() { detail::Hub::get().yield(); }
+void yield() {
+    detail::Hub::get().yield();
+}
 
-void idle() { detail::Hub::get().idle_waiters().wait(); }
+void idle() {
+    detail::Hub::get().idle_waiters().wait();
+}
 
-const char* backend_name() { return detail::Hub::get().io().name(); }
+const char* backend_name() {
+    return detail::Hub::get().io().name();
+}
 
 int wait_fd(int fd, short events, Deadline deadline) {
     return detail::Hub::get().io().wait_fd(fd, events, deadline);
@@ -30,14 +36,18 @@ void notify_close(int fd) noexcept {
     if (auto* hub = detail::Hub::peek()) hub->io().fd_closed(fd);
 }
 
-std::size_t default_stack_size() noexcept { return detail::Hub::get().default_stack_size(); }
+std::size_t default_stack_size() noexcept {
+    return detail::Hub::get().default_stack_size();
+}
 
 void set_default_stack_size(std::size_t bytes) {
     if (bytes < 16 * 1024) throw std::invalid_argument("green: stack size below 16 KiB");
     detail::Hub::get().set_default_stack_size(bytes);
 }
 
-HubHandle current_hub() { return HubHandle(detail::Hub::get().mailbox()); }
+HubHandle current_hub() {
+    return HubHandle(detail::Hub::get().mailbox());
+}
 
 bool HubHandle::post(std::function<void()> fn) const {
     return mailbox_ && mailbox_->post(std::move(fn));

@@ -12,7 +12,7 @@ namespace green::detail {
 class Hub;
 
 class IoBackend {
-public:
+  public:
     explicit IoBackend(Hub& hub) : hub_(hub) {}
     IoBackend(const IoBackend&) = delete;
     IoBackend& operator=(const IoBackend&) = delete;
@@ -34,7 +34,7 @@ public:
     // Fibers parked in an I/O wait: each keeps the hub alive.
     std::size_t waiters() const noexcept { return waiters_; }
 
-protected:
+  protected:
     Hub& hub_;
     std::size_t waiters_ = 0;
 };

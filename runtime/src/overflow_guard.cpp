@@ -27,7 +27,8 @@ void write_report(const Fiber& f) noexcept {
                           "green: stack overflow in fiber '%s' (stack size %zu bytes); "
                           "raise it with SpawnOptions::stack_size or GREEN_STACK_SIZE\n",
                           name.c_str(), f.stack_.size);
-    if (n > 0) (void)!::write(2, buf, static_cast<std::size_t>(n) < sizeof buf ? n : sizeof buf - 1);
+    if (n > 0)
+        (void)!::write(2, buf, static_cast<std::size_t>(n) < sizeof buf ? n : sizeof buf - 1);
 }
 
 void on_segv(int sig, siginfo_t* info, void* uctx) {
@@ -60,8 +61,8 @@ void install_overflow_guard(void** alt_stack_out) {
     });
     stack_t current;
     if (::sigaltstack(nullptr, &current) == 0 && !(current.ss_flags & SS_DISABLE)) return;
-    void* mem = ::mmap(nullptr, kAltStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                       -1, 0);
+    void* mem =
+        ::mmap(nullptr, kAltStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) return;
     stack_t ss{};
     ss.ss_sp = mem;

@@ -12,7 +12,7 @@ namespace green {
 namespace detail {
 
 class RawFiber final : public Fiber {
-public:
+  public:
     RawFiber(RawGreenlet* owner, RawGreenlet::Function fn) : owner_(owner), fn_(std::move(fn)) {}
 
     void body() noexcept override {
@@ -91,15 +91,21 @@ RawGreenlet& RawGreenlet::view_of(detail::Fiber* f) {
     return *static_cast<RawGreenlet*>(f->raw_view_);
 }
 
-RawGreenlet& RawGreenlet::current() { return view_of(detail::Hub::get().current()); }
+RawGreenlet& RawGreenlet::current() {
+    return view_of(detail::Hub::get().current());
+}
 
-bool RawGreenlet::dead() const noexcept { return fiber_->state_ == detail::FiberState::Dead; }
+bool RawGreenlet::dead() const noexcept {
+    return fiber_->state_ == detail::FiberState::Dead;
+}
 
 bool RawGreenlet::started() const noexcept {
     return fiber_->state_ != detail::FiberState::Created;
 }
 
-RawGreenlet* RawGreenlet::parent() const noexcept { return parent_; }
+RawGreenlet* RawGreenlet::parent() const noexcept {
+    return parent_;
+}
 
 void RawGreenlet::set_parent(RawGreenlet* p) {
     for (RawGreenlet* q = p; q; q = q->parent_)
@@ -121,7 +127,9 @@ std::any RawGreenlet::enter(std::any value) {
     return std::move(view_of(self).transfer_);
 }
 
-std::any RawGreenlet::switch_to(std::any value) { return enter(std::move(value)); }
+std::any RawGreenlet::switch_to(std::any value) {
+    return enter(std::move(value));
+}
 
 std::any RawGreenlet::throw_into(std::exception_ptr e) {
     if (fiber_ == detail::Hub::get().current()) std::rethrow_exception(e);

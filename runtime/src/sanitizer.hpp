@@ -26,7 +26,8 @@ inline void start_switch(void** fake_stack_save, const void* bottom, std::size_t
 #endif
 }
 
-inline void finish_switch(void* fake_stack, const void** bottom_old, std::size_t* size_old) noexcept {
+inline void finish_switch(void* fake_stack, const void** bottom_old,
+                          std::size_t* size_old) noexcept {
 #ifdef GREEN_ASAN
     __sanitizer_finish_switch_fiber(fake_stack, bottom_old, size_old);
 #else

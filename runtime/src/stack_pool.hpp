@@ -13,7 +13,7 @@
 namespace green::detail {
 
 class StackPool {
-public:
+  public:
     StackPool();
     StackPool(const StackPool&) = delete;
     StackPool& operator=(const StackPool&) = delete;
@@ -30,7 +30,7 @@ public:
     static std::size_t page_size() noexcept;
     std::size_t chunks() const noexcept { return chunks_.size(); }
 
-private:
+  private:
     struct Chunk {
         char* base;
         std::size_t bytes;
@@ -46,9 +46,9 @@ private:
 
     std::map<std::size_t, SizeClass> classes_;
     std::deque<Chunk> chunks_;  // deque: carving pointers stay valid
-    std::size_t guarded_ = 0;      // stacks that got a PROT_NONE guard page
-    std::size_t guard_budget_;     // at most this many (each costs two mappings)
-    std::size_t warm_limit_;       // free stacks kept resident; beyond, pages go back to the OS
+    std::size_t guarded_ = 0;   // stacks that got a PROT_NONE guard page
+    std::size_t guard_budget_;  // at most this many (each costs two mappings)
+    std::size_t warm_limit_;    // free stacks kept resident; beyond, pages go back to the OS
     std::size_t free_total_ = 0;
 };
 

@@ -19,7 +19,10 @@ Timeout::Timeout(Duration d, bool start_now) : id_(g_next_id++), duration_(d) {
 }
 
 Timeout::Timeout(const Timeout& other) noexcept
-    : std::exception(other), id_(other.id_), duration_(other.duration_), record_(true),
+    : std::exception(other),
+      id_(other.id_),
+      duration_(other.duration_),
+      record_(true),
       fired_(other.fired_) {}
 
 Timeout::~Timeout() {
@@ -55,6 +58,8 @@ void Timeout::on_fire(detail::Timer& t) {
     self->fiber_->hub_->interrupt(*self->fiber_, std::make_exception_ptr(Timeout(*self)));
 }
 
-const char* Timeout::what() const noexcept { return "green::Timeout: operation timed out"; }
+const char* Timeout::what() const noexcept {
+    return "green::Timeout: operation timed out";
+}
 
 }  // namespace green

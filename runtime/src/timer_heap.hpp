@@ -11,7 +11,7 @@
 namespace green::detail {
 
 class TimerHeap {
-public:
+  public:
     void add(Timer& t);
     void cancel(Timer& t) noexcept;
     Timer* top() const noexcept { return heap_.empty() ? nullptr : heap_.front(); }
@@ -21,7 +21,7 @@ public:
     // Timers that keep the hub alive (ref == true).
     std::size_t refs() const noexcept { return refs_; }
 
-private:
+  private:
     static bool before(const Timer* a, const Timer* b) noexcept {
         return a->when < b->when || (a->when == b->when && a->seq < b->seq);
     }

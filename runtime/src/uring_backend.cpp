@@ -28,7 +28,7 @@ struct Op {
 };
 
 class UringBackend final : public IoBackend {
-public:
+  public:
     UringBackend(Hub& hub, io_uring ring) : IoBackend(hub), ring_(ring) {}
     ~UringBackend() override { io_uring_queue_exit(&ring_); }
 
@@ -106,7 +106,7 @@ public:
         reap_completions();
     }
 
-private:
+  private:
     struct FdSlot {
         std::uint32_t generation = 0;
         std::uint32_t inflight = 0;
@@ -174,8 +174,8 @@ std::unique_ptr<IoBackend> make_uring_backend(Hub& hub, const char** why) {
     io_uring ring;
     io_uring_params params;
     std::memset(&params, 0, sizeof params);
-    params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
-                   IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SINGLE_ISSUER;
+    params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
+                   IORING_SETUP_SINGLE_ISSUER;
     int rc = io_uring_queue_init_params(kEntries, &ring, &params);
     if (rc == -EINVAL) {  // an older kernel without those flags
         std::memset(&params, 0, sizeof params);

@@ -48,8 +48,8 @@ std::vector<Waitable*> wait(const std::vector<WaitableRef>& objects, Deadline de
     return out;
 }
 
-std::vector<GreenletHandle> joinall(const std::vector<GreenletHandle>& greenlets,
-                                    Deadline deadline, bool raise_error) {
+std::vector<GreenletHandle> joinall(const std::vector<GreenletHandle>& greenlets, Deadline deadline,
+                                    bool raise_error) {
     if (raise_error) {
         std::vector<WaitableRef> refs(greenlets.begin(), greenlets.end());
         IWait it(refs, deadline);

@@ -16,7 +16,7 @@ class Timeout;
 // Built from a duration it is relative to now; a zero or negative duration is already expired
 // (the wait polls once), matching gevent where timeout=0 means "do not block".
 class Deadline {
-public:
+  public:
     constexpr Deadline() noexcept = default;
     template <class Rep, class Period>
     Deadline(std::chrono::duration<Rep, Period> d) noexcept {  // NOLINT: implicit by design
@@ -43,7 +43,7 @@ public:
         return a.when_ <= b.when_ ? a : b;
     }
 
-private:
+  private:
     template <class Rep, class Period>
     void set_relative(std::chrono::duration<Rep, Period> d) noexcept {
         using namespace std::chrono;

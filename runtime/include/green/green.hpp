@@ -6,7 +6,7 @@
 #include "green/greenlet.hpp"
 #include "green/hub.hpp"
 #include "green/raw_greenlet.hpp"
+#include "green/threadpool.hpp"
 #include "green/timeout.hpp"
 #include "green/wait_queue.hpp"
 #include "green/waitable.hpp"
-#include "green/threadpool.hpp"

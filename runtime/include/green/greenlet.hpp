@@ -37,7 +37,7 @@ namespace detail {
 // Shared state of one greenlet: its fiber, outcome and observers. Reference-counted by the
 // handles and, while it runs, by itself.
 class GreenletCore : public Fiber, public Waitable {
-public:
+  public:
     GreenletCore();
     ~GreenletCore() override;
 
@@ -63,10 +63,10 @@ public:
 
     Timer start_timer_;  // spawn_later
 
-protected:
+  protected:
     virtual void run() = 0;
 
-private:
+  private:
     friend void finish_unstarted(GreenletCore&, std::exception_ptr);
     void finish(std::exception_ptr error, bool killed) noexcept;
 
@@ -81,7 +81,7 @@ private:
 
 template <class R>
 class ResultCore : public GreenletCore {
-public:
+  public:
     std::optional<R> value_;
 };
 template <>
@@ -89,10 +89,10 @@ class ResultCore<void> : public GreenletCore {};
 
 template <class R, class Fn>
 class BoundCore final : public ResultCore<R> {
-public:
+  public:
     explicit BoundCore(Fn fn) : fn_(std::move(fn)) {}
 
-private:
+  private:
     void run() override {
         if constexpr (std::is_void_v<R>) {
             fn_();
@@ -122,7 +122,7 @@ auto bind_call(F&& f, Args&&... args) {
 
 // A type-erased reference to a greenlet: what joinall/killall/wait work with.
 class GreenletHandle {
-public:
+  public:
     GreenletHandle() = default;
     explicit GreenletHandle(detail::GreenletCore* c) noexcept : core_(c) {
         if (core_) core_->add_ref();
@@ -174,13 +174,13 @@ public:
     detail::GreenletCore& core() const noexcept { return *core_; }
     detail::GreenletCore* core_ptr() const noexcept { return core_; }
 
-private:
+  private:
     detail::GreenletCore* core_ = nullptr;
 };
 
 template <class R>
 class Greenlet : public GreenletHandle {
-public:
+  public:
     Greenlet() = default;
     explicit Greenlet(detail::ResultCore<R>* c) noexcept : GreenletHandle(c) {}
 
@@ -193,7 +193,8 @@ public:
     // The result of a finished greenlet (rethrows its failure, as get() does).
     std::add_lvalue_reference_t<std::add_const_t<R>> value() const {
         auto& c = static_cast<detail::ResultCore<R>&>(core());
-        if (!c.ready()) throw std::logic_error("green: value() of a greenlet that has not finished");
+        if (!c.ready())
+            throw std::logic_error("green: value() of a greenlet that has not finished");
         if (c.exception()) std::rethrow_exception(c.exception());
         if (c.killed()) throw GreenletExit();
         if constexpr (!std::is_void_v<R>) return *c.value_;
@@ -214,8 +215,8 @@ Greenlet<SpawnResult<F, Args...>> spawn(const SpawnOptions& opts, F&& f, Args&&.
     return g;
 }
 template <class F, class... Args>
-    requires(!std::is_same_v<std::decay_t<F>, SpawnOptions>)
-Greenlet<SpawnResult<F, Args...>> spawn(F&& f, Args&&... args) {
+requires(!std::is_same_v<std::decay_t<F>, SpawnOptions>) Greenlet<SpawnResult<F, Args...>> spawn(
+    F&& f, Args&&... args) {
     return spawn(SpawnOptions{}, std::forward<F>(f), std::forward<Args>(args)...);
 }
 
@@ -259,18 +260,18 @@ void killall(const Range& greenlets, bool block = true, Deadline deadline = {}) 
 
 // A Waitable reference built from a greenlet handle or any Waitable (Event, AsyncResult...).
 class WaitableRef {
-public:
-    WaitableRef(Waitable& w) noexcept : w_(&w) {}                          // NOLINT
+  public:
+    WaitableRef(Waitable& w) noexcept : w_(&w) {}                         // NOLINT
     WaitableRef(const GreenletHandle& g) noexcept : w_(&g.waitable()) {}  // NOLINT
     Waitable* get() const noexcept { return w_; }
 
-private:
+  private:
     Waitable* w_;
 };
 
 // Yields objects as they become ready, until `count` were yielded or the deadline passed.
 class IWait {
-public:
+  public:
     IWait(const std::vector<WaitableRef>& objects, Deadline deadline = {},
           std::size_t count = static_cast<std::size_t>(-1));
     IWait(const IWait&) = delete;
@@ -281,7 +282,7 @@ public:
     Waitable* next();
 
     class iterator {
-    public:
+      public:
         using value_type = Waitable*;
         using difference_type = std::ptrdiff_t;
         iterator() = default;
@@ -293,14 +294,14 @@ public:
         }
         bool operator==(const iterator& o) const { return cur_ == o.cur_; }
 
-    private:
+      private:
         IWait* w_ = nullptr;
         Waitable* cur_ = nullptr;
     };
     iterator begin() { return iterator(this); }
     iterator end() { return iterator(); }
 
-private:
+  private:
     static void on_ready(LinkNode& node, Waitable& source);
 
     std::vector<Waitable*> objects_;
@@ -311,7 +312,6 @@ private:
     Deadline deadline_;
     WaitQueue wakeup_;
 };
-
 
 // Iterate objects as they become ready: for (green::Waitable* w : green::iwait({g1, g2})) ...
 inline IWait iwait(const std::vector<WaitableRef>& objects, Deadline deadline = {},

@@ -47,7 +47,7 @@ struct Mailbox;
 // A thread-safe handle to one hub. Any OS thread may post() a function; the hub runs it on its
 // own thread at the next loop turn. Posting to a hub whose thread has exited returns false.
 class HubHandle {
-public:
+  public:
     HubHandle() = default;
     bool post(std::function<void()> fn) const;
     explicit operator bool() const noexcept { return mailbox_ != nullptr; }
@@ -55,21 +55,21 @@ public:
     // While a KeepAlive lives, the hub counts it as something that may still wake it, so a
     // fiber waiting for another thread's post() does not get LoopExit.
     class KeepAlive {
-    public:
+      public:
         KeepAlive() = default;
         explicit KeepAlive(const HubHandle& h);
         KeepAlive(KeepAlive&& o) noexcept : mailbox_(std::move(o.mailbox_)) {}
         KeepAlive& operator=(KeepAlive&& o) noexcept;
         ~KeepAlive();
 
-    private:
+      private:
         std::shared_ptr<detail::Mailbox> mailbox_;
     };
 
     explicit HubHandle(std::shared_ptr<detail::Mailbox> m) : mailbox_(std::move(m)) {}
     const std::shared_ptr<detail::Mailbox>& mailbox() const noexcept { return mailbox_; }
 
-private:
+  private:
     std::shared_ptr<detail::Mailbox> mailbox_;
 };
 

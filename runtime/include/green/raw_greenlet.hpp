@@ -13,10 +13,10 @@ namespace green {
 namespace detail {
 class Fiber;
 class RawFiber;
-}
+}  // namespace detail
 
 class RawGreenlet {
-public:
+  public:
     using Function = std::function<std::any(std::any)>;
 
     // `parent` defaults to the greenlet that creates this one.
@@ -43,7 +43,7 @@ public:
     // The raw greenlet currently running (the thread's main greenlet outside any other).
     static RawGreenlet& current();
 
-private:
+  private:
     explicit RawGreenlet(detail::Fiber* adopted) noexcept;  // a view of a non-raw fiber
     static RawGreenlet& view_of(detail::Fiber* f);
     std::any enter(std::any value);

@@ -29,8 +29,8 @@ struct OffloadJob {
     virtual ~OffloadJob() = default;
     virtual void run() noexcept = 0;  // on the pool thread; stores result or exception
     std::exception_ptr error;
-    bool done = false;           // hub thread only
-    Fiber* waiter = nullptr;     // hub thread only; null once the caller gave up
+    bool done = false;        // hub thread only
+    Fiber* waiter = nullptr;  // hub thread only; null once the caller gave up
 };
 
 template <class R, class Fn>
@@ -53,7 +53,7 @@ struct TypedJob final : OffloadJob {
 }  // namespace detail
 
 class ThreadPool {
-public:
+  public:
     // `threads` OS threads, started lazily as work arrives.
     explicit ThreadPool(std::size_t threads);
     ThreadPool(const ThreadPool&) = delete;
@@ -85,7 +85,7 @@ public:
     std::size_t size() const noexcept { return max_threads_; }
     std::size_t started_threads() const;
 
-private:
+  private:
     void run_and_wait(std::shared_ptr<detail::OffloadJob> job, Deadline deadline);
     void worker();
 

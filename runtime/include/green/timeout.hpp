@@ -20,7 +20,7 @@ class Fiber;
 // handler for nested timeouts can tell which one expired with `e.is(t)`.
 // The check happens at the fiber's next switch (a wait, a sleep, I/O), as in gevent.
 class Timeout : public std::exception {
-public:
+  public:
     explicit Timeout(Duration d, bool start_now = true);
     template <class Rep, class Period>
     explicit Timeout(std::chrono::duration<Rep, Period> d, bool start_now = true)
@@ -40,7 +40,7 @@ public:
     Duration duration() const noexcept { return duration_; }
     const char* what() const noexcept override;
 
-private:
+  private:
     static void on_fire(detail::Timer& t);
 
     detail::Timer timer_;

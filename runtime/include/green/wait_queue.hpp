@@ -13,7 +13,7 @@ class Fiber;
 }
 
 class WaitQueue {
-public:
+  public:
     WaitQueue() = default;
     WaitQueue(const WaitQueue&) = delete;
     WaitQueue& operator=(const WaitQueue&) = delete;
@@ -38,7 +38,7 @@ public:
         bool notified = false;
     };
 
-private:
+  private:
     void push(Node& n) noexcept;
     void remove(Node& n) noexcept;
 

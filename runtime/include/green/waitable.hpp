@@ -23,20 +23,20 @@ struct LinkNode {
 
 // A FIFO of LinkNodes with the bookkeeping every Waitable needs.
 class LinkList {
-public:
+  public:
     void push(LinkNode& n) noexcept;
     void remove(LinkNode& n) noexcept;
     // Unlinks each node, then fires it; nodes linked while firing are kept for the next call.
     void fire_all(Waitable& source);
     bool empty() const noexcept { return head_ == nullptr; }
 
-private:
+  private:
     LinkNode* head_ = nullptr;
     LinkNode* tail_ = nullptr;
 };
 
 class Waitable {
-public:
+  public:
     virtual ~Waitable() = default;
     virtual bool ready() const noexcept = 0;
     // Fires `node` once when this becomes ready. Callers check ready() first.

@@ -13,14 +13,14 @@ namespace green::detail {
 class Hub;
 
 struct StackSlot {
-    void* base = nullptr;     // lowest usable address (the stack grows down towards it)
-    std::size_t size = 0;     // usable bytes above base
-    bool guarded = false;     // a PROT_NONE page sits below base; otherwise a canary does
+    void* base = nullptr;  // lowest usable address (the stack grows down towards it)
+    std::size_t size = 0;  // usable bytes above base
+    bool guarded = false;  // a PROT_NONE page sits below base; otherwise a canary does
 };
 
 enum class FiberState : std::uint8_t {
-    Created,    // not started; owns no stack yet
-    Runnable,   // in the run queue
+    Created,   // not started; owns no stack yet
+    Runnable,  // in the run queue
     Running,
     Parked,     // waiting for ready() (an event, a timer, I/O)
     Suspended,  // left by an explicit raw-greenlet switch; only a switch resumes it
@@ -30,7 +30,7 @@ enum class FiberState : std::uint8_t {
 enum class WakeReason : std::uint8_t { None, Notified, TimedOut };
 
 class Fiber {
-public:
+  public:
     Fiber() = default;
     Fiber(const Fiber&) = delete;
     Fiber& operator=(const Fiber&) = delete;
@@ -48,23 +48,23 @@ public:
     Hub* hub() const noexcept { return hub_; }
 
     // Implementation state, owned by the hub (public for the runtime's own files).
-    void* ctx_ = nullptr;                // fcontext of the suspended fiber
-    Fiber* next_ = nullptr;              // run-queue link
+    void* ctx_ = nullptr;    // fcontext of the suspended fiber
+    Fiber* next_ = nullptr;  // run-queue link
     Hub* hub_ = nullptr;
-    Fiber* parent_ = nullptr;            // raw greenlets: who runs when this one ends
-    std::exception_ptr pending_;         // thrown at the next resume point (kill, Timeout)
+    Fiber* parent_ = nullptr;     // raw greenlets: who runs when this one ends
+    std::exception_ptr pending_;  // thrown at the next resume point (kill, Timeout)
     StackSlot stack_;
-    std::size_t stack_size_ = 0;         // requested size; 0 = the hub's default
+    std::size_t stack_size_ = 0;  // requested size; 0 = the hub's default
     FiberState state_ = FiberState::Created;
     WakeReason wake_ = WakeReason::None;
-    bool uninterruptible_ = false;       // parked until an operation finishes; kill waits
+    bool uninterruptible_ = false;  // parked until an operation finishes; kill waits
     int saved_errno_ = 0;
-    void* eh_caught_ = nullptr;          // C++ EH globals of this fiber while it is switched out
+    void* eh_caught_ = nullptr;  // C++ EH globals of this fiber while it is switched out
     unsigned eh_uncaught_ = 0;
     void* asan_fake_stack_ = nullptr;
     const void* asan_bottom_ = nullptr;
     std::size_t asan_size_ = 0;
-    void* raw_view_ = nullptr;           // RawGreenlet view of this fiber, if one was made
+    void* raw_view_ = nullptr;  // RawGreenlet view of this fiber, if one was made
     void (*raw_view_deleter_)(void*) = nullptr;
 };
 

@@ -1,0 +1,59 @@
+// The stack pool: stacks share mappings, are reused LIFO, and guard pages are budgeted.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "stack_pool.hpp"
+
+namespace {
+int count_mappings() {
+    std::ifstream maps("/proc/self/maps");
+    int n = 0;
+    for (std::string line; std::getline(maps, line);) ++n;
+    return n;
+}
+}  // namespace
+
+TEST(StackPool, ManyStacksFewMappings) {
+    green::detail::StackPool pool;
+    const int before = count_mappings();
+    std::vector<green::detail::StackSlot> slots;
+    for (int i = 0; i < 20000; ++i) slots.push_back(pool.allocate(64 * 1024));
+    const int after = count_mappings();
+    // 8192 guarded stacks cost two mappings each; the other 11808 share their chunks.
+    EXPECT_LT(after - before, 2 * 8192 + 200);
+    EXPECT_LT(pool.chunks(), 100u);
+    for (auto& s : slots) pool.release(s);
+}
+
+TEST(StackPool, ReuseIsLifo) {
+    green::detail::StackPool pool;
+    auto a = pool.allocate(64 * 1024);
+    pool.release(a);
+    auto b = pool.allocate(64 * 1024);
+    EXPECT_EQ(a.base, b.base);
+    pool.release(b);
+}
+
+TEST(StackPool, GuardPageIsRecognised) {
+    green::detail::StackPool pool;
+    auto s = pool.allocate(64 * 1024);
+    ASSERT_TRUE(s.guarded);
+    EXPECT_TRUE(pool.in_guard_page(static_cast<char*>(s.base) - 1));
+    EXPECT_FALSE(pool.in_guard_page(s.base));
+    pool.release(s);
+}
+
+TEST(StackPool, CanaryReadsZeroOnFreshStacks) {
+    setenv("GREEN_GUARD_PAGES", "0", 1);
+    green::detail::StackPool pool;
+    unsetenv("GREEN_GUARD_PAGES");
+    auto s = pool.allocate(64 * 1024);
+    EXPECT_FALSE(s.guarded);
+    EXPECT_TRUE(green::detail::StackPool::canary_intact(s));
+    static_cast<char*>(s.base)[3] = 1;
+    EXPECT_FALSE(green::detail::StackPool::canary_intact(s));
+    static_cast<char*>(s.base)[3] = 0;
+    pool.release(s);
+}
