@@ -28,7 +28,6 @@ struct EhGlobals {
     unsigned int uncaught_exceptions;
 };
 
-thread_local Hub* t_hub __attribute__((tls_model("initial-exec"))) = nullptr;
 thread_local std::unique_ptr<Hub> t_hub_owner;
 
 std::size_t initial_stack_size() {
@@ -67,23 +66,20 @@ class Hub::LoopFiber final : public Fiber {
     Hub& hub;
 };
 
-Hub& Hub::get() {
-    if (t_hub) [[likely]]
-        return *t_hub;
+constinit thread_local Hub* t_hub __attribute__((tls_model("initial-exec"))) = nullptr;
+
+Hub& Hub::create() {
     t_hub_owner.reset(new Hub());
     t_hub = t_hub_owner.get();
     return *t_hub;
-}
-
-Hub* Hub::peek() noexcept {
-    return t_hub;
 }
 
 Hub::Hub()
     : current_(&main_),
       mailbox_(std::make_shared<Mailbox>()),
       default_stack_size_(initial_stack_size()),
-      eh_globals_(abi::__cxa_get_globals()) {
+      eh_globals_(abi::__cxa_get_globals()),
+      errno_(&errno) {
     main_.hub_ = this;
     main_.state_ = FiberState::Running;
     loop_ = std::make_unique<LoopFiber>(*this);
@@ -123,7 +119,7 @@ void Hub::switch_to(Fiber& to) noexcept {
         return;
     }
     if (!StackPool::canary_intact(from->stack_)) report_overflow(*from);
-    from->saved_errno_ = errno;
+    from->saved_errno_ = *errno_;
     auto* eh = static_cast<EhGlobals*>(eh_globals_);
     from->eh_caught_ = eh->caught_exceptions;
     from->eh_uncaught_ = eh->uncaught_exceptions;
@@ -151,7 +147,7 @@ void Hub::resumed(void* fctx, void* data) noexcept {
         reap(*prev);
     else
         prev->ctx_ = fctx;
-    errno = self->saved_errno_;
+    *errno_ = self->saved_errno_;
     auto* eh = static_cast<EhGlobals*>(eh_globals_);
     eh->caught_exceptions = self->eh_caught_;
     eh->uncaught_exceptions = self->eh_uncaught_;
@@ -230,13 +226,10 @@ void Hub::schedule() {
     switch_to(next ? *next : *loop_);
 }
 
-void Hub::throw_if_interrupted() {
-    Fiber* self = current_;
-    if (self->pending_ && !self->uninterruptible_) {
-        std::exception_ptr e = std::move(self->pending_);
-        self->pending_ = nullptr;
-        std::rethrow_exception(e);
-    }
+void Hub::throw_pending() {
+    std::exception_ptr e = std::move(current_->pending_);
+    current_->pending_ = nullptr;
+    std::rethrow_exception(e);
 }
 
 void Hub::yield() {
@@ -347,6 +340,7 @@ void Hub::loop() {
                 continue;
             } else {
                 Duration timeout{-1};
+                stacks_.trim();  // idle: a good moment to give cold stack pages back
                 if (Timer* t = timers_.top()) {
                     timeout = t->when - Clock::now();
                     if (timeout < Duration::zero()) timeout = Duration::zero();

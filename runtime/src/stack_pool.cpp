@@ -15,7 +15,6 @@ namespace green::detail {
 namespace {
 
 constexpr std::size_t kStacksPerChunk = 256;
-constexpr std::size_t kCanaryBytes = 64;
 
 std::size_t env_size(const char* name, std::size_t fallback) {
     const char* v = std::getenv(name);
@@ -48,6 +47,7 @@ StackSlot StackPool::allocate(std::size_t size) {
     if (!cls.free.empty()) {
         StackSlot s = cls.free.back();
         cls.free.pop_back();
+        if (cls.trimmed > cls.free.size()) cls.trimmed = cls.free.size();
         --free_total_;
         return s;
     }
@@ -80,20 +80,19 @@ void StackPool::release(const StackSlot& s) noexcept {
     if (!s.base) return;
     auto it = classes_.find(s.size);
     if (it == classes_.end()) return;
-    // Keep the address range but give the pages back once enough stacks are kept warm.
     // (The canary needs no reset: a fiber that touched it was reported as overflowing.)
-    if (free_total_ >= warm_limit_) ::madvise(s.base, s.size, MADV_DONTNEED);
     it->second.free.push_back(s);
     ++free_total_;
 }
 
-bool StackPool::canary_intact(const StackSlot& s) noexcept {
-    if (s.guarded || !s.base) return true;
-    // Reading untouched anonymous memory maps the shared zero page: no resident cost.
-    const auto* w = static_cast<const std::uint64_t*>(s.base);
-    std::uint64_t acc = 0;
-    for (std::size_t i = 0; i < kCanaryBytes / sizeof(std::uint64_t); ++i) acc |= w[i];
-    return acc == 0;
+void StackPool::trim() noexcept {
+    if (free_total_ <= warm_limit_) return;
+    for (auto& [size, cls] : classes_) {
+        const std::size_t keep = std::min(cls.free.size(), warm_limit_);
+        for (std::size_t i = cls.trimmed; i + keep < cls.free.size(); ++i)
+            ::madvise(cls.free[i].base, cls.free[i].size, MADV_FREE);
+        cls.trimmed = std::max(cls.trimmed, cls.free.size() - keep);
+    }
 }
 
 bool StackPool::in_guard_page(const void* addr) const noexcept {

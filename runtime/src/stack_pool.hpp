@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <vector>
@@ -20,12 +21,26 @@ class StackPool {
     ~StackPool();
 
     StackSlot allocate(std::size_t size);
+    // Returns a stack to its free list without a system call; trim() later gives the pages of
+    // stacks beyond the warm limit back to the kernel.
     void release(const StackSlot& s) noexcept;
+    // Called when the hub is about to block: MADV_FREE the coldest free stacks above the warm
+    // limit. Lazily freed pages cost nothing to reuse while the kernel has not reclaimed them.
+    void trim() noexcept;
 
     // True when `addr` lies in the guard page of some stack of this pool.
     bool in_guard_page(const void* addr) const noexcept;
     // An unguarded stack's canary: its lowest bytes must stay untouched (zero).
-    static bool canary_intact(const StackSlot& s) noexcept;
+    // Checked on every switch away from a fiber, hence inline.
+    static bool canary_intact(const StackSlot& s) noexcept {
+        if (s.guarded || !s.base) return true;
+        // Reading untouched anonymous memory maps the shared zero page: no resident cost.
+        const auto* w = static_cast<const std::uint64_t*>(s.base);
+        std::uint64_t acc = 0;
+        for (std::size_t i = 0; i < kCanaryBytes / sizeof(std::uint64_t); ++i) acc |= w[i];
+        return acc == 0;
+    }
+    static constexpr std::size_t kCanaryBytes = 64;
 
     static std::size_t page_size() noexcept;
     std::size_t chunks() const noexcept { return chunks_.size(); }
@@ -37,7 +52,8 @@ class StackPool {
         std::size_t slot;  // bytes per slot: one guard page + the stack
     };
     struct SizeClass {
-        std::vector<StackSlot> free;
+        std::vector<StackSlot> free;  // LIFO; free[0 .. trimmed) were already trimmed
+        std::size_t trimmed = 0;
         Chunk* carving = nullptr;  // chunk with unused slots
         std::size_t next_slot = 0;
     };

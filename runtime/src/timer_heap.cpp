@@ -4,62 +4,60 @@ namespace green::detail {
 
 void TimerHeap::add(Timer& t) {
     if (t.armed()) cancel(t);
-    t.seq = ++seq_;
-    heap_.push_back(&t);
-    t.index = heap_.size() - 1;
-    sift_up(t.index);
+    Entry e{t.when.time_since_epoch().count(), ++seq_, &t};
+    heap_.push_back(e);
+    sift_up(heap_.size() - 1, e);
     if (t.ref) ++refs_;
 }
 
 void TimerHeap::cancel(Timer& t) noexcept {
-    if (!t.armed()) return;
-    remove_at(t.index);
+    if (t.armed()) remove_at(t.index);
 }
 
 Timer* TimerHeap::pop_due(Clock::time_point now) noexcept {
-    if (heap_.empty() || heap_.front()->when > now) return nullptr;
-    Timer* t = heap_.front();
+    if (heap_.empty() || heap_.front().when > now.time_since_epoch().count()) return nullptr;
+    Timer* t = heap_.front().timer;
     remove_at(0);
     return t;
 }
 
 void TimerHeap::remove_at(std::size_t i) noexcept {
-    Timer* t = heap_[i];
+    Timer* t = heap_[i].timer;
     if (t->ref) --refs_;
     t->index = Timer::npos;
-    Timer* last = heap_.back();
+    Entry last = heap_.back();
     heap_.pop_back();
     if (i == heap_.size()) return;
-    place(i, last);
-    if (i > 0 && before(last, heap_[(i - 1) / 2]))
-        sift_up(i);
+    if (i > 0 && before(last, heap_[(i - 1) / kArity]))
+        sift_up(i, last);
     else
-        sift_down(i);
+        sift_down(i, last);
 }
 
-void TimerHeap::sift_up(std::size_t i) noexcept {
-    Timer* t = heap_[i];
+void TimerHeap::sift_up(std::size_t i, Entry e) noexcept {
     while (i > 0) {
-        std::size_t parent = (i - 1) / 2;
-        if (!before(t, heap_[parent])) break;
+        std::size_t parent = (i - 1) / kArity;
+        if (!before(e, heap_[parent])) break;
         place(i, heap_[parent]);
         i = parent;
     }
-    place(i, t);
+    place(i, e);
 }
 
-void TimerHeap::sift_down(std::size_t i) noexcept {
-    Timer* t = heap_[i];
+void TimerHeap::sift_down(std::size_t i, Entry e) noexcept {
     const std::size_t n = heap_.size();
     for (;;) {
-        std::size_t child = 2 * i + 1;
-        if (child >= n) break;
-        if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
-        if (!before(heap_[child], t)) break;
-        place(i, heap_[child]);
-        i = child;
+        std::size_t first = i * kArity + 1;
+        if (first >= n) break;
+        std::size_t best = first;
+        const std::size_t end = first + kArity < n ? first + kArity : n;
+        for (std::size_t c = first + 1; c < end; ++c)
+            if (before(heap_[c], heap_[best])) best = c;
+        if (!before(heap_[best], e)) break;
+        place(i, heap_[best]);
+        i = best;
     }
-    place(i, t);
+    place(i, e);
 }
 
 }  // namespace green::detail

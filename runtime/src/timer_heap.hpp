@@ -1,9 +1,11 @@
-// The hub's single timer structure: a binary min-heap of intrusive Timer entries, serving
-// sleep, Timeout, timed waits and spawn_later alike. O(log n) arm and cancel, no allocation
-// per timer (the vector only grows).
+// The hub's single timer structure: a 4-ary min-heap serving sleep, Timeout, timed waits and
+// spawn_later alike. Keys live in the heap array itself, so sifting compares contiguous
+// memory instead of chasing Timer objects that sit on many different fiber stacks.
+// O(log n) arm and cancel; no allocation per timer (the array only grows).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "green/detail/timer.hpp"
@@ -14,7 +16,7 @@ class TimerHeap {
   public:
     void add(Timer& t);
     void cancel(Timer& t) noexcept;
-    Timer* top() const noexcept { return heap_.empty() ? nullptr : heap_.front(); }
+    Timer* top() const noexcept { return heap_.empty() ? nullptr : heap_.front().timer; }
     // Removes and returns the earliest timer if it is due at `now`.
     Timer* pop_due(Clock::time_point now) noexcept;
     std::size_t size() const noexcept { return heap_.size(); }
@@ -22,18 +24,25 @@ class TimerHeap {
     std::size_t refs() const noexcept { return refs_; }
 
   private:
-    static bool before(const Timer* a, const Timer* b) noexcept {
-        return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+    struct Entry {
+        Clock::rep when;
+        std::uint64_t seq;  // FIFO among equal deadlines
+        Timer* timer;
+    };
+    static constexpr std::size_t kArity = 4;
+
+    static bool before(const Entry& a, const Entry& b) noexcept {
+        return a.when < b.when || (a.when == b.when && a.seq < b.seq);
     }
-    void sift_up(std::size_t i) noexcept;
-    void sift_down(std::size_t i) noexcept;
-    void place(std::size_t i, Timer* t) noexcept {
-        heap_[i] = t;
-        t->index = i;
+    void place(std::size_t i, const Entry& e) noexcept {
+        heap_[i] = e;
+        e.timer->index = i;
     }
+    void sift_up(std::size_t i, Entry e) noexcept;
+    void sift_down(std::size_t i, Entry e) noexcept;
     void remove_at(std::size_t i) noexcept;
 
-    std::vector<Timer*> heap_;
+    std::vector<Entry> heap_;
     std::uint64_t seq_ = 0;
     std::size_t refs_ = 0;
 };

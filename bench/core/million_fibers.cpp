@@ -1,0 +1,80 @@
+// One million fibers parked at once, with default kernel settings (vm.max_map_count 65530):
+// reports resident bytes per parked fiber, the kernel mappings used, and the time to spawn,
+// park and wake them all. Usage: bench_million_fibers [count] [sleep|queue]
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <green/green.hpp>
+
+namespace {
+
+long status_kb(const char* key) {
+    std::ifstream f("/proc/self/status");
+    for (std::string line; std::getline(f, line);)
+        if (line.rfind(key, 0) == 0)
+            return std::strtol(line.c_str() + std::strlen(key), nullptr, 10);
+    return -1;
+}
+
+long mappings() {
+    std::ifstream f("/proc/self/maps");
+    long n = 0;
+    for (std::string line; std::getline(f, line);) ++n;
+    return n;
+}
+
+double since(green::Clock::time_point t0) {
+    return std::chrono::duration<double>(green::Clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const long n = argc > 1 ? std::atol(argv[1]) : 1000000;
+    const bool use_sleep = argc > 2 && std::string(argv[2]) == "sleep";
+    std::printf("parking %ld fibers (%s), default stack %zu KiB\n", n,
+                use_sleep ? "each in a long sleep" : "on one shared WaitQueue",
+                green::default_stack_size() / 1024);
+    const long rss0 = status_kb("VmRSS:");
+    const long maps0 = mappings();
+
+    green::WaitQueue gate;
+    long woken = 0;
+    std::vector<green::Greenlet<void>> gs;
+    gs.reserve(n);
+    auto t0 = green::Clock::now();
+    for (long i = 0; i < n; ++i) {
+        if (use_sleep)
+            gs.push_back(green::spawn([&woken] {
+                green::sleep(std::chrono::hours(1));
+                ++woken;
+            }));
+        else
+            gs.push_back(green::spawn([&gate, &woken] {
+                gate.wait();
+                ++woken;
+            }));
+    }
+    green::sleep(std::chrono::milliseconds(0));  // let every fiber start and park
+    while (use_sleep ? false : gate.size() < static_cast<std::size_t>(n)) green::yield();
+    const double spawn_s = since(t0);
+    const long rss1 = status_kb("VmRSS:");
+    const long maps1 = mappings();
+    std::printf("spawned and parked in %.2f s\n", spawn_s);
+    std::printf("resident: %.0f bytes per parked fiber (RSS +%ld MiB)\n",
+                (rss1 - rss0) * 1024.0 / static_cast<double>(n), (rss1 - rss0) / 1024);
+    std::printf("kernel mappings: %ld -> %ld (vm.max_map_count default 65530)\n", maps0, maps1);
+
+    t0 = green::Clock::now();
+    if (use_sleep)
+        green::killall(gs);
+    else
+        gate.notify_all();
+    green::joinall(gs);
+    std::printf("woke and finished all in %.2f s (woken normally: %ld)\n", since(t0), woken);
+    return woken == (use_sleep ? 0 : n) ? 0 : 1;
+}
