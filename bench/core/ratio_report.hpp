@@ -11,7 +11,8 @@ struct Ratio {
     std::string label;
     std::string numerator;  // benchmark name (as printed by Google Benchmark)
     std::string denominator;
-    double goal = 0;  // 0: none; otherwise the ratio should stay at or below it
+    double goal = 0;    // 0: none; otherwise the ratio should stay at or below it
+    bool wall = false;  // compare wall-clock time (default: CPU time, steadier on a shared box)
 };
 
 int run_and_report(int argc, char** argv, const std::vector<Ratio>& ratios);

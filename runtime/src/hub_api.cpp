@@ -16,10 +16,6 @@ void sleep(Duration d) {
     }
 }
 
-void yield() {
-    detail::Hub::get().yield();
-}
-
 void idle() {
     detail::Hub::get().idle_waiters().wait();
 }

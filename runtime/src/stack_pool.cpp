@@ -62,6 +62,9 @@ StackSlot StackPool::carve(SizeClass& cls, std::size_t size) {
         void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) throw std::bad_alloc();
+        // One touched page per parked fiber is the budget: a transparent huge page would turn
+        // it into 2 MiB.
+        ::madvise(p, bytes, MADV_NOHUGEPAGE);
         chunks_.push_back(Chunk{static_cast<char*>(p), bytes, slot});
         cls.carving = &chunks_.back();
         cls.next_slot = 0;
