@@ -4,14 +4,23 @@ namespace green::detail {
 
 void TimerHeap::add(Timer& t) {
     if (t.armed()) cancel(t);
-    Entry e{t.when.time_since_epoch().count(), ++seq_, &t};
+    std::uint32_t slot;
+    if (!free_slots_.empty()) {
+        slot = free_slots_.back();
+        free_slots_.pop_back();
+    } else {
+        slot = static_cast<std::uint32_t>(position_.size());
+        position_.push_back(0);
+    }
+    t.slot = slot;
+    Entry e{t.when.time_since_epoch().count(), ++seq_, &t, slot, t.ref};
     heap_.push_back(e);
     sift_up(heap_.size() - 1, e);
     if (t.ref) ++refs_;
 }
 
 void TimerHeap::cancel(Timer& t) noexcept {
-    if (t.armed()) remove_at(t.index);
+    if (t.armed()) remove_at(position_[t.slot]);
 }
 
 Timer* TimerHeap::pop_due(Clock::time_point now) noexcept {
@@ -22,9 +31,10 @@ Timer* TimerHeap::pop_due(Clock::time_point now) noexcept {
 }
 
 void TimerHeap::remove_at(std::size_t i) noexcept {
-    Timer* t = heap_[i].timer;
-    if (t->ref) --refs_;
-    t->index = Timer::npos;
+    const Entry gone = heap_[i];
+    if (gone.ref) --refs_;
+    gone.timer->slot = Timer::npos;
+    free_slots_.push_back(gone.slot);
     Entry last = heap_.back();
     heap_.pop_back();
     if (i == heap_.size()) return;

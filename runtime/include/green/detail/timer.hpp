@@ -15,12 +15,11 @@ struct Timer {
     Clock::time_point when{};
     Callback fire = nullptr;  // runs on the hub's loop fiber; must not block
     void* arg = nullptr;
-    std::uint64_t seq = 0;     // FIFO among equal deadlines
-    std::size_t index = npos;  // position in the heap; npos when not armed
-    bool ref = true;           // false: does not keep the hub alive (gevent's ref=False)
+    std::uint32_t slot = npos;  // the heap's handle for this timer; npos when not armed
+    bool ref = true;            // false: does not keep the hub alive (gevent's ref=False)
 
-    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
-    bool armed() const noexcept { return index != npos; }
+    static constexpr std::uint32_t npos = 0xffffffffu;
+    bool armed() const noexcept { return slot != npos; }
 };
 
 }  // namespace green::detail
