@@ -1,4 +1,4 @@
-// WaitQueue and LinkList: the intrusive lists that parking and observing are built from.
+// WaitQueue and LinkList: parking and observing, on the shared intrusive list.
 #include "green/wait_queue.hpp"
 
 #include "green/waitable.hpp"
@@ -11,50 +11,29 @@ WaitQueue::~WaitQueue() {
     notify_all();
 }
 
-void WaitQueue::push(Node& n) noexcept {
-    n.prev = tail_;
-    n.next = nullptr;
-    if (tail_)
-        tail_->next = &n;
-    else
-        head_ = &n;
-    tail_ = &n;
-    n.linked = true;
-    ++size_;
-}
-
-void WaitQueue::remove(Node& n) noexcept {
-    if (!n.linked) return;
-    (n.prev ? n.prev->next : head_) = n.next;
-    (n.next ? n.next->prev : tail_) = n.prev;
-    n.prev = n.next = nullptr;
-    n.linked = false;
-    --size_;
-}
-
 bool WaitQueue::wait(Deadline deadline) {
     auto& hub = detail::Hub::get();
     Node n;
     n.fiber = hub.current();
-    push(n);
+    waiters_.push_back(n);
     try {
         while (!n.notified) {
             if (!hub.park(deadline)) break;
         }
     } catch (...) {
-        remove(n);
+        waiters_.remove(n);
         // Interrupted after being picked: pass the wake-up on so no other waiter misses it.
         if (n.notified) notify_one();
         throw;
     }
-    remove(n);
+    waiters_.remove(n);
     return n.notified;
 }
 
 bool WaitQueue::notify_one() noexcept {
-    Node* n = head_;
+    Node* n = waiters_.front();
     if (!n) return false;
-    remove(*n);
+    waiters_.remove(*n);
     n->notified = true;
     n->fiber->hub_->ready(*n->fiber);
     return true;
@@ -66,31 +45,10 @@ std::size_t WaitQueue::notify_all() noexcept {
     return woken;
 }
 
-void LinkList::push(LinkNode& n) noexcept {
-    n.prev = tail_;
-    n.next = nullptr;
-    if (tail_)
-        tail_->next = &n;
-    else
-        head_ = &n;
-    tail_ = &n;
-    n.linked = true;
-}
-
-void LinkList::remove(LinkNode& n) noexcept {
-    if (!n.linked) return;
-    (n.prev ? n.prev->next : head_) = n.next;
-    (n.next ? n.next->prev : tail_) = n.prev;
-    n.prev = n.next = nullptr;
-    n.linked = false;
-}
-
 void LinkList::fire_all(Waitable& source) {
     // Detach the whole list first, so callbacks may link new nodes (kept for a later call)
     // and unlink their own without touching the chain being walked.
-    LinkNode* n = head_;
-    head_ = tail_ = nullptr;
-    for (LinkNode* p = n; p; p = p->next) p->linked = false;
+    LinkNode* n = nodes_.take_all();
     while (n) {
         LinkNode* next = n->next;
         n->prev = n->next = nullptr;

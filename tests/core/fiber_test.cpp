@@ -37,11 +37,12 @@ TEST(Fiber, SwitchInsideCatchWhileAnotherFiberThrows) {
     // Each fiber holds a caught exception across switches; another throws and catches its own
     // meanwhile. std::current_exception and uncaught_exceptions must stay per fiber.
     std::vector<std::string> seen;
+    green::WaitQueue thrower_done;
     auto holder = green::spawn([&] {
         try {
             throw std::runtime_error("held");
         } catch (const std::exception&) {
-            green::sleep(5ms);  // others run and throw while we are inside this catch
+            thrower_done.wait(5s);  // the other fiber throws and catches meanwhile
             try {
                 throw;  // rethrow needs our own caught-exception stack
             } catch (const std::runtime_error& e) {
@@ -59,6 +60,7 @@ TEST(Fiber, SwitchInsideCatchWhileAnotherFiberThrows) {
                 seen.push_back(e.what());
             }
         }
+        thrower_done.notify_one();
     });
     green::joinall({holder, thrower}, 5s);
     ASSERT_TRUE(holder.successful());

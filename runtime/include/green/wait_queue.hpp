@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "green/clock.hpp"
+#include "green/detail/intrusive_list.hpp"
 
 namespace green {
 
@@ -27,8 +28,8 @@ class WaitQueue {
     // Wakes the longest-waiting fiber; false when nobody waits.
     bool notify_one() noexcept;
     std::size_t notify_all() noexcept;
-    bool empty() const noexcept { return head_ == nullptr; }
-    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return waiters_.empty(); }
+    std::size_t size() const noexcept { return waiters_.size(); }
 
     struct Node {
         Node* prev = nullptr;
@@ -39,12 +40,7 @@ class WaitQueue {
     };
 
   private:
-    void push(Node& n) noexcept;
-    void remove(Node& n) noexcept;
-
-    Node* head_ = nullptr;
-    Node* tail_ = nullptr;
-    std::size_t size_ = 0;
+    detail::IntrusiveList<Node> waiters_;
 };
 
 }  // namespace green

@@ -2,6 +2,8 @@
 // an Event being set). green::wait / iwait / joinall work on any mix of them.
 #pragma once
 
+#include "green/detail/intrusive_list.hpp"
+
 namespace green {
 
 class Waitable;
@@ -24,15 +26,14 @@ struct LinkNode {
 // A FIFO of LinkNodes with the bookkeeping every Waitable needs.
 class LinkList {
   public:
-    void push(LinkNode& n) noexcept;
-    void remove(LinkNode& n) noexcept;
+    void push(LinkNode& n) noexcept { nodes_.push_back(n); }
+    void remove(LinkNode& n) noexcept { nodes_.remove(n); }
     // Unlinks each node, then fires it; nodes linked while firing are kept for the next call.
     void fire_all(Waitable& source);
-    bool empty() const noexcept { return head_ == nullptr; }
+    bool empty() const noexcept { return nodes_.empty(); }
 
   private:
-    LinkNode* head_ = nullptr;
-    LinkNode* tail_ = nullptr;
+    detail::IntrusiveList<LinkNode> nodes_;
 };
 
 class Waitable {

@@ -1,0 +1,49 @@
+// The doubly-linked FIFO every waiter list in green uses (wait queues, link lists, fd
+// waiters). Intrusive: nodes live in their owners (usually on a parked fiber's stack), so
+// queueing never allocates. T needs members `T* prev, *next; bool linked`.
+#pragma once
+
+#include <cstddef>
+
+namespace green::detail {
+
+template <class T>
+class IntrusiveList {
+  public:
+    void push_back(T& n) noexcept {
+        n.prev = tail_;
+        n.next = nullptr;
+        (tail_ ? tail_->next : head_) = &n;
+        tail_ = &n;
+        n.linked = true;
+        ++size_;
+    }
+    // No-op for a node that is not linked (already woken, or never queued).
+    void remove(T& n) noexcept {
+        if (!n.linked) return;
+        (n.prev ? n.prev->next : head_) = n.next;
+        (n.next ? n.next->prev : tail_) = n.prev;
+        n.prev = n.next = nullptr;
+        n.linked = false;
+        --size_;
+    }
+    // Detaches the whole chain (nodes keep their next pointers and are marked unlinked), so the
+    // caller can walk it while callbacks add new nodes to this list.
+    T* take_all() noexcept {
+        T* first = head_;
+        for (T* p = first; p; p = p->next) p->linked = false;
+        head_ = tail_ = nullptr;
+        size_ = 0;
+        return first;
+    }
+    T* front() const noexcept { return head_; }
+    bool empty() const noexcept { return head_ == nullptr; }
+    std::size_t size() const noexcept { return size_; }
+
+  private:
+    T* head_ = nullptr;
+    T* tail_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+}  // namespace green::detail
