@@ -28,7 +28,7 @@ std::size_t ThreadPool::started_threads() const {
 void ThreadPool::submit(std::function<void()> fn) {
     std::unique_lock lk(mu_);
     queue_.push_back(std::move(fn));
-    if (idle_ == 0 && threads_.size() < max_threads_) {
+    if (queue_.size() > idle_ && threads_.size() < max_threads_) {
         threads_.push_back(detail::start_os_thread([this] { worker(); }));
     }
     lk.unlock();

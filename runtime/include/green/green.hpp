@@ -10,3 +10,8 @@
 #include "green/timeout.hpp"
 #include "green/wait_queue.hpp"
 #include "green/waitable.hpp"
+#include "green/event.hpp"
+#include "green/semaphore.hpp"
+#include "green/queue.hpp"
+#include "green/pool.hpp"
+#include "green/local.hpp"

@@ -1,0 +1,404 @@
+// gevent.queue in C++: Queue (FIFO), LifoQueue, PriorityQueue, JoinableQueue and Channel (a
+// rendezvous). Items may be move-only. Waiting getters and putters are served first come, first
+// served, and an item handed to a getter that is killed before it runs goes to the next getter.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "green/clock.hpp"
+#include "green/detail/sync_waiters.hpp"
+#include "green/wait_queue.hpp"
+
+namespace green {
+
+// get() found nothing before its deadline (gevent's Empty).
+class QueueEmpty : public std::runtime_error {
+  public:
+    QueueEmpty() : std::runtime_error("green::QueueEmpty: no item before the deadline") {}
+};
+// put() found no room before its deadline (gevent's Full).
+class QueueFull : public std::runtime_error {
+  public:
+    QueueFull() : std::runtime_error("green::QueueFull: no room before the deadline") {}
+};
+// put() on a closed queue, or get() on a closed queue that has been drained.
+class QueueClosed : public std::runtime_error {
+  public:
+    QueueClosed() : std::runtime_error("green::QueueClosed: the queue is closed") {}
+};
+
+namespace detail {
+
+template <class T>
+class FifoStore {
+  public:
+    void push(T&& v) { d_.push_back(std::move(v)); }
+    void push_next(T&& v) { d_.push_front(std::move(v)); }  // to be taken next
+    const T& next() const { return d_.front(); }
+    T pop() {
+        T v = std::move(d_.front());
+        d_.pop_front();
+        return v;
+    }
+    std::size_t size() const noexcept { return d_.size(); }
+    bool empty() const noexcept { return d_.empty(); }
+
+  private:
+    std::deque<T> d_;
+};
+
+template <class T>
+class LifoStore {
+  public:
+    void push(T&& v) { v_.push_back(std::move(v)); }
+    void push_next(T&& v) { v_.push_back(std::move(v)); }
+    const T& next() const { return v_.back(); }
+    T pop() {
+        T v = std::move(v_.back());
+        v_.pop_back();
+        return v;
+    }
+    std::size_t size() const noexcept { return v_.size(); }
+    bool empty() const noexcept { return v_.empty(); }
+
+  private:
+    std::vector<T> v_;
+};
+
+// Lowest first (by Compare), as Python's PriorityQueue; equal items leave in arrival order.
+template <class T, class Compare>
+class PriorityStore {
+  public:
+    void push(T&& v) { add(std::move(v), next_seq_++); }
+    void push_next(T&& v) { add(std::move(v), --front_seq_); }
+    const T& next() const { return heap_.front().value; }
+    T pop() {
+        std::pop_heap(heap_.begin(), heap_.end(), After{&comp_});
+        T v = std::move(heap_.back().value);
+        heap_.pop_back();
+        return v;
+    }
+    std::size_t size() const noexcept { return heap_.size(); }
+    bool empty() const noexcept { return heap_.empty(); }
+
+  private:
+    struct Entry {
+        T value;
+        std::int64_t seq;
+    };
+    struct After {  // heap order: the top is the entry no other entry comes before
+        const Compare* comp;
+        bool operator()(const Entry& a, const Entry& b) const {
+            if ((*comp)(b.value, a.value)) return true;
+            if ((*comp)(a.value, b.value)) return false;
+            return a.seq > b.seq;
+        }
+    };
+    void add(T&& v, std::int64_t seq) {
+        heap_.push_back(Entry{std::move(v), seq});
+        std::push_heap(heap_.begin(), heap_.end(), After{&comp_});
+    }
+
+    std::vector<Entry> heap_;
+    Compare comp_{};
+    std::int64_t next_seq_ = 0;
+    std::int64_t front_seq_ = 0;
+};
+
+// The queue machinery shared by every flavour; `Store` decides the order. capacity: items the
+// buffer holds before put() waits; 0 is a rendezvous (Channel), kUnbounded never waits.
+template <class T, class Store>
+class BasicQueue {
+  public:
+    static constexpr std::size_t kUnbounded = static_cast<std::size_t>(-1);
+
+    explicit BasicQueue(std::size_t capacity) : cap_(capacity) {}
+    BasicQueue(const BasicQueue&) = delete;
+    BasicQueue& operator=(const BasicQueue&) = delete;
+
+    // Adds an item, waiting for room up to `deadline`: QueueFull when it passes, QueueClosed
+    // after close(). A zero deadline does not wait.
+    void put(T item, Deadline deadline = {}) { check(put_impl(item, deadline), true); }
+    void put_nowait(T item) { put(std::move(item), Deadline(Duration::zero())); }
+    // Non-throwing put: true when the item was taken (only then is it moved from).
+    bool try_put(T&& item, Deadline deadline = Deadline(Duration::zero())) {
+        return put_impl(item, deadline) == Status::Ok;
+    }
+    bool try_put(const T& item, Deadline deadline = Deadline(Duration::zero())) {
+        T copy(item);
+        return try_put(std::move(copy), deadline);
+    }
+
+    // Removes and returns the next item, waiting up to `deadline`: QueueEmpty when it passes,
+    // QueueClosed once the queue is closed and drained.
+    T get(Deadline deadline = {}) {
+        std::optional<T> out;
+        check(get_impl(out, deadline), false);
+        return std::move(*out);
+    }
+    T get_nowait() { return get(Deadline(Duration::zero())); }
+    // Non-throwing get: nullopt on deadline or when closed and drained.
+    std::optional<T> try_get(Deadline deadline = Deadline(Duration::zero())) {
+        std::optional<T> out;
+        if (get_impl(out, deadline) != Status::Ok) out.reset();
+        return out;
+    }
+
+    // A copy of the item get() would return next, without removing it; waits up to `deadline`
+    // for one to be buffered (QueueEmpty / QueueClosed as get()). Items handed straight to
+    // waiting getters are never seen by peek, as in gevent.
+    T peek(Deadline deadline = {}) {
+        while (store_.empty()) {
+            if (closed_) throw QueueClosed();
+            if (deadline.expired() || !peekers_.wait(deadline)) {
+                if (!store_.empty()) break;
+                if (closed_) throw QueueClosed();
+                throw QueueEmpty();
+            }
+        }
+        return store_.next();
+    }
+    std::optional<T> try_peek() const {
+        if (store_.empty()) return std::nullopt;
+        return store_.next();
+    }
+
+    // No more puts: waiting putters get QueueClosed, getters drain what is buffered, then get
+    // QueueClosed (iteration ends). Idempotent.
+    void close() noexcept {
+        closed_ = true;
+        while (Waiter* w = getters_.front()) getters_.grant(*w);  // no item: closed
+        while (Waiter* w = putters_.front()) {
+            static_cast<PutWaiter*>(w)->closed = true;
+            putters_.grant(*w);
+        }
+        peekers_.notify_all();
+    }
+    bool closed() const noexcept { return closed_; }
+
+    // Buffered items (waiting putters' items not included, as gevent's qsize).
+    std::size_t size() const noexcept { return store_.size(); }
+    bool empty() const noexcept { return store_.empty(); }
+    bool full() const noexcept { return cap_ != kUnbounded && store_.size() >= cap_; }
+    // 0 when unbounded (or a rendezvous Channel).
+    std::size_t maxsize() const noexcept { return cap_ == kUnbounded ? 0 : cap_; }
+    std::size_t getters_waiting() const noexcept { return getters_.size(); }
+    std::size_t putters_waiting() const noexcept { return putters_.size(); }
+
+    // Iterates by get() until the queue is closed and drained: for (auto& item : q) ...
+    class iterator {
+      public:
+        using value_type = T;
+        using difference_type = std::ptrdiff_t;
+        iterator() = default;
+        iterator(BasicQueue* q, const T* stop) : q_(q), stop_(stop) { advance(); }
+        T& operator*() { return *cur_; }
+        T* operator->() { return &*cur_; }
+        iterator& operator++() {
+            advance();
+            return *this;
+        }
+        bool operator==(const iterator& o) const { return !cur_ && !o.cur_; }
+
+      private:
+        void advance() {
+            cur_.reset();
+            if (q_->get_impl(cur_, Deadline{}) != Status::Ok || (stop_ && *cur_ == *stop_))
+                cur_.reset();
+        }
+        BasicQueue* q_ = nullptr;
+        const T* stop_ = nullptr;
+        std::optional<T> cur_;
+    };
+    iterator begin() { return iterator(this, nullptr); }
+    iterator end() { return iterator(); }
+
+    // Iterates until an item equal to `sentinel` is got (it is consumed, not yielded), or close.
+    class Until {
+      public:
+        Until(BasicQueue& q, T sentinel) : q_(&q), sentinel_(std::move(sentinel)) {}
+        iterator begin() { return iterator(q_, &sentinel_); }
+        iterator end() { return iterator(); }
+
+      private:
+        BasicQueue* q_;
+        T sentinel_;
+    };
+    Until until(T sentinel) { return Until(*this, std::move(sentinel)); }
+
+  protected:
+    std::size_t accepted_ = 0;  // items ever accepted (JoinableQueue counts tasks with it)
+
+  private:
+    enum class Status { Ok, Timeout, Closed };
+    struct GetWaiter : Waiter {
+        std::optional<T>* slot = nullptr;
+    };
+    struct PutWaiter : Waiter {
+        T* item = nullptr;
+        bool closed = false;
+    };
+
+    static void check(Status s, bool putting) {
+        if (s == Status::Ok) return;
+        if (s == Status::Closed) throw QueueClosed();
+        if (putting) throw QueueFull();
+        throw QueueEmpty();
+    }
+
+    Status put_impl(T& item, const Deadline& deadline) {
+        if (closed_) return Status::Closed;
+        if (Waiter* w = getters_.front()) {  // a getter waits: the buffer is empty, hand over
+            static_cast<GetWaiter*>(w)->slot->emplace(std::move(item));
+            ++accepted_;
+            getters_.grant(*w);
+            return Status::Ok;
+        }
+        if (putters_.empty() && store_.size() < cap_) {
+            store_.push(std::move(item));
+            ++accepted_;
+            if (!peekers_.empty()) peekers_.notify_all();
+            return Status::Ok;
+        }
+        if (deadline.expired()) return Status::Timeout;
+        PutWaiter w;
+        w.item = &item;
+        // Interrupted after a getter took the item: the put happened; nothing to undo.
+        if (!putters_.wait(w, deadline)) return Status::Timeout;
+        return w.closed ? Status::Closed : Status::Ok;
+    }
+
+    Status get_impl(std::optional<T>& out, const Deadline& deadline) {
+        if (!store_.empty()) {
+            out.emplace(store_.pop());
+            refill();
+            return Status::Ok;
+        }
+        if (Waiter* w = putters_.front()) {  // rendezvous: take straight from a waiting putter
+            out.emplace(std::move(*static_cast<PutWaiter*>(w)->item));
+            ++accepted_;
+            putters_.grant(*w);
+            return Status::Ok;
+        }
+        if (closed_) return Status::Closed;
+        if (deadline.expired()) return Status::Timeout;
+        GetWaiter w;
+        w.slot = &out;
+        try {
+            if (!getters_.wait(w, deadline)) return Status::Timeout;
+        } catch (...) {
+            if (out) {  // handed an item, then killed: it belongs to the next getter
+                redeliver(std::move(*out));
+                out.reset();
+            }
+            throw;
+        }
+        return out ? Status::Ok : Status::Closed;
+    }
+
+    // Room appeared: the longest-waiting putters' items move into the buffer.
+    void refill() {
+        while (store_.size() < cap_ && !putters_.empty()) {
+            Waiter* w = putters_.front();
+            store_.push(std::move(*static_cast<PutWaiter*>(w)->item));
+            ++accepted_;
+            putters_.grant(*w);
+        }
+    }
+
+    // An accepted item whose getter was interrupted: next getter, or the front of the buffer
+    // (possibly one over capacity: it was accepted already).
+    void redeliver(T&& item) {
+        if (Waiter* w = getters_.front()) {
+            static_cast<GetWaiter*>(w)->slot->emplace(std::move(item));
+            getters_.grant(*w);
+        } else {
+            store_.push_next(std::move(item));
+            if (!peekers_.empty()) peekers_.notify_all();
+        }
+    }
+
+    Store store_;
+    std::size_t cap_;
+    WaiterList getters_;
+    WaiterList putters_;
+    WaitQueue peekers_;
+    bool closed_ = false;
+};
+
+}  // namespace detail
+
+// FIFO queue. maxsize 0 (the default) is unbounded, as Python's queue.Queue.
+template <class T>
+class Queue : public detail::BasicQueue<T, detail::FifoStore<T>> {
+    using Base = detail::BasicQueue<T, detail::FifoStore<T>>;
+
+  public:
+    explicit Queue(std::size_t maxsize = 0) : Base(maxsize == 0 ? Base::kUnbounded : maxsize) {}
+};
+
+// Last in, first out.
+template <class T>
+class LifoQueue : public detail::BasicQueue<T, detail::LifoStore<T>> {
+    using Base = detail::BasicQueue<T, detail::LifoStore<T>>;
+
+  public:
+    explicit LifoQueue(std::size_t maxsize = 0) : Base(maxsize == 0 ? Base::kUnbounded : maxsize) {}
+};
+
+// Lowest item first by Compare (Python's PriorityQueue); equal items in arrival order.
+template <class T, class Compare = std::less<T>>
+class PriorityQueue : public detail::BasicQueue<T, detail::PriorityStore<T, Compare>> {
+    using Base = detail::BasicQueue<T, detail::PriorityStore<T, Compare>>;
+
+  public:
+    explicit PriorityQueue(std::size_t maxsize = 0)
+        : Base(maxsize == 0 ? Base::kUnbounded : maxsize) {}
+};
+
+// A FIFO queue that counts unfinished tasks: every accepted item is one, task_done() finishes
+// one, join() waits until none is left.
+template <class T>
+class JoinableQueue : public Queue<T> {
+  public:
+    using Queue<T>::Queue;
+
+    void task_done() {
+        if (done_ >= this->accepted_)
+            throw std::logic_error(
+                "green::JoinableQueue: task_done() called more times than items were put");
+        if (++done_ == this->accepted_) all_done_.notify_all();
+    }
+    // Waits until every accepted item was marked done (true) or the deadline (false).
+    bool join(Deadline deadline = {}) {
+        while (unfinished_tasks() > 0) {
+            if (!all_done_.wait(deadline)) return unfinished_tasks() == 0;
+        }
+        return true;
+    }
+    std::size_t unfinished_tasks() const noexcept { return this->accepted_ - done_; }
+
+  private:
+    std::size_t done_ = 0;
+    WaitQueue all_done_;
+};
+
+// A rendezvous (gevent's Channel, a Go unbuffered channel): put() waits until a getter takes
+// the item, get() until a putter brings one.
+template <class T>
+class Channel : public detail::BasicQueue<T, detail::FifoStore<T>> {
+    using Base = detail::BasicQueue<T, detail::FifoStore<T>>;
+
+  public:
+    Channel() : Base(0) {}
+};
+
+}  // namespace green

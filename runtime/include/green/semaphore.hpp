@@ -1,0 +1,140 @@
+// gevent.lock in C++: Semaphore, BoundedSemaphore, Lock and RLock. Waiters are served strictly
+// first come, first served: a release hands the permit straight to the longest waiter. All of
+// them satisfy the standard Lockable/TimedLockable requirements (std::lock_guard, unique_lock,
+// scoped_lock, try_lock_for).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "green/clock.hpp"
+#include "green/detail/sync_waiters.hpp"
+
+namespace green {
+
+namespace detail {
+// Converts any clock's time point into green's Deadline.
+template <class C, class D>
+Deadline deadline_from(const std::chrono::time_point<C, D>& t) {
+    if constexpr (std::is_same_v<C, Clock>) {
+        return Deadline(std::chrono::time_point_cast<Duration>(t));
+    } else {
+        return Deadline(t - C::now());
+    }
+}
+}  // namespace detail
+
+class Semaphore {
+  public:
+    // `value` permits; negative is std::invalid_argument.
+    explicit Semaphore(std::ptrdiff_t value = 1);
+    Semaphore(const Semaphore&) = delete;
+    Semaphore& operator=(const Semaphore&) = delete;
+
+    // Takes a permit, waiting up to `deadline` (true) or giving up (false). A zero or negative
+    // deadline only polls. Throws what kill() or a Timeout delivers, holding no permit then.
+    bool acquire(Deadline deadline = {}) {
+        if (count_ > 0 && waiters_.empty()) {
+            --count_;
+            return true;
+        }
+        return acquire_slow(deadline);
+    }
+    bool try_acquire() noexcept {
+        if (count_ > 0 && waiters_.empty()) {
+            --count_;
+            return true;
+        }
+        return false;
+    }
+    // Returns a permit: to the longest waiter if any. BoundedSemaphore and Lock refuse to go
+    // above their initial value (std::logic_error).
+    void release() {
+        if (!waiters_.empty()) return hand_off();
+        if (bounded_ && count_ >= initial_) over_release();
+        ++count_;
+    }
+
+    // Permits available now.
+    std::size_t counter() const noexcept { return count_; }
+    bool locked() const noexcept { return count_ == 0; }
+    std::size_t waiting() const noexcept { return waiters_.size(); }
+
+    void lock() { acquire(); }
+    bool try_lock() noexcept { return try_acquire(); }
+    void unlock() { release(); }
+    template <class Rep, class Period>
+    bool try_lock_for(const std::chrono::duration<Rep, Period>& d) {
+        return acquire(Deadline(d));
+    }
+    template <class C, class D>
+    bool try_lock_until(const std::chrono::time_point<C, D>& t) {
+        return acquire(detail::deadline_from(t));
+    }
+
+  protected:
+    enum class Kind : std::uint8_t { Plain, Bounded, Lock };
+    Semaphore(std::ptrdiff_t value, Kind kind);
+
+  private:
+    bool acquire_slow(Deadline deadline);
+    void hand_off() noexcept;
+    [[noreturn]] void over_release() const;
+
+    std::size_t count_;
+    std::size_t initial_;
+    detail::WaiterList waiters_;
+    bool bounded_;
+    Kind kind_;
+};
+
+// A Semaphore that may not be released above its initial value (gevent BoundedSemaphore).
+class BoundedSemaphore : public Semaphore {
+  public:
+    explicit BoundedSemaphore(std::ptrdiff_t value = 1) : Semaphore(value, Kind::Bounded) {}
+};
+
+// A mutual-exclusion lock without an owner: any fiber may release it, as threading.Lock.
+// Releasing an unlocked Lock is a std::logic_error.
+class Lock : public Semaphore {
+  public:
+    Lock() : Semaphore(1, Kind::Lock) {}
+};
+
+// A re-entrant lock: the owning fiber may acquire it again; it is free after as many releases.
+// Only the owner may release (std::logic_error otherwise).
+class RLock {
+  public:
+    RLock() = default;
+    RLock(const RLock&) = delete;
+    RLock& operator=(const RLock&) = delete;
+
+    bool acquire(Deadline deadline = {});
+    bool try_acquire();
+    void release();
+    bool locked() const noexcept { return count_ > 0; }
+    // True when the calling fiber holds it.
+    bool owned() const noexcept;
+    std::size_t depth() const noexcept { return count_; }
+
+    void lock() { acquire(); }
+    bool try_lock() { return try_acquire(); }
+    void unlock() { release(); }
+    template <class Rep, class Period>
+    bool try_lock_for(const std::chrono::duration<Rep, Period>& d) {
+        return acquire(Deadline(d));
+    }
+    template <class C, class D>
+    bool try_lock_until(const std::chrono::time_point<C, D>& t) {
+        return acquire(detail::deadline_from(t));
+    }
+
+  private:
+    Semaphore sem_{1};
+    const void* owner_ = nullptr;  // the owning fiber
+    std::size_t count_ = 0;
+};
+
+}  // namespace green
