@@ -10,8 +10,10 @@
 #include <ctime>
 #include <vector>
 
+#include "green/detail/intrusive_list.hpp"
 #include "hub.hpp"
 #include "io_backend.hpp"
+#include "poll_once.hpp"
 
 namespace green::detail {
 
@@ -34,8 +36,7 @@ struct FdState {
     bool always_ready = false;  // regular files: epoll refuses them, and they never block
     bool read_token = false;
     bool write_token = false;
-    FdWaiter* head = nullptr;
-    FdWaiter* tail = nullptr;
+    IntrusiveList<FdWaiter> waiters;
 };
 
 class EpollBackend final : public IoBackend {
@@ -71,7 +72,7 @@ class EpollBackend final : public IoBackend {
             if (got & POLLOUT) st.write_token = false;
             return got;
         }
-        if (deadline.expired()) return poll_now(fd, events);
+        if (deadline.expired()) return poll_once(fd, events);
 
         FdWaiter w;
         w.fiber = hub_.current();
@@ -99,7 +100,7 @@ class EpollBackend final : public IoBackend {
         if (st.registered && !st.always_ready) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
         ++st.seq;
         st.registered = st.always_ready = st.read_token = st.write_token = false;
-        while (FdWaiter* w = st.head) {
+        while (FdWaiter* w = st.waiters.front()) {
             unlink(fd, *w);
             w->result = -EBADF;
             hub_.ready(*w->fiber);
@@ -146,32 +147,8 @@ class EpollBackend final : public IoBackend {
         return 0;
     }
 
-    // A zero-timeout wait: one poll(2), so callers with an expired deadline still see readiness.
-    static int poll_now(int fd, short events) noexcept {
-        pollfd p{fd, events, 0};
-        int r = ::poll(&p, 1, 0);
-        if (r < 0) return -errno;
-        if (p.revents & POLLNVAL) return -EBADF;
-        return p.revents;
-    }
-
-    void link(int fd, FdWaiter& w) noexcept {
-        FdState& st = fds_[fd];
-        w.prev = st.tail;
-        w.next = nullptr;
-        (st.tail ? st.tail->next : st.head) = &w;
-        st.tail = &w;
-        w.linked = true;
-    }
-
-    void unlink(int fd, FdWaiter& w) noexcept {
-        if (!w.linked) return;
-        FdState& st = fds_[fd];
-        (w.prev ? w.prev->next : st.head) = w.next;
-        (w.next ? w.next->prev : st.tail) = w.prev;
-        w.prev = w.next = nullptr;
-        w.linked = false;
-    }
+    void link(int fd, FdWaiter& w) noexcept { fds_[fd].waiters.push_back(w); }
+    void unlink(int fd, FdWaiter& w) noexcept { fds_[fd].waiters.remove(w); }
 
     void dispatch(const epoll_event& ev) noexcept {
         if (ev.data.u64 == kWakeKey) {
@@ -189,7 +166,7 @@ class EpollBackend final : public IoBackend {
         if (ev.events & EPOLLHUP) ready |= POLLHUP;
         if (ev.events & EPOLLERR) ready |= POLLERR;
         short delivered = 0;
-        for (FdWaiter* w = st.head; w;) {
+        for (FdWaiter* w = st.waiters.front(); w;) {
             FdWaiter* next = w->next;
             short mine = ready & (w->events | POLLHUP | POLLERR);
             if (mine & (POLLIN | POLLOUT | POLLHUP | POLLERR)) {
