@@ -194,24 +194,26 @@ const std::error_category& gai_category() noexcept {
 
 std::vector<Address> resolve(std::string_view host, std::uint16_t port, int family, int socktype,
                              Deadline deadline) {
-    {
-        Address numeric;
-        bool ok = false;
+    if (!host.empty() && host != "localhost") {  // names (even localhost) follow /etc/hosts
+        sockaddr_storage ss{};
+        socklen_t len = 0;
+        bool numeric = false;
         try {
-            numeric = Address(host, port);
-            ok = true;
+            numeric = parse_numeric(host, port, ss, len);
         } catch (const std::invalid_argument&) {
         }
-        if (ok && (family == AF_UNSPEC || family == numeric.family())) return {numeric};
+        if (numeric && (family == AF_UNSPEC || family == ss.ss_family))
+            return {Address::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len)};
     }
     auto lookup = [](std::string h, std::uint16_t p, int fam, int type) {
         addrinfo hints{};
         hints.ai_family = fam;
         hints.ai_socktype = type;
         hints.ai_flags = AI_ADDRCONFIG;
+        if (h.empty()) hints.ai_flags |= AI_PASSIVE;
         addrinfo* res = nullptr;
         const std::string service = std::to_string(p);
-        int rc = ::getaddrinfo(h.c_str(), service.c_str(), &hints, &res);
+        int rc = ::getaddrinfo(h.empty() ? nullptr : h.c_str(), service.c_str(), &hints, &res);
         if (rc == EAI_SYSTEM)
             throw std::system_error(errno, std::system_category(), "getaddrinfo " + h);
         if (rc != 0) throw std::system_error(rc, gai_category(), "getaddrinfo " + h);

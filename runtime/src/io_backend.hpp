@@ -2,6 +2,7 @@
 // and one poll per loop turn. Two implementations: io_uring (default) and epoll (fallback).
 #pragma once
 
+#include <cerrno>
 #include <cstddef>
 #include <memory>
 
@@ -30,6 +31,19 @@ class IoBackend {
     virtual void poll(Duration timeout) = 0;
     // Watch the hub's cross-thread eventfd; the backend drains it when it fires.
     virtual void watch_wakeup(int event_fd) = 0;
+
+    // Optional whole-operation receive (io_uring): the kernel runs recv(2) as soon as data is
+    // there and the fiber parks until it completes. Returns the byte count or -errno: -EBADF
+    // when the fd is closed meanwhile, -ETIME at the deadline, -ENOSYS when this backend only
+    // waits for readiness (callers then use wait_fd and retry). `buf` belongs to the kernel
+    // until this returns or throws; if a kill/Timeout interrupts it, `landed` is set to the
+    // bytes a too-late cancel still received, so the caller can keep them.
+    virtual long recv_op(int fd, void* buf, std::size_t len, int flags, const Deadline& deadline,
+                         long& landed) {
+        (void)fd, (void)buf, (void)len, (void)flags, (void)deadline;
+        landed = 0;
+        return -ENOSYS;
+    }
 
     // Fibers parked in an I/O wait: each keeps the hub alive.
     std::size_t waiters() const noexcept { return waiters_; }

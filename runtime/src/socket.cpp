@@ -8,12 +8,15 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <system_error>
 
 #include "green/greenlet.hpp"
 #include "green/hub.hpp"
-#include "socket_io.hpp"
+#include "hub.hpp"
 
 namespace green {
 
@@ -25,6 +28,26 @@ namespace {
 
 bool would_block(int err) noexcept {
     return err == EAGAIN || err == EWOULDBLOCK;
+}
+
+// How a stream recv waits when no data is there. The hub's backend is fixed per thread, so
+// the choice is made once per thread. GREEN_NET_RECV=poll|waitfirst|op overrides it (used by
+// bench/echo to measure the alternatives).
+enum class RecvPath { Poll, WaitFirst, UringOp };
+
+RecvPath recv_path() {
+    thread_local int cached = -1;
+    if (cached < 0) {
+        const bool uring = std::strcmp(backend_name(), "io_uring") == 0;
+        RecvPath p = uring ? RecvPath::UringOp : RecvPath::Poll;
+        if (const char* want = std::getenv("GREEN_NET_RECV")) {
+            if (std::strcmp(want, "poll") == 0) p = RecvPath::Poll;
+            if (uring && std::strcmp(want, "waitfirst") == 0) p = RecvPath::WaitFirst;
+            if (uring && std::strcmp(want, "op") == 0) p = RecvPath::UringOp;
+        }
+        cached = static_cast<int>(p);
+    }
+    return static_cast<RecvPath>(cached);
 }
 
 // Parks until `fd` is ready for `events`. Throws green::Timeout at the deadline and
@@ -72,6 +95,7 @@ Socket& Socket::operator=(Socket&& o) noexcept {
         fd_ = std::exchange(o.fd_, -1);
         timeout_ = o.timeout_;
         stream_ = o.stream_;
+        pending_ = std::move(o.pending_);
         drained_ = o.drained_;
     }
     return *this;
@@ -102,7 +126,7 @@ void Socket::listen(int backlog) {
 
 int Socket::connect_ex(const Address& addr) {
     bool timed_out = false;
-    const int err = detail::connect_socket(*this, addr, default_deadline(), timed_out);
+    const int err = connect_impl(addr, default_deadline(), timed_out);
     if (timed_out) detail::throw_timeout_expired();
     return err;
 }
@@ -113,7 +137,7 @@ void Socket::connect(const Address& addr) {
 
 void Socket::connect(const Address& addr, Deadline deadline) {
     bool timed_out = false;
-    const int err = detail::connect_socket(*this, addr, deadline, timed_out);
+    const int err = connect_impl(addr, deadline, timed_out);
     if (timed_out) detail::throw_timeout_expired();
     if (err) throw std::system_error(err, std::system_category(), "connect " + addr.to_string());
 }
@@ -150,27 +174,44 @@ std::size_t Socket::recv(void* buf, std::size_t len, int flags) {
 }
 
 std::size_t Socket::recv(void* buf, std::size_t len, int flags, Deadline deadline) {
-    int fd = checked_fd("recv");
+    const int fd = checked_fd("recv");
     if (len == 0) return 0;
-    if (drained_ && !deadline.expired()) {
+    if (!pending_.empty()) {
+        const std::size_t n = std::min(len, pending_.size());
+        std::memcpy(buf, pending_.data(), n);
+        if (!(flags & MSG_PEEK)) pending_.erase(0, n);
+        return n;
+    }
+    const RecvPath path = recv_path();
+    if (path == RecvPath::UringOp && !(flags & MSG_DONTWAIT)) {
+        long landed = 0;
+        long n;
+        try {
+            n = detail::Hub::get().io().recv_op(fd, buf, len, flags, deadline, landed);
+        } catch (...) {
+            if (landed > 0 && !(flags & MSG_PEEK))
+                pending_.assign(static_cast<const char*>(buf), static_cast<std::size_t>(landed));
+            throw;
+        }
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (n == -ETIME) detail::throw_timeout_expired();
+        if (n != -ENOSYS) throw_errno(static_cast<int>(-n), "recv");
+    }
+    if (path == RecvPath::WaitFirst && drained_ && !deadline.expired()) {
         // Readiness first: the queue was empty at our last read, so a syscall now would almost
-        // surely say EAGAIN. Any data that arrived since raised a readiness edge we will see.
+        // surely say EAGAIN. Sound only with a level-triggered readiness check (io_uring's
+        // poll): it also sees an end of stream that arrived before that short read.
         const int r = wait_fd(fd, POLLIN, deadline);
         if (r < 0) throw_errno(-r, "recv");
         drained_ = false;
         if (r == 0) deadline = Deadline(Clock::time_point{});  // one last try, then Timeout
     }
-    if (const long n = detail::recv_op(fd, buf, len, flags, deadline); n != -ENOSYS) {
-        if (n >= 0) return static_cast<std::size_t>(n);
-        if (n == -ETIME) detail::throw_timeout_expired();
-        throw_errno(static_cast<int>(-n), "recv");
-    }
     for (;;) {
         const ssize_t n = ::recv(fd, buf, len, flags);
         if (n >= 0) {
-            // Only a stream read that consumed (no MSG_PEEK) proves the queue empty; a short
-            // datagram says nothing about the next one.
-            drained_ = stream_ && static_cast<std::size_t>(n) < len && !(flags & MSG_PEEK);
+            // Only a short stream read that consumed data proves the queue empty: a datagram
+            // says nothing about the next one, MSG_PEEK leaves the data.
+            drained_ = stream_ && n > 0 && static_cast<std::size_t>(n) < len && !(flags & MSG_PEEK);
             return static_cast<std::size_t>(n);
         }
         const int err = errno;
@@ -181,8 +222,12 @@ std::size_t Socket::recv(void* buf, std::size_t len, int flags, Deadline deadlin
 }
 
 std::string Socket::recv(std::size_t max) {
+    return recv(max, default_deadline());
+}
+
+std::string Socket::recv(std::size_t max, Deadline deadline) {
     std::string out(max, '\0');
-    out.resize(recv(out.data(), max));
+    out.resize(recv(out.data(), max, 0, deadline));
     return out;
 }
 

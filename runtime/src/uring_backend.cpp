@@ -73,6 +73,43 @@ class UringBackend final : public IoBackend {
         return op.res;
     }
 
+    long recv_op(int fd, void* buf, std::size_t len, int flags, const Deadline& deadline,
+                 long& landed) override {
+        landed = 0;
+        if (fd < 0) return -EBADF;
+        if (deadline.expired()) return -ENOSYS;  // a plain non-blocking attempt does that best
+        if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(fd + 1024);
+        const std::uint32_t gen = fds_[fd].generation;
+
+        Op op;
+        op.fiber = hub_.current();
+        io_uring_sqe* sqe = get_sqe();
+        io_uring_prep_recv(sqe, fd, buf, len, flags);
+        io_uring_sqe_set_data(sqe, &op);
+        ++fds_[fd].inflight;
+        ++waiters_;
+        struct Cleanup {
+            UringBackend& b;
+            Op& op;
+            int fd;
+            long& landed;
+            ~Cleanup() {
+                if (!op.done) b.cancel_and_wait(op);
+                if (op.res > 0) landed = op.res;  // only read if an exception is unwinding
+                --b.fds_[fd].inflight;
+                --b.waiters_;
+            }
+        } cleanup{*this, op, fd, landed};
+        while (!op.done) {
+            if (!hub_.park(deadline)) break;
+        }
+        if (!op.done) cancel_and_wait(op);  // the deadline passed; data may still have landed
+        if (op.res >= 0) return op.res;
+        if (fds_[fd].generation != gen) return -EBADF;
+        if (op.res == -ECANCELED || op.res == -EINTR) return -ETIME;
+        return op.res;
+    }
+
     void fd_closed(int fd) noexcept override {
         if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
         FdSlot& slot = fds_[fd];

@@ -13,7 +13,11 @@ namespace green {
 namespace {
 
 int wait_checked(int fd, short events, Deadline deadline, const char* op) {
-    const int r = wait_fd(fd, events, deadline);
+    // Level-triggered, as gevent's are: a C library may ask "is it writable?" without having
+    // seen EAGAIN first, and an edge-triggered backend would then wait for a change that never
+    // comes. An already-expired deadline makes the hub look once, without parking.
+    int r = wait_fd(fd, events, Deadline(Clock::time_point{}));
+    if (r == 0 && !deadline.expired()) r = wait_fd(fd, events, deadline);
     if (r > 0) return r;
     if (r == 0) detail::throw_timeout_expired();
     throw std::system_error(-r, std::system_category(), op);

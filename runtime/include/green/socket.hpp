@@ -39,7 +39,11 @@ class Socket {
     static Socket adopt(int fd);
 
     Socket(Socket&& o) noexcept
-        : fd_(std::exchange(o.fd_, -1)), timeout_(o.timeout_), drained_(o.drained_) {}
+        : fd_(std::exchange(o.fd_, -1)),
+          timeout_(o.timeout_),
+          stream_(o.stream_),
+          pending_(std::move(o.pending_)),
+          drained_(o.drained_) {}
     Socket& operator=(Socket&& o) noexcept;
     Socket(const Socket&) = delete;
     Socket& operator=(const Socket&) = delete;
@@ -77,6 +81,7 @@ class Socket {
     std::size_t recv(void* buf, std::size_t len, int flags, Deadline deadline);
     // Up to max bytes as a string; empty at end of stream.
     std::string recv(std::size_t max = 65536);
+    std::string recv(std::size_t max, Deadline deadline);
     std::size_t recv_into(void* buf, std::size_t len) { return recv(buf, len); }
     // Exactly len bytes; throws IncompleteRead if the stream ends first.
     void recv_exact(void* buf, std::size_t len);
@@ -123,9 +128,17 @@ class Socket {
         return timeout_ ? Deadline(*timeout_) : Deadline();
     }
     int checked_fd(const char* op) const;
+    friend Socket create_connection(std::string_view, std::uint16_t, std::optional<Duration>,
+                                    const std::optional<Address>&);
+    // The errno of the attempt (0: connected); `timed_out` when the deadline passed first.
+    int connect_impl(const Address& addr, const Deadline& deadline, bool& timed_out);
 
     int fd_ = -1;
     std::optional<Duration> timeout_;
+    bool stream_ = false;  // SOCK_STREAM: a short read proves the receive queue empty
+    // Bytes an io_uring receive delivered after its caller was interrupted (kill, Timeout);
+    // the next recv returns them first, so an abandoned call loses no data.
+    std::string pending_;
     // The last recv returned less than asked, so the receive queue was empty: the next recv
     // waits for readiness first instead of spending a syscall on a certain EAGAIN.
     bool drained_ = false;

@@ -6,10 +6,11 @@
 
 namespace green {
 
-// Each parks the calling fiber until the fd is ready (or has an error/hang-up condition) and
-// returns the ready poll bits. Throws green::Timeout when the deadline passes and
-// std::system_error(EBADF) when the fd is invalid or closed (via notify_close) meanwhile.
-// Readiness may be spurious: retry the non-blocking call and wait again on EAGAIN.
+// Each returns the ready poll bits at once if the fd is ready now (level-triggered, as in
+// gevent), else parks the calling fiber until it is (or has an error/hang-up condition). Throws
+// green::Timeout when the deadline passes and std::system_error(EBADF) when the fd is invalid or
+// closed (via notify_close) meanwhile. Readiness may be spurious: retry the non-blocking call and
+// wait again on EAGAIN.
 int wait_read(int fd, Deadline deadline = {});
 int wait_write(int fd, Deadline deadline = {});
 int wait_readwrite(int fd, Deadline deadline = {});

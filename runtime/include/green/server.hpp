@@ -1,0 +1,123 @@
+// Servers in gevent's shape: StreamServer runs handler(socket, peer) in a new greenlet per
+// accepted connection; DatagramServer runs handler(data, peer, server) per datagram. Both stop
+// gracefully: stop accepting, let handlers finish up to a timeout, then kill the rest.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "green/address.hpp"
+#include "green/clock.hpp"
+#include "green/greenlet.hpp"
+#include "green/socket.hpp"
+#include "green/wait_queue.hpp"
+
+namespace green {
+
+namespace detail {
+class HandlerGroup;
+}
+
+struct ServerOptions {
+    int backlog = 256;                   // listen(2) backlog (StreamServer)
+    bool reuse_addr = true;              // SO_REUSEADDR before bind (IP addresses)
+    bool reuse_port = false;             // SO_REUSEPORT: several processes share the port
+    std::size_t max_handlers = 0;        // cap on concurrent handler greenlets; 0: none. At the cap
+                                         // the server stops accepting/reading until one finishes.
+    std::size_t handler_stack_size = 0;  // 0: green::default_stack_size()
+    bool spawn_handlers = true;          // DatagramServer: false runs the handler in the read loop
+    std::size_t max_datagram = 65536;    // DatagramServer receive buffer
+    std::string name;                    // for log lines; default "StreamServer"/"DatagramServer"
+};
+
+// The life cycle shared by both servers (gevent's BaseServer).
+class BaseServer {
+  public:
+    BaseServer(const BaseServer&) = delete;
+    BaseServer& operator=(const BaseServer&) = delete;
+    // Stops the server (without grace) if it still runs; waits for killed handlers to unwind.
+    virtual ~BaseServer();
+
+    // Creates and binds the socket if needed, then starts the accept/read greenlet. Returns at
+    // once; the server runs while this hub runs.
+    void start();
+    // start() if needed, then waits until stop() finishes. If the waiting fiber is killed or a
+    // Timeout hits it, the server is stopped (with `stop_timeout`) before the exception goes on.
+    void serve_forever(Duration stop_timeout = std::chrono::seconds(1));
+    // Stops accepting, waits up to `timeout` for running handlers, then kills the rest and waits
+    // for them to unwind. A handler may call stop() on its own server: it is left running.
+    // The socket is closed; start() may then serve again on a fresh one (servers constructed
+    // from an existing socket cannot restart).
+    void stop(Duration timeout = std::chrono::seconds(1));
+
+    bool started() const noexcept { return state_ == State::Running; }
+    // The bound address (a requested port 0 is resolved once started).
+    const Address& address() const noexcept { return address_; }
+    Socket& socket() noexcept { return socket_; }
+    std::size_t active_handlers() const noexcept;
+    const ServerOptions& options() const noexcept { return options_; }
+
+  protected:
+    BaseServer(const Address& address, int socktype, ServerOptions options);
+    BaseServer(Socket socket, ServerOptions options);
+
+    virtual void prepare_socket() {}
+    virtual void serve_loop() = 0;
+    detail::HandlerGroup& handlers() noexcept { return *handlers_; }
+    // One line on stderr: "green: <name>: <what> failed: <error>".
+    void log_error(const char* what, const std::exception& e);
+
+    Socket socket_;
+    Address address_;
+    ServerOptions options_;
+
+  private:
+    enum class State { Idle, Running, Stopping };
+    int socktype_;
+    bool own_socket_;
+    State state_ = State::Idle;
+    std::unique_ptr<detail::HandlerGroup> handlers_;
+    GreenletHandle loop_;
+    WaitQueue stopped_;
+};
+
+class StreamServer : public BaseServer {
+  public:
+    using Handler = std::function<void(Socket& connection, const Address& peer)>;
+
+    // Listens on `address` (TCP over IPv4/IPv6, or a Unix stream socket).
+    StreamServer(const Address& address, Handler handler, ServerOptions options = {});
+    // Serves on a socket the caller bound (listen() is called if needed).
+    StreamServer(Socket listener, Handler handler, ServerOptions options = {});
+    ~StreamServer() override;
+
+  private:
+    void prepare_socket() override;
+    void serve_loop() override;
+    Handler handler_;
+};
+
+class DatagramServer : public BaseServer {
+  public:
+    using Handler =
+        std::function<void(std::string_view data, const Address& peer, DatagramServer& server)>;
+
+    DatagramServer(const Address& address, Handler handler, ServerOptions options = {});
+    DatagramServer(Socket socket, Handler handler, ServerOptions options = {});
+    ~DatagramServer() override;
+
+    // Sends one datagram from the server's socket (e.g. a reply to `peer`).
+    std::size_t sendto(std::string_view data, const Address& to) {
+        return socket_.sendto(data, to);
+    }
+
+  private:
+    void serve_loop() override;
+    Handler handler_;
+};
+
+}  // namespace green

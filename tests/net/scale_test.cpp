@@ -1,0 +1,97 @@
+// 10,000 concurrent connections on one hub: the server runs here, the clients in a child
+// process (each end needs one descriptor per connection and the hard limit is per process).
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <green/green.hpp>
+
+using namespace std::chrono_literals;
+
+extern char** environ;
+
+namespace {
+
+// Waits for a child without blocking the hub: a pidfd is readable once the child exits.
+int wait_child(pid_t pid, green::Duration limit) {
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    const green::Deadline deadline(limit);
+    int status = 0;
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+        if (deadline.expired()) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            ADD_FAILURE() << "client process did not finish in time";
+            break;
+        }
+        if (pidfd >= 0) {
+            try {
+                green::wait_read(pidfd, earliest(deadline, green::Deadline(100ms)));
+            } catch (const green::Timeout&) {
+            }
+        } else {
+            green::sleep(20ms);
+        }
+    }
+    if (pidfd >= 0) {
+        green::notify_close(pidfd);
+        ::close(pidfd);
+    }
+    return status;
+}
+
+}  // namespace
+
+TEST(Scale, TenThousandConcurrentConnections) {
+    rlimit lim{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &lim), 0);
+    lim.rlim_cur = lim.rlim_max;
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lim), 0);
+    int count = 10000;
+    if (lim.rlim_max < static_cast<rlim_t>(count + 100)) {
+        count = static_cast<int>(lim.rlim_max) - 100;
+        std::printf("NOTE: RLIMIT_NOFILE hard limit is %llu: scaled down to %d connections\n",
+                    static_cast<unsigned long long>(lim.rlim_max), count);
+        ASSERT_GT(count, 1000);
+    }
+
+    int active = 0, peak = 0, served = 0;
+    green::ServerOptions opts;
+    opts.backlog = 4096;
+    opts.handler_stack_size = 64 * 1024;
+    green::StreamServer server(
+        green::Address("127.0.0.1", 0),
+        [&](green::Socket& c, const green::Address&) {
+            ++active;
+            peak = std::max(peak, active);
+            green::LineReader r(c);
+            std::string line = r.readline();
+            for (auto& ch : line) ch = static_cast<char>(std::toupper(ch));
+            c.sendall(line);
+            ++served;
+            c.recv();  // until the client hangs up
+            --active;
+        },
+        opts);
+    server.start();
+
+    const std::string port = std::to_string(server.address().port());
+    const std::string n = std::to_string(count);
+    const char* argv[] = {NET_MANY_CLIENTS, "127.0.0.1", port.c_str(), n.c_str(), nullptr};
+    pid_t pid = -1;
+    ASSERT_EQ(
+        ::posix_spawn(&pid, NET_MANY_CLIENTS, nullptr, nullptr, const_cast<char**>(argv), environ),
+        0);
+    const int status = wait_child(pid, 200s);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+    EXPECT_EQ(served, count);
+    EXPECT_EQ(peak, count) << "not all connections were open at the same time";
+    for (int i = 0; i < 2000 && active > 0; ++i) green::sleep(5ms);
+    EXPECT_EQ(active, 0);
+    server.stop();
+}

@@ -1,0 +1,77 @@
+// The public readiness waits (wait_read / wait_write / wait_readwrite) on pipes: ready bits,
+// Timeout at the deadline, EBADF for bad or closed descriptors.
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <green/green.hpp>
+
+using namespace std::chrono_literals;
+
+namespace {
+struct Pipe {
+    int r = -1, w = -1;
+    Pipe() {
+        int fds[2];
+        EXPECT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+        r = fds[0];
+        w = fds[1];
+    }
+    ~Pipe() {
+        for (int fd : {r, w})
+            if (fd >= 0) {
+                green::notify_close(fd);
+                ::close(fd);
+            }
+    }
+};
+}  // namespace
+
+TEST(WaitFd, ReadBecomesReady) {
+    Pipe p;
+    auto writer = green::spawn([&] {
+        green::sleep(10ms);
+        EXPECT_EQ(::write(p.w, "x", 1), 1);
+    });
+    EXPECT_TRUE(green::wait_read(p.r, 5s) & POLLIN);
+    writer.get();
+    EXPECT_TRUE(green::wait_write(p.w, 1s) & POLLOUT);
+    EXPECT_TRUE(green::wait_readwrite(p.w, 1s) & POLLOUT);
+}
+
+TEST(WaitFd, TimeoutThrows) {
+    Pipe p;
+    const auto t0 = green::Clock::now();
+    EXPECT_THROW(green::wait_read(p.r, 50ms), green::Timeout);
+    EXPECT_GE(green::Clock::now() - t0, 45ms);
+    EXPECT_THROW(green::wait_read(p.r, green::Duration::zero()), green::Timeout);
+}
+
+TEST(WaitFd, BadDescriptorIsEbadf) {
+    try {
+        green::wait_read(-1, 1s);
+        FAIL();
+    } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code().value(), EBADF);
+        EXPECT_NE(std::string(e.what()).find("wait_read"), std::string::npos);
+    }
+}
+
+TEST(WaitFd, ClosedWhileWaiting) {
+    Pipe p;
+    auto waiter = green::spawn([&] {
+        try {
+            green::wait_read(p.r);
+        } catch (const std::system_error& e) {
+            return e.code().value();
+        }
+        return 0;
+    });
+    green::sleep(10ms);
+    green::notify_close(p.r);
+    ::close(p.r);
+    p.r = -1;
+    EXPECT_EQ(waiter.get(5s), EBADF);
+}
