@@ -1,0 +1,58 @@
+// A pthread that the hooks turned into a fiber: a greenlet carrying what a thread has and a
+// greenlet lacks (its pthread_t, return value, detach state, thread-specific data, C cleanup
+// handlers, name). Shared by the thread hooks and the key (thread-specific data) hooks.
+#pragma once
+
+#include <pthread.h>
+#include <unwind.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "green/greenlet.hpp"
+#include "hub.hpp"
+#include "patch_config.hpp"
+
+namespace green::hooks::threads {
+
+// Thrown by pthread_exit in a fiber thread, caught by that thread's own fiber body.
+struct ThreadExit {};
+
+class ThreadCore final : public detail::GreenletCore {
+  public:
+    ThreadCore(void* (*start)(void*), void* arg, bool detached) noexcept
+        : start_(start), arg_(arg), detached_(detached) {}
+
+    // The fiber thread running now, or null (main stack, plain greenlets, real threads).
+    static ThreadCore* current() noexcept {
+        if (!patch_config().threads) return nullptr;
+        detail::Hub* h = detail::Hub::peek();
+        return h ? dynamic_cast<ThreadCore*>(h->current()) : nullptr;
+    }
+
+    struct Specific {
+        unsigned seq = 0;  // the key's generation when the value was stored
+        void* value = nullptr;
+    };
+
+    pthread_t id = 0;         // odd, never reused: no real pthread_t (an address) is odd
+    pthread_t os_thread = 0;  // the real thread whose hub runs this fiber
+    void* (*start_)(void*);
+    void* arg_;
+    void* result = nullptr;
+    void* exit_value = nullptr;
+    bool detached_;
+    bool joining = false;
+    char name_[16] = {};
+    std::vector<Specific> specific;             // indexed by pthread_key_t
+    __pthread_unwind_buf_t* cleanup = nullptr;  // C pthread_cleanup_push handlers, innermost first
+    _Unwind_Exception unwind_exc{};
+
+  protected:
+    void run() override;
+};
+
+// Key destructors for a finishing fiber thread (key_hooks.cpp).
+void run_key_destructors(ThreadCore& t) noexcept;
+
+}  // namespace green::hooks::threads

@@ -1,0 +1,130 @@
+// pthread read-write locks made fiber-aware. libc's try operations decide, so fibers and real
+// threads agree; fibers that must wait park on the side table and are woken by each unlock.
+// Readers are not attributed to fibers, so a waiter also looks again on a growing interval.
+#include <errno.h>
+#include <pthread.h>
+
+#include "sync_table.hpp"
+
+namespace green::hooks::sync {
+
+namespace {
+
+enum class Mode { block, try_only, timed };
+
+int real_try(pthread_rwlock_t* rw, bool write) noexcept {
+    return write ? real::pthread_rwlock_trywrlock()(rw) : real::pthread_rwlock_tryrdlock()(rw);
+}
+
+int acquire(FiberCtx c, pthread_rwlock_t* rw, bool write, Mode mode, clockid_t clock,
+            const timespec* abstime) noexcept {
+    Table& t = table();
+    if (Entry* e = t.find(rw); e && e->owner == c.self)
+        return mode == Mode::try_only ? EBUSY : EDEADLK;  // this fiber holds it for writing
+    int rc = real_try(rw, write);
+    if (rc == 0 && write) t.get(rw).owner = c.self;
+    if (rc != EBUSY || mode == Mode::try_only) return rc;
+    Deadline user = Deadline::never();
+    if (mode == Mode::timed) {
+        if (!valid_timespec(abstime)) return EINVAL;
+        if (abstime->tv_sec < 0) return ETIMEDOUT;
+        user = deadline_from(clock, *abstime);
+        if (user.expired()) return ETIMEDOUT;
+    }
+    Pin e(t, rw);
+    Masked mask(c);
+    Backoff backoff;
+    for (;;) {
+        if (mask.wait(e->queue, backoff.next(user)) == Wake::deadlock)
+            hang_forever(write ? "pthread_rwlock_wrlock" : "pthread_rwlock_rdlock");
+        rc = real_try(rw, write);
+        if (rc == 0 && write) e->owner = c.self;
+        if (rc != EBUSY) return rc;
+        if (user.expired()) return ETIMEDOUT;
+    }
+}
+
+}  // namespace
+
+}  // namespace green::hooks::sync
+
+using namespace green::hooks::sync;
+
+extern "C" {
+
+int pthread_rwlock_rdlock(pthread_rwlock_t* rw) noexcept {
+    const FiberCtx c = fiber_ctx();
+    if (!c) return real::pthread_rwlock_rdlock()(rw);
+    return acquire(c, rw, false, Mode::block, CLOCK_REALTIME, nullptr);
+}
+
+int pthread_rwlock_wrlock(pthread_rwlock_t* rw) noexcept {
+    const FiberCtx c = fiber_ctx();
+    if (!c) return real::pthread_rwlock_wrlock()(rw);
+    return acquire(c, rw, true, Mode::block, CLOCK_REALTIME, nullptr);
+}
+
+int pthread_rwlock_tryrdlock(pthread_rwlock_t* rw) noexcept {
+    const FiberCtx c = fiber_ctx();
+    if (!c) return real::pthread_rwlock_tryrdlock()(rw);
+    return acquire(c, rw, false, Mode::try_only, CLOCK_REALTIME, nullptr);
+}
+
+int pthread_rwlock_trywrlock(pthread_rwlock_t* rw) noexcept {
+    const FiberCtx c = fiber_ctx();
+    if (!c) return real::pthread_rwlock_trywrlock()(rw);
+    return acquire(c, rw, true, Mode::try_only, CLOCK_REALTIME, nullptr);
+}
+
+int pthread_rwlock_timedrdlock(pthread_rwlock_t* rw, const struct timespec* abstime) noexcept {
+    const FiberCtx c = fiber_ctx();
+    if (!c) return real::pthread_rwlock_timedrdlock()(rw, abstime);
+    return acquire(c, rw, false, Mode::timed, CLOCK_REALTIME, abstime);
+}
+
+int pthread_rwlock_timedwrlock(pthread_rwlock_t* rw, const struct timespec* abstime) noexcept {
+    const FiberCtx c = fiber_ctx();
+    if (!c) return real::pthread_rwlock_timedwrlock()(rw, abstime);
+    return acquire(c, rw, true, Mode::timed, CLOCK_REALTIME, abstime);
+}
+
+int pthread_rwlock_clockrdlock(pthread_rwlock_t* rw, clockid_t clock,
+                               const struct timespec* abstime) noexcept {
+    const FiberCtx c = fiber_ctx();
+    if (!c) return real::pthread_rwlock_clockrdlock()(rw, clock, abstime);
+    if (!valid_wait_clock(clock)) return EINVAL;
+    return acquire(c, rw, false, Mode::timed, clock, abstime);
+}
+
+int pthread_rwlock_clockwrlock(pthread_rwlock_t* rw, clockid_t clock,
+                               const struct timespec* abstime) noexcept {
+    const FiberCtx c = fiber_ctx();
+    if (!c) return real::pthread_rwlock_clockwrlock()(rw, clock, abstime);
+    if (!valid_wait_clock(clock)) return EINVAL;
+    return acquire(c, rw, true, Mode::timed, clock, abstime);
+}
+
+int pthread_rwlock_unlock(pthread_rwlock_t* rw) noexcept {
+    Table* t = table_if_any();
+    Entry* e = t ? t->find(rw) : nullptr;
+    if (e && e->owner == fiber_ctx().self) e->owner = nullptr;
+    const int rc = real::pthread_rwlock_unlock()(rw);
+    if (e) {
+        e->queue.notify_all();
+        t->release(rw, *e);
+    }
+    return rc;
+}
+
+int pthread_rwlock_init(pthread_rwlock_t* rw, const pthread_rwlockattr_t* attr) noexcept {
+    if (Table* t = table_if_any()) t->forget(rw);
+    return real::pthread_rwlock_init()(rw, attr);
+}
+
+int pthread_rwlock_destroy(pthread_rwlock_t* rw) noexcept {
+    if (Table* t = table_if_any())
+        if (!t->forget(rw)) return EBUSY;
+    return real::pthread_rwlock_destroy()(rw);
+}
+
+}  // extern "C"

@@ -1,0 +1,108 @@
+// POSIX unnamed semaphores made fiber-aware. libc's counter in the sem_t stays the truth (so a
+// real thread's sem_post is never lost); a fiber that finds it at zero parks on the side table
+// and is woken by the next sem_post from a fiber of this hub. Named and process-shared
+// semaphores, which another process may post, are looked at again on a growing interval.
+#include <errno.h>
+#include <semaphore.h>
+
+#include <cstring>
+
+#include "sync_table.hpp"
+
+namespace green::hooks::sync {
+
+namespace {
+
+// glibc's struct new_sem: a 64-bit value/waiters word, then `private`, which is 0
+// (FUTEX_SHARED) for process-shared and named semaphores.
+bool is_shared(const sem_t* s) noexcept {
+    int priv;
+    std::memcpy(&priv, reinterpret_cast<const char*>(s) + sizeof(std::uint64_t), sizeof priv);
+    return priv == 0;
+}
+
+bool try_take(sem_t* s) noexcept {
+    const int saved = errno;
+    if (real::sem_trywait()(s) == 0) return true;
+    errno = saved;
+    return false;
+}
+
+int fail(int err) noexcept {
+    errno = err;
+    return -1;
+}
+
+// abstime == nullptr: no deadline.
+int wait(FiberCtx c, sem_t* s, clockid_t clock, const timespec* abstime) noexcept {
+    if (try_take(s)) return 0;
+    Deadline user = Deadline::never();
+    if (abstime) {
+        if (abstime->tv_sec < 0) return fail(ETIMEDOUT);
+        user = deadline_from(clock, *abstime);
+        if (user.expired()) return fail(ETIMEDOUT);
+    }
+    const bool shared = is_shared(s);
+    Table& t = table();
+    Pin e(t, s);
+    Masked mask(c);
+    Backoff backoff;
+    for (;;) {
+        if (mask.wait(e->queue, shared ? backoff.next(user) : user) == Wake::deadlock) {
+            // No fiber can ever post: only a signal handler or another process can. Block in
+            // libc, as the program would without green.
+            return abstime ? real::sem_clockwait()(s, clock, abstime) : real::sem_wait()(s);
+        }
+        if (try_take(s)) return 0;
+        if (user.expired()) return fail(ETIMEDOUT);
+    }
+}
+
+}  // namespace
+
+}  // namespace green::hooks::sync
+
+using namespace green::hooks::sync;
+
+extern "C" {
+
+int sem_wait(sem_t* s) {
+    const FiberCtx c = fiber_ctx();
+    if (!c) return real::sem_wait()(s);
+    return wait(c, s, CLOCK_REALTIME, nullptr);
+}
+
+int sem_timedwait(sem_t* s, const struct timespec* abstime) {
+    const FiberCtx c = fiber_ctx();
+    if (!c) return real::sem_timedwait()(s, abstime);
+    if (!valid_timespec(abstime)) return fail(EINVAL);
+    return wait(c, s, CLOCK_REALTIME, abstime);
+}
+
+int sem_clockwait(sem_t* s, clockid_t clock, const struct timespec* abstime) {
+    const FiberCtx c = fiber_ctx();
+    if (!c) return real::sem_clockwait()(s, clock, abstime);
+    if (!valid_wait_clock(clock) || !valid_timespec(abstime)) return fail(EINVAL);
+    return wait(c, s, clock, abstime);
+}
+
+int sem_post(sem_t* s) noexcept {
+    const int rc = real::sem_post()(s);
+    if (rc == 0)
+        if (Table* t = table_if_any())
+            if (Entry* e = t->find(s)) e->queue.notify_one();
+    return rc;
+}
+
+int sem_init(sem_t* s, int pshared, unsigned value) noexcept {
+    if (Table* t = table_if_any()) t->forget(s);
+    return real::sem_init()(s, pshared, value);
+}
+
+int sem_destroy(sem_t* s) noexcept {
+    if (Table* t = table_if_any())
+        if (!t->forget(s)) return fail(EBUSY);
+    return real::sem_destroy()(s);
+}
+
+}  // extern "C"

@@ -1,0 +1,61 @@
+// The thread hooks' shared machinery: absolute-time deadlines, waits that hold kill/Timeout
+// back from C callers, the poll back-off for objects held outside this hub, and the side table.
+#include "sync_table.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+namespace green::hooks::sync {
+
+Deadline deadline_from(clockid_t clock, const timespec& abstime) noexcept {
+    timespec now{};
+    ::clock_gettime(clock, &now);
+    const long long sec = static_cast<long long>(abstime.tv_sec) - now.tv_sec;
+    constexpr long long kCentury = 100LL * 365 * 24 * 3600;
+    if (abstime.tv_sec > now.tv_sec && sec > kCentury) return Deadline::never();
+    if (sec < -kCentury) return Deadline(Clock::now());
+    const long long ns = sec * 1000000000LL + (abstime.tv_nsec - now.tv_nsec);
+    if (ns <= 0) return Deadline(Clock::now());
+    return Deadline(Clock::now() + std::chrono::nanoseconds(ns));
+}
+
+Masked::~Masked() {
+    if (held_) ctx_.hub->interrupt(*ctx_.self, held_);
+}
+
+Deadline Backoff::next(const Deadline& user) noexcept {
+    Deadline poll(Clock::now() + std::chrono::microseconds(us_));
+    us_ = std::min(us_ * 2, 10000L);
+    return earliest(user, poll);
+}
+
+void hang_forever(const char* where) noexcept {
+    static const char msg[] = "green: deadlock: every thread of this process is blocked (";
+    (void)!::write(2, msg, sizeof msg - 1);
+    (void)!::write(2, where, __builtin_strlen(where));
+    (void)!::write(2, ")\n", 2);
+    sigset_t none;
+    sigemptyset(&none);
+    for (;;) ::sigsuspend(&none);
+}
+
+namespace {
+// A plain pointer, never destroyed: hooks may still run while thread_local destructors do.
+thread_local Table* t_table __attribute__((tls_model("initial-exec"))) = nullptr;
+}  // namespace
+
+Table& table() noexcept {
+    if (!t_table) [[unlikely]]
+        t_table = new Table();
+    return *t_table;
+}
+
+Table* table_if_any() noexcept {
+    return patch_config().threads ? t_table : nullptr;
+}
+
+}  // namespace green::hooks::sync

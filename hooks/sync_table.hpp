@@ -1,0 +1,221 @@
+// Shared machinery of the thread hooks (pthread_* made fiber-aware): when a call takes the
+// fiber path, libc's own functions, absolute-time conversion, masked waits, and the per-hub
+// side table that maps the address of a user's pthread object to the fibers waiting on it.
+#pragma once
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <time.h>
+
+#include <cstdint>
+#include <exception>
+#include <unordered_map>
+
+#include "green/clock.hpp"
+#include "green/errors.hpp"
+#include "green/wait_queue.hpp"
+#include "hub.hpp"
+#include "patch_config.hpp"
+#include "real_symbols.hpp"
+
+namespace green::hooks::sync {
+
+// Where a hooked pthread call runs. The fiber path applies when threads are patched and the
+// caller is a fiber (the main stack counts) of a hub, not the hub's loop fiber; everything else
+// (real OS threads such as offload workers, threads without a hub, GREEN_PATCH=io) goes to libc.
+struct FiberCtx {
+    detail::Hub* hub = nullptr;
+    detail::Fiber* self = nullptr;
+    explicit operator bool() const noexcept { return hub != nullptr; }
+};
+
+inline FiberCtx fiber_ctx() noexcept {
+    detail::Hub* h = detail::Hub::peek();
+    if (!h || h->in_loop_fiber() || !patch_config().threads) return {};
+    return {h, h->current()};
+}
+
+// ---- libc's functions -------------------------------------------------------------------
+// Each has one cached slot. A null slot only happens while dlsym itself runs on this thread
+// (a program's malloc calling back into a hook); the process is then still starting up and
+// single-threaded, so callers treat a missing lock function as an uncontended success.
+namespace real {
+#define GREEN_SYNC_REAL(fn)     \
+    inline auto fn() noexcept { \
+        return GREEN_REAL(fn);  \
+    }
+GREEN_SYNC_REAL(pthread_mutex_lock)
+GREEN_SYNC_REAL(pthread_mutex_trylock)
+GREEN_SYNC_REAL(pthread_mutex_timedlock)
+GREEN_SYNC_REAL(pthread_mutex_clocklock)
+GREEN_SYNC_REAL(pthread_mutex_unlock)
+GREEN_SYNC_REAL(pthread_mutex_init)
+GREEN_SYNC_REAL(pthread_mutex_destroy)
+GREEN_SYNC_REAL(pthread_cond_init)
+GREEN_SYNC_REAL(pthread_cond_destroy)
+GREEN_SYNC_REAL(pthread_cond_wait)
+GREEN_SYNC_REAL(pthread_cond_timedwait)
+GREEN_SYNC_REAL(pthread_cond_clockwait)
+GREEN_SYNC_REAL(pthread_cond_signal)
+GREEN_SYNC_REAL(pthread_cond_broadcast)
+GREEN_SYNC_REAL(pthread_rwlock_init)
+GREEN_SYNC_REAL(pthread_rwlock_destroy)
+GREEN_SYNC_REAL(pthread_rwlock_rdlock)
+GREEN_SYNC_REAL(pthread_rwlock_wrlock)
+GREEN_SYNC_REAL(pthread_rwlock_tryrdlock)
+GREEN_SYNC_REAL(pthread_rwlock_trywrlock)
+GREEN_SYNC_REAL(pthread_rwlock_timedrdlock)
+GREEN_SYNC_REAL(pthread_rwlock_timedwrlock)
+GREEN_SYNC_REAL(pthread_rwlock_clockrdlock)
+GREEN_SYNC_REAL(pthread_rwlock_clockwrlock)
+GREEN_SYNC_REAL(pthread_rwlock_unlock)
+GREEN_SYNC_REAL(sem_init)
+GREEN_SYNC_REAL(sem_destroy)
+GREEN_SYNC_REAL(sem_wait)
+GREEN_SYNC_REAL(sem_timedwait)
+GREEN_SYNC_REAL(sem_clockwait)
+GREEN_SYNC_REAL(sem_trywait)
+GREEN_SYNC_REAL(sem_post)
+GREEN_SYNC_REAL(pthread_self)
+#undef GREEN_SYNC_REAL
+}  // namespace real
+
+// ---- time -------------------------------------------------------------------------------
+// Absolute time on `clock` as a green Deadline (steady clock). Past times give an expired
+// deadline; times more than a century ahead give "forever".
+Deadline deadline_from(clockid_t clock, const timespec& abstime) noexcept;
+inline bool valid_timespec(const timespec* ts) noexcept {
+    return ts && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L;
+}
+inline bool valid_wait_clock(clockid_t c) noexcept {
+    return c == CLOCK_MONOTONIC || c == CLOCK_REALTIME;
+}
+
+// ---- waiting ----------------------------------------------------------------------------
+enum class Wake { notified, timed_out, interrupted, deadlock };
+
+// A pthread wait cannot deliver a C++ exception to its C caller, so kill() and green::Timeout
+// that arrive meanwhile are held back and re-armed on the fiber when this object goes away:
+// the fiber's next cooperative call receives them.
+class Masked {
+  public:
+    explicit Masked(FiberCtx c) noexcept : ctx_(c) {}
+    Masked(const Masked&) = delete;
+    Masked& operator=(const Masked&) = delete;
+    ~Masked();
+    // One WaitQueue wait. `deadlock`: the hub found nothing left that could wake anyone
+    // (LoopExit, delivered to the main fiber only).
+    Wake wait(WaitQueue& q, const Deadline& d) noexcept {
+        return guard([&] { return q.wait(d); });
+    }
+    // Any other parking call `f` (true: woken as hoped, false: deadline passed).
+    template <class F>
+    Wake guard(F&& f) noexcept {
+        try {
+            return f() ? Wake::notified : Wake::timed_out;
+        } catch (const LoopExit&) {
+            return Wake::deadlock;
+        } catch (...) {
+            if (!held_) held_ = std::current_exception();
+            return Wake::interrupted;
+        }
+    }
+
+  private:
+    FiberCtx ctx_;
+    std::exception_ptr held_;
+};
+
+// How long a fiber waits before looking again at an object that a real OS thread (or another
+// process) may hold: such holders cannot notify our queues. Grows from 50 us to 10 ms.
+class Backoff {
+  public:
+    Deadline next(const Deadline& user) noexcept;
+
+  private:
+    long us_ = 50;
+};
+
+// What a blocked process does when green proves that no thread can ever run again: the
+// program deadlocked, so it hangs as it would natively (a signal can still end it).
+[[noreturn]] void hang_forever(const char* where) noexcept;
+
+// ---- the side table ---------------------------------------------------------------------
+// Green state for one pthread object in use by fibers of this hub. Kept beside the user's
+// object, keyed by its address, instead of inside it: glibc's structs are fully used by libc
+// (the lock word, owner TID and counts stay libc's, so real threads and fibers agree on who
+// holds a mutex), static initializers leave no room, and the fields needed here (a wait queue,
+// the owning fiber) would not fit. An entry lives only while some fiber owns or waits.
+struct Entry {
+    WaitQueue queue;                 // fibers of this hub waiting on the object
+    detail::Fiber* owner = nullptr;  // mutex / rwlock writer: the owning fiber, when tracked
+    unsigned count = 0;              // recursive mutex depth; barrier: threads arrived
+    unsigned users = 0;              // fibers inside a hook that use this entry
+    bool handoff = false;            // mutex released to the first waiter, not to libc
+    std::uint64_t round = 0;         // barrier: completed rounds
+};
+
+class Table {
+  public:
+    Entry* find(const void* obj) noexcept {
+        if (map_.empty()) return nullptr;
+        auto it = map_.find(obj);
+        return it == map_.end() ? nullptr : &it->second;
+    }
+    Entry& get(const void* obj) { return map_.try_emplace(obj).first->second; }
+    // Drops the entry when nothing refers to it any more.
+    void release(const void* obj, Entry& e) noexcept {
+        if (!e.owner && !e.users && !e.count && !e.handoff && e.queue.empty()) map_.erase(obj);
+    }
+    // pthread_*_init / _destroy: stale state for a reused address must go (unless a fiber
+    // still waits there, which the caller reports as EBUSY).
+    bool forget(const void* obj) noexcept {
+        auto it = map_.find(obj);
+        if (it == map_.end()) return true;
+        if (it->second.users || !it->second.queue.empty()) return false;
+        map_.erase(it);
+        return true;
+    }
+
+    // Fiber threads (pthread_create) of this hub still running, and a queue notified when
+    // the count drops to zero (pthread_exit in the main thread waits for it).
+    unsigned live_threads = 0;
+    WaitQueue threads_done;
+
+  private:
+    std::unordered_map<const void*, Entry> map_;
+};
+
+// This hub thread's table (created on first use, lives as long as the thread), and the
+// table if this thread already has one (signal/broadcast/post need not create it).
+Table& table() noexcept;
+Table* table_if_any() noexcept;
+
+// Holds an entry in use for the length of a hook call.
+class Pin {
+  public:
+    Pin(Table& t, const void* obj) : t_(t), obj_(obj), e_(t.get(obj)) { ++e_.users; }
+    Pin(const Pin&) = delete;
+    Pin& operator=(const Pin&) = delete;
+    ~Pin() {
+        --e_.users;
+        t_.release(obj_, e_);
+    }
+    Entry& operator*() const noexcept { return e_; }
+    Entry* operator->() const noexcept { return &e_; }
+
+  private:
+    Table& t_;
+    const void* obj_;
+    Entry& e_;
+};
+
+// ---- mutex operations shared with the condition variable hooks --------------------------
+// Fiber-path lock (no deadline) and unlock of a mutex; they return an errno value.
+int fiber_mutex_lock(FiberCtx c, pthread_mutex_t* m) noexcept;
+int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept;
+// Robust and priority-protocol mutexes carry owner state that libc keys by OS thread;
+// they are left entirely to libc.
+bool mutex_passes_through(const pthread_mutex_t* m) noexcept;
+
+}  // namespace green::hooks::sync

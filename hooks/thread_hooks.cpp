@@ -1,0 +1,428 @@
+// pthread_create as fiber creation (gevent's patch of `threading`): threads become greenlets of
+// the creating thread's hub, with join/detach/exit/self and the pthread_t-taking calls programs
+// commonly make answered for them. Calls naming a real thread (an even pthread_t) go to libc.
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <unordered_map>
+
+#include "fiber_thread.hpp"
+#include "os_thread.hpp"
+#include "sync_table.hpp"
+
+// glibc declares these for C only (C++ gets a destructor-based pthread_cleanup_push).
+extern "C" {
+void __pthread_register_cancel(__pthread_unwind_buf_t* buf);
+void __pthread_unregister_cancel(__pthread_unwind_buf_t* buf);
+[[noreturn]] void __pthread_unwind_next(__pthread_unwind_buf_t* buf);
+}
+
+namespace green::hooks::threads {
+
+namespace sync = green::hooks::sync;
+
+namespace {
+
+bool is_fiber_id(pthread_t t) noexcept {
+    return (t & 1) != 0;
+}
+
+// ---- registry: pthread_t -> fiber thread, each entry holding a reference ----------------
+class SpinLock {
+  public:
+    void lock() noexcept {
+        while (flag_.test_and_set(std::memory_order_acquire)) {
+        }
+    }
+    void unlock() noexcept { flag_.clear(std::memory_order_release); }
+
+  private:
+    std::atomic_flag flag_ = ATOMIC_FLAG_INIT;
+};
+
+SpinLock g_lock;
+std::unordered_map<pthread_t, ThreadCore*>* g_threads;  // created on first use, never freed
+std::atomic<std::uint64_t> g_next_id{1};
+
+void registry_add(ThreadCore* t) {
+    std::lock_guard lk(g_lock);
+    if (!g_threads) g_threads = new std::unordered_map<pthread_t, ThreadCore*>();
+    g_threads->emplace(t->id, t);
+    t->add_ref();
+}
+
+// A new reference to the fiber thread `id`, or an empty handle.
+GreenletHandle registry_find(pthread_t id) noexcept {
+    std::lock_guard lk(g_lock);
+    if (!g_threads) return {};
+    auto it = g_threads->find(id);
+    return it == g_threads->end() ? GreenletHandle() : GreenletHandle(it->second);
+}
+
+void registry_remove(ThreadCore* t) noexcept {
+    {
+        std::lock_guard lk(g_lock);
+        if (!g_threads || !g_threads->erase(t->id)) return;
+    }
+    t->release();
+}
+
+ThreadCore* core_of(const GreenletHandle& h) noexcept {
+    return static_cast<ThreadCore*>(h.core_ptr());
+}
+
+pthread_t real_self() noexcept {
+    return sync::real::pthread_self()();
+}
+
+bool is_main_thread() noexcept {
+    return ::gettid() == ::getpid();
+}
+
+// Whether pthread_create here makes a fiber: threads are patched and the caller is a fiber
+// of a hub (or the main thread, whose hub is created now), not the loop fiber and not one of
+// the runtime's own OS threads.
+bool creates_fibers() noexcept {
+    if (!patch_config().threads) return false;
+    if (detail::Hub* h = detail::Hub::peek()) return !h->in_loop_fiber();
+    return is_main_thread();
+}
+
+std::size_t libc_default_stack() noexcept {
+    static const std::size_t size = [] {
+        pthread_attr_t a;
+        std::size_t s = 0;
+        if (pthread_attr_init(&a) == 0) {
+            pthread_attr_getstacksize(&a, &s);
+            pthread_attr_destroy(&a);
+        }
+        return s ? s : std::size_t{8} << 20;
+    }();
+    return size;
+}
+
+// A size the program asked for is honoured. Otherwise GREEN_STACK_SIZE (greenrun
+// --stack-size) if set, else libc's own default (RLIMIT_STACK, usually 8 MiB): interpreters and
+// deep recursion need what a real thread would have, and stack pages are only reserved.
+std::size_t stack_size_for(const pthread_attr_t* attr, detail::Hub& hub) noexcept {
+    std::size_t want = 0;
+    if (attr && pthread_attr_getstacksize(attr, &want) == 0 && want != libc_default_stack())
+        return want;
+    if (const char* env = std::getenv("GREEN_STACK_SIZE"); env && *env)
+        return hub.default_stack_size();
+    return libc_default_stack();
+}
+
+// ---- exit and C cleanup handlers -------------------------------------------------------
+// pthread_exit unwinds the fiber. C handlers (pthread_cleanup_push in C code) live in frames
+// that a C++ exception passes without stopping, so, as glibc does, a forced unwind runs the
+// C++ cleanups up to the innermost handler's frame and longjmps into it; the handler then calls
+// __pthread_unwind_next, which continues with the next one, or throws ThreadExit at the end.
+_Unwind_Reason_Code stop_at_handler(int, _Unwind_Action actions, _Unwind_Exception_Class,
+                                    _Unwind_Exception*, _Unwind_Context* ctx, void* param) {
+    auto* target = static_cast<__pthread_unwind_buf_t*>(param);
+    if ((actions & _UA_END_OF_STACK) ||
+        _Unwind_GetCFA(ctx) > reinterpret_cast<std::uintptr_t>(target)) {
+        if (ThreadCore* t = ThreadCore::current())
+            t->cleanup = static_cast<__pthread_unwind_buf_t*>(target->__pad[0]);
+        longjmp(reinterpret_cast<__jmp_buf_tag*>(target->__cancel_jmp_buf), 1);
+    }
+    return _URC_NO_REASON;
+}
+
+[[noreturn]] void unwind_next(ThreadCore& t) {
+    __pthread_unwind_buf_t* target = t.cleanup;
+    if (!target) throw ThreadExit{};
+    t.unwind_exc = {};
+    t.unwind_exc.exception_class = 0x4752454e45584954ULL;  // "GRENEXIT"
+    t.unwind_exc.exception_cleanup = [](_Unwind_Reason_Code, _Unwind_Exception*) {};
+    _Unwind_ForcedUnwind(&t.unwind_exc, stop_at_handler, target);
+    std::abort();  // the unwinder found no frames: nothing sensible is left to do
+}
+
+// The main thread's pthread_exit: the process lives on until every fiber thread has ended,
+// then exits normally, as a process does when its last thread exits.
+[[noreturn]] void exit_main_thread(sync::FiberCtx c) {
+    sync::Table& t = sync::table();
+    {
+        sync::Masked mask(c);
+        while (t.live_threads > 0) {
+            if (mask.wait(t.threads_done, Deadline::never()) == sync::Wake::deadlock)
+                sync::hang_forever("pthread_exit");
+        }
+    }
+    std::exit(0);
+}
+
+int join(pthread_t id, void** ret, const Deadline& deadline, bool try_only) {
+    GreenletHandle h = registry_find(id);
+    ThreadCore* t = core_of(h);
+    if (!t) return ESRCH;
+    const sync::FiberCtx c = sync::fiber_ctx();
+    if (c && c.self == t) return EDEADLK;
+    if (t->detached_ || t->joining) return EINVAL;
+    if (!t->finished()) {
+        if (try_only) return EBUSY;
+        if (!c || c.hub != t->hub()) return EINVAL;  // fibers are joined on their own hub
+        t->joining = true;
+        sync::Masked mask(c);
+        while (!t->finished()) {
+            const sync::Wake w = mask.guard([&] { return detail::join(*t, deadline); });
+            if (w == sync::Wake::deadlock) sync::hang_forever("pthread_join");
+            if (w == sync::Wake::timed_out || (!t->finished() && deadline.expired())) {
+                t->joining = false;
+                return ETIMEDOUT;
+            }
+        }
+        t->joining = false;
+    }
+    if (ret) *ret = t->result;
+    registry_remove(t);
+    return 0;
+}
+
+int timed_join(pthread_t id, void** ret, clockid_t clock, const timespec* abstime) {
+    if (!sync::valid_timespec(abstime)) return EINVAL;
+    if (abstime->tv_sec < 0) return join(id, ret, Deadline(Clock::now()), false);
+    return join(id, ret, sync::deadline_from(clock, *abstime), false);
+}
+
+}  // namespace
+
+void ThreadCore::run() {
+    try {
+        result = start_(arg_);
+    } catch (const ThreadExit&) {
+        result = exit_value;
+    } catch (const GreenletExit&) {
+        result = PTHREAD_CANCELED;
+    } catch (...) {
+        std::terminate();  // as for a real thread: an exception may not leave its start routine
+    }
+    run_key_destructors(*this);
+    sync::Table& t = sync::table();
+    if (--t.live_threads == 0) t.threads_done.notify_all();
+    if (detached_) registry_remove(this);
+}
+
+[[gnu::constructor]] static void adopt_real_pthread_create() {
+    // The runtime's own threads (offload pool) must stay real OS threads.
+    if (auto f = GREEN_REAL(pthread_create)) detail::real_pthread_create = f;
+}
+
+}  // namespace green::hooks::threads
+
+using namespace green::hooks::threads;
+
+extern "C" {
+
+int pthread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(void*),
+                   void* arg) noexcept {
+    if (!creates_fibers()) return GREEN_REAL(pthread_create)(out, attr, start, arg);
+    try {
+        auto& hub = green::detail::Hub::get();
+        int detach = PTHREAD_CREATE_JOINABLE;
+        if (attr) pthread_attr_getdetachstate(attr, &detach);
+        auto* t = new ThreadCore(start, arg, detach == PTHREAD_CREATE_DETACHED);
+        t->id = static_cast<pthread_t>(g_next_id.fetch_add(1, std::memory_order_relaxed) * 2 + 1);
+        t->os_thread = real_self();
+        green::SpawnOptions opts;
+        opts.name = "Thread-" + std::to_string(t->id / 2);
+        opts.stack_size = stack_size_for(attr, hub);
+        registry_add(t);
+        ++sync::table().live_threads;
+        *out = t->id;
+        green::detail::start(*t, opts, std::nullopt);
+        return 0;
+    } catch (...) {
+        return EAGAIN;
+    }
+}
+
+pthread_t pthread_self() noexcept {
+    if (ThreadCore* t = ThreadCore::current()) return t->id;
+    return real_self();
+}
+
+int pthread_equal(pthread_t a, pthread_t b) noexcept {
+    return a == b;
+}
+
+int pthread_join(pthread_t id, void** ret) {
+    if (!is_fiber_id(id)) return GREEN_REAL(pthread_join)(id, ret);
+    return join(id, ret, green::Deadline::never(), false);
+}
+
+int pthread_tryjoin_np(pthread_t id, void** ret) noexcept {
+    if (!is_fiber_id(id)) return GREEN_REAL(pthread_tryjoin_np)(id, ret);
+    return join(id, ret, green::Deadline::never(), true);
+}
+
+int pthread_timedjoin_np(pthread_t id, void** ret, const struct timespec* abstime) {
+    if (!is_fiber_id(id)) return GREEN_REAL(pthread_timedjoin_np)(id, ret, abstime);
+    return timed_join(id, ret, CLOCK_REALTIME, abstime);
+}
+
+int pthread_clockjoin_np(pthread_t id, void** ret, clockid_t clock,
+                         const struct timespec* abstime) {
+    if (!is_fiber_id(id)) return GREEN_REAL(pthread_clockjoin_np)(id, ret, clock, abstime);
+    if (!sync::valid_wait_clock(clock)) return EINVAL;
+    return timed_join(id, ret, clock, abstime);
+}
+
+int pthread_detach(pthread_t id) noexcept {
+    if (!is_fiber_id(id)) return GREEN_REAL(pthread_detach)(id);
+    green::GreenletHandle h = registry_find(id);
+    ThreadCore* t = static_cast<ThreadCore*>(h.core_ptr());
+    if (!t) return ESRCH;
+    if (t->detached_) return EINVAL;
+    t->detached_ = true;
+    if (t->finished()) registry_remove(t);
+    return 0;
+}
+
+void pthread_exit(void* value) {
+    if (ThreadCore* t = ThreadCore::current()) {
+        t->exit_value = value;
+        unwind_next(*t);
+    }
+    const sync::FiberCtx c = sync::fiber_ctx();
+    if (green::hooks::patch_config().threads) {
+        if (is_main_thread() && (!c || c.self == &c.hub->main_fiber())) {
+            if (c) exit_main_thread(c);
+            if (!green::detail::Hub::peek()) std::exit(0);  // no fiber thread was ever made
+        }
+        if (c) throw green::GreenletExit();  // a plain greenlet: end it, not the OS thread
+    }
+    GREEN_REAL(pthread_exit)(value);
+    __builtin_unreachable();
+}
+
+void __pthread_register_cancel(__pthread_unwind_buf_t* buf) {
+    if (ThreadCore* t = ThreadCore::current()) {
+        buf->__pad[0] = t->cleanup;
+        t->cleanup = buf;
+        return;
+    }
+    GREEN_REAL(__pthread_register_cancel)(buf);
+}
+
+void __pthread_unregister_cancel(__pthread_unwind_buf_t* buf) {
+    if (ThreadCore* t = ThreadCore::current()) {
+        t->cleanup = static_cast<__pthread_unwind_buf_t*>(buf->__pad[0]);
+        return;
+    }
+    GREEN_REAL(__pthread_unregister_cancel)(buf);
+}
+
+[[noreturn]] void __pthread_unwind_next(__pthread_unwind_buf_t* buf) {
+    if (ThreadCore* t = ThreadCore::current()) unwind_next(*t);
+    GREEN_REAL(__pthread_unwind_next)(buf);
+    __builtin_unreachable();
+}
+
+int pthread_getattr_np(pthread_t id, pthread_attr_t* attr) noexcept {
+    if (!is_fiber_id(id)) return GREEN_REAL(pthread_getattr_np)(id, attr);
+    green::GreenletHandle h = registry_find(id);
+    ThreadCore* t = static_cast<ThreadCore*>(h.core_ptr());
+    if (!t) return ESRCH;
+    if (int rc = pthread_attr_init(attr)) return rc;
+    if (t->stack_.base)
+        pthread_attr_setstack(attr, t->stack_.base, t->stack_.size);
+    else
+        pthread_attr_setstacksize(attr, t->stack_size_);
+    pthread_attr_setguardsize(attr, t->stack_.guarded ? green::detail::StackPool::page_size() : 0);
+    pthread_attr_setdetachstate(attr,
+                                t->detached_ ? PTHREAD_CREATE_DETACHED : PTHREAD_CREATE_JOINABLE);
+    return 0;
+}
+
+int pthread_setname_np(pthread_t id, const char* name) noexcept {
+    if (!is_fiber_id(id)) return GREEN_REAL(pthread_setname_np)(id, name);
+    green::GreenletHandle h = registry_find(id);
+    ThreadCore* t = static_cast<ThreadCore*>(h.core_ptr());
+    if (!t) return ESRCH;
+    const std::size_t n = std::strlen(name);
+    if (n >= sizeof t->name_) return ERANGE;
+    std::memcpy(t->name_, name, n + 1);
+    return 0;
+}
+
+int pthread_getname_np(pthread_t id, char* buf, size_t len) noexcept {
+    if (!is_fiber_id(id)) return GREEN_REAL(pthread_getname_np)(id, buf, len);
+    green::GreenletHandle h = registry_find(id);
+    ThreadCore* t = static_cast<ThreadCore*>(h.core_ptr());
+    if (!t) return ESRCH;
+    char name[16] = {};
+    if (t->name_[0])
+        std::memcpy(name, t->name_, sizeof name);
+    else
+        ::prctl(PR_GET_NAME, name);  // a new thread inherits its creator's name
+    const std::size_t n = std::strlen(name);
+    if (len <= n) return ERANGE;
+    std::memcpy(buf, name, n + 1);
+    return 0;
+}
+
+int pthread_kill(pthread_t id, int sig) noexcept {
+    if (!is_fiber_id(id)) return GREEN_REAL(pthread_kill)(id, sig);
+    green::GreenletHandle h = registry_find(id);
+    ThreadCore* t = static_cast<ThreadCore*>(h.core_ptr());
+    if (!t || t->finished()) return ESRCH;
+    if (sig == 0) return 0;
+    return GREEN_REAL(pthread_kill)(t->os_thread, sig);  // the OS thread that runs the fiber
+}
+
+int sched_yield() noexcept {
+    const sync::FiberCtx c = sync::fiber_ctx();
+    if (!c) return GREEN_REAL(sched_yield)();
+    sync::Masked mask(c);
+    mask.guard([&] {
+        c.hub->yield();
+        return true;
+    });
+    return 0;
+}
+
+// <pthread.h> maps pthread_yield onto sched_yield; binaries built against older headers still
+// call it by name.
+int green_pthread_yield() noexcept __asm__("pthread_yield");
+int green_pthread_yield() noexcept {
+    return sched_yield();
+}
+
+}  // extern "C"
+
+// Scheduling, affinity and CPU-clock calls about a fiber thread are about its OS thread.
+#define GREEN_FORWARD_TO_OS_THREAD(fn, params, args)                \
+    extern "C" int fn params noexcept {                             \
+        if (is_fiber_id(id)) {                                      \
+            green::GreenletHandle h = registry_find(id);            \
+            if (!h) return ESRCH;                                   \
+            id = static_cast<ThreadCore*>(h.core_ptr())->os_thread; \
+        }                                                           \
+        return GREEN_REAL(fn) args;                                 \
+    }
+GREEN_FORWARD_TO_OS_THREAD(pthread_getschedparam,
+                           (pthread_t id, int* policy, struct sched_param* param),
+                           (id, policy, param))
+GREEN_FORWARD_TO_OS_THREAD(pthread_setschedparam,
+                           (pthread_t id, int policy, const struct sched_param* param),
+                           (id, policy, param))
+GREEN_FORWARD_TO_OS_THREAD(pthread_setschedprio, (pthread_t id, int prio), (id, prio))
+GREEN_FORWARD_TO_OS_THREAD(pthread_getaffinity_np, (pthread_t id, size_t size, cpu_set_t* set),
+                           (id, size, set))
+GREEN_FORWARD_TO_OS_THREAD(pthread_setaffinity_np,
+                           (pthread_t id, size_t size, const cpu_set_t* set), (id, size, set))
+GREEN_FORWARD_TO_OS_THREAD(pthread_getcpuclockid, (pthread_t id, clockid_t* clock), (id, clock))
+#undef GREEN_FORWARD_TO_OS_THREAD

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs a program natively and under the preload library and compares what it prints on stdout.
+# Under the shim, "info: os_threads=N" on stderr must be at most MAX_OS_THREADS and
+# "info: elapsed_ms=M" at most MAX_MS (either check is skipped when the program prints no such
+# line). Usage: compare.sh PRELOAD_LIB MAX_OS_THREADS MAX_MS PROGRAM [ARGS...]
+set -u
+lib=$1 max_threads=$2 max_ms=$3
+shift 3
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+"$@" >"$dir/native.out" 2>"$dir/native.err"
+native_rc=$?
+LD_PRELOAD="$lib" GREEN_PRELOAD=1 "$@" >"$dir/shim.out" 2>"$dir/shim.err"
+shim_rc=$?
+
+echo "--- native (rc=$native_rc)"; cat "$dir/native.out" "$dir/native.err"
+echo "--- shim (rc=$shim_rc)"; cat "$dir/shim.out" "$dir/shim.err"
+fail=0
+[[ $native_rc -eq 0 ]] || { echo "FAIL: native run exited $native_rc"; fail=1; }
+[[ $shim_rc -eq 0 ]] || { echo "FAIL: run under the shim exited $shim_rc"; fail=1; }
+if ! cmp -s "$dir/native.out" "$dir/shim.out"; then
+    echo "FAIL: stdout differs"; diff "$dir/native.out" "$dir/shim.out"; fail=1
+fi
+threads=$(sed -n 's/^info: os_threads=//p' "$dir/shim.err" | tail -n 1)
+if [[ -n $threads && $threads -gt $max_threads ]]; then
+    echo "FAIL: $threads OS threads under the shim (at most $max_threads expected)"; fail=1
+fi
+ms=$(sed -n 's/^info: elapsed_ms=//p' "$dir/shim.err" | tail -n 1)
+if [[ -n $ms && $ms -gt $max_ms ]]; then
+    echo "FAIL: took $ms ms under the shim (at most $max_ms expected)"; fail=1
+fi
+exit $fail
