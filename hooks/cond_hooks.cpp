@@ -7,6 +7,7 @@
 
 #include <chrono>
 
+#include "fiber_thread.hpp"
 #include "sync_table.hpp"
 
 namespace green::hooks::sync {
@@ -27,13 +28,16 @@ clockid_t clock_of(const pthread_cond_t* cv) noexcept {
 
 // The wait proper. `timed` with an already expired deadline returns at once, keeping the
 // mutex. A wake-up by kill/Timeout returns 0 (a spurious wake-up, which callers handle).
-int wait(FiberCtx c, pthread_cond_t* cv, pthread_mutex_t* m, const Deadline& user,
-         bool timed) noexcept {
+// A cancellation point: a pending pthread_cancel ends the thread on entry, or on waking with
+// the mutex re-taken (as POSIX asks, so cleanup handlers run with it held).
+int wait(FiberCtx c, pthread_cond_t* cv, pthread_mutex_t* m, const Deadline& user, bool timed) {
+    threads::test_cancel();
     if (timed && user.expired()) return ETIMEDOUT;
     Table& t = table();
     Pin e(t, cv);
     const int rc = fiber_mutex_unlock(c, m);
     if (rc != 0) return rc;
+    threads::CancelPoint cancel_point;
     Masked mask(c);
     // Another process may signal a process-shared condvar: look again every 10 ms.
     const bool shared = (wrefs(cv) & kCondShared) != 0;
@@ -42,11 +46,12 @@ int wait(FiberCtx c, pthread_cond_t* cv, pthread_mutex_t* m, const Deadline& use
     const Wake w = mask.wait(e->queue, d);
     if (w == Wake::deadlock) hang_forever("pthread_cond_wait");
     fiber_mutex_lock(c, m);
+    threads::test_cancel();
     return (w == Wake::timed_out && user.expired()) ? ETIMEDOUT : 0;
 }
 
 int timed_wait(FiberCtx c, pthread_cond_t* cv, pthread_mutex_t* m, clockid_t clock,
-               const timespec* abstime) noexcept {
+               const timespec* abstime) {
     if (!valid_timespec(abstime)) return EINVAL;
     if (abstime->tv_sec < 0) return ETIMEDOUT;
     return wait(c, cv, m, deadline_from(clock, *abstime), true);

@@ -24,10 +24,12 @@ class ThreadCore final : public detail::GreenletCore {
         : start_(start), arg_(arg), detached_(detached) {}
 
     // The fiber thread running now, or null (main stack, plain greenlets, real threads).
+    // The hub is looked at first: libc and sanitizer start-up call pthread_self and friends
+    // before the environment that patch_config() reads is in place.
     static ThreadCore* current() noexcept {
-        if (!patch_config().threads) return nullptr;
         detail::Hub* h = detail::Hub::peek();
-        return h ? dynamic_cast<ThreadCore*>(h->current()) : nullptr;
+        if (!h || !patch_config().threads) return nullptr;
+        return dynamic_cast<ThreadCore*>(h->current());
     }
 
     struct Specific {
@@ -43,6 +45,10 @@ class ThreadCore final : public detail::GreenletCore {
     void* exit_value = nullptr;
     bool detached_;
     bool joining = false;
+    bool cancel_pending = false;   // pthread_cancel arrived
+    bool cancel_disabled = false;  // pthread_setcancelstate(PTHREAD_CANCEL_DISABLE)
+    bool cancel_async = false;     // recorded only: acted on at cancellation points, as deferred
+    bool in_cancel_point = false;  // parked in one of the hooks' cancellation points
     char name_[16] = {};
     std::vector<Specific> specific;             // indexed by pthread_key_t
     __pthread_unwind_buf_t* cleanup = nullptr;  // C pthread_cleanup_push handlers, innermost first
@@ -54,5 +60,26 @@ class ThreadCore final : public detail::GreenletCore {
 
 // Key destructors for a finishing fiber thread (key_hooks.cpp).
 void run_key_destructors(ThreadCore& t) noexcept;
+
+// A cancellation point for the calling fiber thread: a pending, enabled pthread_cancel ends
+// the thread here (cleanup handlers, destructors, key destructors; join sees PTHREAD_CANCELED).
+void test_cancel();
+
+// Marks a blocking hook as a cancellation point while it waits: pthread_cancel then wakes the
+// fiber (Masked::wait reports `interrupted`), and the hook calls test_cancel().
+class CancelPoint {
+  public:
+    CancelPoint() noexcept : t_(ThreadCore::current()) {
+        if (t_) t_->in_cancel_point = true;
+    }
+    CancelPoint(const CancelPoint&) = delete;
+    CancelPoint& operator=(const CancelPoint&) = delete;
+    ~CancelPoint() {
+        if (t_) t_->in_cancel_point = false;
+    }
+
+  private:
+    ThreadCore* t_;
+};
 
 }  // namespace green::hooks::threads

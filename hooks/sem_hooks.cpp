@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "fiber_thread.hpp"
 #include "sync_table.hpp"
 
 namespace green::hooks::sync {
@@ -33,8 +34,9 @@ int fail(int err) noexcept {
     return -1;
 }
 
-// abstime == nullptr: no deadline.
-int wait(FiberCtx c, sem_t* s, clockid_t clock, const timespec* abstime) noexcept {
+// abstime == nullptr: no deadline. A cancellation point.
+int wait(FiberCtx c, sem_t* s, clockid_t clock, const timespec* abstime) {
+    threads::test_cancel();
     if (try_take(s)) return 0;
     Deadline user = Deadline::never();
     if (abstime) {
@@ -45,6 +47,7 @@ int wait(FiberCtx c, sem_t* s, clockid_t clock, const timespec* abstime) noexcep
     const bool shared = is_shared(s);
     Table& t = table();
     Pin e(t, s);
+    threads::CancelPoint cancel_point;
     Masked mask(c);
     Backoff backoff;
     for (;;) {
@@ -54,6 +57,7 @@ int wait(FiberCtx c, sem_t* s, clockid_t clock, const timespec* abstime) noexcep
             return abstime ? real::sem_clockwait()(s, clock, abstime) : real::sem_wait()(s);
         }
         if (try_take(s)) return 0;
+        threads::test_cancel();
         if (user.expired()) return fail(ETIMEDOUT);
     }
 }

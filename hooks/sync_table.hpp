@@ -94,6 +94,10 @@ inline bool valid_wait_clock(clockid_t c) noexcept {
 // ---- waiting ----------------------------------------------------------------------------
 enum class Wake { notified, timed_out, interrupted, deadlock };
 
+// Delivered to a fiber thread parked in a cancellation point by pthread_cancel: it only wakes
+// the wait, which then acts on the cancellation itself.
+struct CancelWake {};
+
 // A pthread wait cannot deliver a C++ exception to its C caller, so kill() and green::Timeout
 // that arrive meanwhile are held back and re-armed on the fiber when this object goes away:
 // the fiber's next cooperative call receives them.
@@ -115,6 +119,8 @@ class Masked {
             return f() ? Wake::notified : Wake::timed_out;
         } catch (const LoopExit&) {
             return Wake::deadlock;
+        } catch (const CancelWake&) {
+            return Wake::interrupted;
         } catch (...) {
             if (!held_) held_ = std::current_exception();
             return Wake::interrupted;

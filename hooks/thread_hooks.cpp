@@ -164,7 +164,9 @@ _Unwind_Reason_Code stop_at_handler(int, _Unwind_Action actions, _Unwind_Excepti
     std::exit(0);
 }
 
+// A cancellation point (unless try_only).
 int join(pthread_t id, void** ret, const Deadline& deadline, bool try_only) {
+    if (!try_only) test_cancel();
     GreenletHandle h = registry_find(id);
     ThreadCore* t = core_of(h);
     if (!t) return ESRCH;
@@ -175,16 +177,19 @@ int join(pthread_t id, void** ret, const Deadline& deadline, bool try_only) {
         if (try_only) return EBUSY;
         if (!c || c.hub != t->hub()) return EINVAL;  // fibers are joined on their own hub
         t->joining = true;
+        struct Unmark {
+            ThreadCore* t;
+            ~Unmark() { t->joining = false; }
+        } unmark{t};
+        CancelPoint cancel_point;
         sync::Masked mask(c);
         while (!t->finished()) {
             const sync::Wake w = mask.guard([&] { return detail::join(*t, deadline); });
             if (w == sync::Wake::deadlock) sync::hang_forever("pthread_join");
-            if (w == sync::Wake::timed_out || (!t->finished() && deadline.expired())) {
-                t->joining = false;
+            if (w == sync::Wake::interrupted) test_cancel();
+            if (w == sync::Wake::timed_out || (!t->finished() && deadline.expired()))
                 return ETIMEDOUT;
-            }
         }
-        t->joining = false;
     }
     if (ret) *ret = t->result;
     registry_remove(t);
@@ -198,6 +203,14 @@ int timed_join(pthread_t id, void** ret, clockid_t clock, const timespec* abstim
 }
 
 }  // namespace
+
+void test_cancel() {
+    ThreadCore* t = ThreadCore::current();
+    if (!t || !t->cancel_pending || t->cancel_disabled) return;
+    t->cancel_disabled = true;  // as in libc: no second cancellation while unwinding
+    t->exit_value = PTHREAD_CANCELED;
+    unwind_next(*t);
+}
 
 void ThreadCore::run() {
     try {
@@ -381,6 +394,45 @@ int pthread_kill(pthread_t id, int sig) noexcept {
     if (!t || t->finished()) return ESRCH;
     if (sig == 0) return 0;
     return GREEN_REAL(pthread_kill)(t->os_thread, sig);  // the OS thread that runs the fiber
+}
+
+int pthread_cancel(pthread_t id) noexcept {
+    if (!is_fiber_id(id)) return GREEN_REAL(pthread_cancel)(id);
+    green::GreenletHandle h = registry_find(id);
+    ThreadCore* t = static_cast<ThreadCore*>(h.core_ptr());
+    if (!t) return ESRCH;
+    if (t->finished()) return 0;
+    t->cancel_pending = true;
+    // Wake it if it waits in one of our cancellation points; otherwise it acts at the next one
+    // (or at pthread_testcancel). Only the fiber's own hub may touch it.
+    const sync::FiberCtx c = sync::fiber_ctx();
+    if (t->in_cancel_point && t->state() == green::detail::FiberState::Parked &&
+        !t->cancel_disabled && c && c.hub == t->hub())
+        c.hub->interrupt(*t, std::make_exception_ptr(sync::CancelWake{}));
+    return 0;
+}
+
+void pthread_testcancel() {
+    if (ThreadCore::current()) return test_cancel();
+    GREEN_REAL(pthread_testcancel)();
+}
+
+int pthread_setcancelstate(int state, int* old) {
+    ThreadCore* t = ThreadCore::current();
+    if (!t) return GREEN_REAL(pthread_setcancelstate)(state, old);
+    if (state != PTHREAD_CANCEL_ENABLE && state != PTHREAD_CANCEL_DISABLE) return EINVAL;
+    if (old) *old = t->cancel_disabled ? PTHREAD_CANCEL_DISABLE : PTHREAD_CANCEL_ENABLE;
+    t->cancel_disabled = state == PTHREAD_CANCEL_DISABLE;
+    return 0;
+}
+
+int pthread_setcanceltype(int type, int* old) {
+    ThreadCore* t = ThreadCore::current();
+    if (!t) return GREEN_REAL(pthread_setcanceltype)(type, old);
+    if (type != PTHREAD_CANCEL_DEFERRED && type != PTHREAD_CANCEL_ASYNCHRONOUS) return EINVAL;
+    if (old) *old = t->cancel_async ? PTHREAD_CANCEL_ASYNCHRONOUS : PTHREAD_CANCEL_DEFERRED;
+    t->cancel_async = type == PTHREAD_CANCEL_ASYNCHRONOUS;
+    return 0;
 }
 
 int sched_yield() noexcept {
