@@ -238,16 +238,22 @@ TEST(Threads, CancelEndsAThreadAtACancellationPoint) {
     static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
     static bool mutex_held_in_cleanup = false;
     pthread_t t;
-    ASSERT_EQ(pthread_create(&t, nullptr, [](void*) -> void* {
-        pthread_mutex_lock(&m);
-        pthread_cleanup_push([](void*) {
-            mutex_held_in_cleanup = pthread_mutex_trylock(&m) == EBUSY;
-            pthread_mutex_unlock(&m);
-        }, nullptr);
-        for (;;) pthread_cond_wait(&cv, &m);  // never signalled
-        pthread_cleanup_pop(0);
-        return nullptr;
-    }, nullptr), 0);
+    ASSERT_EQ(pthread_create(
+                  &t, nullptr,
+                  [](void*) -> void* {
+                      pthread_mutex_lock(&m);
+                      pthread_cleanup_push(
+                          [](void*) {
+                              mutex_held_in_cleanup = pthread_mutex_trylock(&m) == EBUSY;
+                              pthread_mutex_unlock(&m);
+                          },
+                          nullptr);
+                      for (;;) pthread_cond_wait(&cv, &m);  // never signalled
+                      pthread_cleanup_pop(0);
+                      return nullptr;
+                  },
+                  nullptr),
+              0);
     sched_yield();  // it now waits
     ASSERT_EQ(pthread_cancel(t), 0);
     void* r = nullptr;
@@ -259,17 +265,21 @@ TEST(Threads, CancelEndsAThreadAtACancellationPoint) {
 
     // Disabled cancellation waits until it is enabled again, at pthread_testcancel.
     static int progress = 0;
-    ASSERT_EQ(pthread_create(&t, nullptr, [](void*) -> void* {
-        int old;
-        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
-        sched_yield();
-        pthread_testcancel();
-        progress = 1;
-        pthread_setcancelstate(old, nullptr);
-        pthread_testcancel();
-        progress = 2;
-        return nullptr;
-    }, nullptr), 0);
+    ASSERT_EQ(pthread_create(
+                  &t, nullptr,
+                  [](void*) -> void* {
+                      int old;
+                      pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+                      sched_yield();
+                      pthread_testcancel();
+                      progress = 1;
+                      pthread_setcancelstate(old, nullptr);
+                      pthread_testcancel();
+                      progress = 2;
+                      return nullptr;
+                  },
+                  nullptr),
+              0);
     sched_yield();
     ASSERT_EQ(pthread_cancel(t), 0);
     ASSERT_EQ(pthread_join(t, &r), 0);

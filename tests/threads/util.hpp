@@ -32,6 +32,9 @@ inline timespec abs_in(clockid_t clock, long ms) {
     if (ts.tv_nsec >= 1000000000L) {
         ts.tv_sec += 1;
         ts.tv_nsec -= 1000000000L;
+    } else if (ts.tv_nsec < 0) {
+        ts.tv_sec -= 1;
+        ts.tv_nsec += 1000000000L;
     }
     return ts;
 }
