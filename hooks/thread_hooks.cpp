@@ -477,4 +477,6 @@ GREEN_FORWARD_TO_OS_THREAD(pthread_getaffinity_np, (pthread_t id, size_t size, c
 GREEN_FORWARD_TO_OS_THREAD(pthread_setaffinity_np,
                            (pthread_t id, size_t size, const cpu_set_t* set), (id, size, set))
 GREEN_FORWARD_TO_OS_THREAD(pthread_getcpuclockid, (pthread_t id, clockid_t* clock), (id, clock))
+GREEN_FORWARD_TO_OS_THREAD(pthread_sigqueue, (pthread_t id, int sig, const union sigval value),
+                           (id, sig, value))
 #undef GREEN_FORWARD_TO_OS_THREAD

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "green/green.hpp"
 #include "os_thread.hpp"
 #include "util.hpp"
 
@@ -204,4 +205,30 @@ TEST(Mutex, ExcludesARealOsThread) {
     ticker.join();
     real.join();
     EXPECT_GT(ticks, 0);  // other fibers ran while `locker` waited
+}
+
+TEST(Mutex, KillAndTimeoutWaitUntilTheLockIsTaken) {
+    require_patched();
+    // A greenlet blocked in pthread_mutex_lock cannot receive a C++ exception through its C
+    // caller: a Timeout that fires meanwhile is held back and raised at its next green call.
+    std::mutex mu;
+    mu.lock();
+    bool locked = false, timed_out_after = false;
+    auto g = green::spawn([&] {
+        green::Timeout t(std::chrono::milliseconds(20));
+        mu.lock();
+        locked = true;
+        mu.unlock();
+        try {
+            green::sleep(std::chrono::seconds(5));
+        } catch (const green::Timeout& e) {
+            timed_out_after = e.is(t);
+        }
+    });
+    green::sleep(std::chrono::milliseconds(60));  // the Timeout fires while it waits for `mu`
+    EXPECT_FALSE(locked);
+    mu.unlock();
+    g.join();
+    EXPECT_TRUE(locked);
+    EXPECT_TRUE(timed_out_after);
 }
