@@ -23,12 +23,12 @@ Semaphore::Semaphore(std::ptrdiff_t value, Kind kind)
 
 bool Semaphore::acquire_slow(Deadline deadline) {
     if (deadline.expired()) return false;
-    detail::Waiter w;
+    WaitQueue::Node w;
     try {
         return waiters_.wait(w, deadline);
     } catch (...) {
         // Interrupted after release() picked us: the permit is ours, so give it on.
-        if (w.granted) {
+        if (w.notified) {
             if (!waiters_.empty())
                 hand_off();
             else
@@ -39,7 +39,7 @@ bool Semaphore::acquire_slow(Deadline deadline) {
 }
 
 void Semaphore::hand_off() noexcept {
-    waiters_.grant(*waiters_.front());
+    waiters_.notify(*waiters_.front());
 }
 
 void Semaphore::over_release() const {

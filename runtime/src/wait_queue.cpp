@@ -1,6 +1,8 @@
 // WaitQueue and LinkList: parking and observing, on the shared intrusive list.
 #include "green/wait_queue.hpp"
 
+#include <stdexcept>
+
 #include "green/waitable.hpp"
 #include "hub.hpp"
 
@@ -12,30 +14,47 @@ WaitQueue::~WaitQueue() {
 }
 
 bool WaitQueue::wait(Deadline deadline) {
-    auto& hub = detail::Hub::get();
     Node n;
-    n.fiber = hub.current();
-    waiters_.push_back(n);
     try {
-        while (!n.notified) {
-            if (!hub.park(deadline)) break;
-        }
+        return wait(n, deadline);
     } catch (...) {
-        waiters_.remove(n);
         // Interrupted after being picked: pass the wake-up on so no other waiter misses it.
         if (n.notified) notify_one();
         throw;
     }
-    waiters_.remove(n);
+}
+
+bool WaitQueue::wait(Node& n, Deadline deadline) {
+    auto& hub = detail::Hub::get();
+    // A notification readies the waiter through its own hub's run queue; mixing hubs would
+    // touch another thread's scheduler.
+    if (Node* first = waiters_.front(); first && first->fiber->hub_ != &hub)
+        throw std::logic_error(
+            "green: a wait queue (lock, queue, ...) used from two OS threads; one hub only");
+    n.fiber = hub.current();
+    n.notified = false;
+    waiters_.push_back(n);
+    struct Unlink {
+        detail::IntrusiveList<Node>& list;
+        Node& n;
+        ~Unlink() { list.remove(n); }
+    } unlink{waiters_, n};
+    while (!n.notified) {
+        if (!hub.park(deadline)) break;
+    }
     return n.notified;
+}
+
+void WaitQueue::notify(Node& n) noexcept {
+    waiters_.remove(n);
+    n.notified = true;
+    n.fiber->hub_->ready(*n.fiber);
 }
 
 bool WaitQueue::notify_one() noexcept {
     Node* n = waiters_.front();
     if (!n) return false;
-    waiters_.remove(*n);
-    n->notified = true;
-    n->fiber->hub_->ready(*n->fiber);
+    notify(*n);
     return true;
 }
 

@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "green/clock.hpp"
-#include "green/detail/sync_waiters.hpp"
 #include "green/wait_queue.hpp"
 
 namespace green {
@@ -175,10 +174,10 @@ class BasicQueue {
     // QueueClosed (iteration ends). Idempotent.
     void close() noexcept {
         closed_ = true;
-        while (Waiter* w = getters_.front()) getters_.grant(*w);  // no item: closed
-        while (Waiter* w = putters_.front()) {
+        while (WaitQueue::Node* w = getters_.front()) getters_.notify(*w);  // no item: closed
+        while (WaitQueue::Node* w = putters_.front()) {
             static_cast<PutWaiter*>(w)->closed = true;
-            putters_.grant(*w);
+            putters_.notify(*w);
         }
         peekers_.notify_all();
     }
@@ -239,10 +238,10 @@ class BasicQueue {
 
   private:
     enum class Status { Ok, Timeout, Closed };
-    struct GetWaiter : Waiter {
+    struct GetWaiter : WaitQueue::Node {
         std::optional<T>* slot = nullptr;
     };
-    struct PutWaiter : Waiter {
+    struct PutWaiter : WaitQueue::Node {
         T* item = nullptr;
         bool closed = false;
     };
@@ -256,10 +255,11 @@ class BasicQueue {
 
     Status put_impl(T& item, const Deadline& deadline) {
         if (closed_) return Status::Closed;
-        if (Waiter* w = getters_.front()) {  // a getter waits: the buffer is empty, hand over
+        if (WaitQueue::Node* w =
+                getters_.front()) {  // a getter waits: the buffer is empty, hand over
             static_cast<GetWaiter*>(w)->slot->emplace(std::move(item));
             ++accepted_;
-            getters_.grant(*w);
+            getters_.notify(*w);
             return Status::Ok;
         }
         if (putters_.empty() && store_.size() < cap_) {
@@ -282,10 +282,11 @@ class BasicQueue {
             refill();
             return Status::Ok;
         }
-        if (Waiter* w = putters_.front()) {  // rendezvous: take straight from a waiting putter
+        if (WaitQueue::Node* w =
+                putters_.front()) {  // rendezvous: take straight from a waiting putter
             out.emplace(std::move(*static_cast<PutWaiter*>(w)->item));
             ++accepted_;
-            putters_.grant(*w);
+            putters_.notify(*w);
             return Status::Ok;
         }
         if (closed_) return Status::Closed;
@@ -307,19 +308,19 @@ class BasicQueue {
     // Room appeared: the longest-waiting putters' items move into the buffer.
     void refill() {
         while (store_.size() < cap_ && !putters_.empty()) {
-            Waiter* w = putters_.front();
+            WaitQueue::Node* w = putters_.front();
             store_.push(std::move(*static_cast<PutWaiter*>(w)->item));
             ++accepted_;
-            putters_.grant(*w);
+            putters_.notify(*w);
         }
     }
 
     // An accepted item whose getter was interrupted: next getter, or the front of the buffer
     // (possibly one over capacity: it was accepted already).
     void redeliver(T&& item) {
-        if (Waiter* w = getters_.front()) {
+        if (WaitQueue::Node* w = getters_.front()) {
             static_cast<GetWaiter*>(w)->slot->emplace(std::move(item));
-            getters_.grant(*w);
+            getters_.notify(*w);
         } else {
             store_.push_next(std::move(item));
             if (!peekers_.empty()) peekers_.notify_all();
@@ -328,8 +329,8 @@ class BasicQueue {
 
     Store store_;
     std::size_t cap_;
-    WaiterList getters_;
-    WaiterList putters_;
+    WaitQueue getters_;
+    WaitQueue putters_;
     WaitQueue peekers_;
     bool closed_ = false;
 };

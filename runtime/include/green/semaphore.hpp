@@ -10,7 +10,7 @@
 #include <type_traits>
 
 #include "green/clock.hpp"
-#include "green/detail/sync_waiters.hpp"
+#include "green/wait_queue.hpp"
 
 namespace green {
 
@@ -85,7 +85,7 @@ class Semaphore {
 
     std::size_t count_;
     std::size_t initial_;
-    detail::WaiterList waiters_;
+    WaitQueue waiters_;
     bool bounded_;
     Kind kind_;
 };

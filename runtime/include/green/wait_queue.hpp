@@ -31,13 +31,30 @@ class WaitQueue {
     bool empty() const noexcept { return waiters_.empty(); }
     std::size_t size() const noexcept { return waiters_.size(); }
 
+    // A waiter. Primitives that hand something over with the wake-up (a permit, a queue item)
+    // derive from it to carry the item, and use the explicit form below.
     struct Node {
+        Node() = default;
+        Node(const Node&) = delete;
+        Node& operator=(const Node&) = delete;
+
         Node* prev = nullptr;
         Node* next = nullptr;
         detail::Fiber* fiber = nullptr;
         bool linked = false;
         bool notified = false;
     };
+
+    // Explicit form: parks the current fiber as `n` (the caller owns it) until notify(n) (true)
+    // or the deadline (false); `n` is unlinked on every exit. When this throws, n.notified
+    // tells the caller whether it was handed something it must pass on or give back.
+    // Waiters of two different hubs on one queue are refused (std::logic_error).
+    bool wait(Node& n, Deadline deadline);
+    // The longest waiter, or nullptr.
+    Node* front() const noexcept { return waiters_.front(); }
+    // Unlinks `n`, marks it notified and makes its fiber runnable. The fiber runs later, never
+    // inside this call, so the notifier may still fill the node afterwards.
+    void notify(Node& n) noexcept;
 
   private:
     detail::IntrusiveList<Node> waiters_;
