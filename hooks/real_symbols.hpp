@@ -1,19 +1,48 @@
-// Finding libc's own version of each function green interposes (dlsym RTLD_NEXT), once per
-// symbol, without allocating on the hot path and without recursing when the resolver itself
-// calls back into a hooked function (a program's own malloc may read files or sleep).
+// Finding libc's own version of each function green interposes (dlsym RTLD_NEXT): one slot per
+// symbol, filled eagerly by a high-priority constructor before main — so a program that brings
+// its own malloc never has dlsym (which may allocate) run inside one of its malloc calls.
 #pragma once
+
+#include <cstddef>
 
 namespace green::hooks {
 
-// dlsym(RTLD_NEXT, name). Returns nullptr if called re-entrantly on this thread while a
+// dlsym(RTLD_NEXT, name) / dlvsym. Return nullptr if called re-entrantly on this thread while a
 // resolution is already in progress (callers then use the raw system call).
 void* next_symbol(const char* name) noexcept;
+void* next_symbol_versioned(const char* name, const char* version) noexcept;
 
-template <class Fn>
-inline Fn real_fn(Fn* slot, const char* name) noexcept {
+// A symbol name usable as a template argument, so each (type, name) pair has one slot.
+template <std::size_t N>
+struct SymbolName {
+    char text[N];
+    constexpr SymbolName(const char (&s)[N]) noexcept {  // NOLINT: implicit by design
+        for (std::size_t i = 0; i < N; ++i) text[i] = s[i];
+    }
+};
+
+template <class Fn, SymbolName Name>
+inline Fn real_slot __attribute__((visibility("hidden"))) = nullptr;
+
+template <class Fn, SymbolName Name>
+inline Fn real_fn() noexcept {
+    Fn f = __atomic_load_n(&real_slot<Fn, Name>, __ATOMIC_ACQUIRE);
+    if (__builtin_expect(f == nullptr, 0)) {
+        f = reinterpret_cast<Fn>(next_symbol(Name.text));
+        if (f) __atomic_store_n(&real_slot<Fn, Name>, f, __ATOMIC_RELEASE);
+    }
+    return f;
+}
+
+template <class Fn, SymbolName Name, SymbolName Version>
+inline Fn real_versioned_slot __attribute__((visibility("hidden"))) = nullptr;
+
+template <class Fn, SymbolName Name, SymbolName Version>
+inline Fn real_fn_versioned() noexcept {
+    Fn* slot = &real_versioned_slot<Fn, Name, Version>;
     Fn f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
     if (__builtin_expect(f == nullptr, 0)) {
-        f = reinterpret_cast<Fn>(next_symbol(name));
+        f = reinterpret_cast<Fn>(next_symbol_versioned(Name.text, Version.text));
         if (f) __atomic_store_n(slot, f, __ATOMIC_RELEASE);
     }
     return f;
@@ -22,11 +51,7 @@ inline Fn real_fn(Fn* slot, const char* name) noexcept {
 }  // namespace green::hooks
 
 // GREEN_REAL(recv) is libc's recv (a function pointer; nullptr only during re-entrant
-// resolution, see next_symbol). One cached slot per call site.
-#define GREEN_REAL(fn)                              \
-    (::green::hooks::real_fn<decltype(&::fn)>(      \
-        []() -> decltype(&::fn)* {                  \
-            static decltype(&::fn) slot_ = nullptr; \
-            return &slot_;                          \
-        }(),                                        \
-        #fn))
+// resolution, see next_symbol). GREEN_REAL_V(fn, "GLIBC_2.3.2") picks a symbol version.
+#define GREEN_REAL(fn) (::green::hooks::real_fn<decltype(&::fn), #fn>())
+#define GREEN_REAL_V(fn, version) \
+    (::green::hooks::real_fn_versioned<decltype(&::fn), #fn, version>())

@@ -5,6 +5,7 @@
 
 #include "green/hub.hpp"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <cstdlib>
 
 #include "green/errors.hpp"
+#include "monitor.hpp"
 #include "overflow_guard.hpp"
 #include "sanitizer.hpp"
 
@@ -71,6 +73,10 @@ class Hub::LoopFiber final : public Fiber {
 constinit thread_local Hub* t_hub __attribute__((tls_model("initial-exec"))) = nullptr;
 
 Hub& Hub::create() {
+    // gevent's reinit: a forked child must not share its parent's event loop.
+    static const bool fork_handler_set =
+        ::pthread_atfork(nullptr, nullptr, [] { Hub::reinit_after_fork(); }) == 0;
+    (void)fork_handler_set;
     t_hub_owner.reset(new Hub());
     t_hub = t_hub_owner.get();
     return *t_hub;
@@ -90,9 +96,13 @@ Hub::Hub()
     io_ = choose_backend(*this);
     io_->watch_wakeup(mailbox_->event_fd);
     install_overflow_guard(&alt_stack_);
+    monitor_hub_created(*this);
 }
 
 Hub::~Hub() {
+    // From here on hooked libc calls made by the teardown (closing the backend's fds) must see
+    // no hub on this thread and go straight to libc.
+    t_hub = nullptr;
     {
         std::lock_guard lk(mailbox_->mu);
         mailbox_->open = false;
@@ -100,7 +110,25 @@ Hub::~Hub() {
     }
     io_.reset();
     release_alt_stack(alt_stack_);
-    t_hub = nullptr;
+}
+
+void Hub::reinit_after_fork() noexcept {
+    Hub* h = t_hub;
+    if (!h) return;
+    try {
+        auto io = choose_backend(*h);
+        auto mailbox = std::make_shared<Mailbox>();
+        io->watch_wakeup(mailbox->event_fd);
+        // The old backend is leaked on purpose: its fds are close-on-exec, and a fiber still
+        // parked in it at the fork would touch it on wake-up.
+        (void)h->io_.release();
+        h->io_ = std::move(io);
+        h->mailbox_ = std::move(mailbox);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "green: cannot set up the event loop in a forked child: %s\n",
+                     e.what());
+        std::abort();
+    }
 }
 
 // ---- switching ----------------------------------------------------------------------------
@@ -135,6 +163,7 @@ void Hub::switch_to(Fiber& to) noexcept {
     }
     current_ = &to;
     to.state_ = FiberState::Running;
+    switches_.store(switches_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     const bool dying = from->state_ == FiberState::Dead;
     asan::start_switch(dying ? nullptr : &from->asan_fake_stack_, to.asan_bottom_, to.asan_size_);
     ctx::transfer_t t = ctx::jump_fcontext(to.ctx_, from);

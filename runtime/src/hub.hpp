@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -96,6 +97,13 @@ class Hub {
     WaitQueue& idle_waiters() noexcept { return idle_; }
 
     std::size_t default_stack_size() const noexcept { return default_stack_size_; }
+
+    // Context switches so far. Read from another thread by the blocking monitor (monitor.cpp).
+    std::uint64_t switch_count() const noexcept { return switches_.load(std::memory_order_relaxed); }
+    // In a forked child: gives the calling thread's hub an event loop of its own. The parent's
+    // io_uring ring, epoll set and eventfd are shared with the child and are never touched again;
+    // fibers that were blocked on I/O at the fork stay blocked (their waits live there).
+    static void reinit_after_fork() noexcept;
     void set_default_stack_size(std::size_t n) noexcept { default_stack_size_ = n; }
 
     // Ends the current fiber (after its body returned) and runs the next one.
@@ -135,6 +143,7 @@ class Hub {
     std::shared_ptr<Mailbox> mailbox_;
     WaitQueue idle_;
     std::size_t default_stack_size_;
+    std::atomic<std::uint64_t> switches_{0};
     void* eh_globals_;
     int* errno_;  // this thread's errno (its address never changes)
     void* alt_stack_ = nullptr;

@@ -2,6 +2,8 @@
 // through HubHandle::post, and a KeepAlive stops the hub from declaring LoopExit meanwhile.
 #include "green/threadpool.hpp"
 
+#include <pthread.h>
+
 #include <cstdlib>
 
 #include "hub.hpp"
@@ -77,7 +79,25 @@ ThreadPool& default_threadpool() {
         long n = v ? std::strtol(v, nullptr, 10) : 0;
         return n > 0 ? static_cast<std::size_t>(n) : std::size_t{8};
     }());
+    static const bool fork_safe = ::pthread_atfork(&ThreadPool::atfork_prepare,
+                                                   &ThreadPool::atfork_parent,
+                                                   &ThreadPool::atfork_child) == 0;
+    (void)fork_safe;
     return pool;
+}
+
+// Holding the lock across fork() means the child never inherits it mid-update.
+void ThreadPool::atfork_prepare() noexcept { default_threadpool().mu_.lock(); }
+void ThreadPool::atfork_parent() noexcept { default_threadpool().mu_.unlock(); }
+void ThreadPool::atfork_child() noexcept {
+    ThreadPool& p = default_threadpool();
+    // The handles of the parent's workers are leaked: joining them would wait for threads that
+    // do not exist here. Work the parent queued belongs to the parent's hub and is dropped.
+    (void)new std::vector<std::thread>(std::move(p.threads_));
+    p.threads_.clear();
+    p.idle_ = 0;
+    p.queue_.clear();
+    p.mu_.unlock();
 }
 
 }  // namespace green

@@ -227,6 +227,9 @@ std::unique_ptr<IoBackend> make_uring_backend(Hub& hub, const char** why) {
         *why = "kernel lacks IORING_FEAT_EXT_ARG (needs Linux 5.11+)";
         return nullptr;
     }
+    // A forked child must never write into the parent's rings (they are shared memory): keep
+    // them out of the child altogether; the child builds its own ring (Hub::reinit_after_fork).
+    io_uring_ring_dontfork(&ring);
     return std::make_unique<UringBackend>(hub, ring);
 }
 

@@ -88,6 +88,11 @@ class ThreadPool {
   private:
     void run_and_wait(std::shared_ptr<detail::OffloadJob> job, Deadline deadline);
     void worker();
+    // fork(2) handlers for the default pool: its workers do not exist in a forked child.
+    friend ThreadPool& default_threadpool();
+    static void atfork_prepare() noexcept;
+    static void atfork_parent() noexcept;
+    static void atfork_child() noexcept;
 
     mutable std::mutex mu_;
     std::condition_variable cv_;

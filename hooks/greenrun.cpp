@@ -1,0 +1,160 @@
+// greenrun: runs an unmodified program with green's hook library preloaded — the counterpart of
+// `python -m gevent.monkey script.py`. It only prepares the environment (LD_PRELOAD and the
+// GREEN_* options) and execs the program; everything else happens inside libgreen_preload.so.
+#include <limits.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+constexpr const char* kLibName = "libgreen_preload.so";
+
+void usage(std::FILE* out) {
+    std::fprintf(out,
+                 "usage: greenrun [options] [--] program [args...]\n"
+                 "Runs program with green's hooks preloaded: blocking sleeps, socket and pipe\n"
+                 "I/O, poll/select/epoll and name lookups become cooperative, and (unless\n"
+                 "--no-threads) pthreads become fibers on one hub.\n"
+                 "\n"
+                 "options:\n"
+                 "  --backend epoll|io_uring  I/O backend (GREEN_BACKEND; default io_uring)\n"
+                 "  --no-threads              keep real threads; patch I/O only (GREEN_PATCH=io)\n"
+                 "  --monitor MS              report a fiber that runs MS ms without yielding\n"
+                 "  --stack-size N[k|m]       default fiber stack size (GREEN_STACK_SIZE)\n"
+                 "  -h, --help                this text\n"
+                 "environment: GREEN_PRELOAD_LIB overrides the path of %s\n",
+                 kLibName);
+}
+
+[[noreturn]] void fail(const char* fmt, const char* arg) {
+    std::fprintf(stderr, "greenrun: ");
+    std::fprintf(stderr, fmt, arg);
+    std::fprintf(stderr, "\n(greenrun --help for usage)\n");
+    std::exit(2);
+}
+
+bool exists(const std::string& path) {
+    return ::access(path.c_str(), R_OK) == 0;
+}
+
+std::string self_dir() {
+    char buf[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) return ".";
+    std::string p(buf, static_cast<std::size_t>(n));
+    const auto slash = p.rfind('/');
+    return slash == std::string::npos ? "." : p.substr(0, slash);
+}
+
+// Next to greenrun (the build tree), then the install layout (bin/../lib).
+std::string find_library() {
+    if (const char* forced = std::getenv("GREEN_PRELOAD_LIB"); forced && *forced) {
+        if (!exists(forced)) fail("GREEN_PRELOAD_LIB=%s does not exist", forced);
+        return forced;
+    }
+    const std::string dir = self_dir();
+    for (const std::string& candidate :
+         {dir + "/" + kLibName, dir + "/" GREEN_BIN_TO_LIBDIR "/" + kLibName}) {
+        if (exists(candidate)) {
+            char real[PATH_MAX];
+            return ::realpath(candidate.c_str(), real) ? std::string(real) : candidate;
+        }
+    }
+    fail("cannot find %s next to greenrun or in the install libdir", kLibName);
+}
+
+bool valid_stack_size(std::string_view v) {
+    std::size_t i = 0;
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
+    if (i == 0) return false;
+    if (i == v.size()) return true;
+    return i + 1 == v.size() && std::strchr("kKmM", v[i]);
+}
+
+bool positive_integer(std::string_view v) {
+    if (v.empty() || v.size() > 9) return false;
+    for (char c : v)
+        if (c < '0' || c > '9') return false;
+    return std::strtol(std::string(v).c_str(), nullptr, 10) > 0;
+}
+
+void set(const char* name, const std::string& value) {
+    if (::setenv(name, value.c_str(), 1) != 0) {
+        std::perror("greenrun: setenv");
+        std::exit(2);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string backend, monitor, stack;
+    bool no_threads = false;
+    int i = 1;
+    for (; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        auto value = [&](const char* opt) -> std::string {
+            if (i + 1 >= argc) fail("%s needs a value", opt);
+            return argv[++i];
+        };
+        if (a == "--") {
+            ++i;
+            break;
+        }
+        if (a == "-h" || a == "--help") {
+            usage(stdout);
+            return 0;
+        }
+        if (a == "--no-threads") {
+            no_threads = true;
+        } else if (a == "--backend") {
+            backend = value("--backend");
+            if (backend != "epoll" && backend != "io_uring")
+                fail("unknown backend '%s' (epoll or io_uring)", backend.c_str());
+        } else if (a == "--monitor") {
+            monitor = value("--monitor");
+            if (!positive_integer(monitor))
+                fail("--monitor wants milliseconds > 0, not '%s'", monitor.c_str());
+        } else if (a == "--stack-size") {
+            stack = value("--stack-size");
+            if (!valid_stack_size(stack))
+                fail("--stack-size wants bytes with an optional k or m suffix, not '%s'",
+                     stack.c_str());
+        } else if (!a.empty() && a[0] == '-') {
+            fail("unknown option '%s'", argv[i]);
+        } else {
+            break;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+
+    const std::string lib = find_library();
+    std::string preload = lib;
+    if (const char* old = std::getenv("LD_PRELOAD"); old && *old) {
+        if (std::string_view(old).find(lib) != std::string_view::npos)
+            preload = old;
+        else
+            preload += std::string(":") + old;
+    }
+    set("LD_PRELOAD", preload);
+    set("GREEN_PRELOAD", "1");
+    if (no_threads) set("GREEN_PATCH", "io");
+    if (!backend.empty()) set("GREEN_BACKEND", backend);
+    if (!monitor.empty()) set("GREEN_MONITOR_MS", monitor);
+    if (!stack.empty()) set("GREEN_STACK_SIZE", stack);
+
+    ::execvp(argv[i], argv + i);
+    const int err = errno;
+    std::fprintf(stderr, "greenrun: cannot run '%s': %s\n", argv[i], std::strerror(err));
+    return err == ENOENT ? 127 : 126;
+}

@@ -1,0 +1,311 @@
+// Data transfer hooks: read, write, readv, writev, recv, recvfrom, recvmsg, send, sendto, sendmsg.
+// Sockets stay in the program's blocking mode: each attempt passes MSG_DONTWAIT and the fiber
+// waits for readiness between attempts, so no O_NONBLOCK flag ever leaks to another process or
+// thread sharing the socket. A blocking send on a stream socket sends everything, as the kernel
+// would. Pipes, terminals and eventfds wait for readiness first and then make the plain call.
+#include <limits.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "hook_common.hpp"
+
+namespace green::hooks {
+
+namespace {
+
+// Socket input: attempt(flags) until it stops returning EAGAIN, or SO_RCVTIMEO passes.
+template <class Attempt>
+ssize_t socket_in(int fd, const FdInfo& info, Attempt attempt) {
+    ErrnoKeeper keep;
+    const Deadline deadline = deadline_after_ns(info.rcv_ns);
+    for (;;) {
+        const ssize_t r = attempt(MSG_DONTWAIT);
+        if (r >= 0) return keep.ok(r);
+        if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+        if (wait_ready(fd, POLLIN, deadline) < 0) return -1;
+    }
+}
+
+// Socket output: attempt(done, flags) sends from offset `done`. Stream sockets loop until all
+// `total` bytes are sent; a failure after some progress reports the progress, as the kernel does.
+template <class Attempt>
+ssize_t socket_out(int fd, const FdInfo& info, std::size_t total, Attempt attempt) {
+    ErrnoKeeper keep;
+    const Deadline deadline = deadline_after_ns(info.snd_ns);
+    std::size_t done = 0;
+    for (;;) {
+        const ssize_t r = attempt(done, MSG_DONTWAIT);
+        if (r >= 0) {
+            done += static_cast<std::size_t>(r);
+            if (!info.stream || done >= total) return keep.ok(static_cast<ssize_t>(done));
+            continue;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK) break;
+        if (wait_ready(fd, POLLOUT, deadline) < 0) break;
+    }
+    return done ? keep.ok(static_cast<ssize_t>(done)) : -1;
+}
+
+// Pipes: a write of at most PIPE_BUF bytes never blocks once poll reports POLLOUT (one free
+// pipe buffer holds it), so larger writes go out in PIPE_BUF pieces, each after a readiness
+// check. Small writes stay single writes and keep their atomicity.
+template <class WriteAt>
+ssize_t pipe_out(int fd, std::size_t total, WriteAt write_at) {
+    if (total <= PIPE_BUF) return when_ready(fd, POLLOUT, [&] { return write_at(0, total); });
+    std::size_t done = 0;
+    while (done < total) {
+        const std::size_t chunk = std::min<std::size_t>(total - done, PIPE_BUF);
+        const ssize_t r = when_ready(fd, POLLOUT, [&] { return write_at(done, chunk); });
+        if (r < 0) return done ? static_cast<ssize_t>(done) : -1;
+        done += static_cast<std::size_t>(r);
+    }
+    return static_cast<ssize_t>(done);
+}
+
+// An iovec array viewed from a byte offset, at most `limit` bytes long.
+class IovWindow {
+  public:
+    IovWindow(const iovec* iov, int n, std::size_t offset, std::size_t limit) {
+        for (int i = 0; i < n && limit > 0; ++i) {
+            std::size_t len = iov[i].iov_len;
+            char* base = static_cast<char*>(iov[i].iov_base);
+            if (offset >= len) {
+                offset -= len;
+                continue;
+            }
+            base += offset;
+            len -= offset;
+            offset = 0;
+            len = std::min(len, limit);
+            limit -= len;
+            v_.push_back(iovec{base, len});
+        }
+    }
+    iovec* data() noexcept { return v_.data(); }
+    int size() const noexcept { return static_cast<int>(v_.size()); }
+
+  private:
+    std::vector<iovec> v_;
+};
+
+std::size_t iov_total(const iovec* iov, int n) noexcept {
+    std::size_t t = 0;
+    for (int i = 0; i < n; ++i) t += iov[i].iov_len;
+    return t;
+}
+
+ssize_t real_recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* addr, socklen_t* len) {
+    if (auto f = GREEN_REAL(recvfrom)) return f(fd, buf, n, flags, addr, len);
+    return ::syscall(SYS_recvfrom, fd, buf, n, flags, addr, len);
+}
+ssize_t real_sendto(int fd, const void* buf, size_t n, int flags, const sockaddr* addr,
+                    socklen_t len) {
+    if (auto f = GREEN_REAL(sendto)) return f(fd, buf, n, flags, addr, len);
+    return ::syscall(SYS_sendto, fd, buf, n, flags, addr, len);
+}
+ssize_t real_recvmsg(int fd, msghdr* msg, int flags) {
+    if (auto f = GREEN_REAL(recvmsg)) return f(fd, msg, flags);
+    return ::syscall(SYS_recvmsg, fd, msg, flags);
+}
+ssize_t real_sendmsg(int fd, const msghdr* msg, int flags) {
+    if (auto f = GREEN_REAL(sendmsg)) return f(fd, msg, flags);
+    return ::syscall(SYS_sendmsg, fd, msg, flags);
+}
+ssize_t real_read(int fd, void* buf, size_t n) {
+    if (auto f = GREEN_REAL(read)) return f(fd, buf, n);
+    return ::syscall(SYS_read, fd, buf, n);
+}
+ssize_t real_write(int fd, const void* buf, size_t n) {
+    if (auto f = GREEN_REAL(write)) return f(fd, buf, n);
+    return ::syscall(SYS_write, fd, buf, n);
+}
+ssize_t real_readv(int fd, const iovec* iov, int n) {
+    if (auto f = GREEN_REAL(readv)) return f(fd, iov, n);
+    return ::syscall(SYS_readv, fd, iov, n);
+}
+ssize_t real_writev(int fd, const iovec* iov, int n) {
+    if (auto f = GREEN_REAL(writev)) return f(fd, iov, n);
+    return ::syscall(SYS_writev, fd, iov, n);
+}
+
+// The descriptor turned out not to be a socket (closed and reused behind the hooks' back):
+// forget what we knew and let the caller start over.
+bool stale_socket(int fd) noexcept {
+    if (errno != ENOTSOCK) return false;
+    fd_forget(fd);
+    return true;
+}
+
+// Should this call on fd go to libc as is? Fills `info` otherwise.
+bool direct(int fd, FdInfo& info) noexcept {
+    if (!fiber_hub()) return true;
+    info = fd_info(fd);
+    return info.nonblock || info.kind == FdKind::other;
+}
+
+ssize_t recvfrom_hook(int fd, void* buf, size_t n, int flags, sockaddr* addr, socklen_t* len) {
+    FdInfo info;
+    if ((flags & MSG_DONTWAIT) || direct(fd, info) || info.kind != FdKind::socket)
+        return real_recvfrom(fd, buf, n, flags, addr, len);
+    if ((flags & MSG_WAITALL) && info.stream && !addr) {
+        // MSG_WAITALL: keep reading until n bytes, end of stream, an error or the timeout.
+        std::size_t got = 0;
+        const int f = flags & ~MSG_WAITALL;
+        while (got < n) {
+            const ssize_t r = socket_in(fd, info, [&](int dw) {
+                return real_recvfrom(fd, static_cast<char*>(buf) + got, n - got, f | dw, nullptr,
+                                     nullptr);
+            });
+            if (r <= 0) return got ? static_cast<ssize_t>(got) : r;
+            got += static_cast<std::size_t>(r);
+        }
+        return static_cast<ssize_t>(got);
+    }
+    return socket_in(fd, info,
+                     [&](int dw) { return real_recvfrom(fd, buf, n, flags | dw, addr, len); });
+}
+
+ssize_t sendto_hook(int fd, const void* buf, size_t n, int flags, const sockaddr* addr,
+                    socklen_t len) {
+    FdInfo info;
+    if ((flags & MSG_DONTWAIT) || direct(fd, info) || info.kind != FdKind::socket)
+        return real_sendto(fd, buf, n, flags, addr, len);
+    return socket_out(fd, info, n, [&](std::size_t done, int dw) {
+        return real_sendto(fd, static_cast<const char*>(buf) + done, n - done, flags | dw, addr,
+                           len);
+    });
+}
+
+}  // namespace
+
+}  // namespace green::hooks
+
+using namespace green::hooks;
+
+extern "C" {
+
+ssize_t read(int fd, void* buf, size_t n) {
+    FdInfo info;
+    if (direct(fd, info) || !info.readable) return real_read(fd, buf, n);
+    if (info.kind == FdKind::socket) {
+        const ssize_t r = socket_in(
+            fd, info, [&](int dw) { return real_recvfrom(fd, buf, n, dw, nullptr, nullptr); });
+        if (r < 0 && stale_socket(fd)) return read(fd, buf, n);
+        return r;
+    }
+    return when_ready(fd, POLLIN, [&] { return real_read(fd, buf, n); });
+}
+
+ssize_t write(int fd, const void* buf, size_t n) {
+    FdInfo info;
+    if (direct(fd, info) || !info.writable) return real_write(fd, buf, n);
+    switch (info.kind) {
+        case FdKind::socket: {
+            const ssize_t r = socket_out(fd, info, n, [&](std::size_t done, int dw) {
+                return real_sendto(fd, static_cast<const char*>(buf) + done, n - done, dw, nullptr,
+                                   0);
+            });
+            if (r < 0 && stale_socket(fd)) return write(fd, buf, n);
+            return r;
+        }
+        case FdKind::pipe:
+            return pipe_out(fd, n, [&](std::size_t done, std::size_t len) {
+                return real_write(fd, static_cast<const char*>(buf) + done, len);
+            });
+        default:  // terminals and eventfds rarely block on output; leave them alone
+            return real_write(fd, buf, n);
+    }
+}
+
+ssize_t readv(int fd, const iovec* iov, int n) {
+    FdInfo info;
+    if (direct(fd, info) || !info.readable) return real_readv(fd, iov, n);
+    if (info.kind == FdKind::socket) {
+        const ssize_t r = socket_in(fd, info, [&](int dw) {
+            msghdr msg{};
+            msg.msg_iov = const_cast<iovec*>(iov);
+            msg.msg_iovlen = static_cast<std::size_t>(n);
+            return real_recvmsg(fd, &msg, dw);
+        });
+        if (r < 0 && stale_socket(fd)) return readv(fd, iov, n);
+        return r;
+    }
+    return when_ready(fd, POLLIN, [&] { return real_readv(fd, iov, n); });
+}
+
+ssize_t writev(int fd, const iovec* iov, int n) {
+    FdInfo info;
+    if (direct(fd, info) || !info.writable || n < 0 || n > IOV_MAX) return real_writev(fd, iov, n);
+    const std::size_t total = iov_total(iov, n);
+    switch (info.kind) {
+        case FdKind::socket: {
+            const ssize_t r = socket_out(fd, info, total, [&](std::size_t done, int dw) {
+                IovWindow w(iov, n, done, total);
+                msghdr msg{};
+                msg.msg_iov = w.data();
+                msg.msg_iovlen = static_cast<std::size_t>(w.size());
+                return real_sendmsg(fd, &msg, dw);
+            });
+            if (r < 0 && stale_socket(fd)) return writev(fd, iov, n);
+            return r;
+        }
+        case FdKind::pipe:
+            if (total <= PIPE_BUF)
+                return when_ready(fd, POLLOUT, [&] { return real_writev(fd, iov, n); });
+            return pipe_out(fd, total, [&](std::size_t done, std::size_t len) {
+                IovWindow w(iov, n, done, len);
+                return real_writev(fd, w.data(), w.size());
+            });
+        default:
+            return real_writev(fd, iov, n);
+    }
+}
+
+ssize_t recv(int fd, void* buf, size_t n, int flags) {
+    return recvfrom_hook(fd, buf, n, flags, nullptr, nullptr);
+}
+
+ssize_t recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* addr, socklen_t* len) {
+    return recvfrom_hook(fd, buf, n, flags, addr, len);
+}
+
+ssize_t recvmsg(int fd, msghdr* msg, int flags) {
+    FdInfo info;
+    if ((flags & MSG_DONTWAIT) || direct(fd, info) || info.kind != FdKind::socket)
+        return real_recvmsg(fd, msg, flags);
+    return socket_in(fd, info, [&](int dw) { return real_recvmsg(fd, msg, flags | dw); });
+}
+
+ssize_t send(int fd, const void* buf, size_t n, int flags) {
+    return sendto_hook(fd, buf, n, flags, nullptr, 0);
+}
+
+ssize_t sendto(int fd, const void* buf, size_t n, int flags, const sockaddr* addr, socklen_t len) {
+    return sendto_hook(fd, buf, n, flags, addr, len);
+}
+
+ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
+    FdInfo info;
+    if ((flags & MSG_DONTWAIT) || direct(fd, info) || info.kind != FdKind::socket || !msg ||
+        msg->msg_iovlen > IOV_MAX)
+        return real_sendmsg(fd, msg, flags);
+    const int n = static_cast<int>(msg->msg_iovlen);
+    const std::size_t total = iov_total(msg->msg_iov, n);
+    return socket_out(fd, info, total, [&](std::size_t done, int dw) {
+        if (done == 0) return real_sendmsg(fd, msg, flags | dw);
+        // The rest of a partly sent stream message: ancillary data went with the first part.
+        IovWindow w(msg->msg_iov, n, done, total);
+        msghdr rest{};
+        rest.msg_iov = w.data();
+        rest.msg_iovlen = static_cast<std::size_t>(w.size());
+        return real_sendmsg(fd, &rest, flags | dw);
+    });
+}
+
+}  // extern "C"

@@ -1,0 +1,88 @@
+// Sleep hooks: sleep, usleep, nanosleep, clock_nanosleep (relative and TIMER_ABSTIME). In a
+// fiber they park on the hub's timer (green::sleep) while other fibers run; elsewhere libc.
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "hook_common.hpp"
+
+namespace green::hooks {
+
+namespace {
+
+bool valid(const timespec* ts) noexcept {
+    return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
+}
+
+Duration duration_of(const timespec& ts) noexcept {
+    return std::chrono::duration_cast<Duration>(std::chrono::seconds(ts.tv_sec) +
+                                                std::chrono::nanoseconds(ts.tv_nsec));
+}
+
+// Clocks whose absolute deadlines can be mapped onto the hub's steady clock.
+bool sleepable(clockid_t clock) noexcept {
+    return clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC || clock == CLOCK_BOOTTIME ||
+           clock == CLOCK_TAI;
+}
+
+}  // namespace
+
+}  // namespace green::hooks
+
+using namespace green::hooks;
+
+extern "C" {
+
+unsigned int sleep(unsigned int seconds) {
+    if (!fiber_hub()) {
+        if (auto real = GREEN_REAL(sleep)) return real(seconds);
+        timespec ts{static_cast<time_t>(seconds), 0};
+        return ::syscall(SYS_nanosleep, &ts, &ts) == 0 ? 0 : static_cast<unsigned>(ts.tv_sec);
+    }
+    green::sleep(std::chrono::seconds(seconds));
+    return 0;
+}
+
+int usleep(useconds_t usec) {
+    if (!fiber_hub()) {
+        if (auto real = GREEN_REAL(usleep)) return real(usec);
+        timespec ts{static_cast<time_t>(usec / 1000000), static_cast<long>(usec % 1000000) * 1000};
+        return static_cast<int>(::syscall(SYS_nanosleep, &ts, nullptr));
+    }
+    green::sleep(std::chrono::microseconds(usec));
+    return 0;
+}
+
+int nanosleep(const timespec* req, timespec* rem) {
+    if (!fiber_hub() || !req) {
+        if (auto real = GREEN_REAL(nanosleep)) return real(req, rem);
+        return static_cast<int>(::syscall(SYS_nanosleep, req, rem));
+    }
+    if (!valid(req)) {
+        errno = EINVAL;
+        return -1;
+    }
+    green::sleep(duration_of(*req));
+    return 0;
+}
+
+int clock_nanosleep(clockid_t clock, int flags, const timespec* req, timespec* rem) {
+    if (!fiber_hub() || !req || !sleepable(clock)) {
+        if (auto real = GREEN_REAL(clock_nanosleep)) return real(clock, flags, req, rem);
+        return static_cast<int>(::syscall(SYS_clock_nanosleep, clock, flags, req, rem));
+    }
+    if (!valid(req)) return EINVAL;
+    Duration d = duration_of(*req);
+    if (flags & TIMER_ABSTIME) {
+        timespec now;
+        ::clock_gettime(clock, &now);
+        d -= duration_of(now);
+        if (d <= Duration::zero()) return 0;
+    }
+    green::sleep(d);
+    return 0;
+}
+
+}  // extern "C"

@@ -1,0 +1,199 @@
+// The blocking monitor: one real OS thread samples each watched hub's switch counter; when it
+// has not moved for the threshold while a fiber (not the loop, which may just be polling) is
+// current, that fiber is reported. Hubs are reached under their mailbox lock, which the hub's
+// destructor takes first, so a hub is never read after it started to go away.
+#include "green/monitor.hpp"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hub.hpp"
+#include "monitor.hpp"
+#include "os_thread.hpp"
+
+namespace green {
+
+namespace detail {
+
+namespace {
+
+struct Watched {
+    Hub* hub;
+    std::shared_ptr<Mailbox> mailbox;
+    Duration threshold;
+    MonitorReport report;
+    std::uint64_t last_switches;
+    Clock::time_point since;
+    bool reported = false;
+};
+
+void print_report(std::string_view name, Duration ran) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ran).count();
+    std::fprintf(stderr,
+                 "green: monitor: fiber '%.*s' has run for %lld ms without yielding "
+                 "(a blocking call or a long computation is stalling its hub)\n",
+                 static_cast<int>(name.size()), name.data(), static_cast<long long>(ms));
+}
+
+class Monitor {
+  public:
+    static Monitor& instance();
+
+    ~Monitor() {
+        {
+            std::lock_guard lk(mu_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        if (thread_.joinable()) thread_.join();
+    }
+
+    void watch(Hub& hub, Duration threshold, MonitorReport report) {
+        std::lock_guard lk(mu_);
+        auto it = std::find_if(watched_.begin(), watched_.end(),
+                               [&](const Watched& w) { return w.hub == &hub; });
+        if (threshold <= Duration::zero()) {
+            if (it != watched_.end()) watched_.erase(it);
+            return;
+        }
+        if (!report) report = print_report;
+        if (it != watched_.end()) {
+            it->threshold = threshold;
+            it->report = std::move(report);
+        } else {
+            watched_.push_back(Watched{&hub, hub.mailbox(), threshold, std::move(report),
+                                       hub.switch_count(), Clock::now()});
+        }
+        start_locked();
+        cv_.notify_all();
+    }
+
+    // fork(2): the monitor thread does not exist in the child; the forking thread's hub (with
+    // its new mailbox) is watched by a fresh one.
+    void prepare_fork() { mu_.lock(); }
+    void parent_after_fork() { mu_.unlock(); }
+    void child_after_fork() {
+        (void)new std::thread(std::move(thread_));  // the parent's thread: never joinable here
+        running_ = false;
+        Hub* mine = Hub::peek();
+        std::erase_if(watched_, [&](const Watched& w) { return w.hub != mine; });
+        for (auto& w : watched_) w.mailbox = w.hub->mailbox();
+        if (!watched_.empty()) start_locked();
+        mu_.unlock();
+    }
+
+  private:
+    void start_locked() {
+        if (running_ || stopping_) return;
+        static const bool fork_safe = ::pthread_atfork([] { instance().prepare_fork(); },
+                                                       [] { instance().parent_after_fork(); },
+                                                       [] { instance().child_after_fork(); }) == 0;
+        (void)fork_safe;
+        thread_ = start_os_thread([this] { run(); });
+        running_ = true;
+    }
+
+    Duration period_locked() const {
+        Duration p = std::chrono::milliseconds(100);
+        for (const auto& w : watched_) p = std::min(p, w.threshold / 4);
+        return std::max<Duration>(p, std::chrono::milliseconds(1));
+    }
+
+    void run() {
+        std::unique_lock lk(mu_);
+        while (!stopping_) {
+            cv_.wait_for(lk, period_locked());
+            if (stopping_) break;
+            const auto now = Clock::now();
+            std::erase_if(watched_, [&](Watched& w) { return !check(w, now); });
+        }
+    }
+
+    // False once the hub is gone.
+    static bool check(Watched& w, Clock::time_point now) {
+        std::string name;
+        {
+            std::lock_guard hub_alive(w.mailbox->mu);
+            if (!w.mailbox->open) return false;
+            const std::uint64_t s = w.hub->switch_count();
+            if (s != w.last_switches) {
+                w.last_switches = s;
+                w.since = now;
+                w.reported = false;
+                return true;
+            }
+            if (w.reported || now - w.since < w.threshold) return true;
+            // The loop fiber being current means the hub is idle in its poll, not stalled.
+            if (w.hub->in_loop_fiber()) return true;
+            // The counter has not moved, so the current fiber cannot have died meanwhile; the
+            // second read discards a name taken while it was switching away.
+            Fiber* f = w.hub->current();
+            name = f == &w.hub->main_fiber() ? std::string("main") : f->name();
+            if (w.hub->switch_count() != s) return true;
+        }
+        w.reported = true;
+        try {
+            w.report(name, now - w.since);
+        } catch (...) {
+            std::fprintf(stderr, "green: monitor: the report callback threw\n");
+        }
+        return true;
+    }
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::vector<Watched> watched_;
+    std::thread thread_;
+    bool running_ = false;
+    bool stopping_ = false;
+};
+
+Monitor& Monitor::instance() {
+    static Monitor m;
+    return m;
+}
+
+Duration env_threshold() {
+    static const Duration d = [] {
+        const char* v = std::getenv("GREEN_MONITOR_MS");
+        if (!v || !*v) return Duration::zero();
+        char* end = nullptr;
+        const long ms = std::strtol(v, &end, 10);
+        if (end == v || *end != '\0' || ms <= 0) {
+            std::fprintf(stderr,
+                         "green: ignoring GREEN_MONITOR_MS=%s (expected milliseconds > 0)\n", v);
+            return Duration::zero();
+        }
+        return Duration(std::chrono::milliseconds(ms));
+    }();
+    return d;
+}
+
+}  // namespace
+
+void monitor_hub_created(Hub& hub) noexcept {
+    const Duration d = env_threshold();
+    if (d <= Duration::zero()) return;
+    try {
+        Monitor::instance().watch(hub, d, {});
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "green: cannot start the blocking monitor: %s\n", e.what());
+    }
+}
+
+}  // namespace detail
+
+void start_monitor(Duration threshold, MonitorReport report) {
+    detail::Monitor::instance().watch(detail::Hub::get(), threshold, std::move(report));
+}
+
+}  // namespace green

@@ -1,0 +1,126 @@
+// Linked hooks, time: plain sleep/usleep/nanosleep/clock_nanosleep inside fibers overlap instead
+// of blocking the thread; errno is each fiber's own; outside a hub the calls are libc's.
+#include <time.h>
+#include <unistd.h>
+
+#include <thread>
+#include <vector>
+
+#include "hub.hpp"
+#include "util.hpp"
+
+using namespace hooktest;
+
+TEST(SleepHooks, UsleepInFibersOverlaps) {
+    const auto t0 = green::Clock::now();
+    std::vector<green::Greenlet<void>> gs;
+    for (int i = 0; i < 10; ++i) gs.push_back(green::spawn([] { ::usleep(200 * 1000); }));
+    green::joinall(gs);
+    // Serially this would take 2 s.
+    EXPECT_GE(since(t0), 200ms);
+    EXPECT_LT(since(t0), 1500ms);
+}
+
+TEST(SleepHooks, SleepSecondsOverlaps) {
+    const auto t0 = green::Clock::now();
+    auto a = green::spawn([] { return ::sleep(1); });
+    auto b = green::spawn([] { return ::sleep(1); });
+    EXPECT_EQ(a.get(), 0u);
+    EXPECT_EQ(b.get(), 0u);
+    EXPECT_GE(since(t0), 1s);
+    EXPECT_LT(since(t0), 1900ms);
+}
+
+TEST(SleepHooks, NanosleepAndClockNanosleepOverlap) {
+    const auto t0 = green::Clock::now();
+    std::vector<green::Greenlet<int>> gs;
+    for (int i = 0; i < 4; ++i) {
+        gs.push_back(green::spawn([] {
+            timespec ts{0, 150 * 1000 * 1000};
+            return ::nanosleep(&ts, nullptr);
+        }));
+        gs.push_back(green::spawn([] {
+            timespec ts{0, 150 * 1000 * 1000};
+            return ::clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, nullptr);
+        }));
+        gs.push_back(green::spawn([] {
+            timespec until;
+            ::clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 150 * 1000 * 1000;
+            if (until.tv_nsec >= 1000000000) {
+                until.tv_nsec -= 1000000000;
+                ++until.tv_sec;
+            }
+            return ::clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &until, nullptr);
+        }));
+    }
+    for (auto& g : gs) EXPECT_EQ(g.get(), 0);
+    EXPECT_GE(since(t0), 140ms);
+    EXPECT_LT(since(t0), 1000ms);  // 12 sleeps of 150 ms
+}
+
+TEST(SleepHooks, AbsoluteDeadlineInThePastReturnsAtOnce) {
+    auto g = green::spawn([] {
+        timespec past{1, 0};
+        return ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &past, nullptr);
+    });
+    EXPECT_EQ(g.get(), 0);
+}
+
+TEST(SleepHooks, InvalidArgumentsAreReportedLikeLibc) {
+    auto g = green::spawn([] {
+        timespec bad{0, 2000000000};
+        errno = 0;
+        EXPECT_EQ(::nanosleep(&bad, nullptr), -1);
+        EXPECT_EQ(errno, EINVAL);
+        EXPECT_EQ(::clock_nanosleep(CLOCK_MONOTONIC, 0, &bad, nullptr), EINVAL);
+    });
+    g.get();
+}
+
+TEST(SleepHooks, ErrnoIsPerFiberAcrossSleeps) {
+    auto a = green::spawn([] {
+        errno = 1234;
+        ::usleep(30 * 1000);
+        return errno;
+    });
+    auto b = green::spawn([] {
+        errno = 99;
+        ::usleep(10 * 1000);
+        errno = 77;
+        ::usleep(40 * 1000);
+        return errno;
+    });
+    EXPECT_EQ(a.get(), 1234);
+    EXPECT_EQ(b.get(), 77);
+}
+
+TEST(SleepHooks, ZeroSleepLetsOthersRun) {
+    int other = 0;
+    auto bg = green::spawn([&] {
+        for (int i = 0; i < 5; ++i) {
+            ++other;
+            green::yield();
+        }
+    });
+    auto spinner = green::spawn([&] {
+        for (int i = 0; i < 100 && other < 5; ++i) ::usleep(0);
+        return other;
+    });
+    EXPECT_EQ(spinner.get(), 5);
+    bg.join();
+}
+
+TEST(SleepHooks, ThreadWithoutHubUsesLibc) {
+    bool had_hub = true;
+    green::Duration took{};
+    std::thread t([&] {
+        const auto t0 = green::Clock::now();
+        ::usleep(50 * 1000);
+        took = since(t0);
+        had_hub = green::detail::Hub::peek() != nullptr;
+    });
+    t.join();
+    EXPECT_FALSE(had_hub);  // the hook did not create a hub for a plain thread
+    EXPECT_GE(took, 50ms);
+}
