@@ -45,7 +45,7 @@ bool tracked(int type) noexcept {
 // on record, was locked before the thread had a hub: by its main stack, which is now the main
 // fiber. Record that, so other fibers neither share nor release it.
 Entry* adopt(FiberCtx c, Table& t, pthread_mutex_t* m, int type, Entry* e) noexcept {
-    if (!tracked(type) || (e && (e->owner || e->handoff))) return e;
+    if (!tracked(type) || (e && e->owner)) return e;
     if (!__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) ||
         __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) != ::gettid())
         return e;
@@ -65,7 +65,7 @@ int release_to_libc(pthread_mutex_t* m, int type) noexcept {
 
 // One attempt through libc. On success a recursive or error-checking mutex records its fiber.
 int try_acquire(FiberCtx c, Table& t, pthread_mutex_t* m, int type, Entry* e) noexcept {
-    if (e && (e->owner || e->handoff)) return EBUSY;  // a fiber of ours has it or gets it next
+    if (e && e->owner) return EBUSY;  // a fiber of ours has it (or was just handed it)
     int rc = real_trylock(m);
     if (rc != 0) return rc;
     if (type == PTHREAD_MUTEX_RECURSIVE && m->__data.__count > 1) {
@@ -82,23 +82,26 @@ int try_acquire(FiberCtx c, Table& t, pthread_mutex_t* m, int type, Entry* e) no
     return 0;
 }
 
+// A waiting fiber. Unlock hands the mutex to the longest waiter directly (`granted`, with
+// the entry's owner already set to it); libc's lock stays with this OS thread meanwhile.
+struct Waiter : WaitQueue::Node {
+    bool granted = false;
+};
+
 int wait_acquire(FiberCtx c, Table& t, pthread_mutex_t* m, int type, bool pshared,
                  const Deadline& user) noexcept {
     Pin e(t, m);
     Masked mask(c);
     Backoff backoff;
     for (;;) {
-        // A holder that is one of our fibers notifies the queue; libc's owner TID tells
+        // A holder that is one of our fibers hands over to the queue; libc's owner TID tells
         // whether the holder is this OS thread. Anyone else is polled for.
-        const bool ours = e->owner || e->handoff || (!pshared && m->__data.__owner == ::gettid());
-        const Wake w = mask.wait(e->queue, ours ? user : backoff.next(user));
+        const bool ours = e->owner || (!pshared && m->__data.__owner == ::gettid());
+        Waiter me;
+        const Wake w =
+            mask.guard([&] { return e->queue.wait(me, ours ? user : backoff.next(user)); });
+        if (me.granted) return 0;  // even if interrupted meanwhile: the mutex is ours now
         if (w == Wake::deadlock) hang_forever("pthread_mutex_lock");
-        if (e->handoff && (w == Wake::notified || (w == Wake::interrupted && e->queue.empty()))) {
-            e->handoff = false;
-            e->owner = c.self;
-            e->count = 1;
-            return 0;
-        }
         const int rc = try_acquire(c, t, m, type, &*e);
         if (rc != EBUSY) return rc;
         if (user.expired()) return ETIMEDOUT;
@@ -149,22 +152,24 @@ int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept {
     Entry* e = adopt(c, t, m, type, t.find(m));
     if (tracked(type)) {
         if (!e || e->owner != c.self) {
-            if (e && (e->owner || e->handoff)) return EPERM;  // another fiber owns it
-            return real_unlock(m);  // another OS thread's or free: libc answers
+            if (e && e->owner) return EPERM;  // another fiber owns it
+            return real_unlock(m);            // another OS thread's or free: libc answers
         }
         if (type == PTHREAD_MUTEX_RECURSIVE && --e->count > 0) return 0;
     }
     if (e) {
-        e->owner = nullptr;
-        e->count = 0;
-        if (!e->queue.empty()) {
-            // Hand the mutex to the longest waiter; libc's lock stays with this OS thread.
-            // Without this a fiber that unlocks and relocks without blocking in between
-            // would starve the others forever: fibers are not preempted.
-            e->handoff = true;
-            e->queue.notify_one();
+        if (auto* next = static_cast<Waiter*>(e->queue.front())) {
+            // Hand the mutex to the longest waiter. Without this a fiber that unlocks and
+            // relocks without blocking in between would starve the others forever: fibers
+            // are not preempted.
+            next->granted = true;
+            e->owner = next->fiber;
+            e->count = 1;
+            e->queue.notify(*next);
             return 0;
         }
+        e->owner = nullptr;
+        e->count = 0;
         t.release(m, *e);
     }
     return release_to_libc(m, type);
@@ -221,7 +226,7 @@ int pthread_mutex_destroy(pthread_mutex_t* m) noexcept {
     if (fiber_ctx()) {
         Table& t = table();
         if (Entry* e = t.find(m)) {
-            if (e->owner || e->handoff || !t.forget(m)) return EBUSY;
+            if (e->owner || !t.forget(m)) return EBUSY;
         }
     }
     auto f = real::pthread_mutex_destroy();

@@ -34,6 +34,13 @@ int fail(int err) noexcept {
     return -1;
 }
 
+// A waiting fiber. sem_post hands its permit straight to the longest waiter (`granted`)
+// instead of raising libc's counter, where the poster, not being preempted, could take it
+// back at its next sem_wait and starve the waiters (Python's Lock is such a semaphore).
+struct Waiter : WaitQueue::Node {
+    bool granted = false;
+};
+
 // abstime == nullptr: no deadline. A cancellation point.
 int wait(FiberCtx c, sem_t* s, clockid_t clock, const timespec* abstime) {
     threads::test_cancel();
@@ -51,7 +58,11 @@ int wait(FiberCtx c, sem_t* s, clockid_t clock, const timespec* abstime) {
     Masked mask(c);
     Backoff backoff;
     for (;;) {
-        if (mask.wait(e->queue, shared ? backoff.next(user) : user) == Wake::deadlock) {
+        Waiter me;
+        const Wake w =
+            mask.guard([&] { return e->queue.wait(me, shared ? backoff.next(user) : user); });
+        if (me.granted) return 0;
+        if (w == Wake::deadlock) {
             // No fiber can ever post: only a signal handler or another process can. Block in
             // libc, as the program would without green.
             return abstime ? real::sem_clockwait()(s, clock, abstime) : real::sem_wait()(s);
@@ -91,11 +102,16 @@ int sem_clockwait(sem_t* s, clockid_t clock, const struct timespec* abstime) {
 }
 
 int sem_post(sem_t* s) noexcept {
-    const int rc = real::sem_post()(s);
-    if (rc == 0)
-        if (Table* t = table_if_any())
-            if (Entry* e = t->find(s)) e->queue.notify_one();
-    return rc;
+    if (Table* t = table_if_any()) {
+        if (Entry* e = t->find(s)) {
+            if (auto* next = static_cast<Waiter*>(e->queue.front())) {
+                next->granted = true;
+                e->queue.notify(*next);
+                return 0;
+            }
+        }
+    }
+    return real::sem_post()(s);
 }
 
 int sem_init(sem_t* s, int pshared, unsigned value) noexcept {

@@ -155,9 +155,9 @@ class Backoff {
 struct Entry {
     WaitQueue queue;                 // fibers of this hub waiting on the object
     detail::Fiber* owner = nullptr;  // mutex / rwlock writer: the owning fiber, when tracked
+                                     // (a mutex handed to a waiter is tracked from then on)
     unsigned count = 0;              // recursive mutex depth; barrier: threads arrived
     unsigned users = 0;              // fibers inside a hook that use this entry
-    bool handoff = false;            // mutex released to the first waiter, not to libc
     std::uint64_t round = 0;         // barrier: completed rounds
 };
 
@@ -171,7 +171,7 @@ class Table {
     Entry& get(const void* obj) { return map_.try_emplace(obj).first->second; }
     // Drops the entry when nothing refers to it any more.
     void release(const void* obj, Entry& e) noexcept {
-        if (!e.owner && !e.users && !e.count && !e.handoff && e.queue.empty()) map_.erase(obj);
+        if (!e.owner && !e.users && !e.count && e.queue.empty()) map_.erase(obj);
     }
     // pthread_*_init / _destroy: stale state for a reused address must go (unless a fiber
     // still waits there, which the caller reports as EBUSY).

@@ -156,3 +156,34 @@ TEST(RwLock, StdSharedMutex) {
     EXPECT_EQ(total, 2);
     EXPECT_GE(peak, 2);
 }
+
+TEST(Semaphore, PostHandsThePermitToTheWaiter) {
+    require_patched();
+    // A binary semaphore used as a lock: a holder that re-takes it right after posting must not
+    // starve a waiting thread.
+    sem_t sem;
+    ASSERT_EQ(sem_init(&sem, 0, 1), 0);
+    std::atomic<int> rounds{0};
+    int waiter_got_it_at = -1;
+    std::thread hog([&] {
+        for (int i = 0; i < 50; ++i) {
+            sem_wait(&sem);
+            rounds = i;
+            std::this_thread::yield();
+            sem_post(&sem);
+        }
+    });
+    std::thread waiter([&] {
+        sem_wait(&sem);
+        waiter_got_it_at = rounds;
+        sem_post(&sem);
+    });
+    hog.join();
+    waiter.join();
+    EXPECT_GE(waiter_got_it_at, 0);
+    EXPECT_LT(waiter_got_it_at, 5);
+    int v = -1;
+    sem_getvalue(&sem, &v);
+    EXPECT_EQ(v, 1);
+    sem_destroy(&sem);
+}
