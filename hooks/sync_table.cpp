@@ -2,6 +2,7 @@
 // back from C callers, the poll back-off for objects held outside this hub, and the side table.
 #include "sync_table.hpp"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -46,6 +47,12 @@ void hang_forever(const char* where) noexcept {
 namespace {
 // A plain pointer, never destroyed: hooks may still run while thread_local destructors do.
 thread_local Table* t_table __attribute__((tls_model("initial-exec"))) = nullptr;
+
+// A forked child keeps only the calling thread, and gets a fresh hub: waiters recorded in
+// the parent's table are fibers that do not exist there. Start the child with an empty table.
+[[gnu::constructor]] void forget_parent_table_on_fork() {
+    ::pthread_atfork(nullptr, nullptr, [] { t_table = nullptr; });
+}
 }  // namespace
 
 Table& table() noexcept {
