@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Runs a program natively and under the preload library and compares what it prints on stdout.
+# Runs a program natively and under the shim and compares what it prints on stdout. SHIM is
+# libgreen_preload.so (run with LD_PRELOAD and GREEN_PRELOAD=1) or the greenrun launcher.
 # Under the shim, "info: os_threads=N" on stderr must be at most MAX_OS_THREADS and
 # "info: elapsed_ms=M" at most MAX_MS (either check is skipped when the program prints no such
-# line). Usage: compare.sh PRELOAD_LIB MAX_OS_THREADS MAX_MS PROGRAM [ARGS...]
+# line). Usage: compare.sh SHIM MAX_OS_THREADS MAX_MS PROGRAM [ARGS...]
 set -u
-lib=$1 max_threads=$2 max_ms=$3
+shim=$1 max_threads=$2 max_ms=$3
 shift 3
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
 "$@" >"$dir/native.out" 2>"$dir/native.err"
 native_rc=$?
-LD_PRELOAD="$lib" GREEN_PRELOAD=1 "$@" >"$dir/shim.out" 2>"$dir/shim.err"
+if [[ $shim == *.so ]]; then
+    LD_PRELOAD="$shim" GREEN_PRELOAD=1 "$@" >"$dir/shim.out" 2>"$dir/shim.err"
+else
+    "$shim" -- "$@" >"$dir/shim.out" 2>"$dir/shim.err"
+fi
 shim_rc=$?
 
 echo "--- native (rc=$native_rc)"; cat "$dir/native.out" "$dir/native.err"
