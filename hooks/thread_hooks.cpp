@@ -246,19 +246,20 @@ int pthread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(vo
         auto& hub = green::detail::Hub::get();
         int detach = PTHREAD_CREATE_JOINABLE;
         if (attr) pthread_attr_getdetachstate(attr, &detach);
-        auto* t = new ThreadCore(start, arg, detach == PTHREAD_CREATE_DETACHED);
-        t->id = static_cast<pthread_t>(g_next_id.fetch_add(1, std::memory_order_relaxed) * 2 + 1);
-        t->os_thread = real_self();
+        const std::uint64_t n = g_next_id.fetch_add(1, std::memory_order_relaxed);
         green::SpawnOptions opts;
-        opts.name = "Thread-" + std::to_string(t->id / 2);
+        opts.name = "Thread-" + std::to_string(n);
         opts.stack_size = stack_size_for(attr, hub);
+        auto* t = new ThreadCore(start, arg, detach == PTHREAD_CREATE_DETACHED);
+        t->id = static_cast<pthread_t>(n * 2 + 1);
+        t->os_thread = real_self();
         registry_add(t);
         ++sync::table().live_threads;
         *out = t->id;
         green::detail::start(*t, opts, std::nullopt);
         return 0;
     } catch (...) {
-        return EAGAIN;
+        return EAGAIN;  // out of memory: libc's answer when it cannot make a thread
     }
 }
 
@@ -296,7 +297,7 @@ int pthread_clockjoin_np(pthread_t id, void** ret, clockid_t clock,
 int pthread_detach(pthread_t id) noexcept {
     if (!is_fiber_id(id)) return GREEN_REAL(pthread_detach)(id);
     green::GreenletHandle h = registry_find(id);
-    ThreadCore* t = static_cast<ThreadCore*>(h.core_ptr());
+    ThreadCore* t = core_of(h);
     if (!t) return ESRCH;
     if (t->detached_) return EINVAL;
     t->detached_ = true;
@@ -347,7 +348,7 @@ void __pthread_unregister_cancel(__pthread_unwind_buf_t* buf) {
 int pthread_getattr_np(pthread_t id, pthread_attr_t* attr) noexcept {
     if (!is_fiber_id(id)) return GREEN_REAL(pthread_getattr_np)(id, attr);
     green::GreenletHandle h = registry_find(id);
-    ThreadCore* t = static_cast<ThreadCore*>(h.core_ptr());
+    ThreadCore* t = core_of(h);
     if (!t) return ESRCH;
     if (int rc = pthread_attr_init(attr)) return rc;
     if (t->stack_.base)
@@ -363,7 +364,7 @@ int pthread_getattr_np(pthread_t id, pthread_attr_t* attr) noexcept {
 int pthread_setname_np(pthread_t id, const char* name) noexcept {
     if (!is_fiber_id(id)) return GREEN_REAL(pthread_setname_np)(id, name);
     green::GreenletHandle h = registry_find(id);
-    ThreadCore* t = static_cast<ThreadCore*>(h.core_ptr());
+    ThreadCore* t = core_of(h);
     if (!t) return ESRCH;
     const std::size_t n = std::strlen(name);
     if (n >= sizeof t->name_) return ERANGE;
@@ -374,7 +375,7 @@ int pthread_setname_np(pthread_t id, const char* name) noexcept {
 int pthread_getname_np(pthread_t id, char* buf, size_t len) noexcept {
     if (!is_fiber_id(id)) return GREEN_REAL(pthread_getname_np)(id, buf, len);
     green::GreenletHandle h = registry_find(id);
-    ThreadCore* t = static_cast<ThreadCore*>(h.core_ptr());
+    ThreadCore* t = core_of(h);
     if (!t) return ESRCH;
     char name[16] = {};
     if (t->name_[0])
@@ -390,7 +391,7 @@ int pthread_getname_np(pthread_t id, char* buf, size_t len) noexcept {
 int pthread_kill(pthread_t id, int sig) noexcept {
     if (!is_fiber_id(id)) return GREEN_REAL(pthread_kill)(id, sig);
     green::GreenletHandle h = registry_find(id);
-    ThreadCore* t = static_cast<ThreadCore*>(h.core_ptr());
+    ThreadCore* t = core_of(h);
     if (!t || t->finished()) return ESRCH;
     if (sig == 0) return 0;
     return GREEN_REAL(pthread_kill)(t->os_thread, sig);  // the OS thread that runs the fiber
@@ -399,7 +400,7 @@ int pthread_kill(pthread_t id, int sig) noexcept {
 int pthread_cancel(pthread_t id) noexcept {
     if (!is_fiber_id(id)) return GREEN_REAL(pthread_cancel)(id);
     green::GreenletHandle h = registry_find(id);
-    ThreadCore* t = static_cast<ThreadCore*>(h.core_ptr());
+    ThreadCore* t = core_of(h);
     if (!t) return ESRCH;
     if (t->finished()) return 0;
     t->cancel_pending = true;
@@ -456,14 +457,14 @@ int green_pthread_yield() noexcept {
 }  // extern "C"
 
 // Scheduling, affinity and CPU-clock calls about a fiber thread are about its OS thread.
-#define GREEN_FORWARD_TO_OS_THREAD(fn, params, args)                \
-    extern "C" int fn params noexcept {                             \
-        if (is_fiber_id(id)) {                                      \
-            green::GreenletHandle h = registry_find(id);            \
-            if (!h) return ESRCH;                                   \
-            id = static_cast<ThreadCore*>(h.core_ptr())->os_thread; \
-        }                                                           \
-        return GREEN_REAL(fn) args;                                 \
+#define GREEN_FORWARD_TO_OS_THREAD(fn, params, args)     \
+    extern "C" int fn params noexcept {                  \
+        if (is_fiber_id(id)) {                           \
+            green::GreenletHandle h = registry_find(id); \
+            if (!h) return ESRCH;                        \
+            id = core_of(h)->os_thread;                  \
+        }                                                \
+        return GREEN_REAL(fn) args;                      \
     }
 GREEN_FORWARD_TO_OS_THREAD(pthread_getschedparam,
                            (pthread_t id, int* policy, struct sched_param* param),
