@@ -90,14 +90,20 @@ int pthread_cond_clockwait(pthread_cond_t* cv, pthread_mutex_t* m, clockid_t clo
 }
 
 int pthread_cond_signal(pthread_cond_t* cv) noexcept {
-    if (Table* t = table_if_any())
+    if (Table* t = table_if_any()) {
         if (Entry* e = t->find(cv)) e->queue.notify_one();
+    } else {
+        wake_from_outside(cv);
+    }
     return real::pthread_cond_signal()(cv);
 }
 
 int pthread_cond_broadcast(pthread_cond_t* cv) noexcept {
-    if (Table* t = table_if_any())
+    if (Table* t = table_if_any()) {
         if (Entry* e = t->find(cv)) e->queue.notify_all();
+    } else {
+        wake_from_outside(cv);
+    }
     return real::pthread_cond_broadcast()(cv);
 }
 

@@ -110,6 +110,8 @@ int sem_post(sem_t* s) noexcept {
                 return 0;
             }
         }
+    } else {
+        wake_from_outside(s);
     }
     return real::sem_post()(s);
 }

@@ -2,13 +2,17 @@
 // back from C callers, the poll back-off for objects held outside this hub, and the side table.
 #include "sync_table.hpp"
 
+#include "green/hub.hpp"
+
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <vector>
 
 namespace green::hooks::sync {
 
@@ -55,10 +59,49 @@ thread_local Table* t_table __attribute__((tls_model("initial-exec"))) = nullptr
 }
 }  // namespace
 
+// Hubs that have a side table: where wake_from_outside() posts.
+std::atomic_flag g_hubs_lock = ATOMIC_FLAG_INIT;
+std::vector<HubHandle>* g_hubs = nullptr;  // never freed: posts may come during exit
+
+struct HubsLock {
+    HubsLock() noexcept {
+        while (g_hubs_lock.test_and_set(std::memory_order_acquire)) {
+        }
+    }
+    ~HubsLock() { g_hubs_lock.clear(std::memory_order_release); }
+};
+
 Table& table() noexcept {
-    if (!t_table) [[unlikely]]
+    if (!t_table) [[unlikely]] {
         t_table = new Table();
+        HubHandle here(detail::Hub::get().mailbox());
+        HubsLock lk;
+        if (!g_hubs) g_hubs = new std::vector<HubHandle>();
+        g_hubs->push_back(std::move(here));
+    }
     return *t_table;
+}
+
+void wake_from_outside(const void* obj) noexcept {
+    if (!patch_config().threads) return;
+    std::vector<HubHandle> hubs;
+    {
+        HubsLock lk;
+        if (!g_hubs || g_hubs->empty()) return;
+        try {
+            hubs = *g_hubs;
+        } catch (...) {
+            return;
+        }
+    }
+    for (const HubHandle& h : hubs) {
+        try {
+            h.post([obj] {
+                if (Entry* e = t_table ? t_table->find(obj) : nullptr) e->queue.notify_all();
+            });
+        } catch (...) {
+        }
+    }
 }
 
 Table* table_if_any() noexcept {

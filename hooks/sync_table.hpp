@@ -142,6 +142,11 @@ class Backoff {
     long us_ = 50;
 };
 
+// A condvar signal or semaphore post from a thread without a side table (a real OS thread):
+// it reaches libc's waiters only, so the fibers waiting on `obj` in every hub are woken too,
+// through the hubs' thread-safe mailboxes (for them a spurious wake-up: they look again).
+void wake_from_outside(const void* obj) noexcept;
+
 // What a blocked process does when green proves that no thread can ever run again: the
 // program deadlocked, so it hangs as it would natively (a signal can still end it).
 [[noreturn]] void hang_forever(const char* where) noexcept;

@@ -2,6 +2,7 @@
 // invalid deadlines, broadcast, and waking a real OS thread from a fiber.
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -181,4 +182,36 @@ TEST(Cond, SignalFromAFiberWakesARealThread) {
     cv.notify_one();
     real.join();
     EXPECT_TRUE(done);
+}
+
+TEST(Cond, ARealThreadCanWakeFibers) {
+    require_patched();
+    // A real OS thread's signal reaches libc only; fibers notice it on their next look (10 ms).
+    std::mutex mu;
+    std::condition_variable cv;
+    bool ready = false;
+    std::thread waiter([&] {
+        std::unique_lock lk(mu);
+        cv.wait(lk, [&] { return ready; });
+    });
+    std::this_thread::yield();  // the fiber waits now
+    auto t0 = std::chrono::steady_clock::now();
+    std::thread real = green::detail::start_os_thread([&] {
+        {
+            std::lock_guard lk(mu);
+            ready = true;
+        }
+        cv.notify_one();
+    });
+    real.join();
+    waiter.join();
+    EXPECT_LT(ms_since(t0), 2000);
+
+    sem_t sem;
+    sem_init(&sem, 0, 0);
+    std::thread sem_waiter([&] { EXPECT_EQ(sem_wait(&sem), 0); });
+    std::this_thread::yield();
+    green::detail::start_os_thread([&] { sem_post(&sem); }).join();
+    sem_waiter.join();
+    sem_destroy(&sem);
 }
