@@ -105,7 +105,10 @@ void wake_from_outside(const void* obj) noexcept {
 }
 
 Table* table_if_any() noexcept {
-    return patch_config().threads ? t_table : nullptr;
+    // No hub (any more: exit() destroys it before atexit handlers run): the waiters recorded
+    // here belong to it and must not be touched.
+    if (!t_table || !detail::Hub::peek() || !patch_config().threads) return nullptr;
+    return t_table;
 }
 
 }  // namespace green::hooks::sync
