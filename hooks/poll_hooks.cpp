@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "hook_common.hpp"
+#include "signal_hooks.hpp"
 #include "wait_any.hpp"
 
 namespace green::hooks {
@@ -40,6 +41,7 @@ Deadline deadline_ms(int ms) noexcept {
 }
 
 // The cooperative loop shared by every hook here. check() is the real call with a zero timeout.
+// A handler that runs meanwhile makes the call fail with EINTR, as it would natively.
 template <class Check>
 int wait_loop(const pollfd* fds, nfds_t n, const Deadline& deadline, const sigset_t* mask,
               Check check) {
@@ -47,16 +49,24 @@ int wait_loop(const pollfd* fds, nfds_t n, const Deadline& deadline, const sigse
     struct WakeFd {
         int fd;
         ~WakeFd() { close_wake_fd(fd); }
-    } wake{signal_wake_fd(mask)};
+    } masked{signal_wake_fd(mask)};
+    const bool interruptible = signals_handled();
+    const int handled = interruptible ? hub_signal_fd() : -1;
+    const std::uint64_t seen = interruptible ? signal_count() : 0;
     for (;;) {
         const int r = check();
         if (r != 0) return r < 0 ? -1 : keep.ok(r);
+        if (interruptible && signal_count() != seen) {
+            errno = EINTR;
+            return -1;
+        }
         if (deadline.expired()) return keep.ok(0);
-        const int w = wait_any(fds, n, wake.fd, deadline);
+        const int w = wait_any(fds, n, {masked.fd, handled}, deadline);
         if (w < 0) {
             errno = -w;
             return -1;
         }
+        if (handled >= 0) drain_signal_fd(handled);
     }
 }
 

@@ -4,9 +4,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "hook_common.hpp"
+#include "signal_hooks.hpp"
 
 namespace green::hooks {
 
@@ -19,6 +21,30 @@ bool valid(const timespec* ts) noexcept {
 Duration duration_of(const timespec& ts) noexcept {
     return std::chrono::duration_cast<Duration>(std::chrono::seconds(ts.tv_sec) +
                                                 std::chrono::nanoseconds(ts.tv_nsec));
+}
+
+timespec timespec_of(Duration d) noexcept {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+    return timespec{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+}
+
+// Sleeps the fiber for d. Returns zero, or the time left when a signal handler ran meanwhile
+// (a native sleep returns early with EINTR then).
+Duration sleep_for(Duration d) {
+    const int fd = signals_handled() && d > Duration::zero() ? hub_signal_fd() : -1;
+    if (fd < 0) {
+        green::sleep(d);
+        return Duration::zero();
+    }
+    const Deadline deadline(Clock::now() + d);
+    const std::uint64_t seen = signal_count();
+    for (;;) {
+        const int w = green::wait_fd(fd, POLLIN, deadline);
+        if (w > 0) drain_signal_fd(fd);
+        if (signal_count() != seen) return std::max<Duration>(deadline.remaining(), Duration(1));
+        if (w < 0) green::sleep(deadline.remaining());
+        if (w <= 0 || deadline.expired()) return Duration::zero();
+    }
 }
 
 // Clocks whose absolute deadlines can be mapped onto the hub's steady clock.
@@ -41,8 +67,8 @@ unsigned int sleep(unsigned int seconds) {
         timespec ts{static_cast<time_t>(seconds), 0};
         return ::syscall(SYS_nanosleep, &ts, &ts) == 0 ? 0 : static_cast<unsigned>(ts.tv_sec);
     }
-    green::sleep(std::chrono::seconds(seconds));
-    return 0;
+    const Duration left = sleep_for(std::chrono::seconds(seconds));
+    return static_cast<unsigned>(std::chrono::ceil<std::chrono::seconds>(left).count());
 }
 
 int usleep(useconds_t usec) {
@@ -51,7 +77,10 @@ int usleep(useconds_t usec) {
         timespec ts{static_cast<time_t>(usec / 1000000), static_cast<long>(usec % 1000000) * 1000};
         return static_cast<int>(::syscall(SYS_nanosleep, &ts, nullptr));
     }
-    green::sleep(std::chrono::microseconds(usec));
+    if (sleep_for(std::chrono::microseconds(usec)) > Duration::zero()) {
+        errno = EINTR;
+        return -1;
+    }
     return 0;
 }
 
@@ -64,7 +93,12 @@ int nanosleep(const timespec* req, timespec* rem) {
         errno = EINVAL;
         return -1;
     }
-    green::sleep(duration_of(*req));
+    const Duration left = sleep_for(duration_of(*req));
+    if (left > Duration::zero()) {
+        if (rem) *rem = timespec_of(left);
+        errno = EINTR;
+        return -1;
+    }
     return 0;
 }
 
@@ -75,13 +109,18 @@ int clock_nanosleep(clockid_t clock, int flags, const timespec* req, timespec* r
     }
     if (!valid(req)) return EINVAL;
     Duration d = duration_of(*req);
-    if (flags & TIMER_ABSTIME) {
+    const bool absolute = flags & TIMER_ABSTIME;
+    if (absolute) {
         timespec now;
         ::clock_gettime(clock, &now);
         d -= duration_of(now);
         if (d <= Duration::zero()) return 0;
     }
-    green::sleep(d);
+    const Duration left = sleep_for(d);
+    if (left > Duration::zero()) {
+        if (rem && !absolute) *rem = timespec_of(left);
+        return EINTR;
+    }
     return 0;
 }
 

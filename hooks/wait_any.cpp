@@ -63,12 +63,14 @@ class TempEpoll {
 
 }  // namespace
 
-int wait_any(const pollfd* fds, nfds_t n, int extra_fd, const Deadline& deadline) {
+int wait_any(const pollfd* fds, nfds_t n, std::initializer_list<int> extra,
+             const Deadline& deadline) {
     std::vector<std::pair<int, std::uint32_t>> want;
     want.reserve(n + 1);
     for (nfds_t i = 0; i < n; ++i)
         if (fds[i].fd >= 0) want.emplace_back(fds[i].fd, to_epoll(fds[i].events));
-    if (extra_fd >= 0) want.emplace_back(extra_fd, EPOLLIN);
+    for (int fd : extra)
+        if (fd >= 0) want.emplace_back(fd, EPOLLIN);
     if (want.empty()) return sleep_until(deadline);
     if (want.size() == 1) {
         const int w = green::wait_fd(want[0].first, to_wait(want[0].second), deadline);

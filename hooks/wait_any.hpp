@@ -6,14 +6,17 @@
 #include <poll.h>
 #include <signal.h>
 
+#include <initializer_list>
+
 #include "green/clock.hpp"
 
 namespace green::hooks {
 
-// Parks until one of `fds` (poll(2) events; negative fds ignored) or `extra_fd` (readable; -1
-// for none) may be ready, or the deadline passes. 1: look again with a zero-timeout poll (the
-// answer may be spurious), 0: deadline, -errno: the wait itself failed.
-int wait_any(const pollfd* fds, nfds_t n, int extra_fd, const Deadline& deadline);
+// Parks until one of `fds` (poll(2) events; negative fds ignored) or one of `extra` (readable;
+// -1 entries ignored) may be ready, or the deadline passes. 1: look again with a zero-timeout
+// poll (the answer may be spurious), 0: deadline, -errno: the wait itself failed.
+int wait_any(const pollfd* fds, nfds_t n, std::initializer_list<int> extra,
+             const Deadline& deadline);
 
 // A signalfd that becomes readable when a signal arrives that `mask` would unblock for the
 // duration of a ppoll/pselect/epoll_pwait, or -1 when the mask unblocks nothing. Close it with

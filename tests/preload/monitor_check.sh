@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# greenrun --monitor: a program whose main thread computes for 300 ms after its hub started is
+# reported by name on stderr, and its output is unchanged.
+# usage: monitor_check.sh GREENRUN PROGRAM
+set -u
+greenrun=$1 prog=$2
+out=$("$greenrun" --monitor 50 -- "$prog" 2>&1)
+rc=$?
+echo "$out"
+[[ $rc -eq 0 ]] || { echo "FAIL: exited $rc"; exit 1; }
+grep -q "^done$" <<<"$out" || { echo "FAIL: no output"; exit 1; }
+grep -q "green: monitor: fiber 'main' has run for" <<<"$out" || { echo "FAIL: no monitor report"; exit 1; }
+quiet=$("$greenrun" -- "$prog" 2>&1)
+grep -q "monitor" <<<"$quiet" && { echo "FAIL: a report without --monitor"; exit 1; }
+exit 0
