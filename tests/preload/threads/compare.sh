@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # Runs a program natively and under the shim and compares what it prints on stdout. SHIM is
-# libgreen_preload.so (run with LD_PRELOAD and GREEN_PRELOAD=1) or the greenrun launcher.
-# Under the shim, "info: os_threads=N" on stderr must be at most MAX_OS_THREADS and
-# "info: elapsed_ms=M" at most MAX_MS (either check is skipped when the program prints no such
-# line). Usage: compare.sh SHIM MAX_OS_THREADS MAX_MS PROGRAM [ARGS...]
+# "libgreen_preload.so [VAR=VALUE...]" (run with LD_PRELOAD, GREEN_PRELOAD=1 and the variables)
+# or "greenrun [OPTIONS...]", as one argument. Under the shim, "info: os_threads=N" on stderr
+# must be at most MAX_OS_THREADS ("-": not checked) and "info: elapsed_ms=M" at most MAX_MS
+# (either check is skipped when the program prints no such line).
+# Usage: compare.sh SHIM MAX_OS_THREADS MAX_MS PROGRAM [ARGS...]
 set -u
-shim=$1 max_threads=$2 max_ms=$3
+read -ra shim <<<"$1"
+max_threads=$2 max_ms=$3
 shift 3
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
 "$@" >"$dir/native.out" 2>"$dir/native.err"
 native_rc=$?
-if [[ $shim == *.so ]]; then
-    LD_PRELOAD="$shim" GREEN_PRELOAD=1 "$@" >"$dir/shim.out" 2>"$dir/shim.err"
+if [[ ${shim[0]} == *.so ]]; then
+    env LD_PRELOAD="${shim[0]}" GREEN_PRELOAD=1 "${shim[@]:1}" "$@" >"$dir/shim.out" 2>"$dir/shim.err"
 else
-    "$shim" -- "$@" >"$dir/shim.out" 2>"$dir/shim.err"
+    "${shim[@]}" -- "$@" >"$dir/shim.out" 2>"$dir/shim.err"
 fi
 shim_rc=$?
 
@@ -28,7 +30,7 @@ if ! cmp -s "$dir/native.out" "$dir/shim.out"; then
     echo "FAIL: stdout differs"; diff "$dir/native.out" "$dir/shim.out"; fail=1
 fi
 threads=$(sed -n 's/^info: os_threads=//p' "$dir/shim.err" | tail -n 1)
-if [[ -n $threads && $threads -gt $max_threads ]]; then
+if [[ $max_threads != - && -n $threads && $threads -gt $max_threads ]]; then
     echo "FAIL: $threads OS threads under the shim (at most $max_threads expected)"; fail=1
 fi
 ms=$(sed -n 's/^info: elapsed_ms=//p' "$dir/shim.err" | tail -n 1)
