@@ -8,13 +8,13 @@
 
 namespace green {
 
-BaseServer::BaseServer(const Address& address, int socktype, ServerOptions options)
+BaseServer::BaseServer(const Address& address, int socktype, ServerOptions options, Pool* pool)
     : address_(address),
       options_(std::move(options)),
       socktype_(socktype),
       own_socket_(true),
       handlers_(std::make_unique<detail::HandlerGroup>(options_.max_handlers,
-                                                       options_.handler_stack_size)) {
+                                                       options_.handler_stack_size, pool)) {
     if (address.family() == AF_UNSPEC)
         throw std::invalid_argument("green server: the address is empty");
 }
@@ -25,7 +25,7 @@ BaseServer::BaseServer(Socket socket, ServerOptions options)
       socktype_(0),
       own_socket_(false),
       handlers_(std::make_unique<detail::HandlerGroup>(options_.max_handlers,
-                                                       options_.handler_stack_size)) {
+                                                       options_.handler_stack_size, nullptr)) {
     if (!socket_) throw std::invalid_argument("green server: invalid socket");
     address_ = socket_.getsockname();
 }

@@ -27,6 +27,20 @@ DatagramServer::DatagramServer(const Address& address, Handler handler, ServerOp
     if (!handler_) throw std::invalid_argument("green::DatagramServer: empty handler");
 }
 
+DatagramServer::DatagramServer(const Address& address, Handler handler, Pool& pool,
+                               ServerOptions options)
+    : BaseServer(
+          address, SOCK_DGRAM,
+          [&] {
+              ServerOptions o = named(std::move(options), "DatagramServer");
+              o.spawn_handlers = true;
+              return o;
+          }(),
+          &pool),
+      handler_(std::move(handler)) {
+    if (!handler_) throw std::invalid_argument("green::DatagramServer: empty handler");
+}
+
 DatagramServer::DatagramServer(Socket socket, Handler handler, ServerOptions options)
     : BaseServer(std::move(socket), named(std::move(options), "DatagramServer")),
       handler_(std::move(handler)) {

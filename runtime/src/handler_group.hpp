@@ -8,20 +8,27 @@
 #include <utility>
 
 #include "green/greenlet.hpp"
+#include "green/pool.hpp"
 #include "green/wait_queue.hpp"
 
 namespace green::detail {
 
 class HandlerGroup {
   public:
-    HandlerGroup(std::size_t cap, std::size_t stack_size) : cap_(cap), stack_size_(stack_size) {}
+    // `pool`, if given, caps the handlers instead of `cap` (and may hold other greenlets too).
+    HandlerGroup(std::size_t cap, std::size_t stack_size, Pool* pool)
+        : cap_(cap), stack_size_(stack_size), pool_(pool) {}
     HandlerGroup(const HandlerGroup&) = delete;
     HandlerGroup& operator=(const HandlerGroup&) = delete;
 
     std::size_t size() const noexcept { return live_.size(); }
 
-    // Parks while the cap is reached.
+    // Parks while the cap (or the pool) is full.
     void wait_for_slot() {
+        if (pool_) {
+            pool_->wait_available();
+            return;
+        }
         while (cap_ && live_.size() >= cap_) slot_free_.wait();
     }
 
@@ -37,7 +44,8 @@ class HandlerGroup {
                                   fn();
                               });
         GreenletCore* core = g.core_ptr();
-        live_.emplace(core, std::move(g));
+        live_.emplace(core, g);
+        if (pool_) pool_->add(g);  // a slot is free: wait_for_slot() ran just before
     }
 
     // Waits until no handler but the caller itself is running; false at the deadline.
@@ -54,6 +62,7 @@ class HandlerGroup {
     WaitQueue changed_;
     std::size_t cap_;
     std::size_t stack_size_;
+    Pool* pool_;
 };
 
 }  // namespace green::detail

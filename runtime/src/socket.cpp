@@ -187,15 +187,18 @@ std::size_t Socket::recv(void* buf, std::size_t len, int flags, Deadline deadlin
         long landed = 0;
         long n;
         try {
-            n = detail::Hub::get().io().recv_op(fd, buf, len, flags, deadline, landed);
+            n = detail::Hub::get().io().recv_op(fd, buf, len, flags, drained_, deadline, landed);
         } catch (...) {
             if (landed > 0 && !(flags & MSG_PEEK))
                 pending_.assign(static_cast<const char*>(buf), static_cast<std::size_t>(landed));
             throw;
         }
-        if (n >= 0) return static_cast<std::size_t>(n);
+        if (n >= 0) {
+            drained_ = stream_ && n > 0 && static_cast<std::size_t>(n) < len && !(flags & MSG_PEEK);
+            return static_cast<std::size_t>(n);
+        }
         if (n == -ETIME) detail::throw_timeout_expired();
-        if (n != -ENOSYS) throw_errno(static_cast<int>(-n), "recv");
+        if (n != -ENOSYS && n != -EAGAIN) throw_errno(static_cast<int>(-n), "recv");
     }
     if (path == RecvPath::WaitFirst && drained_ && !deadline.expired()) {
         // Readiness first: the queue was empty at our last read, so a syscall now would almost

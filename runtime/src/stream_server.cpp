@@ -25,6 +25,13 @@ StreamServer::StreamServer(const Address& address, Handler handler, ServerOption
     if (!handler_) throw std::invalid_argument("green::StreamServer: empty handler");
 }
 
+StreamServer::StreamServer(const Address& address, Handler handler, Pool& pool,
+                           ServerOptions options)
+    : BaseServer(address, SOCK_STREAM, named(std::move(options), "StreamServer"), &pool),
+      handler_(std::move(handler)) {
+    if (!handler_) throw std::invalid_argument("green::StreamServer: empty handler");
+}
+
 StreamServer::StreamServer(Socket listener, Handler handler, ServerOptions options)
     : BaseServer(std::move(listener), named(std::move(options), "StreamServer")),
       handler_(std::move(handler)) {

@@ -73,8 +73,8 @@ class UringBackend final : public IoBackend {
         return op.res;
     }
 
-    long recv_op(int fd, void* buf, std::size_t len, int flags, const Deadline& deadline,
-                 long& landed) override {
+    long recv_op(int fd, void* buf, std::size_t len, int flags, bool poll_first,
+                 const Deadline& deadline, long& landed) override {
         landed = 0;
         if (fd < 0) return -EBADF;
         if (deadline.expired()) return -ENOSYS;  // a plain non-blocking attempt does that best
@@ -85,6 +85,7 @@ class UringBackend final : public IoBackend {
         op.fiber = hub_.current();
         io_uring_sqe* sqe = get_sqe();
         io_uring_prep_recv(sqe, fd, buf, len, flags);
+        if (poll_first && recv_poll_first_) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
         io_uring_sqe_set_data(sqe, &op);
         ++fds_[fd].inflight;
         ++waiters_;
@@ -107,6 +108,10 @@ class UringBackend final : public IoBackend {
         if (op.res >= 0) return op.res;
         if (fds_[fd].generation != gen) return -EBADF;
         if (op.res == -ECANCELED || op.res == -EINTR) return -ETIME;
+        if (op.res == -EINVAL && poll_first && recv_poll_first_) {
+            recv_poll_first_ = false;  // a kernel before 5.19: no POLL_FIRST, plain recv ops
+            return -EAGAIN;
+        }
         return op.res;
     }
 
@@ -202,6 +207,7 @@ class UringBackend final : public IoBackend {
 
     io_uring ring_;
     int wake_fd_ = -1;
+    bool recv_poll_first_ = true;
     std::vector<FdSlot> fds_;
 };
 

@@ -261,3 +261,29 @@ TEST(StreamServer, BadArguments) {
     s.start();
     EXPECT_THROW(s.start(), std::logic_error);
 }
+
+TEST(StreamServer, HandlersInAPool) {
+    green::Pool pool(2);
+    int running = 0, peak = 0;
+    StreamServer server(
+        Address("127.0.0.1", 0),
+        [&](Socket& c, const Address& a) {
+            ++running;
+            peak = std::max(peak, running);
+            green::sleep(20ms);
+            --running;
+            upper_echo(c, a);
+        },
+        pool);
+    server.start();
+    // Another greenlet in the same pool takes a slot too.
+    auto other = pool.spawn([] { green::sleep(50ms); });
+    std::vector<green::Greenlet<std::string>> clients;
+    for (int i = 0; i < 8; ++i)
+        clients.push_back(green::spawn(ask, server.address(), "p" + std::to_string(i)));
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(clients[i].get(10s), "P" + std::to_string(i));
+    EXPECT_LE(peak, 2);
+    other.join();
+    server.stop();
+    EXPECT_TRUE(pool.empty());
+}

@@ -18,6 +18,8 @@
 
 namespace green {
 
+class Pool;
+
 namespace detail {
 class HandlerGroup;
 }
@@ -62,7 +64,7 @@ class BaseServer {
     const ServerOptions& options() const noexcept { return options_; }
 
   protected:
-    BaseServer(const Address& address, int socktype, ServerOptions options);
+    BaseServer(const Address& address, int socktype, ServerOptions options, Pool* pool = nullptr);
     BaseServer(Socket socket, ServerOptions options);
 
     virtual void prepare_socket() {}
@@ -91,6 +93,9 @@ class StreamServer : public BaseServer {
 
     // Listens on `address` (TCP over IPv4/IPv6, or a Unix stream socket).
     StreamServer(const Address& address, Handler handler, ServerOptions options = {});
+    // Runs the handlers in `pool` (gevent's spawn=Pool): the server accepts only while the pool
+    // has a free slot. stop() kills this server's handlers, not the pool's other greenlets.
+    StreamServer(const Address& address, Handler handler, Pool& pool, ServerOptions options = {});
     // Serves on a socket the caller bound (listen() is called if needed).
     StreamServer(Socket listener, Handler handler, ServerOptions options = {});
     ~StreamServer() override;
@@ -107,6 +112,8 @@ class DatagramServer : public BaseServer {
         std::function<void(std::string_view data, const Address& peer, DatagramServer& server)>;
 
     DatagramServer(const Address& address, Handler handler, ServerOptions options = {});
+    // Each datagram's handler runs in `pool` (spawn_handlers is implied).
+    DatagramServer(const Address& address, Handler handler, Pool& pool, ServerOptions options = {});
     DatagramServer(Socket socket, Handler handler, ServerOptions options = {});
     ~DatagramServer() override;
 
