@@ -41,7 +41,7 @@ int pthread_barrier_wait(pthread_barrier_t* b) noexcept {
     Masked mask(c);
     while (e->round == round) {
         if (mask.wait(e->queue, green::Deadline::never()) == Wake::deadlock)
-            hang_forever("pthread_barrier_wait");
+            await_outside(c, "pthread_barrier_wait");
     }
     return 0;
 }

@@ -44,7 +44,8 @@ int wait(FiberCtx c, pthread_cond_t* cv, pthread_mutex_t* m, const Deadline& use
     const Deadline d =
         shared ? earliest(user, Deadline(Clock::now() + std::chrono::milliseconds(10))) : user;
     const Wake w = mask.wait(e->queue, d);
-    if (w == Wake::deadlock) hang_forever("pthread_cond_wait");
+    // After a deadlock report: a spurious wake-up once the outside world moved.
+    if (w == Wake::deadlock) await_outside(c, "pthread_cond_wait");
     fiber_mutex_lock(c, m);
     threads::test_cancel();
     return (w == Wake::timed_out && user.expired()) ? ETIMEDOUT : 0;

@@ -101,7 +101,7 @@ int wait_acquire(FiberCtx c, Table& t, pthread_mutex_t* m, int type, bool pshare
         const Wake w =
             mask.guard([&] { return e->queue.wait(me, ours ? user : backoff.next(user)); });
         if (me.granted) return 0;  // even if interrupted meanwhile: the mutex is ours now
-        if (w == Wake::deadlock) hang_forever("pthread_mutex_lock");
+        if (w == Wake::deadlock) await_outside(c, "pthread_mutex_lock");
         const int rc = try_acquire(c, t, m, type, &*e);
         if (rc != EBUSY) return rc;
         if (user.expired()) return ETIMEDOUT;

@@ -47,7 +47,7 @@ void wait_while(FiberCtx c, int* word, Busy busy, const char* what) noexcept {
     Backoff backoff;
     while (busy(__atomic_load_n(word, __ATOMIC_ACQUIRE))) {
         if (mask.wait(e->queue, backoff.next(Deadline::never())) == Wake::deadlock)
-            hang_forever(what);
+            await_outside(c, what);
     }
 }
 

@@ -36,7 +36,7 @@ int acquire(FiberCtx c, pthread_rwlock_t* rw, bool write, Mode mode, clockid_t c
     Backoff backoff;
     for (;;) {
         if (mask.wait(e->queue, backoff.next(user)) == Wake::deadlock)
-            hang_forever(write ? "pthread_rwlock_wrlock" : "pthread_rwlock_rdlock");
+            await_outside(c, write ? "pthread_rwlock_wrlock" : "pthread_rwlock_rdlock");
         rc = real_try(rw, write);
         if (rc == 0 && write) e->owner = c.self;
         if (rc != EBUSY) return rc;

@@ -4,8 +4,10 @@
 
 #include "green/hub.hpp"
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,14 +40,27 @@ Deadline Backoff::next(const Deadline& user) noexcept {
     return earliest(user, poll);
 }
 
-void hang_forever(const char* where) noexcept {
-    static const char msg[] = "green: deadlock: every thread of this process is blocked (";
-    (void)!::write(2, msg, sizeof msg - 1);
-    (void)!::write(2, where, __builtin_strlen(where));
-    (void)!::write(2, ")\n", 2);
-    sigset_t none;
-    sigemptyset(&none);
-    for (;;) ::sigsuspend(&none);
+void await_outside(FiberCtx c, const char* where) noexcept {
+    static std::atomic<bool> said{false};
+    if (!said.exchange(true)) {
+        // Raw system calls: stderr may be a pipe that the I/O hooks would wait on.
+        static const char msg[] = "green: every fiber is blocked (";
+        static const char tail[] = "); waiting for a signal or another thread\n";
+        (void)!::syscall(SYS_write, 2, msg, sizeof msg - 1);
+        (void)!::syscall(SYS_write, 2, where, __builtin_strlen(where));
+        (void)!::syscall(SYS_write, 2, tail, sizeof tail - 1);
+    }
+    // Sleep in the kernel until another thread posts to the hub (wake_from_outside) or a
+    // signal arrives. The eventfd is drained first so an old wake-up does not spin; a post
+    // that came before the drain is still seen through has_items. Raw system calls: the I/O
+    // hooks would turn a read or poll here into one more fiber wait.
+    detail::Mailbox& box = *c.hub->mailbox();
+    std::uint64_t n;
+    while (::syscall(SYS_read, box.event_fd, &n, sizeof n) > 0) {
+    }
+    if (box.has_items.load(std::memory_order_acquire)) return;
+    pollfd p{box.event_fd, POLLIN, 0};
+    ::syscall(SYS_ppoll, &p, 1, nullptr, nullptr, 0);
 }
 
 namespace {

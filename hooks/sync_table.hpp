@@ -147,9 +147,11 @@ class Backoff {
 // through the hubs' thread-safe mailboxes (for them a spurious wake-up: they look again).
 void wake_from_outside(const void* obj) noexcept;
 
-// What a blocked process does when green proves that no thread can ever run again: the
-// program deadlocked, so it hangs as it would natively (a signal can still end it).
-[[noreturn]] void hang_forever(const char* where) noexcept;
+// What the main fiber does when the hub proves that no fiber can run again (LoopExit): only
+// a real thread or a signal handler could still change anything, so it sleeps in the kernel
+// until one posts to the hub or a signal arrives, then returns for the caller to look again.
+// A program that truly deadlocked hangs here, as it would natively.
+void await_outside(FiberCtx c, const char* where) noexcept;
 
 // ---- the side table ---------------------------------------------------------------------
 // Green state for one pthread object in use by fibers of this hub. Kept beside the user's

@@ -158,7 +158,7 @@ _Unwind_Reason_Code stop_at_handler(int, _Unwind_Action actions, _Unwind_Excepti
         sync::Masked mask(c);
         while (t.live_threads > 0) {
             if (mask.wait(t.threads_done, Deadline::never()) == sync::Wake::deadlock)
-                sync::hang_forever("pthread_exit");
+                sync::await_outside(c, "pthread_exit");
         }
     }
     std::exit(0);
@@ -185,7 +185,7 @@ int join(pthread_t id, void** ret, const Deadline& deadline, bool try_only) {
         sync::Masked mask(c);
         while (!t->finished()) {
             const sync::Wake w = mask.guard([&] { return detail::join(*t, deadline); });
-            if (w == sync::Wake::deadlock) sync::hang_forever("pthread_join");
+            if (w == sync::Wake::deadlock) sync::await_outside(c, "pthread_join");
             if (w == sync::Wake::interrupted) test_cancel();
             if (w == sync::Wake::timed_out || (!t->finished() && deadline.expired()))
                 return ETIMEDOUT;

@@ -215,3 +215,27 @@ TEST(Cond, ARealThreadCanWakeFibers) {
     sem_waiter.join();
     sem_destroy(&sem);
 }
+
+TEST(Cond, MainWaitsForARealThreadWithNoFiberLeft) {
+    require_patched();
+    // Nothing in the hub can wake the main fiber: it sleeps in the kernel until the real
+    // thread's signal reaches the hub (instead of failing with LoopExit or hanging).
+    std::thread([] {}).join();  // the main thread runs a hub from here on
+    std::mutex mu;
+    std::condition_variable cv;
+    bool ready = false;
+    std::thread real = green::detail::start_os_thread([&] {
+        usleep(50 * 1000);
+        {
+            std::lock_guard lk(mu);
+            ready = true;
+        }
+        cv.notify_one();
+    });
+    {
+        std::unique_lock lk(mu);
+        cv.wait(lk, [&] { return ready; });
+    }
+    real.join();
+    EXPECT_TRUE(ready);
+}
