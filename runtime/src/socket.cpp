@@ -36,7 +36,8 @@ bool would_block(int err) noexcept {
 enum class RecvPath { Poll, WaitFirst, UringOp };
 
 RecvPath recv_path() {
-    thread_local int cached = -1;
+    // initial-exec: libgreen.so is loaded at startup, and this is on every recv.
+    static thread_local int cached __attribute__((tls_model("initial-exec"))) = -1;
     if (cached < 0) {
         const bool uring = std::strcmp(backend_name(), "io_uring") == 0;
         RecvPath p = uring ? RecvPath::UringOp : RecvPath::Poll;

@@ -139,8 +139,9 @@ class Socket {
     // Bytes an io_uring receive delivered after its caller was interrupted (kill, Timeout);
     // the next recv returns them first, so an abandoned call loses no data.
     std::string pending_;
-    // The last recv returned less than asked, so the receive queue was empty: the next recv
-    // waits for readiness first instead of spending a syscall on a certain EAGAIN.
+    // The last recv returned less than asked, so the receive queue was empty: with io_uring
+    // the next receive waits for readiness before its first attempt (a level-triggered check,
+    // so an end of stream that is already there is still seen at once).
     bool drained_ = false;
 };
 

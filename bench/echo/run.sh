@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The echo harness: builds the load generator and the servers, then runs every server pinned to
+# one core with the load generator pinned to another, at 1/100/1000/10000 connections, and
+# prints round trips/s, p50/p99 latency and the server's CPU time per round trip, with the
+# ratio to the better of the two plain C loops (epoll, io_uring) at the same connection count.
+#
+# usage: bench/echo/run.sh [--quick] [--runs N] [--window S] [--conns "1 100 1000 10000"]
+#                          [--servers "epoll uring green-uring green-epoll threads"]
+# env:   BUILD=<build dir> (default build-bench, configured here in Release mode)
+#        SERVER_CPU / CLIENT_CPU (default 0 / 1)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+runs=3 window=3 warmup=1
+conns="1 100 1000 10000"
+servers="epoll uring green-uring green-epoll threads go gevent"
+while (($#)); do
+    case $1 in
+        --quick) runs=1 window=2 warmup=0.5 ;;
+        --runs) runs=$2; shift ;;
+        --window) window=$2; shift ;;
+        --conns) conns=$2; shift ;;
+        --servers) servers=$2; shift ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+build=${BUILD:-build-bench}
+server_cpu=${SERVER_CPU:-0}
+client_cpu=${CLIENT_CPU:-1}
+host=127.0.0.1
+port=19300
+
+if [[ ! -f $build/build.ninja && ! -f $build/Makefile ]]; then
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGREEN_BUILD_TESTS=OFF \
+        -DGREEN_BUILD_EXAMPLES=OFF >/dev/null
+fi
+cmake --build "$build" --target echo_loadgen echo_epoll_server echo_uring_server \
+    echo_threads_server echo_green_server -j"$(nproc)" >/dev/null
+bin=$build/bench/echo
+ulimit -n "$(ulimit -Hn)"
+
+# Optional servers: only when their runtime is installed.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; [[ -n ${spid:-} ]] && kill -9 "$spid" 2>/dev/null || true' EXIT
+notes=()
+have_go=0 have_gevent=0
+if command -v go >/dev/null 2>&1; then
+    if (cd bench/echo && GOCACHE=$tmp/gocache go build -o "$tmp/go_server" go_server.go) 2>/dev/null; then
+        have_go=1
+    else
+        notes+=("go is installed but go_server.go did not build: Go skipped")
+    fi
+else
+    notes+=("go is not installed: Go server skipped")
+fi
+if python3 -c 'import gevent' 2>/dev/null; then
+    have_gevent=1
+else
+    notes+=("python3 gevent is not installed: gevent server skipped")
+fi
+
+start_server() {  # name -> sets spid
+    local name=$1
+    case $name in
+        epoll) cmd=("$bin/echo_epoll_server" $host $port) ;;
+        uring) cmd=("$bin/echo_uring_server" $host $port) ;;
+        threads) cmd=("$bin/echo_threads_server" $host $port) ;;
+        green-uring) cmd=(env GREEN_BACKEND=io_uring "$bin/echo_green_server" $host $port) ;;
+        green-epoll) cmd=(env GREEN_BACKEND=epoll "$bin/echo_green_server" $host $port) ;;
+        # io_uring backend, recv by readiness (poll then retry) instead of a recv op:
+        green-uring-poll) cmd=(env GREEN_BACKEND=io_uring GREEN_NET_RECV=poll "$bin/echo_green_server" $host $port) ;;
+        green-uring-waitfirst) cmd=(env GREEN_BACKEND=io_uring GREEN_NET_RECV=waitfirst "$bin/echo_green_server" $host $port) ;;
+        go) cmd=(env GOMAXPROCS=1 "$tmp/go_server" $host $port) ;;
+        gevent) cmd=(python3 bench/echo/gevent_server.py $host $port) ;;
+    esac
+    # exec keeps the pid the server's own, so /proc/<pid>/stat is the server's CPU time.
+    taskset -c "$server_cpu" "${cmd[@]}" >"$tmp/server.log" 2>&1 &
+    spid=$!
+    for _ in $(seq 100); do  # until it accepts
+        if (exec 3<>/dev/tcp/$host/$port) 2>/dev/null; then return 0; fi
+        sleep 0.05
+    done
+    echo "server $name did not start:" >&2
+    cat "$tmp/server.log" >&2
+    return 1
+}
+
+stop_server() {
+    kill -TERM "$spid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
+    kill -9 "$spid" 2>/dev/null || true
+    wait "$spid" 2>/dev/null || true
+    spid=
+}
+
+field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+echo "echo harness: $(nproc) cores, server on cpu $server_cpu, load generator on cpu $client_cpu,"
+echo "64-byte messages, warm-up ${warmup}s, window ${window}s, median of $runs run(s)"
+echo "kernel $(uname -r), green built in $build; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+results=$tmp/results
+: >"$results"
+for n in $conns; do
+    # Runs interleave the servers, so drift on a shared machine hits them all alike.
+    for r in $(seq "$runs"); do
+        for s in $servers; do
+            [[ $s == go && $have_go == 0 ]] && continue
+            [[ $s == gevent && $have_gevent == 0 ]] && continue
+            port=$((port + 1))
+            start_server "$s" || exit 1
+            # Take the pid of the server process itself (taskset/env exec into it).
+            line=$(taskset -c "$client_cpu" "$bin/echo_loadgen" $host $port "$n" \
+                --warmup "$warmup" --window "$window" --server-pid "$spid" || true)
+            stop_server
+            [[ -z $line ]] && line="rtps=0 p50_us=0 p99_us=0 errors=-1 stalled=$n cpu_per_rt_us=0"
+            echo "$n $s $r $line" >>"$results"
+        done
+    done
+done
+
+# The table: medians per (conns, server); ratio of CPU per round trip to the better C loop.
+printf '\n%-7s %-22s %10s %9s %9s %11s %8s %7s %8s\n' conns server "rt/s" "p50 us" "p99 us" \
+    "cpu us/rt" "vs best C" errors stalled
+for n in $conns; do
+    best=
+    declare -A cpu=()
+    for s in $servers; do
+        rows=$(awk -v n="$n" -v s="$s" '$1==n && $2==s' "$results")
+        [[ -z $rows ]] && continue
+        cpu[$s]=$(sed -n 's/.*cpu_per_rt_us=\([^ ]*\).*/\1/p' <<<"$rows" | median)
+        if [[ $s == epoll || $s == uring ]]; then
+            if [[ -z $best ]] || awk -v a="${cpu[$s]}" -v b="$best" 'BEGIN{exit !(a<b)}'; then
+                best=${cpu[$s]}
+            fi
+        fi
+    done
+    for s in $servers; do
+        rows=$(awk -v n="$n" -v s="$s" '$1==n && $2==s' "$results")
+        [[ -z $rows ]] && continue
+        rtps=$(sed -n 's/.*rtps=\([^ ]*\).*/\1/p' <<<"$rows" | median)
+        p50=$(sed -n 's/.*p50_us=\([^ ]*\).*/\1/p' <<<"$rows" | median)
+        p99=$(sed -n 's/.*p99_us=\([^ ]*\).*/\1/p' <<<"$rows" | median)
+        errs=$(sed -n 's/.*errors=\([^ ]*\).*/\1/p' <<<"$rows" | sort -g | tail -1)
+        stall=$(sed -n 's/.*stalled=\([^ ]*\).*/\1/p' <<<"$rows" | sort -g | tail -1)
+        ratio=$(awk -v a="${cpu[$s]}" -v b="${best:-0}" 'BEGIN{ if (b>0) printf "%.2fx", a/b; else print "-" }')
+        printf '%-7s %-22s %10.0f %9.1f %9.1f %11.2f %8s %7s %8s\n' "$n" "$s" "$rtps" "$p50" "$p99" \
+            "${cpu[$s]}" "$ratio" "$errs" "$stall"
+    done
+    unset cpu
+done
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+for note in "${notes[@]}"; do echo "note: $note"; done
+if [[ -n ${RAW:-} ]]; then cp "$results" "$RAW"; fi
