@@ -196,6 +196,18 @@ int join(pthread_t id, void** ret, const Deadline& deadline, bool try_only) {
     return 0;
 }
 
+// pthread_getattr_np's answer for a fiber: its stack (or the size it will get), guard, detach.
+int describe_stack(const detail::Fiber& f, bool detached, pthread_attr_t* attr) noexcept {
+    if (int rc = pthread_attr_init(attr)) return rc;
+    if (f.stack_.base)
+        pthread_attr_setstack(attr, f.stack_.base, f.stack_.size);
+    else
+        pthread_attr_setstacksize(attr, f.stack_size_);
+    pthread_attr_setguardsize(attr, f.stack_.guarded ? detail::StackPool::page_size() : 0);
+    pthread_attr_setdetachstate(attr, detached ? PTHREAD_CREATE_DETACHED : PTHREAD_CREATE_JOINABLE);
+    return 0;
+}
+
 int timed_join(pthread_t id, void** ret, clockid_t clock, const timespec* abstime) {
     if (!sync::valid_timespec(abstime)) return EINVAL;
     if (abstime->tv_sec < 0) return join(id, ret, Deadline(Clock::now()), false);
@@ -346,19 +358,18 @@ void __pthread_unregister_cancel(__pthread_unwind_buf_t* buf) {
 }
 
 int pthread_getattr_np(pthread_t id, pthread_attr_t* attr) noexcept {
-    if (!is_fiber_id(id)) return GREEN_REAL(pthread_getattr_np)(id, attr);
+    if (!is_fiber_id(id)) {
+        // A plain greenlet asking about "its" thread gets its own stack, not the main one:
+        // callers want the bounds of the stack they run on.
+        const sync::FiberCtx c = sync::fiber_ctx();
+        if (!c || c.self == &c.hub->main_fiber() || id != real_self())
+            return GREEN_REAL(pthread_getattr_np)(id, attr);
+        return describe_stack(*c.self, false, attr);
+    }
     green::GreenletHandle h = registry_find(id);
     ThreadCore* t = core_of(h);
     if (!t) return ESRCH;
-    if (int rc = pthread_attr_init(attr)) return rc;
-    if (t->stack_.base)
-        pthread_attr_setstack(attr, t->stack_.base, t->stack_.size);
-    else
-        pthread_attr_setstacksize(attr, t->stack_size_);
-    pthread_attr_setguardsize(attr, t->stack_.guarded ? green::detail::StackPool::page_size() : 0);
-    pthread_attr_setdetachstate(attr,
-                                t->detached_ ? PTHREAD_CREATE_DETACHED : PTHREAD_CREATE_JOINABLE);
-    return 0;
+    return describe_stack(*t, t->detached_, attr);
 }
 
 int pthread_setname_np(pthread_t id, const char* name) noexcept {

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "green/green.hpp"
 #include "util.hpp"
 
 using namespace threads_test;
@@ -285,4 +286,22 @@ TEST(Threads, CancelEndsAThreadAtACancellationPoint) {
     ASSERT_EQ(pthread_join(t, &r), 0);
     EXPECT_EQ(r, PTHREAD_CANCELED);
     EXPECT_EQ(progress, 1);
+}
+
+TEST(Threads, AGreenletAskingForItsStackGetsItsOwn) {
+    require_patched();
+    void* addr = nullptr;
+    size_t size = 0;
+    char* local = nullptr;
+    green::spawn([&] {
+        char here = 0;
+        local = &here;
+        pthread_attr_t a;
+        if (pthread_getattr_np(pthread_self(), &a) == 0) {
+            pthread_attr_getstack(&a, &addr, &size);
+            pthread_attr_destroy(&a);
+        }
+    }).join();
+    EXPECT_GE(local, static_cast<char*>(addr));
+    EXPECT_LT(local, static_cast<char*>(addr) + size);
 }
