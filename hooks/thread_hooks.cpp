@@ -380,6 +380,10 @@ int pthread_setname_np(pthread_t id, const char* name) noexcept {
     const std::size_t n = std::strlen(name);
     if (n >= sizeof t->name_) return ERANGE;
     std::memcpy(t->name_, name, n + 1);
+    try {
+        t->set_name(name);  // green's own reports (failures, the monitor) use it too
+    } catch (...) {
+    }
     return 0;
 }
 
