@@ -11,7 +11,7 @@
 
 #include "green/greenlet.hpp"
 #include "hub.hpp"
-#include "patch_config.hpp"
+#include "sync_table.hpp"
 
 namespace green::hooks::threads {
 
@@ -28,7 +28,7 @@ class ThreadCore final : public detail::GreenletCore {
     // before the environment that patch_config() reads is in place.
     static ThreadCore* current() noexcept {
         detail::Hub* h = detail::Hub::peek();
-        if (!h || !patch_config().threads) return nullptr;
+        if (!h || !sync::threads_patched()) return nullptr;
         return dynamic_cast<ThreadCore*>(h->current());
     }
 

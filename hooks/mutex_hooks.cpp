@@ -16,9 +16,6 @@ namespace {
 
 // glibc's mutex kind bits (nptl/pthreadP.h; stable ABI).
 constexpr int kTypeMask = 3;
-constexpr int kRobust = 16;
-constexpr int kPrioInherit = 32;
-constexpr int kPrioProtect = 64;
 constexpr int kPshared = 128;
 
 int kind_of(const pthread_mutex_t* m) noexcept {
@@ -137,10 +134,6 @@ int acquire(FiberCtx c, pthread_mutex_t* m, Mode mode, clockid_t clock,
 }
 
 }  // namespace
-
-bool mutex_passes_through(const pthread_mutex_t* m) noexcept {
-    return (kind_of(m) & (kRobust | kPrioInherit | kPrioProtect)) != 0;
-}
 
 int fiber_mutex_lock(FiberCtx c, pthread_mutex_t* m) noexcept {
     return acquire(c, m, Mode::block, CLOCK_REALTIME, nullptr);

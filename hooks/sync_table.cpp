@@ -63,16 +63,15 @@ void await_outside(FiberCtx c, const char* where) noexcept {
     ::syscall(SYS_ppoll, &p, 1, nullptr, nullptr, 0);
 }
 
+thread_local Table* t_table = nullptr;
+
 namespace {
-// A plain pointer, never destroyed: hooks may still run while thread_local destructors do.
-thread_local Table* t_table __attribute__((tls_model("initial-exec"))) = nullptr;
 
 // A forked child keeps only the calling thread, and gets a fresh hub: waiters recorded in
 // the parent's table are fibers that do not exist there. Start the child with an empty table.
 [[gnu::constructor]] void forget_parent_table_on_fork() {
     ::pthread_atfork(nullptr, nullptr, [] { t_table = nullptr; });
 }
-}  // namespace
 
 // Hubs that have a side table: where wake_from_outside() posts.
 std::atomic_flag g_hubs_lock = ATOMIC_FLAG_INIT;
@@ -86,19 +85,19 @@ struct HubsLock {
     ~HubsLock() { g_hubs_lock.clear(std::memory_order_release); }
 };
 
-Table& table() noexcept {
-    if (!t_table) [[unlikely]] {
-        t_table = new Table();
-        HubHandle here(detail::Hub::get().mailbox());
-        HubsLock lk;
-        if (!g_hubs) g_hubs = new std::vector<HubHandle>();
-        g_hubs->push_back(std::move(here));
-    }
+}  // namespace
+
+Table& new_table() noexcept {
+    t_table = new Table();
+    HubHandle here(detail::Hub::get().mailbox());
+    HubsLock lk;
+    if (!g_hubs) g_hubs = new std::vector<HubHandle>();
+    g_hubs->push_back(std::move(here));
     return *t_table;
 }
 
 void wake_from_outside(const void* obj) noexcept {
-    if (!patch_config().threads) return;
+    if (!threads_patched()) return;
     std::vector<HubHandle> hubs;
     {
         HubsLock lk;
@@ -122,7 +121,7 @@ void wake_from_outside(const void* obj) noexcept {
 Table* table_if_any() noexcept {
     // No hub (any more: exit() destroys it before atexit handlers run): the waiters recorded
     // here belong to it and must not be touched.
-    if (!t_table || !detail::Hub::peek() || !patch_config().threads) return nullptr;
+    if (!t_table || !detail::Hub::peek() || !threads_patched()) return nullptr;
     return t_table;
 }
 

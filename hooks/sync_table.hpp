@@ -18,7 +18,22 @@
 #include "patch_config.hpp"
 #include "real_symbols.hpp"
 
+// Internal to the hook library: bound directly, not through the PLT (these sit on the path of
+// every pthread_mutex_lock).
+#define GREEN_HOOK_INTERNAL __attribute__((visibility("hidden")))
+
 namespace green::hooks::sync {
+
+// patch_config().threads, cached where every hook can read it without a call or a guard.
+inline bool threads_patched() noexcept {
+    static constinit int cached = -1;
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v < 0) [[unlikely]] {
+        v = patch_config().threads ? 1 : 0;
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    }
+    return v != 0;
+}
 
 // Where a hooked pthread call runs. The fiber path applies when threads are patched and the
 // caller is a fiber (the main stack counts) of a hub, not the hub's loop fiber; everything else
@@ -31,7 +46,7 @@ struct FiberCtx {
 
 inline FiberCtx fiber_ctx() noexcept {
     detail::Hub* h = detail::Hub::peek();
-    if (!h || h->in_loop_fiber() || !patch_config().threads) return {};
+    if (!h || h->in_loop_fiber() || !threads_patched()) return {};
     return {h, h->current()};
 }
 
@@ -83,7 +98,7 @@ GREEN_SYNC_REAL(pthread_self)
 // ---- time -------------------------------------------------------------------------------
 // Absolute time on `clock` as a green Deadline (steady clock). Past times give an expired
 // deadline; times more than a century ahead give "forever".
-Deadline deadline_from(clockid_t clock, const timespec& abstime) noexcept;
+GREEN_HOOK_INTERNAL Deadline deadline_from(clockid_t clock, const timespec& abstime) noexcept;
 inline bool valid_timespec(const timespec* ts) noexcept {
     return ts && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L;
 }
@@ -101,7 +116,7 @@ struct CancelWake {};
 // A pthread wait cannot deliver a C++ exception to its C caller, so kill() and green::Timeout
 // that arrive meanwhile are held back and re-armed on the fiber when this object goes away:
 // the fiber's next cooperative call receives them.
-class Masked {
+class GREEN_HOOK_INTERNAL Masked {
   public:
     explicit Masked(FiberCtx c) noexcept : ctx_(c) {}
     Masked(const Masked&) = delete;
@@ -134,7 +149,7 @@ class Masked {
 
 // How long a fiber waits before looking again at an object that a real OS thread (or another
 // process) may hold: such holders cannot notify our queues. Grows from 50 us to 10 ms.
-class Backoff {
+class GREEN_HOOK_INTERNAL Backoff {
   public:
     Deadline next(const Deadline& user) noexcept;
 
@@ -145,13 +160,13 @@ class Backoff {
 // A condvar signal or semaphore post from a thread without a side table (a real OS thread):
 // it reaches libc's waiters only, so the fibers waiting on `obj` in every hub are woken too,
 // through the hubs' thread-safe mailboxes (for them a spurious wake-up: they look again).
-void wake_from_outside(const void* obj) noexcept;
+GREEN_HOOK_INTERNAL void wake_from_outside(const void* obj) noexcept;
 
 // What the main fiber does when the hub proves that no fiber can run again (LoopExit): only
 // a real thread or a signal handler could still change anything, so it sleeps in the kernel
 // until one posts to the hub or a signal arrives, then returns for the caller to look again.
 // A program that truly deadlocked hangs here, as it would natively.
-void await_outside(FiberCtx c, const char* where) noexcept;
+GREEN_HOOK_INTERNAL void await_outside(FiberCtx c, const char* where) noexcept;
 
 // ---- the side table ---------------------------------------------------------------------
 // Green state for one pthread object in use by fibers of this hub. Kept beside the user's
@@ -199,10 +214,17 @@ class Table {
     std::unordered_map<const void*, Entry> map_;
 };
 
-// This hub thread's table (created on first use, lives as long as the thread), and the
+// This hub thread's table (created on first use, lives as long as the thread; a plain
+// pointer, never destroyed: hooks may still run while thread_local destructors do), and the
 // table if this thread already has one (signal/broadcast/post need not create it).
-Table& table() noexcept;
-Table* table_if_any() noexcept;
+extern thread_local Table* t_table GREEN_HOOK_INTERNAL __attribute__((tls_model("initial-exec")));
+GREEN_HOOK_INTERNAL Table& new_table() noexcept;
+inline Table& table() noexcept {
+    if (!t_table) [[unlikely]]
+        return new_table();
+    return *t_table;
+}
+GREEN_HOOK_INTERNAL Table* table_if_any() noexcept;
 
 // Holds an entry in use for the length of a hook call.
 class Pin {
@@ -225,10 +247,12 @@ class Pin {
 
 // ---- mutex operations shared with the condition variable hooks --------------------------
 // Fiber-path lock (no deadline) and unlock of a mutex; they return an errno value.
-int fiber_mutex_lock(FiberCtx c, pthread_mutex_t* m) noexcept;
-int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept;
+GREEN_HOOK_INTERNAL int fiber_mutex_lock(FiberCtx c, pthread_mutex_t* m) noexcept;
+GREEN_HOOK_INTERNAL int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept;
 // Robust and priority-protocol mutexes carry owner state that libc keys by OS thread;
-// they are left entirely to libc.
-bool mutex_passes_through(const pthread_mutex_t* m) noexcept;
+// they are left entirely to libc (glibc's kind bits: robust 16, inherit 32, protect 64).
+inline bool mutex_passes_through(const pthread_mutex_t* m) noexcept {
+    return (__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & (16 | 32 | 64)) != 0;
+}
 
 }  // namespace green::hooks::sync

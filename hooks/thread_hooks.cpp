@@ -93,7 +93,7 @@ bool is_main_thread() noexcept {
 // of a hub (or the main thread, whose hub is created now), not the loop fiber and not one of
 // the runtime's own OS threads.
 bool creates_fibers() noexcept {
-    if (!patch_config().threads) return false;
+    if (!sync::threads_patched()) return false;
     if (detail::Hub* h = detail::Hub::peek()) return !h->in_loop_fiber();
     return is_main_thread();
 }
@@ -323,7 +323,7 @@ void pthread_exit(void* value) {
         unwind_next(*t);
     }
     const sync::FiberCtx c = sync::fiber_ctx();
-    if (green::hooks::patch_config().threads) {
+    if (sync::threads_patched()) {
         if (is_main_thread() && (!c || c.self == &c.hub->main_fiber())) {
             if (c) exit_main_thread(c);
             if (!green::detail::Hub::peek()) std::exit(0);  // no fiber thread was ever made
