@@ -91,13 +91,15 @@ Table& new_table() noexcept {
     t_table = new Table();
     HubHandle here(detail::Hub::get().mailbox());
     HubsLock lk;
-    if (!g_hubs) g_hubs = new std::vector<HubHandle>();
+    if (!g_hubs) __atomic_store_n(&g_hubs, new std::vector<HubHandle>(), __ATOMIC_RELEASE);
     g_hubs->push_back(std::move(here));
     return *t_table;
 }
 
 void wake_from_outside(const void* obj) noexcept {
-    if (!threads_patched()) return;
+    // Only hubs with a side table are listed, and only patched threads make one: no need to
+    // read the configuration here (this may run early in start-up, before the environment).
+    if (!__atomic_load_n(&g_hubs, __ATOMIC_ACQUIRE)) return;
     std::vector<HubHandle> hubs;
     {
         HubsLock lk;
