@@ -4,7 +4,9 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <latch>
 #include <mutex>
+#include <semaphore>
 #include <thread>
 #include <vector>
 
@@ -112,4 +114,31 @@ TEST(Once, StaticLocalWithBlockingInitialiser) {
     for (auto& t : ts) t.join();
     EXPECT_EQ(runs, 1);
     EXPECT_EQ(sum, 5 * 42);
+}
+
+TEST(Futex, Cxx20WaitsLetOtherThreadsRun) {
+    require_patched();
+    // libstdc++'s atomic waits (and latch, semaphore) sleep with syscall(SYS_futex): on the
+    // one OS thread that sleep would stop the thread that is to wake them.
+    std::atomic<int> flag{0};
+    std::latch started(3);
+    std::counting_semaphore<10> permits(0);
+    std::vector<std::thread> ts;
+    for (int i = 0; i < 3; ++i)
+        ts.emplace_back([&] {
+            started.count_down();
+            flag.wait(0);
+            permits.release();
+        });
+    std::thread setter([&] {
+        started.wait();
+        for (int k = 0; k < 50; ++k) std::this_thread::yield();  // the waiters are asleep now
+        flag = 1;
+        flag.notify_all();
+    });
+    for (int i = 0; i < 3; ++i) permits.acquire();
+    EXPECT_FALSE(permits.try_acquire_for(std::chrono::milliseconds(30)));
+    for (auto& t : ts) t.join();
+    setter.join();
+    EXPECT_EQ(flag, 1);
 }
