@@ -39,13 +39,8 @@ run(${CMAKE_COMMAND} -S ${WORK_DIR}/consumer -B ${WORK_DIR}/consumer/build -G ${
     -DCMAKE_PREFIX_PATH=${prefix})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/consumer/build)
 foreach(exe consumer consumer_static)
-  execute_process(COMMAND ${WORK_DIR}/consumer/build/${exe} OUTPUT_VARIABLE out RESULT_VARIABLE rc
-    ENVIRONMENT "LD_LIBRARY_PATH=${prefix}/lib")
-  if(NOT rc EQUAL 0 OR NOT out STREQUAL "42\n")
-    # LD_LIBRARY_PATH via cmake -E env for the shared build
-    execute_process(COMMAND ${CMAKE_COMMAND} -E env LD_LIBRARY_PATH=${prefix}/lib
-      ${WORK_DIR}/consumer/build/${exe} OUTPUT_VARIABLE out RESULT_VARIABLE rc)
-  endif()
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env LD_LIBRARY_PATH=${prefix}/lib
+    ${WORK_DIR}/consumer/build/${exe} OUTPUT_VARIABLE out RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0 OR NOT out STREQUAL "42\n")
     message(FATAL_ERROR "${exe} printed '${out}' (rc ${rc})")
   endif()
