@@ -44,6 +44,18 @@ long fiber_wait(FiberCtx c, long op, const std::uint32_t* word, std::uint32_t ex
     Table& t = table();
     Pin e(t, word);
     Masked mask(c);
+    if (!(op & FUTEX_PRIVATE_FLAG)) {
+        // A shared futex: another process may wake it, which no queue here hears of. Look at
+        // the word again on a growing interval.
+        Backoff backoff;
+        while (__atomic_load_n(word, __ATOMIC_SEQ_CST) == expected) {
+            const Wake w = mask.wait(e->queue, backoff.next(deadline));
+            if (w == Wake::notified || w == Wake::interrupted) return 0;
+            if (w == Wake::deadlock) await_outside(c, "futex wait");
+            if (deadline.expired()) return fail(ETIMEDOUT);
+        }
+        return 0;
+    }
     const Wake w = mask.wait(e->queue, deadline);
     if (w == Wake::deadlock) await_outside(c, "futex wait");
     return w == Wake::timed_out ? fail(ETIMEDOUT) : 0;
