@@ -30,6 +30,8 @@ std::size_t ThreadPool::started_threads() const {
 void ThreadPool::submit(std::function<void()> fn) {
     std::unique_lock lk(mu_);
     queue_.push_back(std::move(fn));
+    // Idle workers already woken for earlier items have not taken them yet: start a thread
+    // whenever queued work outnumbers idle workers, or a burst would run one call at a time.
     if (queue_.size() > idle_ && threads_.size() < max_threads_) {
         threads_.push_back(detail::start_os_thread([this] { worker(); }));
     }

@@ -13,6 +13,7 @@
 
 #include "hub.hpp"
 #include "io_backend.hpp"
+#include "poll_once.hpp"
 
 namespace green::detail {
 
@@ -41,36 +42,18 @@ class UringBackend final : public IoBackend {
 
     int wait_fd(int fd, short events, const Deadline& deadline) override {
         if (fd < 0) return -EBADF;
-        if (deadline.expired()) return poll_now(fd, events);
-        if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(fd + 1024);
-        const std::uint32_t gen = fds_[fd].generation;
-
-        Op op;
-        op.fiber = hub_.current();
-        io_uring_sqe* sqe = get_sqe();
-        io_uring_prep_poll_add(sqe, fd, static_cast<unsigned>(events));
-        io_uring_sqe_set_data(sqe, &op);
-        ++fds_[fd].inflight;
-        ++waiters_;
-        struct Cleanup {
-            UringBackend& b;
-            Op& op;
-            int fd;
-            ~Cleanup() {
-                if (!op.done) b.cancel_and_wait(op);
-                --b.fds_[fd].inflight;
-                --b.waiters_;
-            }
-        } cleanup{*this, op, fd};
-        while (!op.done) {
-            if (!hub_.park(deadline)) break;
-        }
-        if (!op.done) return 0;  // timed out; Cleanup cancels
-        if (fds_[fd].generation != gen) return -EBADF;
-        if (op.res == -ECANCELED) return 0;
-        if (op.res < 0) return op.res;
-        if (op.res & POLLNVAL) return -EBADF;
-        return op.res;
+        if (deadline.expired()) return poll_once(fd, events);
+        const OpOutcome r = run_op(
+            fd,
+            [&](io_uring_sqe* sqe) {
+                io_uring_prep_poll_add(sqe, fd, static_cast<unsigned>(events));
+            },
+            deadline, nullptr);
+        if (r.fd_closed) return -EBADF;
+        if (r.res == -ECANCELED) return 0;  // the deadline passed
+        if (r.res < 0) return r.res;
+        if (r.res & POLLNVAL) return -EBADF;
+        return r.res;
     }
 
     long recv_op(int fd, void* buf, std::size_t len, int flags, bool poll_first,
@@ -78,41 +61,21 @@ class UringBackend final : public IoBackend {
         landed = 0;
         if (fd < 0) return -EBADF;
         if (deadline.expired()) return -ENOSYS;  // a plain non-blocking attempt does that best
-        if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(fd + 1024);
-        const std::uint32_t gen = fds_[fd].generation;
-
-        Op op;
-        op.fiber = hub_.current();
-        io_uring_sqe* sqe = get_sqe();
-        io_uring_prep_recv(sqe, fd, buf, len, flags);
-        if (poll_first && recv_poll_first_) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
-        io_uring_sqe_set_data(sqe, &op);
-        ++fds_[fd].inflight;
-        ++waiters_;
-        struct Cleanup {
-            UringBackend& b;
-            Op& op;
-            int fd;
-            long& landed;
-            ~Cleanup() {
-                if (!op.done) b.cancel_and_wait(op);
-                if (op.res > 0) landed = op.res;  // only read if an exception is unwinding
-                --b.fds_[fd].inflight;
-                --b.waiters_;
-            }
-        } cleanup{*this, op, fd, landed};
-        while (!op.done) {
-            if (!hub_.park(deadline)) break;
-        }
-        if (!op.done) cancel_and_wait(op);  // the deadline passed; data may still have landed
-        if (op.res >= 0) return op.res;
-        if (fds_[fd].generation != gen) return -EBADF;
-        if (op.res == -ECANCELED || op.res == -EINTR) return -ETIME;
-        if (op.res == -EINVAL && poll_first && recv_poll_first_) {
+        const OpOutcome r = run_op(
+            fd,
+            [&](io_uring_sqe* sqe) {
+                io_uring_prep_recv(sqe, fd, buf, len, flags);
+                if (poll_first && recv_poll_first_) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
+            },
+            deadline, &landed);
+        if (r.res >= 0) return r.res;  // data may have landed even as the deadline passed
+        if (r.fd_closed) return -EBADF;
+        if (r.res == -ECANCELED || r.res == -EINTR) return -ETIME;
+        if (r.res == -EINVAL && poll_first && recv_poll_first_) {
             recv_poll_first_ = false;  // a kernel before 5.19: no POLL_FIRST, plain recv ops
             return -EAGAIN;
         }
-        return op.res;
+        return r.res;
     }
 
     void fd_closed(int fd) noexcept override {
@@ -154,6 +117,46 @@ class UringBackend final : public IoBackend {
         std::uint32_t inflight = 0;
     };
 
+    struct OpOutcome {
+        int res;         // the completion's result (-ECANCELED when the deadline cancelled it)
+        bool fd_closed;  // notify_close() ran for this fd meanwhile
+    };
+
+    // Submits one operation on `fd` (filled in by `prep`), parks until it completes or the
+    // deadline passes, and on a timeout or an interrupt cancels it and stays parked until the
+    // kernel's completion arrives: only then may the operation's memory (a poll, a receive
+    // buffer) go away. When an interrupt unwinds a receive, `landed` gets the bytes that still
+    // arrived, so the caller can keep them.
+    template <class Prep>
+    OpOutcome run_op(int fd, Prep&& prep, const Deadline& deadline, long* landed) {
+        if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(fd + 1024);
+        const std::uint32_t gen = fds_[fd].generation;
+        Op op;
+        op.fiber = hub_.current();
+        io_uring_sqe* sqe = get_sqe();
+        prep(sqe);
+        io_uring_sqe_set_data(sqe, &op);
+        ++fds_[fd].inflight;
+        ++waiters_;
+        struct Cleanup {
+            UringBackend& b;
+            Op& op;
+            int fd;
+            long* landed;
+            ~Cleanup() {
+                if (!op.done) b.cancel_and_wait(op);
+                if (landed && op.res > 0) *landed = op.res;
+                --b.fds_[fd].inflight;
+                --b.waiters_;
+            }
+        } cleanup{*this, op, fd, landed};
+        while (!op.done) {
+            if (!hub_.park(deadline)) break;
+        }
+        if (!op.done) cancel_and_wait(op);
+        return {op.res, fds_[fd].generation != gen};
+    }
+
     io_uring_sqe* get_sqe() noexcept {
         io_uring_sqe* sqe;
         // A full submission queue is flushed to the kernel, then we retry.
@@ -172,14 +175,6 @@ class UringBackend final : public IoBackend {
         io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(&op), 0);
         io_uring_sqe_set_data64(sqe, 0);
         while (!op.done) hub_.park_uninterruptible();
-    }
-
-    static int poll_now(int fd, short events) noexcept {
-        pollfd p{fd, events, 0};
-        int r = ::poll(&p, 1, 0);
-        if (r < 0) return -errno;
-        if (p.revents & POLLNVAL) return -EBADF;
-        return p.revents;
     }
 
     void reap_completions() noexcept {
