@@ -123,3 +123,12 @@ TEST(ThreadPool, SubmitRunsFireAndForget) {
 }
 
 }  // namespace
+
+TEST(Offload, WaitingForAPoolThreadIsNotLoopExit) {
+    // The only thing pending is the pool thread: the hub must wait for it, not raise LoopExit.
+    EXPECT_EQ(green::offload([] {
+                  std::this_thread::sleep_for(50ms);
+                  return 7;
+              }),
+              7);
+}

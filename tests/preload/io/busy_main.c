@@ -3,7 +3,7 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "common.h"
+#include "../common.h"
 
 static void* nothing(void* arg) {
     return arg;

@@ -5,7 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "../common.h"
 
 int main(int argc, char** argv) {
     int count = argc > 1 ? atoi(argv[1]) : 1;

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "../common.h"
 
 #define HEAP_SIZE (1ul << 32)
 

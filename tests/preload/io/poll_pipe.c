@@ -5,7 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "../common.h"
 
 static int fds[2];
 

@@ -4,7 +4,7 @@
 #include <pthread.h>
 #include <sys/socket.h>
 
-#include "common.h"
+#include "../common.h"
 
 #define THREADS 50
 

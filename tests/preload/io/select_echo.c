@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "../common.h"
 
 #define CLIENTS 5
 #define ROUNDS 20

@@ -8,7 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "../common.h"
 
 static volatile sig_atomic_t alarms;
 

@@ -4,7 +4,7 @@
    shim they need hooks of their own. */
 #include <threads.h>
 
-#include "common.h"
+#include "../common.h"
 
 enum { kThreads = 200 };
 static mtx_t mu;

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "../common.h"
 
 enum { kMessages = 10, kSize = 64 };
 static int clients = 2000;

@@ -3,7 +3,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "../common.h"
 
 enum { kThreads = 20, kRounds = 10 };
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 
-#include "common.h"
+#include "../common.h"
 
 enum { kProducers = 4, kConsumers = 4, kItems = 2000, kCap = 8 };
 static int queue[kCap], head, count, producers_left = kProducers;

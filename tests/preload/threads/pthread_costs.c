@@ -3,7 +3,7 @@
    the per-operation times go to stderr as "info:" lines, for natively vs. under the shim. */
 #include <pthread.h>
 
-#include "common.h"
+#include "../common.h"
 
 enum { kLocks = 5000000, kThreads = 20000, kRounds = 100000 };
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;

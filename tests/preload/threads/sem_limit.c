@@ -4,7 +4,7 @@
 #include <semaphore.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "../common.h"
 
 enum { kThreads = 20, kSlots = 5 };
 static sem_t sem;

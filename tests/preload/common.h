@@ -1,13 +1,15 @@
-/* Shared bits of the I/O preload programs: plain C, nothing of green. The OS thread count goes
- * to stderr ("info: os_threads=N") so the harness can check it under the shim while stdout stays
- * identical to a native run. */
-#ifndef PRELOAD_IO_COMMON_H
-#define PRELOAD_IO_COMMON_H
+/* Shared bits of the preload test programs: plain C that knows nothing of green. Their stdout
+ * must be identical natively and under the shim; "info:" lines on stderr carry what may differ
+ * (the OS thread count, timings). */
+#ifndef PRELOAD_COMMON_H
+#define PRELOAD_COMMON_H
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+/* "Threads:" of /proc/self/status: the OS threads of this process (-1 if unreadable). */
 static inline int os_threads(void) {
     FILE* f = fopen("/proc/self/status", "r");
     char line[256];
@@ -21,6 +23,12 @@ static inline int os_threads(void) {
 
 static inline void report_os_threads(void) {
     fprintf(stderr, "info: os_threads=%d\n", os_threads());
+}
+
+static inline long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 #define CHECK(cond)                                                                  \
