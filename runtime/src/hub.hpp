@@ -99,7 +99,9 @@ class Hub {
     std::size_t default_stack_size() const noexcept { return default_stack_size_; }
 
     // Context switches so far. Read from another thread by the blocking monitor (monitor.cpp).
-    std::uint64_t switch_count() const noexcept { return switches_.load(std::memory_order_relaxed); }
+    std::uint64_t switch_count() const noexcept {
+        return switches_.load(std::memory_order_relaxed);
+    }
     // In a forked child: gives the calling thread's hub an event loop of its own. The parent's
     // io_uring ring, epoll set and eventfd are shared with the child and are never touched again;
     // fibers that were blocked on I/O at the fork stay blocked (their waits live there).

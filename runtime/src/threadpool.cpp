@@ -81,16 +81,20 @@ ThreadPool& default_threadpool() {
         long n = v ? std::strtol(v, nullptr, 10) : 0;
         return n > 0 ? static_cast<std::size_t>(n) : std::size_t{8};
     }());
-    static const bool fork_safe = ::pthread_atfork(&ThreadPool::atfork_prepare,
-                                                   &ThreadPool::atfork_parent,
-                                                   &ThreadPool::atfork_child) == 0;
+    static const bool fork_safe =
+        ::pthread_atfork(&ThreadPool::atfork_prepare, &ThreadPool::atfork_parent,
+                         &ThreadPool::atfork_child) == 0;
     (void)fork_safe;
     return pool;
 }
 
 // Holding the lock across fork() means the child never inherits it mid-update.
-void ThreadPool::atfork_prepare() noexcept { default_threadpool().mu_.lock(); }
-void ThreadPool::atfork_parent() noexcept { default_threadpool().mu_.unlock(); }
+void ThreadPool::atfork_prepare() noexcept {
+    default_threadpool().mu_.lock();
+}
+void ThreadPool::atfork_parent() noexcept {
+    default_threadpool().mu_.unlock();
+}
 void ThreadPool::atfork_child() noexcept {
     ThreadPool& p = default_threadpool();
     // The handles of the parent's workers are leaked: joining them would wait for threads that

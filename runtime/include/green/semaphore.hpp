@@ -24,9 +24,31 @@ Deadline deadline_from(const std::chrono::time_point<C, D>& t) {
         return Deadline(t - C::now());
     }
 }
+
+// The Lockable and TimedLockable names (lock/try_lock/unlock/try_lock_for/try_lock_until) over a
+// primitive's acquire/try_acquire/release, so std::lock_guard, unique_lock and scoped_lock work.
+template <class Derived>
+class LockableNames {
+  public:
+    void lock() { self().acquire(); }
+    bool try_lock() { return self().try_acquire(); }
+    void unlock() { self().release(); }
+    template <class Rep, class Period>
+    bool try_lock_for(const std::chrono::duration<Rep, Period>& d) {
+        return self().acquire(Deadline(d));
+    }
+    template <class C, class D>
+    bool try_lock_until(const std::chrono::time_point<C, D>& t) {
+        return self().acquire(deadline_from(t));
+    }
+
+  private:
+    Derived& self() noexcept { return static_cast<Derived&>(*this); }
+};
+
 }  // namespace detail
 
-class Semaphore {
+class Semaphore : public detail::LockableNames<Semaphore> {
   public:
     // `value` permits; negative is std::invalid_argument.
     explicit Semaphore(std::ptrdiff_t value = 1);
@@ -62,18 +84,6 @@ class Semaphore {
     bool locked() const noexcept { return count_ == 0; }
     std::size_t waiting() const noexcept { return waiters_.size(); }
 
-    void lock() { acquire(); }
-    bool try_lock() noexcept { return try_acquire(); }
-    void unlock() { release(); }
-    template <class Rep, class Period>
-    bool try_lock_for(const std::chrono::duration<Rep, Period>& d) {
-        return acquire(Deadline(d));
-    }
-    template <class C, class D>
-    bool try_lock_until(const std::chrono::time_point<C, D>& t) {
-        return acquire(detail::deadline_from(t));
-    }
-
   protected:
     enum class Kind : std::uint8_t { Plain, Bounded, Lock };
     Semaphore(std::ptrdiff_t value, Kind kind);
@@ -105,7 +115,7 @@ class Lock : public Semaphore {
 
 // A re-entrant lock: the owning fiber may acquire it again; it is free after as many releases.
 // Only the owner may release (std::logic_error otherwise).
-class RLock {
+class RLock : public detail::LockableNames<RLock> {
   public:
     RLock() = default;
     RLock(const RLock&) = delete;
@@ -118,18 +128,6 @@ class RLock {
     // True when the calling fiber holds it.
     bool owned() const noexcept;
     std::size_t depth() const noexcept { return count_; }
-
-    void lock() { acquire(); }
-    bool try_lock() { return try_acquire(); }
-    void unlock() { release(); }
-    template <class Rep, class Period>
-    bool try_lock_for(const std::chrono::duration<Rep, Period>& d) {
-        return acquire(Deadline(d));
-    }
-    template <class C, class D>
-    bool try_lock_until(const std::chrono::time_point<C, D>& t) {
-        return acquire(detail::deadline_from(t));
-    }
 
   private:
     Semaphore sem_{1};
