@@ -125,10 +125,7 @@ int acquire(FiberCtx c, pthread_mutex_t* m, Mode mode, clockid_t clock,
     Deadline user = Deadline::never();
     if (mode == Mode::timed) {
         // As libc: the time is only checked when the mutex is not free.
-        if (!valid_timespec(abstime)) return EINVAL;
-        if (abstime->tv_sec < 0) return ETIMEDOUT;
-        user = deadline_from(clock, *abstime);
-        if (user.expired()) return ETIMEDOUT;
+        if (int err = timed_wait_deadline(clock, abstime, user)) return err;
     }
     return wait_acquire(c, t, m, type, (kind & kPshared) != 0, user);
 }

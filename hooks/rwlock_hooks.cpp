@@ -26,10 +26,7 @@ int acquire(FiberCtx c, pthread_rwlock_t* rw, bool write, Mode mode, clockid_t c
     if (rc != EBUSY || mode == Mode::try_only) return rc;
     Deadline user = Deadline::never();
     if (mode == Mode::timed) {
-        if (!valid_timespec(abstime)) return EINVAL;
-        if (abstime->tv_sec < 0) return ETIMEDOUT;
-        user = deadline_from(clock, *abstime);
-        if (user.expired()) return ETIMEDOUT;
+        if (int err = timed_wait_deadline(clock, abstime, user)) return err;
     }
     Pin e(t, rw);
     Masked mask(c);

@@ -47,9 +47,7 @@ int wait(FiberCtx c, sem_t* s, clockid_t clock, const timespec* abstime) {
     if (try_take(s)) return 0;
     Deadline user = Deadline::never();
     if (abstime) {
-        if (abstime->tv_sec < 0) return fail(ETIMEDOUT);
-        user = deadline_from(clock, *abstime);
-        if (user.expired()) return fail(ETIMEDOUT);
+        if (int err = timed_wait_deadline(clock, abstime, user)) return fail(err);
     }
     const bool shared = is_shared(s);
     Table& t = table();

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <time.h>
+#include <cerrno>
 
 #include <cstdint>
 #include <exception>
@@ -101,6 +102,14 @@ GREEN_SYNC_REAL(pthread_self)
 GREEN_HOOK_INTERNAL Deadline deadline_from(clockid_t clock, const timespec& abstime) noexcept;
 inline bool valid_timespec(const timespec* ts) noexcept {
     return ts && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L;
+}
+// A timed lock or wait whose object was not free: its absolute time as `out`, or the error the
+// call returns at once (EINVAL for a malformed time, ETIMEDOUT for one already past).
+inline int timed_wait_deadline(clockid_t clock, const timespec* abstime, Deadline& out) noexcept {
+    if (!valid_timespec(abstime)) return EINVAL;
+    if (abstime->tv_sec < 0) return ETIMEDOUT;
+    out = deadline_from(clock, *abstime);
+    return out.expired() ? ETIMEDOUT : 0;
 }
 inline bool valid_wait_clock(clockid_t c) noexcept {
     return c == CLOCK_MONOTONIC || c == CLOCK_REALTIME;
