@@ -10,39 +10,17 @@
 #        SERVER_CPU / CLIENT_CPU (default 0 / 1)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/echo/harness.sh
 
 runs=3 window=3 warmup=1
 conns="1 100 1000 10000"
 servers="epoll uring green-uring green-epoll threads go gevent"
-while (($#)); do
-    case $1 in
-        --quick) runs=1 window=2 warmup=0.5 ;;
-        --runs) runs=$2; shift ;;
-        --window) window=$2; shift ;;
-        --conns) conns=$2; shift ;;
-        --servers) servers=$2; shift ;;
-        *) echo "unknown option $1" >&2; exit 2 ;;
-    esac
-    shift
-done
-build=${BUILD:-build-bench}
-server_cpu=${SERVER_CPU:-0}
-client_cpu=${CLIENT_CPU:-1}
-host=127.0.0.1
+parse_options "$@"
 port=19300
 
-if [[ ! -f $build/build.ninja && ! -f $build/Makefile ]]; then
-    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGREEN_BUILD_TESTS=OFF \
-        -DGREEN_BUILD_EXAMPLES=OFF >/dev/null
-fi
-cmake --build "$build" --target echo_loadgen echo_epoll_server echo_uring_server \
-    echo_threads_server echo_green_server -j"$(nproc)" >/dev/null
-bin=$build/bench/echo
-ulimit -n "$(ulimit -Hn)"
+build_targets echo_loadgen echo_epoll_server echo_uring_server echo_threads_server echo_green_server
 
 # Optional servers: only when their runtime is installed.
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"; [[ -n ${spid:-} ]] && kill -9 "$spid" 2>/dev/null || true' EXIT
 notes=()
 have_go=0 have_gevent=0
 if command -v go >/dev/null 2>&1; then
@@ -74,29 +52,8 @@ start_server() {  # name -> sets spid
         go) cmd=(env GOMAXPROCS=1 "$tmp/go_server" $host $port) ;;
         gevent) cmd=(python3 bench/echo/gevent_server.py $host $port) ;;
     esac
-    # exec keeps the pid the server's own, so /proc/<pid>/stat is the server's CPU time.
-    taskset -c "$server_cpu" "${cmd[@]}" >"$tmp/server.log" 2>&1 &
-    spid=$!
-    for _ in $(seq 100); do  # until it accepts
-        if (exec 3<>/dev/tcp/$host/$port) 2>/dev/null; then return 0; fi
-        sleep 0.05
-    done
-    echo "server $name did not start:" >&2
-    cat "$tmp/server.log" >&2
-    return 1
+    launch_server "$name" "${cmd[@]}"
 }
-
-stop_server() {
-    kill -TERM "$spid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
-    kill -9 "$spid" 2>/dev/null || true
-    wait "$spid" 2>/dev/null || true
-    spid=
-}
-
-field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
-
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 echo "echo harness: $(nproc) cores, server on cpu $server_cpu, load generator on cpu $client_cpu,"
 echo "64-byte messages, warm-up ${warmup}s, window ${window}s, median of $runs run(s)"

@@ -11,41 +11,17 @@
 #        SERVER_CPU / CLIENT_CPU (default 0 / 1)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/echo/harness.sh
 
 runs=3 window=3 warmup=1
 conns="100 1000 10000"
 servers="native greenrun greenrun-epoll green green-epoll"
-while (($#)); do
-    case $1 in
-        --quick) runs=1 window=2 warmup=0.5 ;;
-        --runs) runs=$2; shift ;;
-        --window) window=$2; shift ;;
-        --conns) conns=$2; shift ;;
-        --servers) servers=$2; shift ;;
-        *) echo "unknown option $1" >&2; exit 2 ;;
-    esac
-    shift
-done
-build=${BUILD:-build-bench}
-server_cpu=${SERVER_CPU:-0}
-client_cpu=${CLIENT_CPU:-1}
-host=127.0.0.1
+parse_options "$@"
 port=19500
 
-if [[ ! -f $build/build.ninja && ! -f $build/Makefile ]]; then
-    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGREEN_BUILD_TESTS=OFF \
-        -DGREEN_BUILD_EXAMPLES=OFF >/dev/null
-fi
-cmake --build "$build" --target echo_loadgen echo_threads_server echo_green_server greenrun \
-    green_preload -j"$(nproc)" >/dev/null
-bin=$build/bench/echo
+build_targets echo_loadgen echo_threads_server echo_green_server greenrun green_preload
 greenrun=$build/hooks/greenrun
-ulimit -n "$(ulimit -Hn)"
 fd_limit=$(ulimit -n)
-
-tmp=$(mktemp -d)
-spid=
-trap 'rm -rf "$tmp"; [[ -n $spid ]] && kill -9 "$spid" 2>/dev/null || true' EXIT
 
 start_server() {  # name -> sets spid
     local cmd
@@ -57,28 +33,10 @@ start_server() {  # name -> sets spid
         green-epoll) cmd=(env GREEN_BACKEND=epoll "$bin/echo_green_server" $host $port) ;;
         *) echo "unknown server $1" >&2; return 1 ;;
     esac
-    # taskset, env and greenrun all exec: the pid stays the server's own.
-    taskset -c "$server_cpu" "${cmd[@]}" >"$tmp/server.log" 2>&1 &
-    spid=$!
-    for _ in $(seq 100); do
-        if (exec 3<>/dev/tcp/$host/$port) 2>/dev/null; then return 0; fi
-        sleep 0.05
-    done
-    echo "server $1 did not start:" >&2
-    cat "$tmp/server.log" >&2
-    return 1
-}
-
-stop_server() {
-    kill -TERM "$spid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
-    kill -9 "$spid" 2>/dev/null || true
-    wait "$spid" 2>/dev/null || true
-    spid=
+    launch_server "$1" "${cmd[@]}"
 }
 
 status_field() { sed -n "s/^$1:[[:space:]]*\\([0-9]*\\).*/\\1/p" "/proc/$spid/status" 2>/dev/null || true; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 echo "preload benchmark: $(nproc) cores, server on cpu $server_cpu, load generator on cpu $client_cpu,"
 echo "64-byte messages, warm-up ${warmup}s, window ${window}s, median of $runs run(s)"
