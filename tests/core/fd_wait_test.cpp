@@ -11,29 +11,11 @@
 
 #include <green/green.hpp>
 
+#include "support/pipe.hpp"
+
 using namespace std::chrono_literals;
 
-namespace {
-struct Pipe {
-    int r = -1, w = -1;
-    Pipe() {
-        int fds[2];
-        EXPECT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
-        r = fds[0];
-        w = fds[1];
-    }
-    ~Pipe() {
-        close_fd(r);
-        close_fd(w);
-    }
-    static void close_fd(int& fd) {
-        if (fd < 0) return;
-        green::notify_close(fd);
-        ::close(fd);
-        fd = -1;
-    }
-};
-}  // namespace
+using green_test::Pipe;
 
 TEST(WaitFd, ReadableAfterAnotherFiberWrites) {
     Pipe p;

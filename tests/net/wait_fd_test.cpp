@@ -8,26 +8,11 @@
 
 #include <green/green.hpp>
 
+#include "support/pipe.hpp"
+
 using namespace std::chrono_literals;
 
-namespace {
-struct Pipe {
-    int r = -1, w = -1;
-    Pipe() {
-        int fds[2];
-        EXPECT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
-        r = fds[0];
-        w = fds[1];
-    }
-    ~Pipe() {
-        for (int fd : {r, w})
-            if (fd >= 0) {
-                green::notify_close(fd);
-                ::close(fd);
-            }
-    }
-};
-}  // namespace
+using green_test::Pipe;
 
 TEST(WaitFd, ReadBecomesReady) {
     Pipe p;
