@@ -32,7 +32,12 @@ if command -v go >/dev/null 2>&1; then
 else
     notes+=("go is not installed: Go server skipped")
 fi
-if python3 -c 'import gevent' 2>/dev/null; then
+# Debian's python3-gevent lives in /usr/bin/python3, which another python3 on PATH may shadow.
+gevent_python=
+for py in python3 /usr/bin/python3; do
+    if "$py" -c 'import gevent' 2>/dev/null; then gevent_python=$py; break; fi
+done
+if [[ -n $gevent_python ]]; then
     have_gevent=1
 else
     notes+=("python3 gevent is not installed: gevent server skipped")
@@ -50,7 +55,7 @@ start_server() {  # name -> sets spid
         green-uring-poll) cmd=(env GREEN_BACKEND=io_uring GREEN_NET_RECV=poll "$bin/echo_green_server" $host $port) ;;
         green-uring-waitfirst) cmd=(env GREEN_BACKEND=io_uring GREEN_NET_RECV=waitfirst "$bin/echo_green_server" $host $port) ;;
         go) cmd=(env GOMAXPROCS=1 "$tmp/go_server" $host $port) ;;
-        gevent) cmd=(python3 bench/echo/gevent_server.py $host $port) ;;
+        gevent) cmd=("$gevent_python" bench/echo/gevent_server.py $host $port) ;;
     esac
     launch_server "$name" "${cmd[@]}"
 }

@@ -36,6 +36,8 @@ struct FdState {
     bool always_ready = false;  // regular files: epoll refuses them, and they never block
     bool read_token = false;
     bool write_token = false;
+    // A hang-up or error was seen for this fd (sticky until close): see wait_before_recv_ok.
+    bool hangup_seen = false;
     IntrusiveList<FdWaiter> waiters;
 };
 
@@ -99,12 +101,22 @@ class EpollBackend final : public IoBackend {
         FdState& st = fds_[fd];
         if (st.registered && !st.always_ready) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
         ++st.seq;
-        st.registered = st.always_ready = st.read_token = st.write_token = false;
+        st.registered = st.always_ready = st.read_token = st.write_token = st.hangup_seen = false;
         while (FdWaiter* w = st.waiters.front()) {
             unlink(fd, *w);
             w->result = -EBADF;
             hub_.ready(*w->fiber);
         }
+    }
+
+    // Edge-triggered: an edge spent on waking a reader before its short read is not repeated.
+    // New data after that read raises a new edge, but an end of stream that came with the spent
+    // edge would not: that is the one case where the reader must try recv(2) first. A harvested
+    // event reports the socket's state at harvest time, so a hang-up already there shows in it.
+    bool wait_before_recv_ok(int fd) const noexcept override {
+        if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return false;
+        const FdState& st = fds_[fd];
+        return st.registered && !st.always_ready && !st.hangup_seen;
     }
 
     void poll(Duration timeout) override {
@@ -160,6 +172,7 @@ class EpollBackend final : public IoBackend {
         if (static_cast<std::size_t>(fd) >= fds_.size()) return;
         FdState& st = fds_[fd];
         if (st.seq != seq || !st.registered) return;  // stale: the fd was closed since
+        if (ev.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) st.hangup_seen = true;
         short ready = 0;
         if (ev.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ready |= POLLIN;
         if (ev.events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) ready |= POLLOUT;

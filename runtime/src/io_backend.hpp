@@ -37,14 +37,21 @@ class IoBackend {
     // when the fd is closed meanwhile, -ETIME at the deadline, -ENOSYS when this backend only
     // waits for readiness (callers then use wait_fd and retry). `buf` belongs to the kernel
     // until this returns or throws; if a kill/Timeout interrupts it, `landed` is set to the
-    // bytes a too-late cancel still received, so the caller can keep them. `poll_first`: the
-    // caller knows the queue was empty a moment ago, so the kernel should wait for readiness
-    // before its first attempt (IORING_RECVSEND_POLL_FIRST) instead of trying at once.
-    virtual long recv_op(int fd, void* buf, std::size_t len, int flags, bool poll_first,
-                         const Deadline& deadline, long& landed) {
-        (void)fd, (void)buf, (void)len, (void)flags, (void)poll_first, (void)deadline;
+    // bytes a too-late cancel still received, so the caller can keep them.
+    virtual long recv_op(int fd, void* buf, std::size_t len, int flags, const Deadline& deadline,
+                         long& landed) {
+        (void)fd, (void)buf, (void)len, (void)flags, (void)deadline;
         landed = 0;
         return -ENOSYS;
+    }
+
+    // A stream read just drained `fd`'s queue (a short read): may the next receive park on
+    // readiness before trying recv(2), saving a system call that would almost surely say EAGAIN?
+    // Only if whatever is already pending (data, or the peer's end of stream) still wakes that
+    // wait. io_uring's poll is level-triggered, so always; epoll overrides this.
+    virtual bool wait_before_recv_ok(int fd) const noexcept {
+        (void)fd;
+        return true;
     }
 
     // Fibers parked in an I/O wait: each keeps the hub alive.

@@ -32,7 +32,13 @@ bool would_block(int err) noexcept {
 
 // How a stream recv waits when no data is there. The hub's backend is fixed per thread, so
 // the choice is made once per thread. GREEN_NET_RECV=poll|waitfirst|op overrides it (used by
-// bench/echo to measure the alternatives).
+// bench/echo to measure the alternatives):
+//   poll:      recv(2); on EAGAIN park on readiness, then retry.
+//   waitfirst: like poll, but after a short read park first (the queue was empty a moment ago,
+//              so an immediate recv(2) would almost surely say EAGAIN), when the backend says
+//              that is sound (IoBackend::wait_before_recv_ok). The epoll default.
+//   op:        io_uring only: the receive itself is submitted as an operation. The io_uring
+//              default.
 enum class RecvPath { Poll, WaitFirst, UringOp };
 
 RecvPath recv_path() {
@@ -40,10 +46,10 @@ RecvPath recv_path() {
     static thread_local int cached __attribute__((tls_model("initial-exec"))) = -1;
     if (cached < 0) {
         const bool uring = std::strcmp(backend_name(), "io_uring") == 0;
-        RecvPath p = uring ? RecvPath::UringOp : RecvPath::Poll;
+        RecvPath p = uring ? RecvPath::UringOp : RecvPath::WaitFirst;
         if (const char* want = std::getenv("GREEN_NET_RECV")) {
             if (std::strcmp(want, "poll") == 0) p = RecvPath::Poll;
-            if (uring && std::strcmp(want, "waitfirst") == 0) p = RecvPath::WaitFirst;
+            if (std::strcmp(want, "waitfirst") == 0) p = RecvPath::WaitFirst;
             if (uring && std::strcmp(want, "op") == 0) p = RecvPath::UringOp;
         }
         cached = static_cast<int>(p);
@@ -188,7 +194,7 @@ std::size_t Socket::recv(void* buf, std::size_t len, int flags, Deadline deadlin
         long landed = 0;
         long n;
         try {
-            n = detail::Hub::get().io().recv_op(fd, buf, len, flags, drained_, deadline, landed);
+            n = detail::Hub::get().io().recv_op(fd, buf, len, flags, deadline, landed);
         } catch (...) {
             if (landed > 0 && !(flags & MSG_PEEK))
                 pending_.assign(static_cast<const char*>(buf), static_cast<std::size_t>(landed));
@@ -201,10 +207,8 @@ std::size_t Socket::recv(void* buf, std::size_t len, int flags, Deadline deadlin
         if (n == -ETIME) detail::throw_timeout_expired();
         if (n != -ENOSYS && n != -EAGAIN) throw_errno(static_cast<int>(-n), "recv");
     }
-    if (path == RecvPath::WaitFirst && drained_ && !deadline.expired()) {
-        // Readiness first: the queue was empty at our last read, so a syscall now would almost
-        // surely say EAGAIN. Sound only with a level-triggered readiness check (io_uring's
-        // poll): it also sees an end of stream that arrived before that short read.
+    if (path == RecvPath::WaitFirst && drained_ && !deadline.expired() &&
+        detail::Hub::get().io().wait_before_recv_ok(fd)) {
         const int r = wait_fd(fd, POLLIN, deadline);
         if (r < 0) throw_errno(-r, "recv");
         drained_ = false;
@@ -336,6 +340,7 @@ std::pair<std::string, Address> Socket::recvfrom(std::size_t max) {
 
 void Socket::shutdown(int how) {
     if (::shutdown(checked_fd("shutdown"), how) < 0) throw_errno(errno, "shutdown");
+    drained_ = false;  // a local SHUT_RD makes the next recv return 0 at once
 }
 
 void Socket::close() noexcept {

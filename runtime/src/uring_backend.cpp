@@ -56,25 +56,21 @@ class UringBackend final : public IoBackend {
         return r.res;
     }
 
-    long recv_op(int fd, void* buf, std::size_t len, int flags, bool poll_first,
-                 const Deadline& deadline, long& landed) override {
+    long recv_op(int fd, void* buf, std::size_t len, int flags, const Deadline& deadline,
+                 long& landed) override {
         landed = 0;
         if (fd < 0) return -EBADF;
         if (deadline.expired()) return -ENOSYS;  // a plain non-blocking attempt does that best
         const OpOutcome r = run_op(
             fd,
-            [&](io_uring_sqe* sqe) {
-                io_uring_prep_recv(sqe, fd, buf, len, flags);
-                if (poll_first && recv_poll_first_) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
-            },
-            deadline, &landed);
+            // No IORING_RECVSEND_POLL_FIRST even right after a short read: the kernel tries the
+            // recv when the loop turn submits it, and under load the peer's next message is
+            // often there by then, which saves arming a poll (measured in bench/echo/README.md).
+            [&](io_uring_sqe* sqe) { io_uring_prep_recv(sqe, fd, buf, len, flags); }, deadline,
+            &landed);
         if (r.res >= 0) return r.res;  // data may have landed even as the deadline passed
         if (r.fd_closed) return -EBADF;
         if (r.res == -ECANCELED || r.res == -EINTR) return -ETIME;
-        if (r.res == -EINVAL && poll_first && recv_poll_first_) {
-            recv_poll_first_ = false;  // a kernel before 5.19: no POLL_FIRST, plain recv ops
-            return -EAGAIN;
-        }
         return r.res;
     }
 
@@ -202,7 +198,6 @@ class UringBackend final : public IoBackend {
 
     io_uring ring_;
     int wake_fd_ = -1;
-    bool recv_poll_first_ = true;
     std::vector<FdSlot> fds_;
 };
 

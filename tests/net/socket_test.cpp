@@ -203,6 +203,28 @@ TEST(Socket, HalfClose) {
     server.get(5s);
 }
 
+// After a short read a receive may park before trying recv(2) (the queue was empty a moment
+// ago). With an edge-triggered backend that is wrong when the edge that woke the reader also
+// carried the end of stream: the next recv must still see EOF instead of waiting forever.
+TEST(Socket, EndOfStreamArrivingWithTheLastDataIsSeen) {
+    for (int round = 0; round < 20; ++round) {
+        auto [a, b] = nettest::tcp_pair();
+        auto reader = green::spawn([&b = b] {
+            std::string got;
+            char buf[64];
+            while (std::size_t n = b.recv(buf, sizeof buf)) got.append(buf, n);
+            return got;
+        });
+        green::sleep(0ms);  // the reader parks on an empty socket
+        a.sendall("first");
+        green::sleep(1ms);  // it wakes, reads a short "first" and parks again
+        // Data and FIN now land before the hub polls again: both ride on one readiness event.
+        ASSERT_EQ(::send(a.fd(), "second", 6, MSG_NOSIGNAL), 6);
+        ASSERT_EQ(::shutdown(a.fd(), SHUT_WR), 0);
+        EXPECT_EQ(reader.get(5s), "firstsecond");
+    }
+}
+
 TEST(Socket, TenMegabytesBothWaysByHash) {
     auto [a, b] = nettest::tcp_pair();
     constexpr std::size_t kSize = 10 * 1024 * 1024;
