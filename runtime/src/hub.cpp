@@ -134,7 +134,8 @@ void Hub::reinit_after_fork() noexcept {
 // ---- switching ----------------------------------------------------------------------------
 
 void Hub::prepare_stack(Fiber& f) {
-    f.stack_ = stacks_.allocate(f.stack_size_ ? f.stack_size_ : default_stack_size_);
+    if (!f.stack_.base)
+        f.stack_ = stacks_.allocate(f.stack_size_ ? f.stack_size_ : default_stack_size_);
     f.asan_bottom_ = f.stack_.base;
     f.asan_size_ = f.stack_.size;
     void* top = static_cast<char*>(f.stack_.base) + f.stack_.size;
@@ -228,12 +229,50 @@ Fiber* Hub::pop_runnable() noexcept {
         if (!runq_head_) runq_tail_ = nullptr;
         f->next_ = nullptr;
         if (f->state_ == FiberState::Dead) {  // killed before it ever ran
+            stacks_.release(f->stack_);       // prefetch_next() may have reserved one
+            f->stack_ = StackSlot{};
             f->reaped();
             continue;
         }
+        prefetch_next();
         return f;
     }
     return nullptr;
+}
+
+// With thousands of parked fibers their stacks are cold: resuming one misses on the saved
+// context and on every frame it returns through (bench/echo at 10,000 connections spent 7% of
+// its time on the first of those loads). While `f` runs, pull in the stack top of the fiber
+// after it, and the Fiber object of the one after that, which the next call reads.
+void Hub::prefetch_next() noexcept {
+    Fiber* next = runq_head_;
+    if (!next) return;
+    if (next != current_) {
+        const char* sp = static_cast<const char*>(next->ctx_);
+        if (!sp && next->state_ == FiberState::Runnable) {
+            // Not started: take its stack now, so that the first frames it writes are in
+            // the cache when it starts.
+            if (!next->stack_.base) {
+                try {
+                    next->stack_ = stacks_.allocate(next->stack_size_ ? next->stack_size_
+                                                                      : default_stack_size_);
+                } catch (...) {
+                    // switch_to() tries again and reports it.
+                }
+            }
+            if (next->stack_.base)
+                sp = static_cast<const char*>(next->stack_.base) + next->stack_.size -
+                     64 * kPrefetchLines;
+        }
+        if (sp) {
+            for (int line = 0; line < kPrefetchLines; ++line)
+                __builtin_prefetch(sp + 64 * line, 1, 3);
+        }
+    }
+    if (const Fiber* after = next->next_) {
+        __builtin_prefetch(after, 1, 3);
+        __builtin_prefetch(reinterpret_cast<const char*>(after) + 64, 1, 3);
+    }
 }
 
 void Hub::ready(Fiber& f) noexcept {
@@ -319,10 +358,18 @@ void Hub::raw_switch(Fiber& to) {
 
 // ---- the loop ----------------------------------------------------------------------------
 
+// At most kTicksPerPoll timers per loop turn: the fibers they wake then run while what firing
+// touched (the timer in the fiber's frame, its stack page's TLB entry) is still cached. With
+// 100,000 sleepers due at once, firing them all first paid every fiber's cache and TLB misses
+// twice. The rest fire next turn, after which the loop does not block (the top is due).
 void Hub::run_due_timers() {
     if (!timers_.top()) return;
     const auto now = Clock::now();
-    while (Timer* t = timers_.pop_due(now)) t->fire(*t);
+    for (unsigned n = 0; n < kTicksPerPoll; ++n) {
+        Timer* t = timers_.pop_due(now);
+        if (!t) break;
+        t->fire(*t);
+    }
 }
 
 void Hub::run_posts() {
@@ -371,9 +418,10 @@ void Hub::loop() {
                 continue;
             } else {
                 Duration timeout{-1};
-                stacks_.trim();  // idle: a good moment to give cold stack pages back
+                const auto now = Clock::now();
+                stacks_.trim(now);  // idle: a good moment to give cold stack pages back
                 if (Timer* t = timers_.top()) {
-                    timeout = t->when - Clock::now();
+                    timeout = t->when - now;
                     if (timeout < Duration::zero()) timeout = Duration::zero();
                 }
                 io_->poll(timeout);

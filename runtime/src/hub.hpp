@@ -125,6 +125,7 @@ class Hub {
     void reap(Fiber& dead) noexcept;
     [[noreturn]] void throw_pending();
     GREEN_HOT_INLINE Fiber* pop_runnable() noexcept;
+    GREEN_HOT_INLINE void prefetch_next() noexcept;
     GREEN_HOT_INLINE void enqueue(Fiber& f) noexcept;
     void run_due_timers();
     void run_posts();
@@ -132,6 +133,9 @@ class Hub {
     void deliver_loop_exit();
 
     static constexpr unsigned kTicksPerPoll = 64;
+    // Cache lines of a parked fiber's stack, from its saved context up, that it touches first
+    // when resumed (its context, the park and wait frames): measured ~600 bytes.
+    static constexpr int kPrefetchLines = 10;
 
     Fiber main_;
     std::unique_ptr<Fiber> loop_;

@@ -48,6 +48,7 @@ StackSlot StackPool::allocate(std::size_t size) {
         StackSlot s = cls.free.back();
         cls.free.pop_back();
         if (cls.trimmed > cls.free.size()) cls.trimmed = cls.free.size();
+        if (cls.low_water > cls.free.size()) cls.low_water = cls.free.size();
         --free_total_;
         return s;
     }
@@ -88,13 +89,20 @@ void StackPool::release(const StackSlot& s) noexcept {
     ++free_total_;
 }
 
-void StackPool::trim() noexcept {
-    if (free_total_ <= warm_limit_) return;
+void StackPool::trim(Clock::time_point now) noexcept {
+    if (now - last_trim_ < kTrimInterval) return;
+    last_trim_ = now;
+    if (free_total_ <= warm_limit_) {
+        for (auto& [size, cls] : classes_) cls.low_water = cls.free.size();
+        return;
+    }
     for (auto& [size, cls] : classes_) {
         const std::size_t keep = std::min(cls.free.size(), warm_limit_);
-        for (std::size_t i = cls.trimmed; i + keep < cls.free.size(); ++i)
+        const std::size_t cold = std::min(cls.low_water, cls.free.size() - keep);
+        for (std::size_t i = cls.trimmed; i < cold; ++i)
             ::madvise(cls.free[i].base, cls.free[i].size, MADV_FREE);
-        cls.trimmed = std::max(cls.trimmed, cls.free.size() - keep);
+        cls.trimmed = std::max(cls.trimmed, cold);
+        cls.low_water = cls.free.size();
     }
 }
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <vector>
 
+#include "green/clock.hpp"
 #include "green/detail/fiber.hpp"
 
 namespace green::detail {
@@ -24,9 +25,12 @@ class StackPool {
     // Returns a stack to its free list without a system call; trim() later gives the pages of
     // stacks beyond the warm limit back to the kernel.
     void release(const StackSlot& s) noexcept;
-    // Called when the hub is about to block: MADV_FREE the coldest free stacks above the warm
-    // limit. Lazily freed pages cost nothing to reuse while the kernel has not reclaimed them.
-    void trim() noexcept;
+    // Called when the hub is about to block. At most once per kTrimInterval, MADV_FREE the free
+    // stacks beyond the warm limit that stayed free for the whole interval: a burst of fibers
+    // that ended gives its memory back, while a workload that keeps reusing its stacks never
+    // pays a madvise (and its TLB shootdown) followed by page faults on the next spawn.
+    void trim(Clock::time_point now) noexcept;
+    static constexpr Duration kTrimInterval = std::chrono::seconds(1);
 
     // True when `addr` lies in the guard page of some stack of this pool.
     bool in_guard_page(const void* addr) const noexcept;
@@ -44,6 +48,13 @@ class StackPool {
 
     static std::size_t page_size() noexcept;
     std::size_t chunks() const noexcept { return chunks_.size(); }
+    std::size_t free_stacks() const noexcept { return free_total_; }
+    // Free stacks whose pages were handed back (MADV_FREE) and not reused since.
+    std::size_t trimmed() const noexcept {
+        std::size_t n = 0;
+        for (const auto& [size, cls] : classes_) n += cls.trimmed;
+        return n;
+    }
 
   private:
     struct Chunk {
@@ -54,7 +65,9 @@ class StackPool {
     struct SizeClass {
         std::vector<StackSlot> free;  // LIFO; free[0 .. trimmed) were already trimmed
         std::size_t trimmed = 0;
-        Chunk* carving = nullptr;  // chunk with unused slots
+        std::size_t low_water = 0;  // least free.size() since the last trim: free[0 .. low_water)
+                                    // were not touched meanwhile
+        Chunk* carving = nullptr;   // chunk with unused slots
         std::size_t next_slot = 0;
     };
 
@@ -66,6 +79,7 @@ class StackPool {
     std::size_t guard_budget_;  // at most this many (each costs two mappings)
     std::size_t warm_limit_;    // free stacks kept resident; beyond, pages go back to the OS
     std::size_t free_total_ = 0;
+    Clock::time_point last_trim_{};
 };
 
 }  // namespace green::detail

@@ -27,6 +27,9 @@ Timer* TimerHeap::pop_due(Clock::time_point now) noexcept {
     if (heap_.empty() || heap_.front().when > now.time_since_epoch().count()) return nullptr;
     Timer* t = heap_.front().timer;
     remove_at(0);
+    // Timers live in their owners' frames (a parked fiber's stack), cold when many are due at
+    // once: fetch the next one while this one fires.
+    if (!heap_.empty()) __builtin_prefetch(heap_.front().timer, 1, 3);
     return t;
 }
 

@@ -84,6 +84,27 @@ TEST(Hub, NegativeSleepYields) {
     g.join();
 }
 
+// The hub takes the next fiber's stack early (to prefetch it); a fiber killed before it ever
+// ran must still give that stack back.
+TEST(Hub, StackReservedForAFiberKilledBeforeItRanIsReturned) {
+    auto& pool = green::detail::Hub::get().stacks();
+    {
+        std::vector<green::Greenlet<void>> warm;
+        for (int i = 0; i < 3; ++i) warm.push_back(green::spawn([] { green::sleep(0ms); }));
+        green::joinall(warm);
+    }
+    const std::size_t free_before = pool.free_stacks();
+    bool b_ran = false;
+    green::Greenlet<void> b;
+    auto a = green::spawn([&] { b.kill(); });  // b is next in the run queue: its stack is taken
+    b = green::spawn([&] { b_ran = true; });
+    green::joinall(std::vector<green::GreenletHandle>{a, b});
+    green::sleep(0ms);
+    EXPECT_FALSE(b_ran);
+    EXPECT_TRUE(b.killed());
+    EXPECT_EQ(pool.free_stacks(), free_before);
+}
+
 TEST(Hub, LoopExitInsteadOfHang) {
     green::WaitQueue nobody_notifies;
     auto t0 = green::Clock::now();

@@ -36,6 +36,38 @@ TEST(StackPool, ReuseIsLifo) {
     pool.release(b);
 }
 
+// trim() hands back only stacks that stayed free for a whole interval, at most once per
+// interval: a workload that keeps reusing its stacks never pays madvise plus page faults.
+TEST(StackPool, TrimGivesBackOnlyStacksColdForAnInterval) {
+    using green::detail::StackPool;
+    setenv("GREEN_WARM_STACKS", "0", 1);
+    StackPool pool;
+    unsetenv("GREEN_WARM_STACKS");
+    std::vector<green::detail::StackSlot> slots;
+    for (int i = 0; i < 10; ++i) slots.push_back(pool.allocate(64 * 1024));
+    for (auto& s : slots) pool.release(s);
+    const auto t0 = green::Clock::now();
+    pool.trim(t0);  // starts the first interval: nothing has been cold for one yet
+    EXPECT_EQ(pool.trimmed(), 0u);
+
+    // Three stacks are reused and returned within the interval: they are warm.
+    std::vector<green::detail::StackSlot> reused;
+    for (int i = 0; i < 3; ++i) reused.push_back(pool.allocate(64 * 1024));
+    for (auto& s : reused) pool.release(s);
+    pool.trim(t0 + StackPool::kTrimInterval / 2);  // too soon: does nothing
+    EXPECT_EQ(pool.trimmed(), 0u);
+
+    pool.trim(t0 + StackPool::kTrimInterval);
+    EXPECT_EQ(pool.trimmed(), 7u);
+    pool.trim(t0 + 2 * StackPool::kTrimInterval);  // now the other three were cold too
+    EXPECT_EQ(pool.trimmed(), 10u);
+
+    // Reuse takes trimmed stacks back out of the count.
+    auto again = pool.allocate(64 * 1024);
+    EXPECT_EQ(pool.trimmed(), 9u);
+    pool.release(again);
+}
+
 TEST(StackPool, GuardPageIsRecognised) {
     green::detail::StackPool pool;
     auto s = pool.allocate(64 * 1024);
