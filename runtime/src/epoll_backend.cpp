@@ -80,15 +80,12 @@ class EpollBackend final : public IoBackend {
         w.fiber = hub_.current();
         w.events = events;
         link(fd, w);
-        ++waiters_;
+        const CountedWaiter counted(*this, w.fiber->ref_);
         struct Cleanup {
             EpollBackend& b;
             int fd;
             FdWaiter& w;
-            ~Cleanup() {
-                b.unlink(fd, w);
-                --b.waiters_;
-            }
+            ~Cleanup() { b.unlink(fd, w); }
         } cleanup{*this, fd, w};
         while (w.linked) {
             if (!hub_.park(deadline)) break;

@@ -110,6 +110,7 @@ void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration>
     Hub& hub = Hub::get();
     core.hub_ = &hub;
     core.stack_size_ = opts.stack_size;
+    core.ref_ = opts.ref;
     if (!opts.name.empty()) core.set_name(opts.name);
     core.add_ref();  // the running fiber's own reference, dropped when it is reaped
     if (!delay) {
@@ -118,6 +119,7 @@ void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration>
     }
     core.start_timer_.when = Clock::now() + *delay;
     core.start_timer_.arg = &core;
+    core.start_timer_.ref = opts.ref;
     core.start_timer_.fire = [](Timer& t) {
         auto* c = static_cast<GreenletCore*>(t.arg);
         c->hub_->launch(*c);

@@ -319,6 +319,7 @@ bool Hub::park(const Deadline& deadline) {
     if (!deadline.infinite()) {
         timer.when = deadline.when();
         timer.arg = self;
+        timer.ref = self->ref_;
         timer.fire = [](Timer& t) {
             auto* f = static_cast<Fiber*>(t.arg);
             if (f->state_ != FiberState::Parked || f->uninterruptible_) return;

@@ -54,10 +54,28 @@ class IoBackend {
         return true;
     }
 
-    // Fibers parked in an I/O wait: each keeps the hub alive.
+    // Fibers parked in an I/O wait that keep the hub alive (those spawned with ref=false don't).
     std::size_t waiters() const noexcept { return waiters_; }
 
   protected:
+    // Counts a fiber as a waiter for as long as it is parked in this backend, cancellation
+    // included, unless it was spawned with ref=false.
+    class CountedWaiter {
+      public:
+        CountedWaiter(IoBackend& b, bool counts) noexcept : b_(b), counts_(counts) {
+            if (counts_) ++b_.waiters_;
+        }
+        ~CountedWaiter() {
+            if (counts_) --b_.waiters_;
+        }
+        CountedWaiter(const CountedWaiter&) = delete;
+        CountedWaiter& operator=(const CountedWaiter&) = delete;
+
+      private:
+        IoBackend& b_;
+        bool counts_;
+    };
+
     Hub& hub_;
     std::size_t waiters_ = 0;
 };

@@ -22,6 +22,7 @@
 #include "green/greenlet.hpp"
 #include "green/hub.hpp"
 #include "green/wait_queue.hpp"
+#include "hub.hpp"
 
 namespace green {
 
@@ -46,6 +47,7 @@ struct Registration {
     int signo;
     std::function<void()> callback;  // run in a new greenlet; or:
     SignalWaiter* waiter;            // woken directly (signal_wait)
+    bool ref;                        // keeps the hub alive (on_signal's ref=false: not)
 };
 
 struct SignalSlot {
@@ -61,7 +63,7 @@ class Registry {
         return *r;
     }
 
-    std::uint64_t add(int signo, std::function<void()> cb, SignalWaiter* waiter) {
+    std::uint64_t add(int signo, std::function<void()> cb, SignalWaiter* waiter, bool ref) {
         check_thread();
         if (signo <= 0 || signo >= NSIG || signo == SIGKILL || signo == SIGSTOP)
             throw std::invalid_argument("green::on_signal: cannot handle signal " +
@@ -69,7 +71,7 @@ class Registry {
         SignalSlot& slot = slots_[signo];
         if (slot.count == 0) enable(signo, slot);
         ++slot.count;
-        regs_.push_back(Registration{next_id_++, signo, std::move(cb), waiter});
+        regs_.push_back(Registration{next_id_++, signo, std::move(cb), waiter, ref});
         return regs_.back().id;
     }
 
@@ -165,6 +167,10 @@ class Registry {
 
     void watch(int fd, std::uint64_t gen) {
         for (;;) {
+            // The watcher's wait keeps the hub alive only for handlers that asked to.
+            bool any_ref = false;
+            for (const auto& reg : regs_) any_ref = any_ref || reg.ref;
+            detail::Hub::get().current()->ref_ = any_ref;
             const int r = wait_fd(fd, POLLIN);
             // Closed (no handlers left), or closed and replaced by a newer watcher's fd.
             if (r < 0 || gen != generation_) return;
@@ -218,10 +224,11 @@ void SignalHandler::cancel() noexcept {
     ids_.clear();
 }
 
-SignalHandler on_signal(std::initializer_list<int> signals, std::function<void()> callback) {
+SignalHandler on_signal(std::initializer_list<int> signals, std::function<void()> callback,
+                        bool ref) {
     if (!callback) throw std::invalid_argument("green::on_signal: empty callback");
     SignalHandler h;
-    for (int signo : signals) h.ids_.push_back(Registry::get().add(signo, callback, nullptr));
+    for (int signo : signals) h.ids_.push_back(Registry::get().add(signo, callback, nullptr, ref));
     return h;
 }
 
@@ -233,7 +240,7 @@ int signal_wait(std::initializer_list<int> signals, Deadline deadline) {
             for (auto id : ids) Registry::get().remove(id);
         }
     } reg;
-    for (int signo : signals) reg.ids.push_back(Registry::get().add(signo, nullptr, &waiter));
+    for (int signo : signals) reg.ids.push_back(Registry::get().add(signo, nullptr, &waiter, true));
     while (!waiter.got) {
         if (!waiter.queue.wait(deadline)) break;
     }

@@ -133,7 +133,7 @@ class UringBackend final : public IoBackend {
         prep(sqe);
         io_uring_sqe_set_data(sqe, &op);
         ++fds_[fd].inflight;
-        ++waiters_;
+        const CountedWaiter counted(*this, op.fiber->ref_);
         struct Cleanup {
             UringBackend& b;
             Op& op;
@@ -143,7 +143,6 @@ class UringBackend final : public IoBackend {
                 if (!op.done) b.cancel_and_wait(op);
                 if (landed && op.res > 0) *landed = op.res;
                 --b.fds_[fd].inflight;
-                --b.waiters_;
             }
         } cleanup{*this, op, fd, landed};
         while (!op.done) {
@@ -170,6 +169,10 @@ class UringBackend final : public IoBackend {
         io_uring_sqe* sqe = get_sqe();
         io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(&op), 0);
         io_uring_sqe_set_data64(sqe, 0);
+        // Counted even for a ref=false fiber: the completion is sure to come, and until it
+        // does the hub must not declare itself dead (a kill waiting on this fiber would get
+        // LoopExit).
+        const CountedWaiter counted(*this, true);
         while (!op.done) hub_.park_uninterruptible();
     }
 

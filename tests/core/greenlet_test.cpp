@@ -8,6 +8,8 @@
 
 #include <green/green.hpp>
 
+#include "support/pipe.hpp"
+
 using namespace std::chrono_literals;
 
 TEST(Greenlet, GetReturnsValue) {
@@ -255,4 +257,47 @@ TEST(Greenlet, HandleOutlivesAndDroppedHandleStillRuns) {
     }  // handle dropped at once: the greenlet still runs
     green::sleep(1ms);
     EXPECT_EQ(runs, 1);
+}
+
+// gevent's ref=False: the waits of a greenlet spawned with ref=false do not keep the hub alive,
+// so a wait that only it could end raises LoopExit instead of blocking.
+TEST(Greenlet, UnrefGreenletSleepingDoesNotKeepTheHubAlive) {
+    auto daemon = green::spawn(green::SpawnOptions{.name = "daemon", .ref = false},
+                               [] { green::sleep(10s); });
+    green::sleep(0ms);  // it starts and parks in its sleep
+    green::Event never;
+    EXPECT_THROW(never.wait(), green::LoopExit);
+    EXPECT_THROW(daemon.join(), green::LoopExit);
+    daemon.kill();
+    EXPECT_TRUE(daemon.killed());
+}
+
+TEST(Greenlet, UnrefGreenletInAnIoWaitDoesNotKeepTheHubAlive) {
+    green_test::Pipe pipe;
+    auto daemon =
+        green::spawn(green::SpawnOptions{.ref = false}, [&] { green::wait_read(pipe.r); });
+    green::sleep(0ms);
+    green::Event never;
+    EXPECT_THROW(never.wait(), green::LoopExit);
+    daemon.kill();
+}
+
+TEST(Greenlet, UnrefSpawnLaterDoesNotKeepTheHubAlive) {
+    bool ran = false;
+    auto later = green::spawn_later(green::SpawnOptions{.ref = false}, 10s, [&] { ran = true; });
+    green::Event never;
+    EXPECT_THROW(never.wait(), green::LoopExit);
+    EXPECT_FALSE(ran);
+    later.kill();
+}
+
+TEST(Greenlet, UnrefGreenletRunsWhileTheHubLivesForOtherReasons) {
+    bool done = false;
+    auto daemon = green::spawn(green::SpawnOptions{.ref = false}, [&] {
+        green::sleep(10ms);
+        done = true;
+    });
+    green::sleep(100ms);  // the main fiber's own sleep keeps the hub alive meanwhile
+    EXPECT_TRUE(done);
+    EXPECT_TRUE(daemon.ready());
 }

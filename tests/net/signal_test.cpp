@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <thread>
 
 #include <green/green.hpp>
 
@@ -25,6 +26,24 @@ TEST(Signal, CallbackRunsInAGreenlet) {
     ASSERT_EQ(::kill(::getpid(), SIGUSR1), 0);  // process-directed too
     for (int i = 0; i < 500 && calls == 1; ++i) green::sleep(1ms);
     EXPECT_EQ(calls, 2);
+}
+
+TEST(Signal, UnrefHandlerDoesNotKeepTheHubAlive) {
+    {
+        auto h = green::on_signal(
+            SIGUSR1, [] {}, /*ref=*/false);
+        green::Event never;
+        EXPECT_THROW(never.wait(), green::LoopExit);
+    }
+    // A handler that keeps the hub alive: a wait only a signal can end blocks for the signal.
+    green::Event got;
+    auto h = green::on_signal(SIGUSR1, [&] { got.set(); });
+    std::thread sender([] {
+        std::this_thread::sleep_for(20ms);
+        ::kill(::getpid(), SIGUSR1);
+    });
+    EXPECT_NO_THROW(got.wait());
+    sender.join();
 }
 
 TEST(Signal, WaitReturnsTheSignalOrZero) {

@@ -28,8 +28,13 @@
 namespace green {
 
 struct SpawnOptions {
-    std::string name;            // default: "Greenlet-N"
+    std::string name{};          // default: "Greenlet-N"
     std::size_t stack_size = 0;  // 0: default_stack_size()
+    // gevent's ref=False: with false, this greenlet's sleeps, timed waits, I/O waits and
+    // spawn_later start do not keep the hub alive. A wait elsewhere that only such a greenlet
+    // could end raises LoopExit instead of blocking (a background job that must not hold the
+    // program open). It still runs normally while the hub lives for other reasons.
+    bool ref = true;
 };
 
 namespace detail {
@@ -222,13 +227,18 @@ requires(!std::is_same_v<std::decay_t<F>, SpawnOptions>) Greenlet<SpawnResult<F,
 
 // Like spawn, but the greenlet starts after `delay` (gevent.spawn_later; the seed's Timer).
 template <class F, class... Args>
-Greenlet<SpawnResult<F, Args...>> spawn_later(Duration delay, F&& f, Args&&... args) {
+Greenlet<SpawnResult<F, Args...>> spawn_later(const SpawnOptions& opts, Duration delay, F&& f,
+                                              Args&&... args) {
     using R = SpawnResult<F, Args...>;
     auto bound = detail::bind_call(std::forward<F>(f), std::forward<Args>(args)...);
     auto* core = new detail::BoundCore<R, decltype(bound)>(std::move(bound));
     Greenlet<R> g(core);
-    detail::start(*core, SpawnOptions{}, delay < Duration::zero() ? Duration::zero() : delay);
+    detail::start(*core, opts, delay < Duration::zero() ? Duration::zero() : delay);
     return g;
+}
+template <class F, class... Args>
+Greenlet<SpawnResult<F, Args...>> spawn_later(Duration delay, F&& f, Args&&... args) {
+    return spawn_later(SpawnOptions{}, delay, std::forward<F>(f), std::forward<Args>(args)...);
 }
 
 // The greenlet running now; an empty handle in the main fiber or a raw greenlet.

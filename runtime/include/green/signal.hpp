@@ -27,17 +27,20 @@ class SignalHandler {
     bool active() const noexcept { return !ids_.empty(); }
 
   private:
-    friend SignalHandler on_signal(std::initializer_list<int>, std::function<void()>);
+    friend SignalHandler on_signal(std::initializer_list<int>, std::function<void()>, bool);
     std::vector<std::uint64_t> ids_;
 };
 
 // Calls `callback` in a new greenlet every time one of `signals` arrives. All registrations
 // belong to the hub of the first thread that makes one (std::logic_error from another thread);
-// SIGKILL, SIGSTOP and out-of-range numbers throw std::invalid_argument.
+// SIGKILL, SIGSTOP and out-of-range numbers throw std::invalid_argument. A handler keeps the hub
+// alive (a wait that only a signal can end blocks for it); with `ref` false it does not
+// (gevent's ref=False), so such a wait raises LoopExit instead.
 [[nodiscard]] SignalHandler on_signal(std::initializer_list<int> signals,
-                                      std::function<void()> callback);
-[[nodiscard]] inline SignalHandler on_signal(int signo, std::function<void()> callback) {
-    return on_signal({signo}, std::move(callback));
+                                      std::function<void()> callback, bool ref = true);
+[[nodiscard]] inline SignalHandler on_signal(int signo, std::function<void()> callback,
+                                             bool ref = true) {
+    return on_signal({signo}, std::move(callback), ref);
 }
 
 // Parks the calling fiber until one of `signals` arrives; returns its number, or 0 when the

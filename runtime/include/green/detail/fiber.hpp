@@ -58,6 +58,7 @@ class Fiber {
     FiberState state_ = FiberState::Created;
     WakeReason wake_ = WakeReason::None;
     bool uninterruptible_ = false;  // parked until an operation finishes; kill waits
+    bool ref_ = true;  // false: its timed and I/O waits do not keep the hub alive (ref=False)
     int saved_errno_ = 0;
     void* eh_caught_ = nullptr;  // C++ EH globals of this fiber while it is switched out
     unsigned eh_uncaught_ = 0;
