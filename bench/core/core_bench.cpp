@@ -56,6 +56,23 @@ static void BM_GreenYieldPingPong(benchmark::State& state) {
 }
 BENCHMARK(BM_GreenYieldPingPong);
 
+// The same exchange between two spawned fibers running the same loop (main only waits), the
+// shape of a real program, where the fibers taking turns run the same code. Per iteration each
+// fiber yields once: two switches, as above; spawning two fibers per batch is noise.
+static void BM_GreenYieldTwoFibers(benchmark::State& state) {
+    constexpr benchmark::IterationCount kBatch = 10000;
+    auto bounce = [] {
+        for (benchmark::IterationCount i = 0; i < kBatch; ++i) green::yield();
+    };
+    while (state.KeepRunningBatch(kBatch)) {
+        auto a = green::spawn(bounce);
+        auto b = green::spawn(bounce);
+        green::joinall({a, b});
+    }
+    state.SetItemsProcessed(state.iterations() * 2);
+}
+BENCHMARK(BM_GreenYieldTwoFibers);
+
 static void BM_GreenSpawnJoin(benchmark::State& state) {
     int x = 0;
     for (auto _ : state) {

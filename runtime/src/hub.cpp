@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "context_jump.hpp"
 #include "green/errors.hpp"
 #include "monitor.hpp"
 #include "overflow_guard.hpp"
@@ -167,7 +168,7 @@ void Hub::switch_to(Fiber& to) noexcept {
     switches_.store(switches_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     const bool dying = from->state_ == FiberState::Dead;
     asan::start_switch(dying ? nullptr : &from->asan_fake_stack_, to.asan_bottom_, to.asan_size_);
-    ctx::transfer_t t = ctx::jump_fcontext(to.ctx_, from);
+    ctx::transfer_t t = jump_context(to.ctx_, from);
     resumed(t.fctx, t.data);
 }
 

@@ -167,6 +167,8 @@ class Registry {
 
     void watch(int fd, std::uint64_t gen) {
         for (;;) {
+            // Stopped while this fiber was not waiting (its fd is closed, maybe reused): done.
+            if (gen != generation_) return;
             // The watcher's wait keeps the hub alive only for handlers that asked to.
             bool any_ref = false;
             for (const auto& reg : regs_) any_ref = any_ref || reg.ref;

@@ -20,6 +20,7 @@ namespace green::detail {
 namespace {
 
 constexpr std::uint64_t kWakeTag = 1;
+constexpr std::uint64_t kCloseCancelTag = 2;  // fd_closed's cancel of every op on the fd
 constexpr unsigned kEntries = 4096;
 
 struct Op {
@@ -82,7 +83,10 @@ class UringBackend final : public IoBackend {
         // Cancel by fd must reach the kernel before close(2): it resolves the fd at submit time.
         io_uring_sqe* sqe = get_sqe();
         io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
-        io_uring_sqe_set_data64(sqe, 0);
+        io_uring_sqe_set_data64(sqe, kCloseCancelTag);
+        // Until that cancel completes, the fibers whose operations it ends are still to be
+        // woken: the hub stays alive for them even if they were spawned with ref=false.
+        ++waiters_;
         io_uring_submit(&ring_);
     }
 
@@ -185,6 +189,10 @@ class UringBackend final : public IoBackend {
             ++seen;
             const std::uint64_t data = cqe->user_data;
             if (data == 0) continue;  // a cancel request's own completion
+            if (data == kCloseCancelTag) {
+                --waiters_;
+                continue;
+            }
             if (data == kWakeTag) {
                 drain_eventfd(wake_fd_);
                 if (!(cqe->flags & IORING_CQE_F_MORE)) rearm = true;

@@ -282,6 +282,23 @@ TEST(Greenlet, UnrefGreenletInAnIoWaitDoesNotKeepTheHubAlive) {
     daemon.kill();
 }
 
+// Closing the fd under an unref'd waiter wakes it with EBADF, and the hub stays alive until it
+// does (io_uring delivers that wake-up through a cancel completion still to come).
+TEST(Greenlet, ClosingTheFdOfAnUnrefWaiterWakesIt) {
+    green_test::Pipe pipe;
+    auto daemon = green::spawn(green::SpawnOptions{.ref = false}, [&] {
+        try {
+            green::wait_read(pipe.r);
+        } catch (const std::system_error& e) {
+            return e.code().value();
+        }
+        return 0;
+    });
+    green::sleep(0ms);
+    green_test::Pipe::close_fd(pipe.r);
+    EXPECT_EQ(daemon.get(), EBADF);
+}
+
 TEST(Greenlet, UnrefSpawnLaterDoesNotKeepTheHubAlive) {
     bool ran = false;
     auto later = green::spawn_later(green::SpawnOptions{.ref = false}, 10s, [&] { ran = true; });
