@@ -123,10 +123,12 @@ int main(int argc, char** argv) {
     return green_bench::run_and_report(
         argc, argv,
         {
-            {"green yield / bare jump_fcontext (per switch)", "BM_GreenYieldPingPong",
+            {"yield, two fibers running one loop / boost fiber::resume (goal <= 2x)",
+             "BM_GreenYieldTwoFibers", "BM_FloorFiberResume", 2.0},
+            {"yield, main <-> a fiber (two call sites) / boost fiber::resume",
+             "BM_GreenYieldPingPong", "BM_FloorFiberResume", 0},
+            {"yield, two fibers running one loop / bare jump_fcontext", "BM_GreenYieldTwoFibers",
              "BM_FloorJumpFcontext", 0},
-            {"green yield / boost fiber::resume (per switch; goal <= 2x)", "BM_GreenYieldPingPong",
-             "BM_FloorFiberResume", 2.0},
             {"green spawn+join / pthread create+join", "BM_GreenSpawnJoin", "BM_PthreadCreateJoin",
              0},
             {"100k sleepers of 100 ms / one sleep of 100 ms (goal <= 1.5x)", "BM_Sleepers100k",
