@@ -134,9 +134,13 @@ void Hub::reinit_after_fork() noexcept {
 
 // ---- switching ----------------------------------------------------------------------------
 
-void Hub::prepare_stack(Fiber& f) {
+void Hub::take_stack(Fiber& f) {
     if (!f.stack_.base)
         f.stack_ = stacks_.allocate(f.stack_size_ ? f.stack_size_ : default_stack_size_);
+}
+
+void Hub::prepare_stack(Fiber& f) {
+    take_stack(f);
     f.asan_bottom_ = f.stack_.base;
     f.asan_size_ = f.stack_.size;
     void* top = static_cast<char*>(f.stack_.base) + f.stack_.size;
@@ -253,13 +257,10 @@ void Hub::prefetch_next() noexcept {
         if (!sp && next->state_ == FiberState::Runnable) {
             // Not started: take its stack now, so that the first frames it writes are in
             // the cache when it starts.
-            if (!next->stack_.base) {
-                try {
-                    next->stack_ = stacks_.allocate(next->stack_size_ ? next->stack_size_
-                                                                      : default_stack_size_);
-                } catch (...) {
-                    // switch_to() tries again and reports it.
-                }
+            try {
+                take_stack(*next);
+            } catch (...) {
+                // switch_to() tries again and reports it.
             }
             if (next->stack_.base)
                 sp = static_cast<const char*>(next->stack_.base) + next->stack_.size -

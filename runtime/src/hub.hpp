@@ -121,6 +121,7 @@ class Hub {
     GREEN_HOT_INLINE void schedule();
     GREEN_HOT_INLINE void switch_to(Fiber& to) noexcept;
     GREEN_HOT_INLINE void resumed(void* fctx, void* data) noexcept;
+    void take_stack(Fiber& f);  // reserves f's stack if it has none yet
     void prepare_stack(Fiber& f);
     void reap(Fiber& dead) noexcept;
     [[noreturn]] void throw_pending();
