@@ -431,7 +431,7 @@ void Hub::loop() {
                 run_due_timers();
                 run_posts();
             }
-        } else if (io_->waiters() > 0) {
+        } else if (io_->parked() > 0) {
             io_->poll(Duration::zero());
         }
         if (Fiber* next = pop_runnable()) switch_to(*next);

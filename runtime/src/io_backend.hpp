@@ -56,16 +56,20 @@ class IoBackend {
 
     // Fibers parked in an I/O wait that keep the hub alive (those spawned with ref=false don't).
     std::size_t waiters() const noexcept { return waiters_; }
+    // Fibers parked in an I/O wait, counted or not: while there are any, the loop polls.
+    std::size_t parked() const noexcept { return parked_; }
 
   protected:
-    // Counts a fiber as a waiter for as long as it is parked in this backend, cancellation
-    // included, unless it was spawned with ref=false.
+    // Counts a fiber as parked for as long as it is parked in this backend, cancellation
+    // included, and as a waiter keeping the hub alive unless it was spawned with ref=false.
     class CountedWaiter {
       public:
         CountedWaiter(IoBackend& b, bool counts) noexcept : b_(b), counts_(counts) {
+            ++b_.parked_;
             if (counts_) ++b_.waiters_;
         }
         ~CountedWaiter() {
+            --b_.parked_;
             if (counts_) --b_.waiters_;
         }
         CountedWaiter(const CountedWaiter&) = delete;
@@ -78,6 +82,7 @@ class IoBackend {
 
     Hub& hub_;
     std::size_t waiters_ = 0;
+    std::size_t parked_ = 0;
 };
 
 // nullptr (with `why` set) when io_uring cannot be set up here.

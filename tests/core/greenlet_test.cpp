@@ -299,6 +299,21 @@ TEST(Greenlet, ClosingTheFdOfAnUnrefWaiterWakesIt) {
     EXPECT_EQ(daemon.get(), EBADF);
 }
 
+// Not keeping the hub alive is not the same as not being polled: an unref'd greenlet's I/O
+// completes while other fibers keep the run queue busy.
+TEST(Greenlet, UnrefWaiterIsPolledWhileOthersRun) {
+    green_test::Pipe pipe;
+    bool woke = false;
+    auto daemon = green::spawn(green::SpawnOptions{.ref = false}, [&] {
+        green::wait_read(pipe.r);
+        woke = true;
+    });
+    green::sleep(0ms);
+    ASSERT_EQ(::write(pipe.w, "x", 1), 1);
+    for (int i = 0; i < 100000 && !woke; ++i) green::sleep(0ms);  // never idle
+    EXPECT_TRUE(woke);
+}
+
 TEST(Greenlet, UnrefSpawnLaterDoesNotKeepTheHubAlive) {
     bool ran = false;
     auto later = green::spawn_later(green::SpawnOptions{.ref = false}, 10s, [&] { ran = true; });
