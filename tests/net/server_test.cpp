@@ -29,6 +29,17 @@ void upper_echo(Socket& c, const Address&) {
     }
 }
 
+// An upper_echo handler that holds each connection 20 ms and records how many ran at once.
+auto counted_echo(int& running, int& peak) {
+    return [&running, &peak](Socket& c, const Address& a) {
+        ++running;
+        peak = std::max(peak, running);
+        green::sleep(20ms);
+        --running;
+        upper_echo(c, a);
+    };
+}
+
 std::string ask(const Address& where, const std::string& msg) {
     Socket c(where.family(), SOCK_STREAM);
     c.connect(where, 5s);
@@ -128,16 +139,7 @@ TEST(StreamServer, MaxHandlersCapsConcurrency) {
     int running = 0, peak = 0;
     green::ServerOptions opts;
     opts.max_handlers = 3;
-    StreamServer server(
-        Address("127.0.0.1", 0),
-        [&](Socket& c, const Address& a) {
-            ++running;
-            peak = std::max(peak, running);
-            green::sleep(20ms);
-            --running;
-            upper_echo(c, a);
-        },
-        opts);
+    StreamServer server(Address("127.0.0.1", 0), counted_echo(running, peak), opts);
     server.start();
     std::vector<green::Greenlet<std::string>> clients;
     for (int i = 0; i < 12; ++i)
@@ -265,16 +267,7 @@ TEST(StreamServer, BadArguments) {
 TEST(StreamServer, HandlersInAPool) {
     green::Pool pool(2);
     int running = 0, peak = 0;
-    StreamServer server(
-        Address("127.0.0.1", 0),
-        [&](Socket& c, const Address& a) {
-            ++running;
-            peak = std::max(peak, running);
-            green::sleep(20ms);
-            --running;
-            upper_echo(c, a);
-        },
-        pool);
+    StreamServer server(Address("127.0.0.1", 0), counted_echo(running, peak), pool);
     server.start();
     // Another greenlet in the same pool takes a slot too.
     auto other = pool.spawn([] { green::sleep(50ms); });
