@@ -92,10 +92,6 @@ void StackPool::release(const StackSlot& s) noexcept {
 void StackPool::trim(Clock::time_point now) noexcept {
     if (now - last_trim_ < kTrimInterval) return;
     last_trim_ = now;
-    if (free_total_ <= warm_limit_) {
-        for (auto& [size, cls] : classes_) cls.low_water = cls.free.size();
-        return;
-    }
     for (auto& [size, cls] : classes_) {
         const std::size_t keep = std::min(cls.free.size(), warm_limit_);
         const std::size_t cold = std::min(cls.low_water, cls.free.size() - keep);
