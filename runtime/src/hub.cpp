@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "context_jump.hpp"
 #include "green/errors.hpp"
@@ -27,11 +28,7 @@ namespace green::detail {
 
 namespace {
 
-// Layout of libstdc++/libc++abi's __cxa_eh_globals (stable ABI).
-struct EhGlobals {
-    void* caught_exceptions;
-    unsigned int uncaught_exceptions;
-};
+static_assert(sizeof(EhState) == 2 * sizeof(void*), "copied as one block per switch");
 
 thread_local std::unique_ptr<Hub> t_hub_owner;
 
@@ -149,6 +146,9 @@ void Hub::prepare_stack(Fiber& f) {
 }
 
 void Hub::switch_to(Fiber& to) noexcept {
+    // Counted even when a fiber yields to itself: the loop's turn (schedule()) and the blocking
+    // monitor both read it as progress.
+    switches_.store(switches_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     Fiber* from = current_;
     if (from == &to) {
         to.state_ = FiberState::Running;
@@ -156,9 +156,7 @@ void Hub::switch_to(Fiber& to) noexcept {
     }
     if (!StackPool::canary_intact(from->stack_)) report_overflow(*from);
     from->saved_errno_ = *errno_;
-    auto* eh = static_cast<EhGlobals*>(eh_globals_);
-    from->eh_caught_ = eh->caught_exceptions;
-    from->eh_uncaught_ = eh->uncaught_exceptions;
+    std::memcpy(&from->eh_, eh_globals_, sizeof(EhState));
     if (!to.ctx_) {
         try {
             prepare_stack(to);
@@ -169,7 +167,6 @@ void Hub::switch_to(Fiber& to) noexcept {
     }
     current_ = &to;
     to.state_ = FiberState::Running;
-    switches_.store(switches_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     const bool dying = from->state_ == FiberState::Dead;
     asan::start_switch(dying ? nullptr : &from->asan_fake_stack_, to.asan_bottom_, to.asan_size_);
     ctx::transfer_t t = jump_context(to.ctx_, from);
@@ -185,9 +182,7 @@ void Hub::resumed(void* fctx, void* data) noexcept {
     else
         prev->ctx_ = fctx;
     *errno_ = self->saved_errno_;
-    auto* eh = static_cast<EhGlobals*>(eh_globals_);
-    eh->caught_exceptions = self->eh_caught_;
-    eh->uncaught_exceptions = self->eh_uncaught_;
+    std::memcpy(eh_globals_, &self->eh_, sizeof(EhState));
 }
 
 void Hub::entry(void* fctx, void* data) noexcept {
@@ -231,10 +226,9 @@ void Hub::enqueue(Fiber& f) noexcept {
 Fiber* Hub::pop_runnable() noexcept {
     while (Fiber* f = runq_head_) {
         runq_head_ = f->next_;
-        if (!runq_head_) runq_tail_ = nullptr;
-        f->next_ = nullptr;
-        if (f->state_ == FiberState::Dead) {  // killed before it ever ran
-            stacks_.release(f->stack_);       // prefetch_next() may have reserved one
+        if (!runq_head_) runq_tail_ = nullptr;  // f->next_ is stale from here: enqueue() sets it
+        if (f->state_ == FiberState::Dead) {    // killed before it ever ran
+            stacks_.release(f->stack_);         // prefetch_next() may have reserved one
             f->stack_ = StackSlot{};
             f->reaped();
             continue;
@@ -291,10 +285,7 @@ void Hub::launch(Fiber& f) noexcept {
 
 void Hub::schedule() {
     Fiber* next = nullptr;
-    if (ticks_ < kTicksPerPoll && current_ != loop_.get()) {
-        next = pop_runnable();
-        if (next) ++ticks_;
-    }
+    if (current_ != loop_.get() && switch_count() < loop_due_) next = pop_runnable();
     switch_to(next ? *next : *loop_);
 }
 
@@ -409,7 +400,7 @@ void Hub::deliver_loop_exit() {
 
 void Hub::loop() {
     for (;;) {
-        ticks_ = 0;
+        loop_due_ = switch_count() + kTicksPerPoll;
         run_due_timers();
         run_posts();
         if (!runq_head_) {

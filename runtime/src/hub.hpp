@@ -143,7 +143,7 @@ class Hub {
     Fiber* current_;
     Fiber* runq_head_ = nullptr;
     Fiber* runq_tail_ = nullptr;
-    unsigned ticks_ = 0;
+    std::uint64_t loop_due_ = kTicksPerPoll;  // switch_count() at which the loop gets a turn
     TimerHeap timers_;
     StackPool stacks_;
     std::unique_ptr<IoBackend> io_;

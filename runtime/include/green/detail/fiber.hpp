@@ -27,6 +27,13 @@ enum class FiberState : std::uint8_t {
     Dead,
 };
 
+// Mirror of libstdc++/libc++abi's __cxa_eh_globals (stable ABI): the caught-exception stack and
+// the uncaught count. Copied whole, padding included, as one 16-byte move per switch.
+struct EhState {
+    void* caught_exceptions = nullptr;
+    unsigned int uncaught_exceptions = 0;
+};
+
 enum class WakeReason : std::uint8_t { None, Notified, TimedOut };
 
 class Fiber {
@@ -60,8 +67,7 @@ class Fiber {
     bool uninterruptible_ = false;  // parked until an operation finishes; kill waits
     bool ref_ = true;  // false: its timed and I/O waits do not keep the hub alive (ref=False)
     int saved_errno_ = 0;
-    void* eh_caught_ = nullptr;  // C++ EH globals of this fiber while it is switched out
-    unsigned eh_uncaught_ = 0;
+    EhState eh_;  // C++ EH globals of this fiber while it is switched out
     void* asan_fake_stack_ = nullptr;
     const void* asan_bottom_ = nullptr;
     std::size_t asan_size_ = 0;
