@@ -140,9 +140,9 @@ void Hub::prepare_stack(Fiber& f) {
     take_stack(f);
     f.asan_bottom_ = f.stack_.base;
     f.asan_size_ = f.stack_.size;
-    void* top = static_cast<char*>(f.stack_.base) + f.stack_.size;
-    f.ctx_ =
-        ctx::make_fcontext(top, f.stack_.size, [](ctx::transfer_t t) { entry(t.fctx, t.data); });
+    char* top = StackPool::top(f.stack_);
+    const auto usable = static_cast<std::size_t>(top - static_cast<char*>(f.stack_.base));
+    f.ctx_ = ctx::make_fcontext(top, usable, [](ctx::transfer_t t) { entry(t.fctx, t.data); });
 }
 
 void Hub::switch_to(Fiber& to) noexcept {
@@ -256,9 +256,7 @@ void Hub::prefetch_next() noexcept {
             } catch (...) {
                 // switch_to() tries again and reports it.
             }
-            if (next->stack_.base)
-                sp = static_cast<const char*>(next->stack_.base) + next->stack_.size -
-                     64 * kPrefetchLines;
+            if (next->stack_.base) sp = StackPool::top(next->stack_) - 64 * kPrefetchLines;
         }
         if (sp) {
             for (int line = 0; line < kPrefetchLines; ++line)

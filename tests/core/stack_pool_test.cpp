@@ -1,7 +1,9 @@
 // The stack pool: stacks share mappings, are reused LIFO, and guard pages are budgeted.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "stack_pool.hpp"
@@ -34,6 +36,29 @@ TEST(StackPool, ReuseIsLifo) {
     auto b = pool.allocate(64 * 1024);
     EXPECT_EQ(a.base, b.base);
     pool.release(b);
+}
+
+// Consecutive stacks start their frames at different offsets within a page (different L1
+// sets, no 4K aliasing between two fibers' contexts), always within the slot's top half page.
+TEST(StackPool, ConsecutiveStacksStartAtDifferentPageOffsets) {
+    green::detail::StackPool pool;
+    std::vector<green::detail::StackSlot> slots;
+    for (int i = 0; i < 32; ++i) slots.push_back(pool.allocate(64 * 1024));
+    std::set<std::uintptr_t> offsets;
+    for (const auto& s : slots) {
+        const char* top = green::detail::StackPool::top(s);
+        const char* end = static_cast<const char*>(s.base) + s.size;
+        EXPECT_LE(top, end);
+        EXPECT_GT(top, end - 2048);
+        EXPECT_EQ(reinterpret_cast<std::uintptr_t>(top) % 64, 0u);
+        offsets.insert(reinterpret_cast<std::uintptr_t>(top) % 4096);
+    }
+    for (std::size_t i = 1; i < slots.size(); ++i)
+        EXPECT_NE(
+            reinterpret_cast<std::uintptr_t>(green::detail::StackPool::top(slots[i])) % 4096,
+            reinterpret_cast<std::uintptr_t>(green::detail::StackPool::top(slots[i - 1])) % 4096);
+    EXPECT_GE(offsets.size(), 16u);
+    for (auto& s : slots) pool.release(s);
 }
 
 // trim() hands back only stacks that stayed free for a whole interval, at most once per

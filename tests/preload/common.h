@@ -4,9 +4,12 @@
 #ifndef PRELOAD_COMMON_H
 #define PRELOAD_COMMON_H
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 /* "Threads:" of /proc/self/status: the OS threads of this process (-1 if unreadable). */
@@ -38,5 +41,23 @@ static inline long now_ms(void) {
             exit(1);                                                                 \
         }                                                                            \
     } while (0)
+
+/* A TCP listener on 127.0.0.1 with a port the kernel picks; *bound gets its address. */
+static inline int listen_loopback(int backlog, struct sockaddr_in* bound) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(fd >= 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(fd, (struct sockaddr*)&a, sizeof a) == 0);
+    CHECK(listen(fd, backlog) == 0);
+    socklen_t len = sizeof a;
+    CHECK(getsockname(fd, (struct sockaddr*)&a, &len) == 0);
+    *bound = a;
+    return fd;
+}
 
 #endif

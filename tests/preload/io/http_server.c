@@ -9,17 +9,8 @@
 
 int main(int argc, char** argv) {
     int count = argc > 1 ? atoi(argv[1]) : 1;
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(bind(lfd, (struct sockaddr*)&a, sizeof a) == 0);
-    CHECK(listen(lfd, 16) == 0);
-    socklen_t len = sizeof a;
-    getsockname(lfd, (struct sockaddr*)&a, &len);
+    int lfd = listen_loopback(16, &a);
     printf("port %d\n", ntohs(a.sin_port));
     fflush(stdout);
 

@@ -76,15 +76,8 @@ static void* client(void* arg) {
 }
 
 int main(void) {
-    listener = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(bind(listener, (struct sockaddr*)&a, sizeof a) == 0);
-    CHECK(listen(listener, 16) == 0);
-    socklen_t len = sizeof a;
-    getsockname(listener, (struct sockaddr*)&a, &len);
+    listener = listen_loopback(16, &a);
     port = ntohs(a.sin_port);
 
     pthread_t s, c[CLIENTS];

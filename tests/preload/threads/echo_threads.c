@@ -94,14 +94,7 @@ int main(int argc, char** argv) {
         setrlimit(RLIMIT_NOFILE, &rl);
     }
     CHECK(rl.rlim_cur >= (rlim_t)(2 * clients + 64));
-    listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    CHECK(listen_fd >= 0);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(bind(listen_fd, (struct sockaddr*)&addr, sizeof addr) == 0);
-    CHECK(listen(listen_fd, 4096) == 0);
-    socklen_t len = sizeof addr;
-    getsockname(listen_fd, (struct sockaddr*)&addr, &len);
+    listen_fd = listen_loopback(4096, &addr);
     CHECK(pthread_barrier_init(&all_connected, NULL, (unsigned)clients) == 0);
 
     long t0 = now_ms();
