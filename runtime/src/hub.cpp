@@ -228,9 +228,7 @@ Fiber* Hub::pop_runnable() noexcept {
         runq_head_ = f->next_;
         if (!runq_head_) runq_tail_ = nullptr;  // f->next_ is stale from here: enqueue() sets it
         if (f->state_ == FiberState::Dead) {    // killed before it ever ran
-            stacks_.release(f->stack_);         // prefetch_next() may have reserved one
-            f->stack_ = StackSlot{};
-            f->reaped();
+            reap(*f);  // gives back the stack prefetch_next() may have reserved
             continue;
         }
         prefetch_next();
