@@ -286,14 +286,8 @@ TEST(Greenlet, UnrefGreenletInAnIoWaitDoesNotKeepTheHubAlive) {
 // does (io_uring delivers that wake-up through a cancel completion still to come).
 TEST(Greenlet, ClosingTheFdOfAnUnrefWaiterWakesIt) {
     green_test::Pipe pipe;
-    auto daemon = green::spawn(green::SpawnOptions{.ref = false}, [&] {
-        try {
-            green::wait_read(pipe.r);
-        } catch (const std::system_error& e) {
-            return e.code().value();
-        }
-        return 0;
-    });
+    auto daemon = green::spawn(green::SpawnOptions{.ref = false},
+                               [&] { return green_test::wait_read_errno(pipe.r); });
     green::sleep(0ms);
     green_test::Pipe::close_fd(pipe.r);
     EXPECT_EQ(daemon.get(), EBADF);

@@ -46,17 +46,8 @@ TEST(WaitFd, BadDescriptorIsEbadf) {
 
 TEST(WaitFd, ClosedWhileWaiting) {
     Pipe p;
-    auto waiter = green::spawn([&] {
-        try {
-            green::wait_read(p.r);
-        } catch (const std::system_error& e) {
-            return e.code().value();
-        }
-        return 0;
-    });
+    auto waiter = green::spawn([&] { return green_test::wait_read_errno(p.r); });
     green::sleep(10ms);
-    green::notify_close(p.r);
-    ::close(p.r);
-    p.r = -1;
+    Pipe::close_fd(p.r);
     EXPECT_EQ(waiter.get(5s), EBADF);
 }

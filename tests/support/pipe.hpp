@@ -7,7 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <system_error>
+
 #include <green/hub.hpp>
+#include <green/wait_fd.hpp>
 
 namespace green_test {
 
@@ -32,5 +35,16 @@ struct Pipe {
         fd = -1;
     }
 };
+
+// Waits until `fd` is readable: 0, or the errno of the std::system_error the wait threw (EBADF
+// when the fd is closed under the waiter).
+inline int wait_read_errno(int fd) {
+    try {
+        green::wait_read(fd);
+    } catch (const std::system_error& e) {
+        return e.code().value();
+    }
+    return 0;
+}
 
 }  // namespace green_test
