@@ -18,7 +18,8 @@ servers="epoll uring green-uring green-epoll threads go gevent"
 parse_options "$@"
 port=19300
 
-build_targets echo_loadgen echo_epoll_server echo_uring_server echo_threads_server echo_green_server
+build_targets echo_loadgen echo_epoll_server echo_uring_server echo_uring_server_12lines \
+    echo_threads_server echo_green_server
 
 # Optional servers: only when their runtime is installed.
 notes=()
@@ -48,6 +49,10 @@ start_server() {  # name -> sets spid
     case $name in
         epoll) cmd=("$bin/echo_epoll_server" $host $port) ;;
         uring) cmd=("$bin/echo_uring_server" $host $port) ;;
+        # The C io_uring loop touching 12 more cache lines per connection per completion
+        # (about what a fiber's resume touches beyond the C loop's): not a baseline, an
+        # experiment on what footprint costs (bench/echo/README.md).
+        uring-12lines) cmd=("$bin/echo_uring_server_12lines" $host $port) ;;
         threads) cmd=("$bin/echo_threads_server" $host $port) ;;
         green-uring) cmd=(env GREEN_BACKEND=io_uring "$bin/echo_green_server" $host $port) ;;
         green-epoll) cmd=(env GREEN_BACKEND=epoll "$bin/echo_green_server" $host $port) ;;
