@@ -117,18 +117,20 @@ class EpollBackend final : public IoBackend {
     }
 
     void poll(Duration timeout) override {
-        epoll_event events[256];
+        // At most Hub::kTicksPerPoll: the rest stay on the kernel's ready list for the next turn.
+        epoll_event events[Hub::kTicksPerPoll];
+        constexpr int kMax = Hub::kTicksPerPoll;
         int n;
         if (timeout < Duration::zero()) {
-            n = ::epoll_wait(epfd_, events, 256, -1);
+            n = ::epoll_wait(epfd_, events, kMax, -1);
         } else {
             const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
             timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
-            n = pwait2_ ? ::epoll_pwait2(epfd_, events, 256, &ts, nullptr) : -1;
+            n = pwait2_ ? ::epoll_pwait2(epfd_, events, kMax, &ts, nullptr) : -1;
             if (n < 0 && errno == ENOSYS) {
                 pwait2_ = false;
                 // Millisecond resolution, rounded up so that timers are never early.
-                n = ::epoll_wait(epfd_, events, 256, static_cast<int>((ns + 999999) / 1000000));
+                n = ::epoll_wait(epfd_, events, kMax, static_cast<int>((ns + 999999) / 1000000));
             }
         }
         for (int i = 0; i < n; ++i) dispatch(events[i]);

@@ -2,12 +2,17 @@
 // waiting, fd-number reuse without stale readiness, kill during a wait.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstdint>
+#include <cstdio>
+#include <vector>
 
 #include <green/green.hpp>
 
@@ -152,4 +157,44 @@ TEST(WaitFd, ThousandPipesPingPong) {
     for (auto& p : pipes) ASSERT_EQ(::write(p->w, "!", 1), 1);
     green::joinall(gs, 10s);
     EXPECT_EQ(done, kN);
+}
+
+// More waiters ready at once than one poll takes (Hub::kTicksPerPoll) and than the io_uring
+// completion ring holds (16,384): the rest wait in the kernel for later turns, and none is lost.
+TEST(WaitFd, MoreReadyAtOnceThanOnePollTakesAllWake) {
+    rlimit lim{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &lim), 0);
+    lim.rlim_cur = lim.rlim_max;
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lim), 0);
+    int n = 17000;
+    if (lim.rlim_max < static_cast<rlim_t>(n + 200)) {
+        n = static_cast<int>(lim.rlim_max) - 200;
+        std::printf(
+            "NOTE: RLIMIT_NOFILE hard limit is %llu: %d waiters, fewer than the ring holds\n",
+            static_cast<unsigned long long>(lim.rlim_max), n);
+        ASSERT_GT(n, 1000);
+    }
+    std::vector<int> fds;
+    for (int i = 0; i < n; ++i) {
+        const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        ASSERT_GE(fd, 0);
+        fds.push_back(fd);
+    }
+    int waiting = 0, woken = 0;
+    std::vector<green::Greenlet<void>> gs;
+    green::SpawnOptions small;
+    small.stack_size = 16 * 1024;
+    for (const int fd : fds) {
+        gs.push_back(green::spawn(small, [fd, &waiting, &woken] {
+            ++waiting;
+            EXPECT_GT(green::wait_fd(fd, POLLIN, 30s), 0);
+            ++woken;
+        }));
+    }
+    while (waiting < n) green::sleep(1ms);
+    const std::uint64_t one = 1;
+    for (const int fd : fds) ASSERT_EQ(::write(fd, &one, sizeof one), 8);
+    EXPECT_EQ(green::joinall(gs, 60s).size(), gs.size());
+    EXPECT_EQ(woken, n);
+    for (const int fd : fds) ::close(fd);
 }
