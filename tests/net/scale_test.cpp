@@ -11,6 +11,8 @@
 
 #include <green/green.hpp>
 
+#include "support/fd_limit.hpp"
+
 using namespace std::chrono_literals;
 
 extern char** environ;
@@ -48,17 +50,8 @@ int wait_child(pid_t pid, green::Duration limit) {
 }  // namespace
 
 TEST(Scale, TenThousandConcurrentConnections) {
-    rlimit lim{};
-    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &lim), 0);
-    lim.rlim_cur = lim.rlim_max;
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lim), 0);
-    int count = 10000;
-    if (lim.rlim_max < static_cast<rlim_t>(count + 100)) {
-        count = static_cast<int>(lim.rlim_max) - 100;
-        std::printf("NOTE: RLIMIT_NOFILE hard limit is %llu: scaled down to %d connections\n",
-                    static_cast<unsigned long long>(lim.rlim_max), count);
-        ASSERT_GT(count, 1000);
-    }
+    const int count = green_test::raise_fd_limit(10000, 100);
+    ASSERT_GT(count, 1000);
 
     int active = 0, peak = 0, served = 0;
     green::ServerOptions opts;
