@@ -2,7 +2,6 @@
 // process (each end needs one descriptor per connection and the hard limit is per process).
 #include <signal.h>
 #include <spawn.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
