@@ -118,8 +118,8 @@ class EpollBackend final : public IoBackend {
 
     void poll(Duration timeout) override {
         // At most Hub::kTicksPerPoll: the rest stay on the kernel's ready list for the next turn.
-        epoll_event events[Hub::kTicksPerPoll];
         constexpr int kMax = Hub::kTicksPerPoll;
+        epoll_event events[kMax];
         int n;
         if (timeout < Duration::zero()) {
             n = ::epoll_wait(epfd_, events, kMax, -1);
