@@ -29,6 +29,7 @@ void usage(std::FILE* out) {
                  "  --monitor MS              report a fiber that runs MS ms without yielding\n"
                  "  --stack-size N[k|m]       default fiber stack size (GREEN_STACK_SIZE)\n"
                  "  -h, --help                this text\n"
+                 "  --version                 print greenrun's version\n"
                  "environment: GREEN_PRELOAD_LIB overrides the path of %s\n",
                  kLibName);
 }
@@ -110,6 +111,10 @@ int main(int argc, char** argv) {
         }
         if (a == "-h" || a == "--help") {
             usage(stdout);
+            return 0;
+        }
+        if (a == "--version") {
+            std::printf("greenrun %s\n", GREEN_VERSION);
             return 0;
         }
         if (a == "--no-threads") {
