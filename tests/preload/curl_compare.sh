@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The system curl, natively and under greenrun, fetching http://localhost:PORT/ from a local
-# server started here: both must print the same page.
-# usage: curl_compare.sh GREENRUN "GREENRUN OPTIONS" CURL HTTP_SERVER
+# The system curl, natively and under greenrun (compare.sh), fetching http://localhost:PORT/ from
+# a local server started here for the two requests: both runs must print the same page.
+# usage: curl_compare.sh "GREENRUN [OPTIONS...]" CURL HTTP_SERVER
 set -u
-greenrun=$1 opts=$2 curl=$3 server=$4
+shim=$1 curl=$2 server=$3
 dir=$(mktemp -d)
 "$server" 2 >"$dir/port" &
 server_pid=$!
@@ -15,21 +15,10 @@ for _ in $(seq 100); do
     sleep 0.05
 done
 [[ -n $port ]] || { echo "FAIL: the server did not start"; exit 1; }
-url=http://localhost:$port/
 
-"$curl" -sS --max-time 20 "$url" >"$dir/native.out" 2>"$dir/native.err"
-native_rc=$?
-# shellcheck disable=SC2086
-"$greenrun" $opts -- "$curl" -sS --max-time 20 "$url" >"$dir/shim.out" 2>"$dir/shim.err"
-shim_rc=$?
+"$(dirname "$0")/compare.sh" "$shim" - - "$curl" -sS --max-time 20 "http://localhost:$port/"
+fail=$?
 wait $server_pid
 server_rc=$?
-
-echo "--- native curl (rc=$native_rc)"; head -3 "$dir/native.out"; cat "$dir/native.err"
-echo "--- greenrun $opts curl (rc=$shim_rc)"; head -3 "$dir/shim.out"; cat "$dir/shim.err"
-fail=0
-[[ $native_rc -eq 0 && $shim_rc -eq 0 ]] || { echo "FAIL: curl failed"; fail=1; }
 [[ $server_rc -eq 0 ]] || { echo "FAIL: the server exited $server_rc"; fail=1; }
-[[ -s $dir/native.out ]] || { echo "FAIL: empty page"; fail=1; }
-cmp -s "$dir/native.out" "$dir/shim.out" || { echo "FAIL: the pages differ"; fail=1; }
 exit $fail
