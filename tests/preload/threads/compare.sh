@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a program natively and under the shim and compares what it prints on stdout. SHIM is
-# "libgreen_preload.so [VAR=VALUE...]" (run with LD_PRELOAD, GREEN_PRELOAD=1 and the variables)
+# "libgreen_preload.so [VAR=VALUE...]" (run with LD_PRELOAD and the variables)
 # or "greenrun [OPTIONS...]", as one argument. Under the shim, "info: os_threads=N" on stderr
 # must be at most MAX_OS_THREADS ("-": not checked) and "info: elapsed_ms=M" at most MAX_MS
 # (either check is skipped when the program prints no such line).
@@ -15,7 +15,7 @@ trap 'rm -rf "$dir"' EXIT
 "$@" >"$dir/native.out" 2>"$dir/native.err"
 native_rc=$?
 if [[ ${shim[0]} == *.so ]]; then
-    env LD_PRELOAD="${shim[0]}" GREEN_PRELOAD=1 "${shim[@]:1}" "$@" >"$dir/shim.out" 2>"$dir/shim.err"
+    env LD_PRELOAD="${shim[0]}" "${shim[@]:1}" "$@" >"$dir/shim.out" 2>"$dir/shim.err"
 else
     "${shim[@]}" -- "$@" >"$dir/shim.out" 2>"$dir/shim.err"
 fi
