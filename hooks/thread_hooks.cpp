@@ -267,8 +267,14 @@ int pthread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(vo
         t->os_thread = real_self();
         registry_add(t);
         ++sync::table().live_threads;
+        try {  // start() throws for a stack size above 1 GiB or no memory: undo, say EAGAIN
+            green::detail::start(*t, opts, std::nullopt);
+        } catch (...) {
+            --sync::table().live_threads;
+            registry_remove(t);  // drops the only reference
+            throw;
+        }
         *out = t->id;
-        green::detail::start(*t, opts, std::nullopt);
         return 0;
     } catch (...) {
         return EAGAIN;  // out of memory: libc's answer when it cannot make a thread
