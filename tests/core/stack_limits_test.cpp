@@ -19,6 +19,7 @@
 #include <green/green.hpp>
 
 #include "config.hpp"
+#include "hub.hpp"
 
 using namespace std::chrono_literals;
 
@@ -171,6 +172,22 @@ TEST(StackLimitsDeathTest, LargeFrameOnGuardedStackIsNamed) {
             green::spawn(sized("big-frame", 128 * 1024), [] { return big_frame(); }).join();
         },
         "stack overflow in fiber 'big-frame'");
+}
+
+// Stack 9,001 of a hub: it used to have only a canary (the first 8,192 had guard pages), and a
+// large frame wrote into its neighbour silently. With guard regions it has a guard page too.
+TEST(StackLimitsDeathTest, LargeFrameBeyondTheFirst8192StacksIsNamed) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    green::spawn([] {}).join();
+    if (!green::detail::Hub::get().stacks().guard_regions())
+        GTEST_SKIP() << "kernel without guard regions: stacks past GREEN_GUARD_PAGES have a canary";
+    EXPECT_DEATH(
+        {
+            green::Event gate;
+            auto neighbours = park_neighbours(gate, 9000, 128 * 1024);
+            green::spawn(sized("big-frame-9001", 128 * 1024), [] { return big_frame(); }).join();
+        },
+        "stack overflow in fiber 'big-frame-9001'");
 }
 
 // The frame fits (256 KiB of locals on a 512 KiB stack): probing costs nothing in behaviour.
