@@ -14,9 +14,9 @@
 #include <cstring>
 #include <system_error>
 
+#include "config.hpp"
 #include "green/greenlet.hpp"
 #include "green/hub.hpp"
-#include "config.hpp"
 #include "hub.hpp"
 
 namespace green {
