@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -12,26 +13,30 @@
 #include <string_view>
 #include <vector>
 
+#include "config.hpp"
+
 namespace {
 
 constexpr const char* kLibName = "libgreen_preload.so";
 
 void usage(std::FILE* out) {
-    std::fprintf(out,
-                 "usage: greenrun [options] [--] program [args...]\n"
-                 "Runs program with green's hooks preloaded: blocking sleeps, socket and pipe\n"
-                 "I/O, poll/select/epoll and name lookups become cooperative, and (unless\n"
-                 "--no-threads) pthreads become fibers on one hub.\n"
-                 "\n"
-                 "options:\n"
-                 "  --backend epoll|io_uring  I/O backend (GREEN_BACKEND; default io_uring)\n"
-                 "  --no-threads              keep real threads; patch I/O only (GREEN_PATCH=io)\n"
-                 "  --monitor MS              report a fiber that runs MS ms without yielding\n"
-                 "  --stack-size N[k|m]       default fiber stack size (GREEN_STACK_SIZE)\n"
-                 "  -h, --help                this text\n"
-                 "  --version                 print greenrun's version\n"
-                 "environment: GREEN_PRELOAD_LIB overrides the path of %s\n",
-                 kLibName);
+    std::fprintf(
+        out,
+        "usage: greenrun [options] [--] program [args...]\n"
+        "Runs program with green's hooks preloaded: blocking sleeps, socket and pipe\n"
+        "I/O, poll/select/epoll and name lookups become cooperative, and (unless\n"
+        "--no-threads) pthreads become fibers on one hub.\n"
+        "\n"
+        "options:\n"
+        "  --backend epoll|io_uring  I/O backend (GREEN_BACKEND; default io_uring)\n"
+        "  --no-threads              keep real threads; patch I/O only (GREEN_PATCH=io)\n"
+        "  --monitor MS              report a fiber that runs MS ms (1 to 3600000) without\n"
+        "                            yielding (GREEN_MONITOR_MS)\n"
+        "  --stack-size N[k|m|g]     default fiber stack size, 16k to 1g (GREEN_STACK_SIZE)\n"
+        "  -h, --help                this text\n"
+        "  --version                 print greenrun's version\n"
+        "environment: GREEN_PRELOAD_LIB overrides the path of %s\n",
+        kLibName);
 }
 
 [[noreturn]] void fail(const char* fmt, const char* arg) {
@@ -56,7 +61,7 @@ std::string self_dir() {
 
 // Next to greenrun (the build tree), then the install layout (bin/../lib).
 std::string find_library() {
-    if (const char* forced = std::getenv("GREEN_PRELOAD_LIB"); forced && *forced) {
+    if (const char* forced = ::secure_getenv("GREEN_PRELOAD_LIB"); forced && *forced) {
         if (!exists(forced)) fail("GREEN_PRELOAD_LIB=%s does not exist", forced);
         return forced;
     }
@@ -71,19 +76,28 @@ std::string find_library() {
     fail("cannot find %s next to greenrun or in the install libdir", kLibName);
 }
 
-bool valid_stack_size(std::string_view v) {
-    std::size_t i = 0;
-    while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
-    if (i == 0) return false;
-    if (i == v.size()) return true;
-    return i + 1 == v.size() && std::strchr("kKmM", v[i]);
+// --stack-size and --monitor take what GREEN_STACK_SIZE and GREEN_MONITOR_MS take (the same
+// parsers and limits as the runtime: config_parse.cpp), but a bad flag is refused, not warned
+// about: the user is at the keyboard.
+void check_stack_size(const std::string& v) {
+    std::uint64_t n = 0;
+    switch (green::detail::parse_size(v, green::detail::kMinStackSize, green::detail::kMaxStackSize,
+                                      n)) {
+        case green::detail::ParseError::None:
+            return;
+        case green::detail::ParseError::Malformed:
+            fail("--stack-size wants bytes with an optional k, m or g suffix, not '%s'", v.c_str());
+        case green::detail::ParseError::TooSmall:
+        case green::detail::ParseError::TooLarge:
+            fail("--stack-size %s is out of range (16k to 1g)", v.c_str());
+    }
 }
 
-bool positive_integer(std::string_view v) {
-    if (v.empty() || v.size() > 9) return false;
-    for (char c : v)
-        if (c < '0' || c > '9') return false;
-    return std::strtol(std::string(v).c_str(), nullptr, 10) > 0;
+void check_monitor(const std::string& v) {
+    std::uint64_t n = 0;
+    if (green::detail::parse_count(v, 1, green::detail::kMaxMonitorMs, n) !=
+        green::detail::ParseError::None)
+        fail("--monitor wants milliseconds from 1 to 3600000, not '%s'", v.c_str());
 }
 
 void set(const char* name, const std::string& value) {
@@ -125,13 +139,10 @@ int main(int argc, char** argv) {
                 fail("unknown backend '%s' (epoll or io_uring)", backend.c_str());
         } else if (a == "--monitor") {
             monitor = value("--monitor");
-            if (!positive_integer(monitor))
-                fail("--monitor wants milliseconds > 0, not '%s'", monitor.c_str());
+            check_monitor(monitor);
         } else if (a == "--stack-size") {
             stack = value("--stack-size");
-            if (!valid_stack_size(stack))
-                fail("--stack-size wants bytes with an optional k or m suffix, not '%s'",
-                     stack.c_str());
+            check_stack_size(stack);
         } else if (!a.empty() && a[0] == '-') {
             fail("unknown option '%s'", argv[i]);
         } else {
@@ -152,7 +163,6 @@ int main(int argc, char** argv) {
             preload += std::string(":") + old;
     }
     set("LD_PRELOAD", preload);
-    set("GREEN_PRELOAD", "1");
     if (no_threads) set("GREEN_PATCH", "io");
     if (!backend.empty()) set("GREEN_BACKEND", backend);
     if (!monitor.empty()) set("GREEN_MONITOR_MS", monitor);

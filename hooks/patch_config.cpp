@@ -1,7 +1,14 @@
+// patch_config(): compiled once per hook library. The preload library is built with
+// GREEN_PRELOAD_LIBRARY=1 (hooks/CMakeLists.txt): it exists only to be preloaded into a
+// program that knows nothing of green, so, as under greenrun, its threads become fibers unless
+// GREEN_PATCH=io or none says otherwise.
 #include "patch_config.hpp"
 
-#include <cstdlib>
-#include <cstring>
+#include "config.hpp"
+
+#ifndef GREEN_PRELOAD_LIBRARY
+#define GREEN_PRELOAD_LIBRARY 0
+#endif
 
 namespace green::hooks {
 
@@ -9,13 +16,19 @@ namespace {
 
 PatchConfig load() noexcept {
     PatchConfig c;
-    // greenrun / the preload library sets GREEN_PRELOAD=1: threads are patched by default there.
-    const char* preload = std::getenv("GREEN_PRELOAD");
-    c.threads = preload && std::strcmp(preload, "1") == 0;
-    if (const char* p = std::getenv("GREEN_PATCH")) {
-        if (std::strcmp(p, "none") == 0) c.io = c.threads = false;
-        if (std::strcmp(p, "io") == 0) c.threads = false;
-        if (std::strcmp(p, "all") == 0) c.io = c.threads = true;
+    c.threads = GREEN_PRELOAD_LIBRARY != 0;
+    switch (detail::config().patch) {
+        case detail::PatchChoice::None:
+            c.io = c.threads = false;
+            break;
+        case detail::PatchChoice::Io:
+            c.threads = false;
+            break;
+        case detail::PatchChoice::All:
+            c.io = c.threads = true;
+            break;
+        case detail::PatchChoice::Default:
+            break;
     }
     return c;
 }

@@ -1,4 +1,5 @@
-// What the hook library patches in this process, decided once at load time from GREEN_PATCH
+// What the hook library patches in this process: decided once, from which library this is
+// (libgreen_preload.so patches threads by default, green::hooks does not) and GREEN_PATCH
 // (all | io | none) — the counterpart of gevent's monkey.patch_all() arguments.
 #pragma once
 
@@ -9,7 +10,7 @@ struct PatchConfig {
     bool threads = false;  // pthreads become fibers (default on under preload, opt-in when linked)
 };
 
-// The active configuration (reads GREEN_PATCH and GREEN_PRELOAD on first use).
+// The active configuration (GREEN_PATCH is read with the rest of the configuration).
 const PatchConfig& patch_config() noexcept;
 
 }  // namespace green::hooks

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "config.hpp"
 #include "fiber_thread.hpp"
 #include "os_thread.hpp"
 #include "sync_table.hpp"
@@ -118,8 +119,7 @@ std::size_t stack_size_for(const pthread_attr_t* attr, detail::Hub& hub) noexcep
     std::size_t want = 0;
     if (attr && pthread_attr_getstacksize(attr, &want) == 0 && want != libc_default_stack())
         return want;
-    if (const char* env = std::getenv("GREEN_STACK_SIZE"); env && *env)
-        return hub.default_stack_size();
+    if (detail::config().stack_size_set) return hub.default_stack_size();
     return libc_default_stack();
 }
 
@@ -267,8 +267,14 @@ int pthread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(vo
         t->os_thread = real_self();
         registry_add(t);
         ++sync::table().live_threads;
+        try {  // start() throws for a stack size above 1 GiB or no memory: undo, say EAGAIN
+            green::detail::start(*t, opts, std::nullopt);
+        } catch (...) {
+            --sync::table().live_threads;
+            registry_remove(t);  // drops the only reference
+            throw;
+        }
         *out = t->id;
-        green::detail::start(*t, opts, std::nullopt);
         return 0;
     } catch (...) {
         return EAGAIN;  // out of memory: libc's answer when it cannot make a thread

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
                 use_sleep ? "each in a long sleep" : "on one shared WaitQueue",
                 green::default_stack_size() / 1024);
     const long rss0 = status_kb("VmRSS:");
+    const long pte0 = status_kb("VmPTE:");
     const long maps0 = mappings();
 
     green::WaitQueue gate;
@@ -63,11 +64,15 @@ int main(int argc, char** argv) {
     while (use_sleep ? false : gate.size() < static_cast<std::size_t>(n)) green::yield();
     const double spawn_s = since(t0);
     const long rss1 = status_kb("VmRSS:");
+    const long pte1 = status_kb("VmPTE:");
     const long maps1 = mappings();
     std::printf("spawned and parked in %.2f s\n", spawn_s);
     std::printf("resident: %.0f bytes per parked fiber (RSS +%ld MiB)\n",
                 (rss1 - rss0) * 1024.0 / static_cast<double>(n), (rss1 - rss0) / 1024);
     std::printf("kernel mappings: %ld -> %ld (vm.max_map_count default 65530)\n", maps0, maps1);
+    // Page tables are not in RSS: guard pages installed as guard regions live there.
+    std::printf("page tables: %.0f bytes per parked fiber (VmPTE +%ld KiB)\n",
+                (pte1 - pte0) * 1024.0 / static_cast<double>(n), pte1 - pte0);
 
     t0 = green::Clock::now();
     if (use_sleep)

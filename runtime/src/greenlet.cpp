@@ -112,6 +112,10 @@ void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration>
     core.stack_size_ = opts.stack_size;
     core.ref_ = opts.ref;
     if (!opts.name.empty()) core.set_name(opts.name);
+    // The stack is reserved here, so that an impossible size (std::length_error) or no memory
+    // (std::bad_alloc) is thrown by spawn, to its caller, rather than failing the first switch.
+    core.stack_ =
+        hub.stacks().allocate(opts.stack_size ? opts.stack_size : hub.default_stack_size());
     core.add_ref();  // the running fiber's own reference, dropped when it is reaped
     if (!delay) {
         hub.launch(core);
@@ -154,7 +158,11 @@ void kill(GreenletCore& core, std::exception_ptr exc, bool block, Deadline deadl
         const bool delayed = core.state_ == FiberState::Created;
         hub.cancel_timer(core.start_timer_);
         finish_unstarted(core, exc);
-        if (delayed) core.reaped();  // not in the run queue: drop the fiber's reference now
+        if (delayed) {  // not in the run queue: give back its stack, drop its reference now
+            hub.stacks().release(core.stack_);
+            core.stack_ = StackSlot{};
+            core.reaped();
+        }
         return;
     }
     if (&core == hub.current()) std::rethrow_exception(exc);

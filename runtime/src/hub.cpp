@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "config.hpp"
 #include "context_jump.hpp"
 #include "green/errors.hpp"
 #include "monitor.hpp"
@@ -33,24 +34,15 @@ static_assert(sizeof(EhState) == 2 * sizeof(void*), "copied as one block per swi
 thread_local std::unique_ptr<Hub> t_hub_owner;
 
 std::size_t initial_stack_size() {
-    const char* v = std::getenv("GREEN_STACK_SIZE");
-    if (v && *v) {
-        char* end = nullptr;
-        unsigned long long n = std::strtoull(v, &end, 10);
-        if (end && (*end == 'k' || *end == 'K')) n *= 1024;
-        if (end && (*end == 'm' || *end == 'M')) n *= 1024 * 1024;
-        if (n >= 16 * 1024) return static_cast<std::size_t>(n);
-        std::fprintf(stderr, "green: ignoring GREEN_STACK_SIZE=%s (minimum 16k)\n", v);
-    }
-    return 128 * 1024;
+    return config().stack_size;  // GREEN_STACK_SIZE, validated (config.cpp)
 }
 
 std::unique_ptr<IoBackend> choose_backend(Hub& hub) {
-    const char* want = std::getenv("GREEN_BACKEND");
-    if (want && std::string_view(want) == "epoll") return make_epoll_backend(hub);
+    const BackendChoice want = config().backend;
+    if (want == BackendChoice::Epoll) return make_epoll_backend(hub);
     const char* why = nullptr;
     if (auto uring = make_uring_backend(hub, &why)) return uring;
-    if (want && std::string_view(want) == "io_uring")
+    if (want == BackendChoice::IoUring)
         std::fprintf(stderr,
                      "green: GREEN_BACKEND=io_uring but io_uring is unavailable (%s); "
                      "using epoll\n",

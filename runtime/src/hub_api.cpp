@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "config.hpp"
 #include "hub.hpp"
 
 namespace green {
@@ -37,7 +38,9 @@ std::size_t default_stack_size() noexcept {
 }
 
 void set_default_stack_size(std::size_t bytes) {
-    if (bytes < 16 * 1024) throw std::invalid_argument("green: stack size below 16 KiB");
+    if (bytes < detail::kMinStackSize)
+        throw std::invalid_argument("green: stack size below 16 KiB");
+    if (bytes > detail::kMaxStackSize) throw std::length_error("green: stack size above 1 GiB");
     detail::Hub::get().set_default_stack_size(bytes);
 }
 

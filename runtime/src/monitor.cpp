@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "config.hpp"
 #include "hub.hpp"
 #include "monitor.hpp"
 #include "os_thread.hpp"
@@ -163,19 +164,7 @@ Monitor& Monitor::instance() {
 }
 
 Duration env_threshold() {
-    static const Duration d = [] {
-        const char* v = std::getenv("GREEN_MONITOR_MS");
-        if (!v || !*v) return Duration::zero();
-        char* end = nullptr;
-        const long ms = std::strtol(v, &end, 10);
-        if (end == v || *end != '\0' || ms <= 0) {
-            std::fprintf(stderr,
-                         "green: ignoring GREEN_MONITOR_MS=%s (expected milliseconds > 0)\n", v);
-            return Duration::zero();
-        }
-        return Duration(std::chrono::milliseconds(ms));
-    }();
-    return d;
+    return std::chrono::milliseconds(config().monitor_ms);  // GREEN_MONITOR_MS; 0: off
 }
 
 }  // namespace

@@ -1,15 +1,20 @@
+// Stack overflow reporting for fibers: the process-wide SIGSEGV handler on a per-hub alternate
+// signal stack, and the named report shared with the canary check.
 #include "overflow_guard.hpp"
 
 #include <signal.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
 
+#include "config.hpp"
 #include "hub.hpp"
 
 namespace green::detail {
@@ -31,9 +36,37 @@ void write_report(const Fiber& f) noexcept {
         (void)!::write(2, buf, static_cast<std::size_t>(n) < sizeof buf ? n : sizeof buf - 1);
 }
 
+// The interrupted code's stack pointer, or 0 where we do not know how to read it.
+std::uintptr_t interrupted_sp(void* uctx) noexcept {
+    const auto* uc = static_cast<const ucontext_t*>(uctx);
+#if defined(__x86_64__)
+    return static_cast<std::uintptr_t>(uc->uc_mcontext.gregs[REG_RSP]);
+#elif defined(__aarch64__)
+    return static_cast<std::uintptr_t>(uc->uc_mcontext.sp);
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
+// Did the running fiber overflow its stack? Either the fault is in the page right below its
+// stack (its guard page, or where a canary-only stack ends), or its stack pointer is below
+// its stack: a frame ran past the end (through its neighbours, on a stack without a guard
+// page, until the chunk's guard page stopped it; or in one jump, for a frame larger than a
+// page) and then faulted anywhere.
+bool overflowed(const Fiber& f, const void* fault, std::uintptr_t sp) noexcept {
+    const auto base = reinterpret_cast<std::uintptr_t>(f.stack_.base);
+    if (!base) return false;  // the thread's own stack: the kernel's business
+    const auto addr = reinterpret_cast<std::uintptr_t>(fault);
+    if (addr < base && addr >= base - StackPool::page_size()) return true;
+    // A stack pointer far below (more than the largest stack) is some other stack: a signal
+    // handler on an alternate stack, say.
+    return sp && sp < base && base - sp <= kMaxStackSize;
+}
+
 void on_segv(int sig, siginfo_t* info, void* uctx) {
     Hub* hub = Hub::peek();
-    if (hub && hub->current() && hub->stacks().in_guard_page(info->si_addr)) {
+    if (hub && hub->current() && overflowed(*hub->current(), info->si_addr, interrupted_sp(uctx))) {
         write_report(*hub->current());
         ::signal(SIGABRT, SIG_DFL);
         std::abort();

@@ -1,6 +1,7 @@
 // Stack overflow reporting: a SIGSEGV handler (on an alternate signal stack) that recognises a
-// fault in a fiber's guard page, and the canary check for stacks without one. Both name the
-// fiber and abort instead of letting corrupted memory run on.
+// fiber that ran off its stack (a fault in its guard page, or its stack pointer below its
+// stack), and the canary check for stacks without a guard page. Both name the fiber and abort
+// instead of letting corrupted memory run on.
 #pragma once
 
 namespace green::detail {

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "config.hpp"
 #include "green/greenlet.hpp"
 #include "green/hub.hpp"
 #include "hub.hpp"
@@ -47,11 +48,10 @@ RecvPath recv_path() {
     if (cached < 0) {
         const bool uring = std::strcmp(backend_name(), "io_uring") == 0;
         RecvPath p = uring ? RecvPath::UringOp : RecvPath::WaitFirst;
-        if (const char* want = std::getenv("GREEN_NET_RECV")) {
-            if (std::strcmp(want, "poll") == 0) p = RecvPath::Poll;
-            if (std::strcmp(want, "waitfirst") == 0) p = RecvPath::WaitFirst;
-            if (uring && std::strcmp(want, "op") == 0) p = RecvPath::UringOp;
-        }
+        const detail::NetRecvChoice want = detail::config().net_recv;  // GREEN_NET_RECV
+        if (want == detail::NetRecvChoice::Poll) p = RecvPath::Poll;
+        if (want == detail::NetRecvChoice::WaitFirst) p = RecvPath::WaitFirst;
+        if (uring && want == detail::NetRecvChoice::Op) p = RecvPath::UringOp;
         cached = static_cast<int>(p);
     }
     return static_cast<RecvPath>(cached);

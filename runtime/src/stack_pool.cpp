@@ -1,5 +1,6 @@
-// Stack allocation: chunks of many stacks per mmap, guard pages for the first stacks (while the
-// mapping budget lasts), a zero canary for the rest, LIFO reuse so hot stacks stay in cache.
+// Stack allocation: chunks of many stacks per mmap, a guard page for every stack (guard regions)
+// or for the first stacks while the mapping budget lasts (mprotect) and a zero canary for the
+// rest, LIFO reuse so hot stacks stay in cache.
 #include "stack_pool.hpp"
 
 #include <sys/mman.h>
@@ -7,42 +8,63 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <new>
+#include <stdexcept>
+#include <string>
+
+#include "config.hpp"
 
 namespace green::detail {
 
 namespace {
 
 constexpr std::size_t kStacksPerChunk = 256;
+// Chunks of very large stacks hold fewer of them: 256 stacks of 1 GiB would reserve 256 GiB.
+constexpr std::size_t kMaxChunkBytes = std::size_t{4} << 30;
 
-std::size_t env_size(const char* name, std::size_t fallback) {
-    const char* v = std::getenv(name);
-    if (!v || !*v) return fallback;
-    char* end = nullptr;
-    unsigned long long n = std::strtoull(v, &end, 10);
-    if (end == v) return fallback;
-    return static_cast<std::size_t>(n);
-}
+// Linux 6.13's guard regions: the page faults like PROT_NONE, but as a page-table marker, so it
+// neither splits the mapping nor counts against vm.max_map_count. (Older headers lack it.)
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
 
 }  // namespace
+
+StackPoolOptions StackPoolOptions::from_config() noexcept {
+    const Config& c = config();
+    StackPoolOptions o;
+    o.guard_budget_set = c.guard_pages_set;
+    if (c.guard_pages_set) o.guard_budget = c.guard_pages;
+    o.warm_limit = c.warm_stacks;
+    return o;
+}
 
 std::size_t StackPool::page_size() noexcept {
     static const std::size_t p = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
     return p;
 }
 
-StackPool::StackPool()
-    : guard_budget_(env_size("GREEN_GUARD_PAGES", 8192)),
-      warm_limit_(env_size("GREEN_WARM_STACKS", 1024)) {}
+StackPool::StackPool() : StackPool(StackPoolOptions::from_config()) {}
+
+StackPool::StackPool(const StackPoolOptions& o)
+    : guard_budget_(o.guard_budget_set ? o.guard_budget
+                                       : (o.guard_regions ? SIZE_MAX : kMprotectGuards)),
+      guard_budget_set_(o.guard_budget_set),
+      guard_regions_(o.guard_regions),
+      warm_limit_(o.warm_limit) {}
 
 StackPool::~StackPool() {
     for (auto& c : chunks_) ::munmap(c.base, c.bytes);
 }
 
 StackSlot StackPool::allocate(std::size_t size) {
+    // Checked before any arithmetic: near SIZE_MAX the rounding below would wrap to a tiny
+    // stack, and past 2^56 the chunk size would.
+    if (size > kMaxStackSize)
+        throw std::length_error("green: a fiber stack of " + std::to_string(size) +
+                                " bytes exceeds the maximum of 1 GiB");
     const std::size_t page = page_size();
-    size = std::max<std::size_t>((size + page - 1) / page * page, 4 * page);
+    size = std::max<std::size_t>((size + page - 1) / page * page, kMinStackSize);
     SizeClass& cls = classes_[size];
     if (!cls.free.empty()) {
         StackSlot s = cls.free.back();
@@ -55,25 +77,46 @@ StackSlot StackPool::allocate(std::size_t size) {
     return carve(cls, size);
 }
 
+bool StackPool::install_guard(char* at) noexcept {
+    const std::size_t page = page_size();
+    if (guard_regions_) {
+        if (::madvise(at, page, MADV_GUARD_INSTALL) == 0) return true;
+        // EINVAL: a kernel before 6.13 (or a locked mapping). From now on guard pages split
+        // mappings, so only a budget of them fits.
+        guard_regions_ = false;
+        if (!guard_budget_set_) guard_budget_ = kMprotectGuards;
+    }
+    return ::mprotect(at, page, PROT_NONE) == 0;
+}
+
 StackSlot StackPool::carve(SizeClass& cls, std::size_t size) {
     const std::size_t page = page_size();
-    const std::size_t slot = size + page;
-    if (!cls.carving || cls.next_slot == cls.carving->bytes / slot) {
-        const std::size_t bytes = slot * kStacksPerChunk;
+    const std::size_t slot = size + page;  // size <= kMaxStackSize: no overflow here or below
+    if (!cls.carving || cls.next_slot == cls.carving->count) {
+        const std::size_t count =
+            std::clamp<std::size_t>(kMaxChunkBytes / slot, 1, kStacksPerChunk);
+        const std::size_t bytes = page + slot * count;
         void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) throw std::bad_alloc();
         // One touched page per parked fiber is the budget: a transparent huge page would turn
         // it into 2 MiB.
         ::madvise(p, bytes, MADV_NOHUGEPAGE);
-        chunks_.push_back(Chunk{static_cast<char*>(p), bytes, slot});
+        // The chunk's own guard page: a fiber that overflows a stack without a guard page runs
+        // down through its neighbours (the canary reports it only at its next switch) but
+        // faults here at the latest, inside this chunk, and the SIGSEGV handler names it.
+        if (!install_guard(static_cast<char*>(p))) {
+            ::munmap(p, bytes);
+            throw std::bad_alloc();  // mprotect fails only when out of mappings
+        }
+        chunks_.push_back(Chunk{static_cast<char*>(p), bytes, slot, count});
         cls.carving = &chunks_.back();
         cls.next_slot = 0;
     }
-    char* slot_base = cls.carving->base + cls.next_slot * slot;
+    char* slot_base = cls.carving->base + page + cls.next_slot * slot;
     ++cls.next_slot;
     StackSlot s{slot_base + page, size, false};
-    if (guarded_ < guard_budget_ && ::mprotect(slot_base, page, PROT_NONE) == 0) {
+    if (guarded_ < guard_budget_ && install_guard(slot_base)) {
         s.guarded = true;
         ++guarded_;
     }
@@ -107,7 +150,8 @@ bool StackPool::in_guard_page(const void* addr) const noexcept {
     const std::size_t page = page_size();
     for (const auto& c : chunks_) {
         if (a < c.base || a >= c.base + c.bytes) continue;
-        return static_cast<std::size_t>(a - c.base) % c.slot < page;
+        if (a < c.base + page) return true;  // the chunk's guard page
+        return static_cast<std::size_t>(a - c.base - page) % c.slot < page;
     }
     return false;
 }

@@ -1,6 +1,10 @@
 // Fiber stacks carved out of large shared mappings, so that a million fibers cost a few
 // thousand kernel mappings (vm.max_map_count is 65530 by default), not one or two each.
 // Stacks are reserved lazily (MAP_NORESERVE): only pages a fiber touches become resident.
+// Every stack gets a guard page where the kernel has guard regions that cost no mapping
+// (MADV_GUARD_INSTALL, Linux 6.13); elsewhere the first GREEN_GUARD_PAGES stacks get a
+// PROT_NONE page and the rest a canary, and each chunk starts with a guard page, so a runaway
+// fiber faults within its own chunk.
 #pragma once
 
 #include <cstddef>
@@ -14,13 +18,30 @@
 
 namespace green::detail {
 
+struct StackPoolOptions {
+    std::size_t guard_budget = SIZE_MAX;  // stacks that get their own guard page
+    bool guard_budget_set = false;        // false: all with guard regions, else kMprotectGuards
+    std::size_t warm_limit = 1024;        // free stacks kept resident
+    bool guard_regions = true;            // use MADV_GUARD_INSTALL when the kernel has it
+
+    static StackPoolOptions from_config() noexcept;  // GREEN_GUARD_PAGES, GREEN_WARM_STACKS
+};
+
 class StackPool {
   public:
+    // Without guard regions each guard page splits a mapping in two: this many fit the default
+    // vm.max_map_count (65530) with room for a million fibers' chunks and the program's own.
+    static constexpr std::size_t kMprotectGuards = 8192;
+
     StackPool();
+    explicit StackPool(const StackPoolOptions& options);
     StackPool(const StackPool&) = delete;
     StackPool& operator=(const StackPool&) = delete;
     ~StackPool();
 
+    // A stack of at least `size` bytes (rounded up to pages, at least 16 KiB). Throws
+    // std::length_error above kMaxStackSize (config.hpp) and std::bad_alloc when the kernel
+    // refuses the memory.
     StackSlot allocate(std::size_t size);
     // Returns a stack to its free list without a system call; trim() later gives the pages of
     // stacks beyond the warm limit back to the kernel.
@@ -32,8 +53,11 @@ class StackPool {
     void trim(Clock::time_point now) noexcept;
     static constexpr Duration kTrimInterval = std::chrono::seconds(1);
 
-    // True when `addr` lies in the guard page of some stack of this pool.
+    // True when `addr` lies in the guard page of some stack of this pool, or of a chunk.
     bool in_guard_page(const void* addr) const noexcept;
+    // Whether this pool's guard pages are guard regions (no mapping each).
+    bool guard_regions() const noexcept { return guard_regions_; }
+    std::size_t guarded() const noexcept { return guarded_; }
     // An unguarded stack's canary: its lowest bytes must stay untouched (zero).
     // Checked on every switch away from a fiber, hence inline.
     static bool canary_intact(const StackSlot& s) noexcept {
@@ -70,10 +94,12 @@ class StackPool {
     }
 
   private:
+    // [chunk guard page][slot 0: guard page, stack][slot 1] ... [slot count-1]
     struct Chunk {
         char* base;
         std::size_t bytes;
-        std::size_t slot;  // bytes per slot: one guard page + the stack
+        std::size_t slot;   // bytes per slot: one guard page + the stack
+        std::size_t count;  // slots
     };
     struct SizeClass {
         std::vector<StackSlot> free;  // LIFO; free[0 .. trimmed) were already trimmed
@@ -85,12 +111,15 @@ class StackPool {
     };
 
     StackSlot carve(SizeClass& cls, std::size_t size);
+    bool install_guard(char* page) noexcept;
 
     std::map<std::size_t, SizeClass> classes_;
     std::deque<Chunk> chunks_;  // deque: carving pointers stay valid
-    std::size_t guarded_ = 0;   // stacks that got a PROT_NONE guard page
-    std::size_t guard_budget_;  // at most this many (each costs two mappings)
-    std::size_t warm_limit_;    // free stacks kept resident; beyond, pages go back to the OS
+    std::size_t guarded_ = 0;   // stacks that got a guard page of their own
+    std::size_t guard_budget_;  // at most this many
+    bool guard_budget_set_;
+    bool guard_regions_;      // MADV_GUARD_INSTALL works here (until it fails once)
+    std::size_t warm_limit_;  // free stacks kept resident; beyond, pages go back to the OS
     std::size_t free_total_ = 0;
     Clock::time_point last_trim_{};
 };

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 
+#include "config.hpp"
 #include "hub.hpp"
 #include "os_thread.hpp"
 
@@ -76,11 +77,7 @@ void ThreadPool::run_and_wait(std::shared_ptr<detail::OffloadJob> job, Deadline 
 }
 
 ThreadPool& default_threadpool() {
-    static ThreadPool pool([] {
-        const char* v = std::getenv("GREEN_OFFLOAD_THREADS");
-        long n = v ? std::strtol(v, nullptr, 10) : 0;
-        return n > 0 ? static_cast<std::size_t>(n) : std::size_t{8};
-    }());
+    static ThreadPool pool(detail::config().offload_threads);  // GREEN_OFFLOAD_THREADS
     static const bool fork_safe =
         ::pthread_atfork(&ThreadPool::atfork_prepare, &ThreadPool::atfork_parent,
                          &ThreadPool::atfork_child) == 0;

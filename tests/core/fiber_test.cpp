@@ -159,9 +159,11 @@ TEST(FiberDeathTest, OverflowWithoutGuardPageCaughtByCanary) {
     GTEST_FLAG_SET(death_test_style, "threadsafe");
     // With no guard-page budget, the zero canary at the bottom of the stack catches a fiber that
     // reached it, at its next switch. Simulate the deepest frame by writing the canary area.
+    // Set before the death test starts: the child process reads it with the rest of the
+    // configuration, which may happen before the statement runs (a preloaded hook library).
+    setenv("GREEN_GUARD_PAGES", "0", 1);
     EXPECT_DEATH(
         {
-            setenv("GREEN_GUARD_PAGES", "0", 1);
             auto g = green::spawn(green::SpawnOptions{"canary-victim", 64 * 1024}, [] {
                 auto* self = green::detail::Hub::get().current();
                 static_cast<volatile char*>(self->stack_.base)[8] = 1;
@@ -170,4 +172,5 @@ TEST(FiberDeathTest, OverflowWithoutGuardPageCaughtByCanary) {
             g.join();
         },
         "stack overflow in fiber 'canary-victim'");
+    unsetenv("GREEN_GUARD_PAGES");
 }

@@ -1,11 +1,15 @@
-// The stack pool: stacks share mappings, are reused LIFO, and guard pages are budgeted.
+// The stack pool: stacks share mappings, are reused LIFO, every stack has a guard page where
+// the kernel has guard regions (a budget of them elsewhere), and sizes are bounded.
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <fstream>
+#include <new>
 #include <set>
+#include <stdexcept>
 #include <string>
 
+#include "config.hpp"
 #include "stack_pool.hpp"
 
 namespace {
@@ -17,16 +21,45 @@ int count_mappings() {
 }
 }  // namespace
 
+using green::detail::StackPool;
+using green::detail::StackPoolOptions;
+
+// Without guard regions (the fallback for kernels before 6.13): 8192 guarded stacks cost two
+// mappings each; the other 11808 share their chunks.
 TEST(StackPool, ManyStacksFewMappings) {
-    green::detail::StackPool pool;
+    StackPoolOptions o;
+    o.guard_regions = false;
+    StackPool pool(o);
     const int before = count_mappings();
     std::vector<green::detail::StackSlot> slots;
     for (int i = 0; i < 20000; ++i) slots.push_back(pool.allocate(64 * 1024));
     const int after = count_mappings();
-    // 8192 guarded stacks cost two mappings each; the other 11808 share their chunks.
     EXPECT_LT(after - before, 2 * 8192 + 200);
     EXPECT_LT(pool.chunks(), 100u);
+    EXPECT_EQ(pool.guarded(), StackPool::kMprotectGuards);
     for (auto& s : slots) pool.release(s);
+}
+
+// With guard regions every stack has a guard page, and still only its chunk's mapping.
+TEST(StackPool, GuardRegionsGuardEveryStackWithoutMappings) {
+    StackPool pool;
+    auto first = pool.allocate(64 * 1024);
+    if (!pool.guard_regions()) {
+        pool.release(first);
+        GTEST_SKIP() << "kernel without MADV_GUARD_INSTALL (Linux < 6.13)";
+    }
+    const int before = count_mappings();
+    std::vector<green::detail::StackSlot> slots;
+    for (int i = 0; i < 20000; ++i) slots.push_back(pool.allocate(64 * 1024));
+    const int after = count_mappings();
+    EXPECT_LE(after - before, static_cast<int>(pool.chunks()) + 2);
+    for (const auto& s : slots) {
+        ASSERT_TRUE(s.guarded);
+        ASSERT_TRUE(pool.in_guard_page(static_cast<char*>(s.base) - 1));
+    }
+    EXPECT_EQ(pool.guarded(), 20001u);
+    for (auto& s : slots) pool.release(s);
+    pool.release(first);
 }
 
 TEST(StackPool, ReuseIsLifo) {
@@ -64,10 +97,9 @@ TEST(StackPool, ConsecutiveStacksStartAtDifferentPageOffsets) {
 // trim() hands back only stacks that stayed free for a whole interval, at most once per
 // interval: a workload that keeps reusing its stacks never pays madvise plus page faults.
 TEST(StackPool, TrimGivesBackOnlyStacksColdForAnInterval) {
-    using green::detail::StackPool;
-    setenv("GREEN_WARM_STACKS", "0", 1);
-    StackPool pool;
-    unsetenv("GREEN_WARM_STACKS");
+    StackPoolOptions o;
+    o.warm_limit = 0;
+    StackPool pool(o);
     std::vector<green::detail::StackSlot> slots;
     for (int i = 0; i < 10; ++i) slots.push_back(pool.allocate(64 * 1024));
     for (auto& s : slots) pool.release(s);
@@ -103,9 +135,10 @@ TEST(StackPool, GuardPageIsRecognised) {
 }
 
 TEST(StackPool, CanaryReadsZeroOnFreshStacks) {
-    setenv("GREEN_GUARD_PAGES", "0", 1);
-    green::detail::StackPool pool;
-    unsetenv("GREEN_GUARD_PAGES");
+    StackPoolOptions o;
+    o.guard_budget = 0;
+    o.guard_budget_set = true;
+    StackPool pool(o);
     auto s = pool.allocate(64 * 1024);
     EXPECT_FALSE(s.guarded);
     EXPECT_TRUE(green::detail::StackPool::canary_intact(s));
@@ -113,4 +146,39 @@ TEST(StackPool, CanaryReadsZeroOnFreshStacks) {
     EXPECT_FALSE(green::detail::StackPool::canary_intact(s));
     static_cast<char*>(s.base)[3] = 0;
     pool.release(s);
+}
+
+// Even with no guard page budget, each chunk starts with a guard page: a fiber running off a
+// canary-only stack faults inside its own chunk instead of writing on into other memory.
+TEST(StackPool, EveryChunkStartsWithAGuardPage) {
+    for (bool regions : {true, false}) {
+        StackPoolOptions o;
+        o.guard_budget = 0;
+        o.guard_budget_set = true;
+        o.guard_regions = regions;
+        StackPool pool(o);
+        auto s = pool.allocate(64 * 1024);
+        EXPECT_FALSE(s.guarded);
+        // The chunk's guard page lies one slot guard page below the first stack.
+        char* chunk_guard = static_cast<char*>(s.base) - 2 * StackPool::page_size();
+        EXPECT_TRUE(pool.in_guard_page(chunk_guard));
+        pool.release(s);
+    }
+}
+
+// Sizes past the maximum are refused before any arithmetic: 2^56 used to wrap the slot size
+// (SIGSEGV) and SIZE_MAX the rounding (a silent 16 KiB stack).
+TEST(StackPool, ImpossibleSizesAreRefused) {
+    StackPool pool;
+    const std::size_t mappings_before = pool.chunks();
+    for (std::size_t bad :
+         {green::detail::kMaxStackSize + 1, std::size_t{1} << 56, SIZE_MAX - 100, SIZE_MAX})
+        EXPECT_THROW(pool.allocate(bad), std::length_error) << bad;
+    EXPECT_EQ(pool.chunks(), mappings_before);
+    auto s = pool.allocate(green::detail::kMaxStackSize);  // the largest is fine
+    EXPECT_EQ(s.size, green::detail::kMaxStackSize);
+    pool.release(s);
+    auto tiny = pool.allocate(1);  // tiny sizes are raised to the minimum
+    EXPECT_EQ(tiny.size, green::detail::kMinStackSize);
+    pool.release(tiny);
 }

@@ -2,7 +2,7 @@
 # Runs PROGRAM natively and under the shim: the shim run must exit as the native one (which must
 # succeed) and print the same stdout (not empty), with no "green:" error line on its stderr. SHIM, one
 # argument, is "greenrun [OPTIONS...]" or "libgreen_preload.so [VAR=VALUE...]" (run with
-# LD_PRELOAD, GREEN_PRELOAD=1 and the variables). If the program prints "info: os_threads=N" or
+# LD_PRELOAD and the variables). If the program prints "info: os_threads=N" or
 # "info: elapsed_ms=M" on stderr, the shim run's must be at most MAX_OS_THREADS and MAX_MS
 # ("-": not checked).
 # usage: compare.sh SHIM MAX_OS_THREADS MAX_MS PROGRAM [ARGS...]
@@ -16,7 +16,7 @@ trap 'rm -rf "$dir"' EXIT
 "$@" >"$dir/native.out" 2>"$dir/native.err"
 native_rc=$?
 if [[ ${shim[0]} == *.so ]]; then
-    env LD_PRELOAD="${shim[0]}" GREEN_PRELOAD=1 "${shim[@]:1}" "$@" >"$dir/shim.out" 2>"$dir/shim.err"
+    env LD_PRELOAD="${shim[0]}" "${shim[@]:1}" "$@" >"$dir/shim.out" 2>"$dir/shim.err"
 else
     "${shim[@]}" -- "$@" >"$dir/shim.out" 2>"$dir/shim.err"
 fi
