@@ -117,7 +117,7 @@ void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration>
         hub.launch(core);
         return;
     }
-    core.start_timer_.when = Clock::now() + *delay;
+    core.start_timer_.when = after_now(*delay);
     core.start_timer_.arg = &core;
     core.start_timer_.ref = opts.ref;
     core.start_timer_.fire = [](Timer& t) {
@@ -182,15 +182,24 @@ namespace {
 
 enum class LinkWhen { Always, OnValue, OnException };
 
+std::atomic<GreenletHandle::LinkId> g_next_link{1};
+
 // A link callback: fired by the greenlet's completion, it runs the user's function in a new
 // greenlet (so it may block) and then frees itself.
+// Its id, not its address, is the user's handle: the link frees itself when it fires, and a
+// later unlink must find that it is gone (by searching the greenlet's live links) rather than
+// read the freed node — or another link that reused its address.
 struct UserLink {
     LinkNode node;
     std::function<void(const GreenletHandle&)> cb;
     LinkWhen when;
+    GreenletHandle::LinkId id;
 
     UserLink(std::function<void(const GreenletHandle&)> f, LinkWhen w)
-        : node(&UserLink::fire, this), cb(std::move(f)), when(w) {}
+        : node(&UserLink::fire, this),
+          cb(std::move(f)),
+          when(w),
+          id(g_next_link.fetch_add(1, std::memory_order_relaxed)) {}
 
     static void fire(LinkNode& n, Waitable& source) {
         std::unique_ptr<UserLink> self(static_cast<UserLink*>(n.arg));
@@ -208,10 +217,10 @@ GreenletHandle::LinkId add_link(detail::GreenletCore& core,
     auto* link = new UserLink(std::move(cb), when);
     if (core.ready()) {
         UserLink::fire(link->node, core);
-        return nullptr;
+        return 0;
     }
     core.rawlink(link->node);
-    return &link->node;
+    return link->id;
 }
 
 }  // namespace
@@ -229,9 +238,15 @@ GreenletHandle::LinkId GreenletHandle::link_exception(
 }
 
 void GreenletHandle::unlink(LinkId id) const noexcept {
-    if (!id || !id->linked) return;
-    core().unlink(*id);
-    delete static_cast<UserLink*>(id->arg);
+    if (!id) return;
+    for (LinkNode* n = core().links().front(); n; n = n->next) {
+        if (n->fire != &UserLink::fire) continue;
+        auto* link = static_cast<UserLink*>(n->arg);
+        if (link->id != id) continue;
+        core().unlink(*n);
+        delete link;
+        return;
+    }
 }
 
 }  // namespace green

@@ -10,14 +10,18 @@
 #include <unistd.h>
 
 #include <cxxabi.h>
+#include <algorithm>
 #include <boost/context/detail/fcontext.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "context_jump.hpp"
 #include "green/errors.hpp"
+#include "green/timeout.hpp"
 #include "monitor.hpp"
 #include "overflow_guard.hpp"
 #include "sanitizer.hpp"
@@ -30,7 +34,41 @@ namespace {
 
 static_assert(sizeof(EhState) == 2 * sizeof(void*), "copied as one block per switch");
 
-thread_local std::unique_ptr<Hub> t_hub_owner;
+// Hubs set aside by a thread that ended on a fiber's stack (see HubOwner). A global root, so
+// that LeakSanitizer sees them as reachable rather than leaked.
+struct AbandonedHub {
+    Hub* hub;
+    AbandonedHub* next;
+};
+std::atomic<AbandonedHub*> g_abandoned_hubs{nullptr};
+
+// Owns the calling thread's hub and destroys it when the thread's thread_local objects are.
+// exit() runs those destructors on the stack of whichever fiber called it, and destroying the
+// hub there would unmap the very stack the process is still exiting on (and the atexit handlers
+// and stdio flushing still to come). So a hub whose thread is on a fiber stack at that point is
+// deliberately leaked, still installed and usable: the process is ending, and only the kernel
+// needs to reclaim it. On the thread's own stack (main returned, exit() from the main fiber, a
+// thread ending normally) the hub is destroyed as usual.
+struct HubOwner {
+    Hub* hub = nullptr;
+    HubOwner() = default;
+    HubOwner(const HubOwner&) = delete;
+    HubOwner& operator=(const HubOwner&) = delete;
+    ~HubOwner() {
+        if (!hub) return;
+        if (hub->current() != &hub->main_fiber()) {
+            auto* node = new (std::nothrow) AbandonedHub{hub, nullptr};
+            if (node) {
+                node->next = g_abandoned_hubs.load(std::memory_order_relaxed);
+                while (!g_abandoned_hubs.compare_exchange_weak(node->next, node)) {
+                }
+            }
+            return;
+        }
+        delete hub;
+    }
+};
+thread_local HubOwner t_hub_owner;
 
 std::size_t initial_stack_size() {
     const char* v = std::getenv("GREEN_STACK_SIZE");
@@ -75,8 +113,9 @@ Hub& Hub::create() {
     static const bool fork_handler_set =
         ::pthread_atfork(nullptr, nullptr, [] { Hub::reinit_after_fork(); }) == 0;
     (void)fork_handler_set;
-    t_hub_owner.reset(new Hub());
-    t_hub = t_hub_owner.get();
+    auto* hub = new Hub();
+    t_hub_owner.hub = hub;
+    t_hub = hub;
     return *t_hub;
 }
 
@@ -201,6 +240,16 @@ void Hub::reap(Fiber& dead) noexcept {
 
 void Hub::exit_current() noexcept {
     Fiber* self = current_;
+    if (!self->timeouts_.empty()) [[unlikely]] {
+        // Timeouts this fiber armed that outlive it (held by a longer-lived object): disarm
+        // them, or they would fire into the freed fiber.
+        TimeoutLink* l = self->timeouts_.take_all();
+        while (l) {
+            TimeoutLink* next = l->next;
+            Timeout::fiber_ended(*l);
+            l = next;
+        }
+    }
     self->state_ = FiberState::Dead;
     Fiber* parent = self->parent_;
     if (parent &&
@@ -286,8 +335,15 @@ void Hub::schedule() {
 }
 
 void Hub::throw_pending() {
-    std::exception_ptr e = std::move(current_->pending_);
-    current_->pending_ = nullptr;
+    Fiber& f = *current_;
+    std::exception_ptr e = std::move(f.pending_);
+    f.pending_ = nullptr;
+    f.pending_timeout_ = 0;
+    if (f.queued_ && !f.queued_->empty()) {  // the next one waits for the next resume point
+        f.pending_ = std::move(f.queued_->front().error);
+        f.pending_timeout_ = f.queued_->front().timeout_id;
+        f.queued_->erase(f.queued_->begin());
+    }
     std::rethrow_exception(e);
 }
 
@@ -334,9 +390,63 @@ void Hub::park_uninterruptible() {
 }
 
 void Hub::interrupt(Fiber& f, std::exception_ptr e) noexcept {
+    std::uint64_t timeout_id = 0;
+    try {
+        std::rethrow_exception(e);
+    } catch (const Timeout& t) {
+        timeout_id = t.id_;
+    } catch (...) {
+    }
+    interrupt(f, std::move(e), timeout_id);
+}
+
+// Every interrupt is kept until it is thrown or withdrawn; none is dropped. Kills go before
+// Timeouts (a kill ends the fiber whatever deadline it is under; the Timeouts it unwinds
+// through withdraw theirs), each kind in the order it came. The first one sits in pending_, the
+// field every resume point tests; the rest queue behind it.
+void Hub::interrupt(Fiber& f, std::exception_ptr e, std::uint64_t timeout_id) noexcept {
     if (f.state_ == FiberState::Dead) return;
-    if (!f.pending_) f.pending_ = std::move(e);
+    if (!f.pending_) {
+        f.pending_ = std::move(e);
+        f.pending_timeout_ = timeout_id;
+    } else {
+        if (!f.queued_) f.queued_ = new std::vector<Interrupt>;
+        auto& q = *f.queued_;
+        Interrupt in{std::move(e), timeout_id};
+        if (timeout_id != 0) {
+            q.push_back(std::move(in));
+        } else if (f.pending_timeout_ != 0) {  // a kill overtakes a pending Timeout
+            std::swap(in.error, f.pending_);
+            std::swap(in.timeout_id, f.pending_timeout_);
+            q.insert(q.begin(), std::move(in));
+        } else {  // behind the kills already queued, before the Timeouts
+            auto at = q.begin();
+            while (at != q.end() && at->timeout_id == 0) ++at;
+            q.insert(at, std::move(in));
+        }
+    }
     if (f.state_ == FiberState::Parked && !f.uninterruptible_) ready(f);
+}
+
+void Hub::withdraw_timeout(Fiber& f, std::uint64_t timeout_id) noexcept {
+    if (f.pending_timeout_ == timeout_id && f.pending_) {
+        f.pending_ = nullptr;
+        f.pending_timeout_ = 0;
+        if (f.queued_ && !f.queued_->empty()) {
+            f.pending_ = std::move(f.queued_->front().error);
+            f.pending_timeout_ = f.queued_->front().timeout_id;
+            f.queued_->erase(f.queued_->begin());
+        }
+        return;
+    }
+    if (!f.queued_) return;
+    auto& q = *f.queued_;
+    for (auto it = q.begin(); it != q.end(); ++it) {
+        if (it->timeout_id == timeout_id) {
+            q.erase(it);
+            return;
+        }
+    }
 }
 
 void Hub::raw_switch(Fiber& to) {
@@ -411,7 +521,9 @@ void Hub::loop() {
                 const auto now = Clock::now();
                 stacks_.trim(now);  // idle: a good moment to give cold stack pages back
                 if (Timer* t = timers_.top()) {
-                    timeout = t->when - now;
+                    // Capped: a timer saturated to "forever" (detail::after_now) must not
+                    // overflow a backend's conversion; waking once a day costs nothing.
+                    timeout = std::min<Duration>(t->when - now, std::chrono::hours(24));
                     if (timeout < Duration::zero()) timeout = Duration::zero();
                 }
                 io_->poll(timeout);

@@ -86,8 +86,14 @@ class Hub {
     // Parks until ready(), ignoring interrupts (they stay pending). For waits that must not be
     // abandoned, such as an io_uring operation whose memory the kernel still owns.
     void park_uninterruptible();
-    // Delivers `e` to `f` at its next resume point, waking it if it is parked.
+    // Delivers `e` to `f` at its next resume point, waking it if it is parked. Interrupts that
+    // arrive before the first is thrown queue up, kills ahead of Timeouts; each later one is
+    // thrown at the resume point after the previous was (timeout.hpp).
     void interrupt(Fiber& f, std::exception_ptr e) noexcept;
+    // The same for the expiry of the Timeout with this identity (timeout_id != 0); 0: a kill.
+    void interrupt(Fiber& f, std::exception_ptr e, std::uint64_t timeout_id) noexcept;
+    // Takes back an expiry of that Timeout not yet thrown (its scope ended first).
+    static void withdraw_timeout(Fiber& f, std::uint64_t timeout_id) noexcept;
     void throw_if_interrupted() {
         if (current_->pending_ && !current_->uninterruptible_) [[unlikely]]
             throw_pending();

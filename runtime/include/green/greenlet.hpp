@@ -54,6 +54,7 @@ class GreenletCore : public Fiber, public Waitable {
     bool ready() const noexcept override { return finished_; }
     void rawlink(LinkNode& node) override;
     void unlink(LinkNode& node) noexcept override;
+    const LinkList& links() const noexcept { return links_; }
     std::string name() const override;
     void set_name(std::string n) { name_ = std::move(n); }
 
@@ -165,8 +166,9 @@ class GreenletHandle {
         detail::kill(core(), std::move(exc), block, deadline);
     }
 
-    // Calls `cb(this greenlet)` in a new greenlet once this one finishes. The id unlinks it.
-    using LinkId = LinkNode*;
+    // Calls `cb(this greenlet)` in a new greenlet once this one finishes. The id unlinks it;
+    // unlinking a link that already fired (or the id 0 of one that fired at once) does nothing.
+    using LinkId = std::uint64_t;
     LinkId link(std::function<void(const GreenletHandle&)> cb) const;
     LinkId link_value(std::function<void(const GreenletHandle&)> cb) const;
     LinkId link_exception(std::function<void(const GreenletHandle&)> cb) const;

@@ -7,6 +7,13 @@
 #include <cstdint>
 #include <exception>
 #include <string>
+#include <vector>
+
+#include "green/detail/intrusive_list.hpp"
+
+namespace green {
+class Timeout;
+}
 
 namespace green::detail {
 
@@ -34,6 +41,21 @@ struct EhState {
     unsigned int uncaught_exceptions = 0;
 };
 
+// An interrupt queued behind the pending one: a kill (timeout_id 0) or a Timeout's expiry.
+struct Interrupt {
+    std::exception_ptr error;
+    std::uint64_t timeout_id = 0;
+};
+
+// Links a Timeout into the list of the fiber that armed it: a fiber that ends disarms the ones
+// still armed, so a Timeout that outlives its fiber never fires into freed memory.
+struct TimeoutLink {
+    TimeoutLink* prev = nullptr;
+    TimeoutLink* next = nullptr;
+    bool linked = false;
+    Timeout* owner = nullptr;
+};
+
 enum class WakeReason : std::uint8_t { None, Notified, TimedOut };
 
 class Fiber {
@@ -43,6 +65,7 @@ class Fiber {
     Fiber& operator=(const Fiber&) = delete;
     virtual ~Fiber() {
         if (raw_view_deleter_) raw_view_deleter_(raw_view_);
+        delete queued_;
     }
 
     // The fiber's body; runs on its own stack. Must not let exceptions escape.
@@ -58,8 +81,11 @@ class Fiber {
     void* ctx_ = nullptr;    // fcontext of the suspended fiber
     Fiber* next_ = nullptr;  // run-queue link
     Hub* hub_ = nullptr;
-    Fiber* parent_ = nullptr;     // raw greenlets: who runs when this one ends
-    std::exception_ptr pending_;  // thrown at the next resume point (kill, Timeout)
+    Fiber* parent_ = nullptr;                   // raw greenlets: who runs when this one ends
+    std::exception_ptr pending_;                // thrown at the next resume point (kill, Timeout)
+    std::uint64_t pending_timeout_ = 0;         // the Timeout pending_ is the expiry of; 0: a kill
+    std::vector<Interrupt>* queued_ = nullptr;  // interrupts behind pending_, in throwing order
+    IntrusiveList<TimeoutLink> timeouts_;       // Timeouts this fiber armed and has not dropped
     StackSlot stack_;
     std::size_t stack_size_ = 0;  // requested size; 0 = the hub's default
     FiberState state_ = FiberState::Created;
