@@ -2,6 +2,7 @@
 #include "green/wait_queue.hpp"
 
 #include <stdexcept>
+#include <string>
 
 #include "green/waitable.hpp"
 #include "hub.hpp"
@@ -62,6 +63,17 @@ std::size_t WaitQueue::notify_all() noexcept {
     std::size_t woken = 0;
     while (notify_one()) ++woken;
     return woken;
+}
+
+void detail::SameHubCheck::bind_or_refuse(const char* what) {
+    if (hub_ == reinterpret_cast<Hub*>(alignof(std::max_align_t))) {  // first use
+        hub_ = &Hub::get();
+        return;
+    }
+    throw std::logic_error(std::string(what) +
+                           " used from an OS thread other than the one whose hub it belongs to; "
+                           "only Event and AsyncResult cross threads (or post to the owning "
+                           "hub with HubHandle::post)");
 }
 
 void LinkList::fire_all(Waitable& source) {
