@@ -35,12 +35,12 @@ std::string describe(const std::exception_ptr& e) {
 
 void wake_fiber(LinkNode& node, Waitable&) {
     auto* f = static_cast<Fiber*>(node.arg);
-    f->hub_->ready(*f);
+    f->hub()->ready(*f);
 }
 
 Hub& hub_of(GreenletCore& core) {
     Hub& here = Hub::get();
-    if (core.hub_ && core.hub_ != &here)
+    if (core.hub() && core.hub() != &here)
         throw std::logic_error(
             "green: a greenlet can only be joined or killed from its own thread");
     return here;
@@ -98,7 +98,7 @@ void finish_unstarted(GreenletCore& core, std::exception_ptr exc) {
         is_exit = true;
     } catch (...) {
     }
-    core.state_ = FiberState::Dead;
+    Hub::transition(core, FiberState::Dead);
     core.finish(is_exit ? nullptr : exc, is_exit);
 }
 
@@ -108,9 +108,7 @@ void GreenletCore::reaped() noexcept {
 
 void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration> delay) {
     Hub& hub = Hub::get();
-    core.hub_ = &hub;
-    core.stack_size_ = opts.stack_size;
-    core.ref_ = opts.ref;
+    core.prepare(hub, opts.stack_size, opts.ref);
     if (!opts.name.empty()) core.set_name(opts.name);
     core.add_ref();  // the running fiber's own reference, dropped when it is reaped
     if (!delay) {
@@ -122,7 +120,7 @@ void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration>
     core.start_timer_.ref = opts.ref;
     core.start_timer_.fire = [](Timer& t) {
         auto* c = static_cast<GreenletCore*>(t.arg);
-        c->hub_->launch(*c);
+        c->hub()->launch(*c);
     };
     hub.add_timer(core.start_timer_);
 }
@@ -148,10 +146,10 @@ void kill(GreenletCore& core, std::exception_ptr exc, bool block, Deadline deadl
     if (core.ready()) return;
     Hub& hub = hub_of(core);
     if (!exc) exc = std::make_exception_ptr(GreenletExit());
-    const bool never_ran = core.ctx_ == nullptr && core.state_ != FiberState::Running;
+    const bool never_ran = !core.has_context() && core.state() != FiberState::Running;
     if (never_ran) {
         // gevent: a greenlet killed before it starts never runs and is dead at once.
-        const bool delayed = core.state_ == FiberState::Created;
+        const bool delayed = core.state() == FiberState::Created;
         hub.cancel_timer(core.start_timer_);
         finish_unstarted(core, exc);
         if (delayed) core.reaped();  // not in the run queue: drop the fiber's reference now

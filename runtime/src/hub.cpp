@@ -126,7 +126,8 @@ Hub::Hub()
       eh_globals_(abi::__cxa_get_globals()),
       errno_(&errno) {
     main_.hub_ = this;
-    main_.state_ = FiberState::Running;
+    main_.state_ = FiberState::Running;  // born running: the thread's own stack (t_hub is not
+                                         // set yet, so not through transition())
     loop_ = std::make_unique<LoopFiber>(*this);
     loop_->hub_ = this;
     loop_->stack_size_ = 256 * 1024;
@@ -190,7 +191,7 @@ void Hub::switch_to(Fiber& to) noexcept {
     switches_.store(switches_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     Fiber* from = current_;
     if (from == &to) {
-        to.state_ = FiberState::Running;
+        transition(to, FiberState::Running);
         return;
     }
     if (!StackPool::canary_intact(from->stack_)) report_overflow(*from);
@@ -205,7 +206,7 @@ void Hub::switch_to(Fiber& to) noexcept {
         }
     }
     current_ = &to;
-    to.state_ = FiberState::Running;
+    transition(to, FiberState::Running);
     const bool dying = from->state_ == FiberState::Dead;
     asan::start_switch(dying ? nullptr : &from->asan_fake_stack_, to.asan_bottom_, to.asan_size_);
     ctx::transfer_t t = jump_context(to.ctx_, from);
@@ -250,7 +251,7 @@ void Hub::exit_current() noexcept {
             l = next;
         }
     }
-    self->state_ = FiberState::Dead;
+    transition(*self, FiberState::Dead);
     Fiber* parent = self->parent_;
     if (parent &&
         (parent->state_ == FiberState::Suspended || parent->state_ == FiberState::Created)) {
@@ -317,15 +318,56 @@ void Hub::prefetch_next() noexcept {
 }
 
 void Hub::ready(Fiber& f) noexcept {
-    if (f.state_ != FiberState::Parked) return;
-    f.state_ = FiberState::Runnable;
+    if (f.state_ != FiberState::Parked) [[unlikely]] {
+        // Woken twice (see hub.hpp): stays queued once. Anything else is a scheduler bug.
+        if constexpr (GREEN_CHECK_FIBER_STATES)
+            if (f.state_ != FiberState::Runnable)
+                bad_state(f, FiberState::Runnable, "ready() of a fiber that is not parked");
+        return;
+    }
+    transition(f, FiberState::Runnable);
     enqueue(f);
 }
 
 void Hub::launch(Fiber& f) noexcept {
-    if (f.state_ != FiberState::Created) return;
-    f.state_ = FiberState::Runnable;
+    if constexpr (GREEN_CHECK_FIBER_STATES)
+        if (f.state_ != FiberState::Created)
+            bad_state(f, FiberState::Runnable, "launch() of a fiber that was started already");
+    transition(f, FiberState::Runnable);
     enqueue(f);
+}
+
+namespace {
+constexpr unsigned bit(FiberState s) {
+    return 1u << static_cast<unsigned>(s);
+}
+// The transitions of the table in detail/fiber.hpp: kAllowed[from] holds the states `to`.
+constexpr unsigned kAllowed[] = {
+    /* Created   */ bit(FiberState::Runnable) | bit(FiberState::Running) | bit(FiberState::Dead),
+    /* Runnable  */ bit(FiberState::Running) | bit(FiberState::Dead),
+    /* Running   */ bit(FiberState::Runnable) | bit(FiberState::Parked) |
+        bit(FiberState::Suspended) | bit(FiberState::Dead),
+    /* Parked    */ bit(FiberState::Runnable),
+    /* Suspended */ bit(FiberState::Running) | bit(FiberState::Runnable),
+    /* Dead      */ 0,
+};
+const char* state_name(FiberState s) {
+    static const char* const names[] = {"Created", "Runnable",  "Running",
+                                        "Parked",  "Suspended", "Dead"};
+    return names[static_cast<unsigned>(s)];
+}
+}  // namespace
+
+void Hub::check_transition(const Fiber& f, FiberState to) noexcept {
+    if (!(kAllowed[static_cast<unsigned>(f.state_)] & bit(to)))
+        bad_state(f, to, "not a transition of the fiber state machine");
+    if (f.hub_ && f.hub_ != t_hub) bad_state(f, to, "made from an OS thread other than its hub's");
+}
+
+void Hub::bad_state(const Fiber& f, FiberState to, const char* why) noexcept {
+    std::fprintf(stderr, "green: bug: fiber %p (%s) %s -> %s: %s\n", static_cast<const void*>(&f),
+                 f.name().c_str(), state_name(f.state_), state_name(to), why);
+    std::abort();
 }
 
 void Hub::schedule() {
@@ -350,7 +392,7 @@ void Hub::throw_pending() {
 void Hub::yield() {
     throw_if_interrupted();
     Fiber* self = current_;
-    self->state_ = FiberState::Runnable;
+    transition(*self, FiberState::Runnable);
     enqueue(*self);
     schedule();
     throw_if_interrupted();
@@ -374,7 +416,7 @@ bool Hub::park(const Deadline& deadline) {
         timers_.add(timer);
     }
     self->wake_ = WakeReason::Notified;
-    self->state_ = FiberState::Parked;
+    transition(*self, FiberState::Parked);
     schedule();
     timers_.cancel(timer);
     throw_if_interrupted();
@@ -384,7 +426,7 @@ bool Hub::park(const Deadline& deadline) {
 void Hub::park_uninterruptible() {
     Fiber* self = current_;
     self->uninterruptible_ = true;
-    self->state_ = FiberState::Parked;
+    transition(*self, FiberState::Parked);
     schedule();
     self->uninterruptible_ = false;
 }
@@ -451,7 +493,7 @@ void Hub::withdraw_timeout(Fiber& f, std::uint64_t timeout_id) noexcept {
 
 void Hub::raw_switch(Fiber& to) {
     Fiber* self = current_;
-    self->state_ = FiberState::Suspended;
+    transition(*self, FiberState::Suspended);
     switch_to(to);
     throw_if_interrupted();
 }
@@ -496,7 +538,8 @@ void Hub::deliver_loop_exit() {
     if (main_.state_ == FiberState::Parked || main_.state_ == FiberState::Suspended) {
         main_.pending_ = std::make_exception_ptr(LoopExit());
         main_.uninterruptible_ = false;
-        main_.state_ = FiberState::Runnable;
+        transition(main_, FiberState::Runnable);
+        transition(*loop_, FiberState::Runnable);  // leaves; resumed by the next schedule()
         switch_to(main_);
         return;
     }
@@ -533,7 +576,12 @@ void Hub::loop() {
         } else if (io_->parked() > 0) {
             io_->poll(Duration::zero());
         }
-        if (Fiber* next = pop_runnable()) switch_to(*next);
+        if (Fiber* next = pop_runnable()) {
+            // The loop is never queued, but it leaves Running like any fiber that switches
+            // away (it is always ready to run again).
+            transition(*loop_, FiberState::Runnable);
+            switch_to(*next);
+        }
     }
 }
 

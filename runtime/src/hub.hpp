@@ -26,6 +26,14 @@
 // off, so every extra call level on the way back out costs a mispredicted return.
 #define GREEN_HOT_INLINE [[gnu::always_inline]] inline
 
+// Debug and sanitizer builds check every fiber state change against the table in
+// detail/fiber.hpp and abort on an illegal one (a scheduler bug), as marl's ASSERT_FIBER_STATE.
+#if !defined(NDEBUG) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define GREEN_CHECK_FIBER_STATES 1
+#else
+#define GREEN_CHECK_FIBER_STATES 0
+#endif
+
 namespace green::detail {
 
 // A hub's inbox for other OS threads. Shared with HubHandles so it outlives the hub safely.
@@ -74,10 +82,19 @@ class Hub {
     bool in_loop_fiber() const noexcept { return current_ == loop_.get(); }
     Fiber& main_fiber() noexcept { return main_; }
 
-    // Scheduling. ready(): a Parked fiber becomes runnable (no-op in any other state).
+    // Scheduling. ready(): the wake-up of a parked fiber — Parked becomes Runnable. A fiber
+    // already Runnable is left queued once: its deadline or an interrupt woke it first, and the
+    // event that came second (a notification, an I/O completion, an offload job) finds it
+    // still registered until it runs. Any other state is a bug (checked).
     // launch(): a Created fiber is queued to start.
     void ready(Fiber& f) noexcept;
     void launch(Fiber& f) noexcept;
+    // Every change of a fiber's state goes through here. Checked builds abort on a transition
+    // the table in detail/fiber.hpp does not allow, or one made from another OS thread.
+    GREEN_HOT_INLINE static void transition(Fiber& f, FiberState to) noexcept {
+        if constexpr (GREEN_CHECK_FIBER_STATES) check_transition(f, to);
+        f.state_ = to;
+    }
     void yield();
     // Parks the current fiber until ready() (true) or the deadline (false). Throws a pending
     // interrupt (kill, Timeout) instead of parking, or after waking; never parks on an expired
@@ -138,6 +155,8 @@ class Hub {
     void prepare_stack(Fiber& f);
     void reap(Fiber& dead) noexcept;
     [[noreturn]] void throw_pending();
+    static void check_transition(const Fiber& f, FiberState to) noexcept;
+    [[noreturn]] static void bad_state(const Fiber& f, FiberState to, const char* why) noexcept;
     GREEN_HOT_INLINE Fiber* pop_runnable() noexcept;
     GREEN_HOT_INLINE void prefetch_next() noexcept;
     GREEN_HOT_INLINE void enqueue(Fiber& f) noexcept;

@@ -29,7 +29,7 @@ bool WaitQueue::wait(Node& n, Deadline deadline) {
     auto& hub = detail::Hub::get();
     // A notification readies the waiter through its own hub's run queue; mixing hubs would
     // touch another thread's scheduler.
-    if (Node* first = waiters_.front(); first && first->fiber->hub_ != &hub)
+    if (Node* first = waiters_.front(); first && first->fiber->hub() != &hub)
         throw std::logic_error(
             "green: a wait queue (lock, queue, ...) used from two OS threads; one hub only");
     n.fiber = hub.current();
@@ -49,7 +49,7 @@ bool WaitQueue::wait(Node& n, Deadline deadline) {
 void WaitQueue::notify(Node& n) noexcept {
     waiters_.remove(n);
     n.notified = true;
-    n.fiber->hub_->ready(*n.fiber);
+    n.fiber->hub()->ready(*n.fiber);
 }
 
 bool WaitQueue::notify_one() noexcept {

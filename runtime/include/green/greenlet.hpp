@@ -58,7 +58,7 @@ class GreenletCore : public Fiber, public Waitable {
     std::string name() const override;
     void set_name(std::string n) { name_ = std::move(n); }
 
-    bool started() const noexcept { return state_ != FiberState::Created || finished_; }
+    bool started() const noexcept { return state() != FiberState::Created || finished_; }
     bool finished() const noexcept { return finished_; }
     bool killed() const noexcept { return killed_; }
     const std::exception_ptr& exception() const noexcept { return exception_; }

@@ -1,6 +1,30 @@
 // The unit the hub schedules: a suspended execution context with its own stack.
 // Greenlets and raw greenlets derive from Fiber; users never see it directly.
 // Invariant: a Fiber is touched only by the OS thread of its hub.
+//
+// The state machine. Every change goes through Hub::transition(), which checked builds (Debug,
+// sanitizers) verify against this table, and against the thread, aborting on a violation.
+// Every transition is made on the OS thread of the fiber's hub.
+//
+//   from       to         by                                   when
+//   Created    Runnable   Hub::launch                          spawn(), or spawn_later's timer
+//   Created    Running    Hub::switch_to                       first switch into a raw greenlet,
+//                                                              or the hub's loop fiber first runs
+//   Created    Dead       finish_unstarted (greenlet.cpp)      killed before it started
+//   Runnable   Running    Hub::switch_to (schedule, loop)      its turn in the run queue
+//   Runnable   Dead       finish_unstarted                     killed while queued, never ran
+//   Running    Runnable   Hub::yield; the loop fiber itself    it yields; the loop hands over
+//   Running    Parked     Hub::park, park_uninterruptible      it waits (event, timer, I/O)
+//   Running    Suspended  Hub::raw_switch                      an explicit raw-greenlet switch
+//   Running    Dead       Hub::exit_current                    its body returned
+//   Parked     Runnable   Hub::ready (wake-ups, its deadline,  what it waits for happened, its
+//                         Hub::interrupt)                      deadline passed, or kill/Timeout
+//   Suspended  Running    Hub::switch_to                       switched back to (raw greenlets)
+//   Suspended  Runnable   Hub::deliver_loop_exit               the main fiber gets LoopExit
+//
+// Hub::ready on a Runnable fiber is the one tolerated no-op: two wake-ups in one turn (a deadline
+// and the event it guarded) queue the fiber once. ready() in any other state, launch() of a
+// started fiber and any transition not listed are bugs. The main fiber is born Running.
 #pragma once
 
 #include <cstddef>
@@ -13,7 +37,8 @@
 
 namespace green {
 class Timeout;
-}
+class RawGreenlet;
+}  // namespace green
 
 namespace green::detail {
 
@@ -76,8 +101,29 @@ class Fiber {
 
     FiberState state() const noexcept { return state_; }
     Hub* hub() const noexcept { return hub_; }
+    // gevent's ref: false when its timed and I/O waits must not keep the hub alive.
+    bool ref() const noexcept { return ref_; }
+    void set_ref(bool ref) noexcept { ref_ = ref; }
+    // Its stack (empty before it first runs and after it is reaped) and the size requested.
+    const StackSlot& stack() const noexcept { return stack_; }
+    std::size_t stack_size() const noexcept { return stack_size_; }
+    // True from its first run until it is reaped: it has (or had) a stack and a context.
+    bool has_context() const noexcept { return ctx_ != nullptr; }
+    // Before it is started: the hub it will run on, its stack size (0: the hub's default) and
+    // ref.
+    void prepare(Hub& hub, std::size_t stack_size, bool ref) noexcept {
+        hub_ = &hub;
+        stack_size_ = stack_size;
+        ref_ = ref;
+    }
 
-    // Implementation state, owned by the hub (public for the runtime's own files).
+  private:
+    // Implementation state: the scheduler's, and that of the few classes that build on it.
+    friend class Hub;
+    friend class RawFiber;
+    friend class green::RawGreenlet;
+    friend class green::Timeout;
+
     void* ctx_ = nullptr;    // fcontext of the suspended fiber
     Fiber* next_ = nullptr;  // run-queue link
     Hub* hub_ = nullptr;
