@@ -57,6 +57,7 @@ struct HubOwner {
     ~HubOwner() {
         if (!hub) return;
         if (hub->current() != &hub->main_fiber()) {
+            hub->keep_thread_stack_visible();
             auto* node = new (std::nothrow) AbandonedHub{hub, nullptr};
             if (node) {
                 node->next = g_abandoned_hubs.load(std::memory_order_relaxed);
@@ -148,6 +149,16 @@ Hub::~Hub() {
     }
     io_.reset();
     release_alt_stack(alt_stack_);
+}
+
+void Hub::keep_thread_stack_visible() noexcept {
+#ifdef GREEN_ASAN
+    // The fiber annotations told ASan that this thread's stack is now the fiber's, so
+    // LeakSanitizer's check at the end of exit() would not scan the thread's own stack, and all
+    // it references would look leaked. Declare it a root.
+    if (main_.asan_bottom_ && main_.asan_size_)
+        __lsan_register_root_region(main_.asan_bottom_, main_.asan_size_);
+#endif
 }
 
 void Hub::reinit_after_fork() noexcept {

@@ -138,6 +138,10 @@ class Hub {
     static void reinit_after_fork() noexcept;
     void set_default_stack_size(std::size_t n) noexcept { default_stack_size_ = n; }
 
+    // The thread is exiting on a fiber's stack and the hub is left in place (hub.cpp,
+    // HubOwner): keeps the thread's own stack visible to LeakSanitizer.
+    void keep_thread_stack_visible() noexcept;
+
     // Ends the current fiber (after its body returned) and runs the next one.
     [[noreturn]] void exit_current() noexcept;
 
