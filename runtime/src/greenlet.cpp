@@ -156,7 +156,7 @@ void kill(GreenletCore& core, std::exception_ptr exc, bool block, Deadline deadl
         return;
     }
     if (&core == hub.current()) std::rethrow_exception(exc);
-    hub.interrupt(core, exc);
+    hub.interrupt(core, exc, 0);  // a kill, whatever its exception
     if (block) join(core, deadline);
 }
 
