@@ -199,11 +199,11 @@ int join(pthread_t id, void** ret, const Deadline& deadline, bool try_only) {
 // pthread_getattr_np's answer for a fiber: its stack (or the size it will get), guard, detach.
 int describe_stack(const detail::Fiber& f, bool detached, pthread_attr_t* attr) noexcept {
     if (int rc = pthread_attr_init(attr)) return rc;
-    if (f.stack_.base)
-        pthread_attr_setstack(attr, f.stack_.base, f.stack_.size);
+    if (f.stack().base)
+        pthread_attr_setstack(attr, f.stack().base, f.stack().size);
     else
-        pthread_attr_setstacksize(attr, f.stack_size_);
-    pthread_attr_setguardsize(attr, f.stack_.guarded ? detail::StackPool::page_size() : 0);
+        pthread_attr_setstacksize(attr, f.stack_size());
+    pthread_attr_setguardsize(attr, f.stack().guarded ? detail::StackPool::page_size() : 0);
     pthread_attr_setdetachstate(attr, detached ? PTHREAD_CREATE_DETACHED : PTHREAD_CREATE_JOINABLE);
     return 0;
 }

@@ -80,7 +80,7 @@ class EpollBackend final : public IoBackend {
         w.fiber = hub_.current();
         w.events = events;
         link(fd, w);
-        const CountedWaiter counted(*this, w.fiber->ref_);
+        const CountedWaiter counted(*this, w.fiber->ref());
         struct Cleanup {
             EpollBackend& b;
             int fd;

@@ -35,12 +35,12 @@ std::string describe(const std::exception_ptr& e) {
 
 void wake_fiber(LinkNode& node, Waitable&) {
     auto* f = static_cast<Fiber*>(node.arg);
-    f->hub_->ready(*f);
+    f->hub()->ready(*f);
 }
 
 Hub& hub_of(GreenletCore& core) {
     Hub& here = Hub::get();
-    if (core.hub_ && core.hub_ != &here)
+    if (core.hub() && core.hub() != &here)
         throw std::logic_error(
             "green: a greenlet can only be joined or killed from its own thread");
     return here;
@@ -98,7 +98,7 @@ void finish_unstarted(GreenletCore& core, std::exception_ptr exc) {
         is_exit = true;
     } catch (...) {
     }
-    core.state_ = FiberState::Dead;
+    Hub::transition(core, FiberState::Dead);
     core.finish(is_exit ? nullptr : exc, is_exit);
 }
 
@@ -108,25 +108,22 @@ void GreenletCore::reaped() noexcept {
 
 void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration> delay) {
     Hub& hub = Hub::get();
-    core.hub_ = &hub;
-    core.stack_size_ = opts.stack_size;
-    core.ref_ = opts.ref;
+    core.prepare(hub, opts.stack_size, opts.ref);
     if (!opts.name.empty()) core.set_name(opts.name);
     // The stack is reserved here, so that an impossible size (std::length_error) or no memory
     // (std::bad_alloc) is thrown by spawn, to its caller, rather than failing the first switch.
-    core.stack_ =
-        hub.stacks().allocate(opts.stack_size ? opts.stack_size : hub.default_stack_size());
+    hub.take_stack(core);
     core.add_ref();  // the running fiber's own reference, dropped when it is reaped
     if (!delay) {
         hub.launch(core);
         return;
     }
-    core.start_timer_.when = Clock::now() + *delay;
+    core.start_timer_.when = after_now(*delay);
     core.start_timer_.arg = &core;
     core.start_timer_.ref = opts.ref;
     core.start_timer_.fire = [](Timer& t) {
         auto* c = static_cast<GreenletCore*>(t.arg);
-        c->hub_->launch(*c);
+        c->hub()->launch(*c);
     };
     hub.add_timer(core.start_timer_);
 }
@@ -152,21 +149,17 @@ void kill(GreenletCore& core, std::exception_ptr exc, bool block, Deadline deadl
     if (core.ready()) return;
     Hub& hub = hub_of(core);
     if (!exc) exc = std::make_exception_ptr(GreenletExit());
-    const bool never_ran = core.ctx_ == nullptr && core.state_ != FiberState::Running;
+    const bool never_ran = !core.has_context() && core.state() != FiberState::Running;
     if (never_ran) {
         // gevent: a greenlet killed before it starts never runs and is dead at once.
-        const bool delayed = core.state_ == FiberState::Created;
+        const bool delayed = core.state() == FiberState::Created;
         hub.cancel_timer(core.start_timer_);
         finish_unstarted(core, exc);
-        if (delayed) {  // not in the run queue: give back its stack, drop its reference now
-            hub.stacks().release(core.stack_);
-            core.stack_ = StackSlot{};
-            core.reaped();
-        }
+        if (delayed) hub.reap(core);  // not in the run queue: give back its stack and reference
         return;
     }
     if (&core == hub.current()) std::rethrow_exception(exc);
-    hub.interrupt(core, exc);
+    hub.interrupt(core, exc, 0);  // a kill, whatever its exception
     if (block) join(core, deadline);
 }
 
@@ -190,15 +183,24 @@ namespace {
 
 enum class LinkWhen { Always, OnValue, OnException };
 
+std::atomic<GreenletHandle::LinkId> g_next_link{1};
+
 // A link callback: fired by the greenlet's completion, it runs the user's function in a new
 // greenlet (so it may block) and then frees itself.
+// Its id, not its address, is the user's handle: the link frees itself when it fires, and a
+// later unlink must find that it is gone (by searching the greenlet's live links) rather than
+// read the freed node — or another link that reused its address.
 struct UserLink {
     LinkNode node;
     std::function<void(const GreenletHandle&)> cb;
     LinkWhen when;
+    GreenletHandle::LinkId id;
 
     UserLink(std::function<void(const GreenletHandle&)> f, LinkWhen w)
-        : node(&UserLink::fire, this), cb(std::move(f)), when(w) {}
+        : node(&UserLink::fire, this),
+          cb(std::move(f)),
+          when(w),
+          id(g_next_link.fetch_add(1, std::memory_order_relaxed)) {}
 
     static void fire(LinkNode& n, Waitable& source) {
         std::unique_ptr<UserLink> self(static_cast<UserLink*>(n.arg));
@@ -216,10 +218,10 @@ GreenletHandle::LinkId add_link(detail::GreenletCore& core,
     auto* link = new UserLink(std::move(cb), when);
     if (core.ready()) {
         UserLink::fire(link->node, core);
-        return nullptr;
+        return 0;
     }
     core.rawlink(link->node);
-    return &link->node;
+    return link->id;
 }
 
 }  // namespace
@@ -237,9 +239,15 @@ GreenletHandle::LinkId GreenletHandle::link_exception(
 }
 
 void GreenletHandle::unlink(LinkId id) const noexcept {
-    if (!id || !id->linked) return;
-    core().unlink(*id);
-    delete static_cast<UserLink*>(id->arg);
+    if (!id) return;
+    for (LinkNode* n = core().links().front(); n; n = n->next) {
+        if (n->fire != &UserLink::fire) continue;
+        auto* link = static_cast<UserLink*>(n->arg);
+        if (link->id != id) continue;
+        core().unlink(*n);
+        delete link;
+        return;
+    }
 }
 
 }  // namespace green

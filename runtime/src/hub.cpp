@@ -10,15 +10,19 @@
 #include <unistd.h>
 
 #include <cxxabi.h>
+#include <algorithm>
 #include <boost/context/detail/fcontext.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "config.hpp"
 #include "context_jump.hpp"
 #include "green/errors.hpp"
+#include "green/timeout.hpp"
 #include "monitor.hpp"
 #include "overflow_guard.hpp"
 #include "sanitizer.hpp"
@@ -31,7 +35,42 @@ namespace {
 
 static_assert(sizeof(EhState) == 2 * sizeof(void*), "copied as one block per switch");
 
-thread_local std::unique_ptr<Hub> t_hub_owner;
+// Hubs set aside by a thread that ended on a fiber's stack (see HubOwner). A global root, so
+// that LeakSanitizer sees them as reachable rather than leaked.
+struct AbandonedHub {
+    Hub* hub;
+    AbandonedHub* next;
+};
+std::atomic<AbandonedHub*> g_abandoned_hubs{nullptr};
+
+// Owns the calling thread's hub and destroys it when the thread's thread_local objects are.
+// exit() runs those destructors on the stack of whichever fiber called it, and destroying the
+// hub there would unmap the very stack the process is still exiting on (and the atexit handlers
+// and stdio flushing still to come). So a hub whose thread is on a fiber stack at that point is
+// deliberately leaked, still installed and usable: the process is ending, and only the kernel
+// needs to reclaim it. On the thread's own stack (main returned, exit() from the main fiber, a
+// thread ending normally) the hub is destroyed as usual.
+struct HubOwner {
+    Hub* hub = nullptr;
+    HubOwner() = default;
+    HubOwner(const HubOwner&) = delete;
+    HubOwner& operator=(const HubOwner&) = delete;
+    ~HubOwner() {
+        if (!hub) return;
+        if (hub->current() != &hub->main_fiber()) {
+            hub->keep_thread_stack_visible();
+            auto* node = new (std::nothrow) AbandonedHub{hub, nullptr};
+            if (node) {
+                node->next = g_abandoned_hubs.load(std::memory_order_relaxed);
+                while (!g_abandoned_hubs.compare_exchange_weak(node->next, node)) {
+                }
+            }
+            return;
+        }
+        delete hub;
+    }
+};
+thread_local HubOwner t_hub_owner;
 
 std::size_t initial_stack_size() {
     return config().stack_size;  // GREEN_STACK_SIZE, validated (config.cpp)
@@ -67,8 +106,9 @@ Hub& Hub::create() {
     static const bool fork_handler_set =
         ::pthread_atfork(nullptr, nullptr, [] { Hub::reinit_after_fork(); }) == 0;
     (void)fork_handler_set;
-    t_hub_owner.reset(new Hub());
-    t_hub = t_hub_owner.get();
+    auto* hub = new Hub();
+    t_hub_owner.hub = hub;
+    t_hub = hub;
     return *t_hub;
 }
 
@@ -79,7 +119,8 @@ Hub::Hub()
       eh_globals_(abi::__cxa_get_globals()),
       errno_(&errno) {
     main_.hub_ = this;
-    main_.state_ = FiberState::Running;
+    main_.state_ = FiberState::Running;  // born running: the thread's own stack (t_hub is not
+                                         // set yet, so not through transition())
     loop_ = std::make_unique<LoopFiber>(*this);
     loop_->hub_ = this;
     loop_->stack_size_ = 256 * 1024;
@@ -100,6 +141,16 @@ Hub::~Hub() {
     }
     io_.reset();
     release_alt_stack(alt_stack_);
+}
+
+void Hub::keep_thread_stack_visible() noexcept {
+#ifdef GREEN_ASAN
+    // The fiber annotations told ASan that this thread's stack is now the fiber's, so
+    // LeakSanitizer's check at the end of exit() would not scan the thread's own stack, and all
+    // it references would look leaked. Declare it a root.
+    if (main_.asan_bottom_ && main_.asan_size_)
+        __lsan_register_root_region(main_.asan_bottom_, main_.asan_size_);
+#endif
 }
 
 void Hub::reinit_after_fork() noexcept {
@@ -143,7 +194,7 @@ void Hub::switch_to(Fiber& to) noexcept {
     switches_.store(switches_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     Fiber* from = current_;
     if (from == &to) {
-        to.state_ = FiberState::Running;
+        transition(to, FiberState::Running);
         return;
     }
     if (!StackPool::canary_intact(from->stack_)) report_overflow(*from);
@@ -158,7 +209,7 @@ void Hub::switch_to(Fiber& to) noexcept {
         }
     }
     current_ = &to;
-    to.state_ = FiberState::Running;
+    transition(to, FiberState::Running);
     const bool dying = from->state_ == FiberState::Dead;
     asan::start_switch(dying ? nullptr : &from->asan_fake_stack_, to.asan_bottom_, to.asan_size_);
     ctx::transfer_t t = jump_context(to.ctx_, from);
@@ -193,7 +244,17 @@ void Hub::reap(Fiber& dead) noexcept {
 
 void Hub::exit_current() noexcept {
     Fiber* self = current_;
-    self->state_ = FiberState::Dead;
+    if (!self->timeouts_.empty()) [[unlikely]] {
+        // Timeouts this fiber armed that outlive it (held by a longer-lived object): disarm
+        // them, or they would fire into the freed fiber.
+        TimeoutLink* l = self->timeouts_.take_all();
+        while (l) {
+            TimeoutLink* next = l->next;
+            Timeout::fiber_ended(*l);
+            l = next;
+        }
+    }
+    transition(*self, FiberState::Dead);
     Fiber* parent = self->parent_;
     if (parent &&
         (parent->state_ == FiberState::Suspended || parent->state_ == FiberState::Created)) {
@@ -260,15 +321,56 @@ void Hub::prefetch_next() noexcept {
 }
 
 void Hub::ready(Fiber& f) noexcept {
-    if (f.state_ != FiberState::Parked) return;
-    f.state_ = FiberState::Runnable;
+    if (f.state_ != FiberState::Parked) [[unlikely]] {
+        // Woken twice (see hub.hpp): stays queued once. Anything else is a scheduler bug.
+        if constexpr (GREEN_CHECK_FIBER_STATES)
+            if (f.state_ != FiberState::Runnable)
+                bad_state(f, FiberState::Runnable, "ready() of a fiber that is not parked");
+        return;
+    }
+    transition(f, FiberState::Runnable);
     enqueue(f);
 }
 
 void Hub::launch(Fiber& f) noexcept {
-    if (f.state_ != FiberState::Created) return;
-    f.state_ = FiberState::Runnable;
+    if constexpr (GREEN_CHECK_FIBER_STATES)
+        if (f.state_ != FiberState::Created)
+            bad_state(f, FiberState::Runnable, "launch() of a fiber that was started already");
+    transition(f, FiberState::Runnable);
     enqueue(f);
+}
+
+namespace {
+constexpr unsigned bit(FiberState s) {
+    return 1u << static_cast<unsigned>(s);
+}
+// The transitions of the table in detail/fiber.hpp: kAllowed[from] holds the states `to`.
+constexpr unsigned kAllowed[] = {
+    /* Created   */ bit(FiberState::Runnable) | bit(FiberState::Running) | bit(FiberState::Dead),
+    /* Runnable  */ bit(FiberState::Running) | bit(FiberState::Dead),
+    /* Running   */ bit(FiberState::Runnable) | bit(FiberState::Parked) |
+        bit(FiberState::Suspended) | bit(FiberState::Dead),
+    /* Parked    */ bit(FiberState::Runnable),
+    /* Suspended */ bit(FiberState::Running) | bit(FiberState::Runnable),
+    /* Dead      */ 0,
+};
+const char* state_name(FiberState s) {
+    static const char* const names[] = {"Created", "Runnable",  "Running",
+                                        "Parked",  "Suspended", "Dead"};
+    return names[static_cast<unsigned>(s)];
+}
+}  // namespace
+
+void Hub::check_transition(const Fiber& f, FiberState to) noexcept {
+    if (!(kAllowed[static_cast<unsigned>(f.state_)] & bit(to)))
+        bad_state(f, to, "not a transition of the fiber state machine");
+    if (f.hub_ && f.hub_ != t_hub) bad_state(f, to, "made from an OS thread other than its hub's");
+}
+
+void Hub::bad_state(const Fiber& f, FiberState to, const char* why) noexcept {
+    std::fprintf(stderr, "green: bug: fiber %p (%s) %s -> %s: %s\n", static_cast<const void*>(&f),
+                 f.name().c_str(), state_name(f.state_), state_name(to), why);
+    std::abort();
 }
 
 void Hub::schedule() {
@@ -278,15 +380,22 @@ void Hub::schedule() {
 }
 
 void Hub::throw_pending() {
-    std::exception_ptr e = std::move(current_->pending_);
-    current_->pending_ = nullptr;
+    Fiber& f = *current_;
+    std::exception_ptr e = std::move(f.pending_);
+    f.pending_ = nullptr;
+    f.pending_timeout_ = 0;
+    if (f.queued_ && !f.queued_->empty()) {  // the next one waits for the next resume point
+        f.pending_ = std::move(f.queued_->front().error);
+        f.pending_timeout_ = f.queued_->front().timeout_id;
+        f.queued_->erase(f.queued_->begin());
+    }
     std::rethrow_exception(e);
 }
 
 void Hub::yield() {
     throw_if_interrupted();
     Fiber* self = current_;
-    self->state_ = FiberState::Runnable;
+    transition(*self, FiberState::Runnable);
     enqueue(*self);
     schedule();
     throw_if_interrupted();
@@ -310,7 +419,7 @@ bool Hub::park(const Deadline& deadline) {
         timers_.add(timer);
     }
     self->wake_ = WakeReason::Notified;
-    self->state_ = FiberState::Parked;
+    transition(*self, FiberState::Parked);
     schedule();
     timers_.cancel(timer);
     throw_if_interrupted();
@@ -320,20 +429,74 @@ bool Hub::park(const Deadline& deadline) {
 void Hub::park_uninterruptible() {
     Fiber* self = current_;
     self->uninterruptible_ = true;
-    self->state_ = FiberState::Parked;
+    transition(*self, FiberState::Parked);
     schedule();
     self->uninterruptible_ = false;
 }
 
 void Hub::interrupt(Fiber& f, std::exception_ptr e) noexcept {
+    std::uint64_t timeout_id = 0;
+    try {
+        std::rethrow_exception(e);
+    } catch (const Timeout& t) {
+        timeout_id = t.id_;
+    } catch (...) {
+    }
+    interrupt(f, std::move(e), timeout_id);
+}
+
+// Every interrupt is kept until it is thrown or withdrawn; none is dropped. Kills go before
+// Timeouts (a kill ends the fiber whatever deadline it is under; the Timeouts it unwinds
+// through withdraw theirs), each kind in the order it came. The first one sits in pending_, the
+// field every resume point tests; the rest queue behind it.
+void Hub::interrupt(Fiber& f, std::exception_ptr e, std::uint64_t timeout_id) noexcept {
     if (f.state_ == FiberState::Dead) return;
-    if (!f.pending_) f.pending_ = std::move(e);
+    if (!f.pending_) {
+        f.pending_ = std::move(e);
+        f.pending_timeout_ = timeout_id;
+    } else {
+        if (!f.queued_) f.queued_ = new std::vector<Interrupt>;
+        auto& q = *f.queued_;
+        Interrupt in{std::move(e), timeout_id};
+        if (timeout_id != 0) {
+            q.push_back(std::move(in));
+        } else if (f.pending_timeout_ != 0) {  // a kill overtakes a pending Timeout
+            std::swap(in.error, f.pending_);
+            std::swap(in.timeout_id, f.pending_timeout_);
+            q.insert(q.begin(), std::move(in));
+        } else {  // behind the kills already queued, before the Timeouts
+            auto at = q.begin();
+            while (at != q.end() && at->timeout_id == 0) ++at;
+            q.insert(at, std::move(in));
+        }
+    }
     if (f.state_ == FiberState::Parked && !f.uninterruptible_) ready(f);
+}
+
+void Hub::withdraw_timeout(Fiber& f, std::uint64_t timeout_id) noexcept {
+    if (f.pending_timeout_ == timeout_id && f.pending_) {
+        f.pending_ = nullptr;
+        f.pending_timeout_ = 0;
+        if (f.queued_ && !f.queued_->empty()) {
+            f.pending_ = std::move(f.queued_->front().error);
+            f.pending_timeout_ = f.queued_->front().timeout_id;
+            f.queued_->erase(f.queued_->begin());
+        }
+        return;
+    }
+    if (!f.queued_) return;
+    auto& q = *f.queued_;
+    for (auto it = q.begin(); it != q.end(); ++it) {
+        if (it->timeout_id == timeout_id) {
+            q.erase(it);
+            return;
+        }
+    }
 }
 
 void Hub::raw_switch(Fiber& to) {
     Fiber* self = current_;
-    self->state_ = FiberState::Suspended;
+    transition(*self, FiberState::Suspended);
     switch_to(to);
     throw_if_interrupted();
 }
@@ -378,7 +541,8 @@ void Hub::deliver_loop_exit() {
     if (main_.state_ == FiberState::Parked || main_.state_ == FiberState::Suspended) {
         main_.pending_ = std::make_exception_ptr(LoopExit());
         main_.uninterruptible_ = false;
-        main_.state_ = FiberState::Runnable;
+        transition(main_, FiberState::Runnable);
+        transition(*loop_, FiberState::Runnable);  // leaves; resumed by the next schedule()
         switch_to(main_);
         return;
     }
@@ -403,7 +567,9 @@ void Hub::loop() {
                 const auto now = Clock::now();
                 stacks_.trim(now);  // idle: a good moment to give cold stack pages back
                 if (Timer* t = timers_.top()) {
-                    timeout = t->when - now;
+                    // Capped: a timer saturated to "forever" (detail::after_now) must not
+                    // overflow a backend's conversion; waking once a day costs nothing.
+                    timeout = std::min<Duration>(t->when - now, std::chrono::hours(24));
                     if (timeout < Duration::zero()) timeout = Duration::zero();
                 }
                 io_->poll(timeout);
@@ -413,7 +579,12 @@ void Hub::loop() {
         } else if (io_->parked() > 0) {
             io_->poll(Duration::zero());
         }
-        if (Fiber* next = pop_runnable()) switch_to(*next);
+        if (Fiber* next = pop_runnable()) {
+            // The loop is never queued, but it leaves Running like any fiber that switches
+            // away (it is always ready to run again).
+            transition(*loop_, FiberState::Runnable);
+            switch_to(*next);
+        }
     }
 }
 

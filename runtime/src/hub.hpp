@@ -26,6 +26,14 @@
 // off, so every extra call level on the way back out costs a mispredicted return.
 #define GREEN_HOT_INLINE [[gnu::always_inline]] inline
 
+// Debug and sanitizer builds check every fiber state change against the table in
+// detail/fiber.hpp and abort on an illegal one (a scheduler bug), as marl's ASSERT_FIBER_STATE.
+#if !defined(NDEBUG) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define GREEN_CHECK_FIBER_STATES 1
+#else
+#define GREEN_CHECK_FIBER_STATES 0
+#endif
+
 namespace green::detail {
 
 // A hub's inbox for other OS threads. Shared with HubHandles so it outlives the hub safely.
@@ -74,10 +82,19 @@ class Hub {
     bool in_loop_fiber() const noexcept { return current_ == loop_.get(); }
     Fiber& main_fiber() noexcept { return main_; }
 
-    // Scheduling. ready(): a Parked fiber becomes runnable (no-op in any other state).
+    // Scheduling. ready(): the wake-up of a parked fiber — Parked becomes Runnable. A fiber
+    // already Runnable is left queued once: its deadline or an interrupt woke it first, and the
+    // event that came second (a notification, an I/O completion, an offload job) finds it
+    // still registered until it runs. Any other state is a bug (checked).
     // launch(): a Created fiber is queued to start.
     void ready(Fiber& f) noexcept;
     void launch(Fiber& f) noexcept;
+    // Every change of a fiber's state goes through here. Checked builds abort on a transition
+    // the table in detail/fiber.hpp does not allow, or one made from another OS thread.
+    GREEN_HOT_INLINE static void transition(Fiber& f, FiberState to) noexcept {
+        if constexpr (GREEN_CHECK_FIBER_STATES) check_transition(f, to);
+        f.state_ = to;
+    }
     void yield();
     // Parks the current fiber until ready() (true) or the deadline (false). Throws a pending
     // interrupt (kill, Timeout) instead of parking, or after waking; never parks on an expired
@@ -86,8 +103,14 @@ class Hub {
     // Parks until ready(), ignoring interrupts (they stay pending). For waits that must not be
     // abandoned, such as an io_uring operation whose memory the kernel still owns.
     void park_uninterruptible();
-    // Delivers `e` to `f` at its next resume point, waking it if it is parked.
+    // Delivers `e` to `f` at its next resume point, waking it if it is parked. Interrupts that
+    // arrive before the first is thrown queue up, kills ahead of Timeouts; each later one is
+    // thrown at the resume point after the previous was (timeout.hpp).
     void interrupt(Fiber& f, std::exception_ptr e) noexcept;
+    // The same for the expiry of the Timeout with this identity (timeout_id != 0); 0: a kill.
+    void interrupt(Fiber& f, std::exception_ptr e, std::uint64_t timeout_id) noexcept;
+    // Takes back an expiry of that Timeout not yet thrown (its scope ended first).
+    static void withdraw_timeout(Fiber& f, std::uint64_t timeout_id) noexcept;
     void throw_if_interrupted() {
         if (current_->pending_ && !current_->uninterruptible_) [[unlikely]]
             throw_pending();
@@ -115,6 +138,16 @@ class Hub {
     static void reinit_after_fork() noexcept;
     void set_default_stack_size(std::size_t n) noexcept { default_stack_size_ = n; }
 
+    // The thread is exiting on a fiber's stack and the hub is left in place (hub.cpp,
+    // HubOwner): keeps the thread's own stack visible to LeakSanitizer.
+    void keep_thread_stack_visible() noexcept;
+
+    // Reserves f's stack if it has none yet (spawn does it early, so that an impossible size
+    // throws to its caller). reap(): gives a dead or never-run fiber's stack back and calls
+    // its reaped().
+    void take_stack(Fiber& f);
+    void reap(Fiber& dead) noexcept;
+
     // Ends the current fiber (after its body returned) and runs the next one.
     [[noreturn]] void exit_current() noexcept;
 
@@ -128,10 +161,10 @@ class Hub {
     GREEN_HOT_INLINE void schedule();
     GREEN_HOT_INLINE void switch_to(Fiber& to) noexcept;
     GREEN_HOT_INLINE void resumed(void* fctx, void* data) noexcept;
-    void take_stack(Fiber& f);  // reserves f's stack if it has none yet
     void prepare_stack(Fiber& f);
-    void reap(Fiber& dead) noexcept;
     [[noreturn]] void throw_pending();
+    static void check_transition(const Fiber& f, FiberState to) noexcept;
+    [[noreturn]] static void bad_state(const Fiber& f, FiberState to, const char* why) noexcept;
     GREEN_HOT_INLINE Fiber* pop_runnable() noexcept;
     GREEN_HOT_INLINE void prefetch_next() noexcept;
     GREEN_HOT_INLINE void enqueue(Fiber& f) noexcept;

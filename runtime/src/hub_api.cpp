@@ -11,7 +11,7 @@ namespace green {
 void sleep(Duration d) {
     auto& hub = detail::Hub::get();
     if (d <= Duration::zero()) return hub.yield();
-    const Deadline deadline(Clock::now() + d);
+    const Deadline deadline(detail::after_now(d));
     while (hub.park(deadline)) {
         // Woken early by someone who should not have; keep sleeping.
     }

@@ -31,7 +31,7 @@ void write_report(const Fiber& f) noexcept {
     int n = std::snprintf(buf, sizeof buf,
                           "green: stack overflow in fiber '%s' (stack size %zu bytes); "
                           "raise it with SpawnOptions::stack_size or GREEN_STACK_SIZE\n",
-                          name.c_str(), f.stack_.size);
+                          name.c_str(), f.stack().size);
     if (n > 0)
         (void)!::write(2, buf, static_cast<std::size_t>(n) < sizeof buf ? n : sizeof buf - 1);
 }
@@ -55,7 +55,7 @@ std::uintptr_t interrupted_sp(void* uctx) noexcept {
 // page, until the chunk's guard page stopped it; or in one jump, for a frame larger than a
 // page) and then faulted anywhere.
 bool overflowed(const Fiber& f, const void* fault, std::uintptr_t sp) noexcept {
-    const auto base = reinterpret_cast<std::uintptr_t>(f.stack_.base);
+    const auto base = reinterpret_cast<std::uintptr_t>(f.stack().base);
     if (!base) return false;  // the thread's own stack: the kernel's business
     const auto addr = reinterpret_cast<std::uintptr_t>(fault);
     if (addr < base && addr >= base - StackPool::page_size()) return true;

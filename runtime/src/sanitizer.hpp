@@ -14,6 +14,7 @@
 
 #ifdef GREEN_ASAN
 #include <sanitizer/common_interface_defs.h>
+#include <sanitizer/lsan_interface.h>
 #endif
 
 namespace green::detail::asan {

@@ -172,7 +172,7 @@ class Registry {
             // The watcher's wait keeps the hub alive only for handlers that asked to.
             bool any_ref = false;
             for (const auto& reg : regs_) any_ref = any_ref || reg.ref;
-            detail::Hub::get().current()->ref_ = any_ref;
+            detail::Hub::get().current()->set_ref(any_ref);
             const int r = wait_fd(fd, POLLIN);
             // Closed (no handlers left), or closed and replaced by a newer watcher's fd.
             if (r < 0 || gen != generation_) return;

@@ -64,7 +64,7 @@ void ThreadPool::run_and_wait(std::shared_ptr<detail::OffloadJob> job, Deadline 
         job->run();
         home.post([job] {
             job->done = true;
-            if (job->waiter) job->waiter->hub_->ready(*job->waiter);
+            if (job->waiter) job->waiter->hub()->ready(*job->waiter);
         });
     });
     struct GiveUp {

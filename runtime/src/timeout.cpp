@@ -1,5 +1,6 @@
 // green::Timeout: a Timer on the hub that, when it fires, interrupts the fiber that armed it
-// with a copy of the Timeout (the record the handler catches).
+// with a copy of the Timeout (the record the handler catches). The arming fiber keeps a list of
+// its armed Timeouts and disarms them when it ends, so a Timeout that outlives it is inert.
 #include "green/timeout.hpp"
 
 #include <stdexcept>
@@ -13,6 +14,7 @@ std::uint64_t g_next_id = 1;  // identities need only be unique per thread; race
 }
 
 Timeout::Timeout(Duration d, bool start_now) : id_(g_next_id++), duration_(d) {
+    link_.owner = this;
     timer_.fire = &Timeout::on_fire;
     timer_.arg = this;
     if (start_now) start();
@@ -34,28 +36,32 @@ void Timeout::start() {
     auto& hub = detail::Hub::get();
     cancel();
     fiber_ = hub.current();
+    fiber_->timeouts_.push_back(link_);
     fired_ = false;
-    timer_.when = Clock::now() + duration_;
+    timer_.when = detail::after_now(duration_);
     hub.add_timer(timer_);
 }
 
 void Timeout::cancel() noexcept {
     if (!fiber_) return;
     fiber_->hub_->cancel_timer(timer_);
-    if (!fired_ || !fiber_->pending_) return;
+    fiber_->timeouts_.remove(link_);
     // Expired but not yet delivered: withdraw it, or it would fire outside its scope.
-    try {
-        std::rethrow_exception(fiber_->pending_);
-    } catch (const Timeout& t) {
-        if (t.is(*this)) fiber_->pending_ = nullptr;
-    } catch (...) {
-    }
+    detail::Hub::withdraw_timeout(*fiber_, id_);
+    fiber_ = nullptr;
+}
+
+void Timeout::fiber_ended(detail::TimeoutLink& link) noexcept {
+    Timeout& self = *link.owner;
+    self.fiber_->hub_->cancel_timer(self.timer_);
+    self.fiber_ = nullptr;
 }
 
 void Timeout::on_fire(detail::Timer& t) {
     auto* self = static_cast<Timeout*>(t.arg);
     self->fired_ = true;
-    self->fiber_->hub_->interrupt(*self->fiber_, std::make_exception_ptr(Timeout(*self)));
+    self->fiber_->hub_->interrupt(*self->fiber_, std::make_exception_ptr(Timeout(*self)),
+                                  self->id_);
 }
 
 const char* Timeout::what() const noexcept {

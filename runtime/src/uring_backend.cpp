@@ -140,7 +140,7 @@ class UringBackend final : public IoBackend {
         prep(sqe);
         io_uring_sqe_set_data(sqe, &op);
         ++fds_[fd].inflight;
-        const CountedWaiter counted(*this, op.fiber->ref_);
+        const CountedWaiter counted(*this, op.fiber->ref());
         struct Cleanup {
             UringBackend& b;
             Op& op;

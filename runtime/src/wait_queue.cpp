@@ -2,6 +2,7 @@
 #include "green/wait_queue.hpp"
 
 #include <stdexcept>
+#include <string>
 
 #include "green/waitable.hpp"
 #include "hub.hpp"
@@ -28,7 +29,7 @@ bool WaitQueue::wait(Node& n, Deadline deadline) {
     auto& hub = detail::Hub::get();
     // A notification readies the waiter through its own hub's run queue; mixing hubs would
     // touch another thread's scheduler.
-    if (Node* first = waiters_.front(); first && first->fiber->hub_ != &hub)
+    if (Node* first = waiters_.front(); first && first->fiber->hub() != &hub)
         throw std::logic_error(
             "green: a wait queue (lock, queue, ...) used from two OS threads; one hub only");
     n.fiber = hub.current();
@@ -48,7 +49,7 @@ bool WaitQueue::wait(Node& n, Deadline deadline) {
 void WaitQueue::notify(Node& n) noexcept {
     waiters_.remove(n);
     n.notified = true;
-    n.fiber->hub_->ready(*n.fiber);
+    n.fiber->hub()->ready(*n.fiber);
 }
 
 bool WaitQueue::notify_one() noexcept {
@@ -62,6 +63,17 @@ std::size_t WaitQueue::notify_all() noexcept {
     std::size_t woken = 0;
     while (notify_one()) ++woken;
     return woken;
+}
+
+void detail::SameHubCheck::bind_or_refuse(const char* what) {
+    if (hub_ == reinterpret_cast<Hub*>(alignof(std::max_align_t))) {  // first use
+        hub_ = &Hub::get();
+        return;
+    }
+    throw std::logic_error(std::string(what) +
+                           " used from an OS thread other than the one whose hub it belongs to; "
+                           "only Event and AsyncResult cross threads (or post to the owning "
+                           "hub with HubHandle::post)");
 }
 
 void LinkList::fire_all(Waitable& source) {

@@ -24,7 +24,7 @@ int main() {
     // Whether a fiber's stack got a guard page.
     bool guarded = false;
     green::spawn([&guarded] {
-        guarded = green::detail::Hub::get().current()->stack_.guarded;
+        guarded = green::detail::Hub::get().current()->stack().guarded;
     }).join();
     std::printf("fiber_guarded=%d\n", guarded ? 1 : 0);
     return 0;

@@ -166,7 +166,7 @@ TEST(FiberDeathTest, OverflowWithoutGuardPageCaughtByCanary) {
         {
             auto g = green::spawn(green::SpawnOptions{"canary-victim", 64 * 1024}, [] {
                 auto* self = green::detail::Hub::get().current();
-                static_cast<volatile char*>(self->stack_.base)[8] = 1;
+                static_cast<volatile char*>(self->stack().base)[8] = 1;
                 green::sleep(1ms);
             });
             g.join();

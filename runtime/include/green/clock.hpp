@@ -12,6 +12,18 @@ using Duration = Clock::duration;
 
 class Timeout;
 
+namespace detail {
+// now + d without overflow: a time point too late to represent saturates to the latest one
+// (which the clock never reaches: "forever"); a negative d means now. Every timer green arms
+// relative to now goes through here.
+inline Clock::time_point after_now(Duration d) noexcept {
+    const auto now = Clock::now();
+    if (d <= Duration::zero()) return now;
+    if (d >= Clock::time_point::max() - now) return Clock::time_point::max();
+    return now + d;
+}
+}  // namespace detail
+
 // A point in time after which a wait gives up. Default-constructed: wait forever.
 // Built from a duration it is relative to now; a zero or negative duration is already expired
 // (the wait polls once), matching gevent where timeout=0 means "do not block".

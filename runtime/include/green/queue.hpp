@@ -155,6 +155,7 @@ class BasicQueue {
     // for one to be buffered (QueueEmpty / QueueClosed as get()). Items handed straight to
     // waiting getters are never seen by peek, as in gevent.
     T peek(Deadline deadline = {}) {
+        check_owner();
         while (store_.empty()) {
             if (closed_) throw QueueClosed();
             if (deadline.expired() || !peekers_.wait(deadline)) {
@@ -172,7 +173,8 @@ class BasicQueue {
 
     // No more puts: waiting putters get QueueClosed, getters drain what is buffered, then get
     // QueueClosed (iteration ends). Idempotent.
-    void close() noexcept {
+    void close() {
+        check_owner();
         closed_ = true;
         while (WaitQueue::Node* w = getters_.front()) getters_.notify(*w);  // no item: closed
         while (WaitQueue::Node* w = putters_.front()) {
@@ -234,6 +236,7 @@ class BasicQueue {
     Until until(T sentinel) { return Until(*this, std::move(sentinel)); }
 
   protected:
+    void check_owner() { owner_.check("green::Queue"); }
     std::size_t accepted_ = 0;  // items ever accepted (JoinableQueue counts tasks with it)
 
   private:
@@ -254,6 +257,7 @@ class BasicQueue {
     }
 
     Status put_impl(T& item, const Deadline& deadline) {
+        check_owner();
         if (closed_) return Status::Closed;
         if (WaitQueue::Node* w =
                 getters_.front()) {  // a getter waits: the buffer is empty, hand over
@@ -277,6 +281,7 @@ class BasicQueue {
     }
 
     Status get_impl(std::optional<T>& out, const Deadline& deadline) {
+        check_owner();
         if (!store_.empty()) {
             out.emplace(store_.pop());
             refill();
@@ -332,6 +337,7 @@ class BasicQueue {
     WaitQueue getters_;
     WaitQueue putters_;
     WaitQueue peekers_;
+    detail::SameHubCheck owner_;
     bool closed_ = false;
 };
 
@@ -373,6 +379,7 @@ class JoinableQueue : public Queue<T> {
     using Queue<T>::Queue;
 
     void task_done() {
+        this->check_owner();
         if (done_ >= this->accepted_)
             throw std::logic_error(
                 "green::JoinableQueue: task_done() called more times than items were put");
@@ -380,6 +387,7 @@ class JoinableQueue : public Queue<T> {
     }
     // Waits until every accepted item was marked done (true) or the deadline (false).
     bool join(Deadline deadline = {}) {
+        this->check_owner();
         while (unfinished_tasks() > 0) {
             if (!all_done_.wait(deadline)) return unfinished_tasks() == 0;
         }

@@ -58,13 +58,15 @@ class Semaphore : public detail::LockableNames<Semaphore> {
     // Takes a permit, waiting up to `deadline` (true) or giving up (false). A zero or negative
     // deadline only polls. Throws what kill() or a Timeout delivers, holding no permit then.
     bool acquire(Deadline deadline = {}) {
+        owner_.check(kind_name());
         if (count_ > 0 && waiters_.empty()) {
             --count_;
             return true;
         }
         return acquire_slow(deadline);
     }
-    bool try_acquire() noexcept {
+    bool try_acquire() {
+        owner_.check(kind_name());
         if (count_ > 0 && waiters_.empty()) {
             --count_;
             return true;
@@ -74,6 +76,7 @@ class Semaphore : public detail::LockableNames<Semaphore> {
     // Returns a permit: to the longest waiter if any. BoundedSemaphore and Lock refuse to go
     // above their initial value (std::logic_error).
     void release() {
+        owner_.check(kind_name());
         if (!waiters_.empty()) return hand_off();
         if (bounded_ && count_ >= initial_) over_release();
         ++count_;
@@ -89,6 +92,11 @@ class Semaphore : public detail::LockableNames<Semaphore> {
     Semaphore(std::ptrdiff_t value, Kind kind);
 
   private:
+    const char* kind_name() const noexcept {
+        return kind_ == Kind::Lock      ? "green::Lock"
+               : kind_ == Kind::Bounded ? "green::BoundedSemaphore"
+                                        : "green::Semaphore";
+    }
     bool acquire_slow(Deadline deadline);
     void hand_off() noexcept;
     [[noreturn]] void over_release() const;
@@ -96,6 +104,7 @@ class Semaphore : public detail::LockableNames<Semaphore> {
     std::size_t count_;
     std::size_t initial_;
     WaitQueue waiters_;
+    detail::SameHubCheck owner_;
     bool bounded_;
     Kind kind_;
 };

@@ -11,7 +11,29 @@ namespace green {
 
 namespace detail {
 class Fiber;
-}
+class Hub;
+// The calling thread's hub, or nullptr (hub.cpp).
+extern thread_local constinit Hub* t_hub __attribute__((tls_model("initial-exec")));
+
+// The hub a same-hub primitive (Semaphore, Lock, RLock, the Queue family, Channel) belongs to:
+// the hub of the first thread that used it (which gets a hub then, if it had none). A call from any
+// other OS thread is refused with std::logic_error before it touches anything: it would ready a
+// waiter on another hub's run queue without waking that hub (a data race, and a hang for a waiter
+// with no deadline). Event and AsyncResult are the objects that cross threads. One pointer
+// comparison per call.
+class SameHubCheck {
+  public:
+    void check(const char* what) {
+        if (hub_ != t_hub) [[unlikely]]
+            bind_or_refuse(what);
+    }
+
+  private:
+    void bind_or_refuse(const char* what);
+    // Unbound: a value no thread's hub pointer has, so that the first call always binds.
+    Hub* hub_ = reinterpret_cast<Hub*>(alignof(std::max_align_t));
+};
+}  // namespace detail
 
 class WaitQueue {
   public:

@@ -31,6 +31,7 @@ class LinkList {
     // Unlinks each node, then fires it; nodes linked while firing are kept for the next call.
     void fire_all(Waitable& source);
     bool empty() const noexcept { return nodes_.empty(); }
+    LinkNode* front() const noexcept { return nodes_.front(); }  // then node->next
 
   private:
     detail::IntrusiveList<LinkNode> nodes_;
