@@ -108,12 +108,12 @@ class UringBackend final : public IoBackend {
             // often there by then, which saves arming a poll (measured in bench/echo/README.md).
             [&](io_uring_sqe* sqe) { io_uring_prep_recv(sqe, fd, buf, len, flags); }, deadline,
             &hint.landed);
+        if (r.retry) [[unlikely]]
+            return fallback_->recv(fd, buf, len, flags, deadline, hint);
         if (r.res >= 0) {  // data may have landed even as the deadline passed
             hint.drained = drained_by(hint, r.res, len, flags);
             return r.res;
         }
-        if (r.retry) [[unlikely]]
-            return fallback_->recv(fd, buf, len, flags, deadline, hint);
         if (r.fd_closed) return -EBADF;
         if (r.res == -ECANCELED || r.res == -EINTR) return -ETIME;
         // A socket the program made non-blocking behind our back: wait for readiness instead.
@@ -149,9 +149,9 @@ class UringBackend final : public IoBackend {
                 }
             },
             deadline, &op.landed);
-        if (r.res >= 0) return r.res;
         if (r.retry) [[unlikely]]
             return fallback_->submit(op, deadline);
+        if (r.res >= 0) return r.res;
         if (r.fd_closed) return -EBADF;
         if (r.res == -ECANCELED || r.res == -EINTR) return -ETIME;
         // An fd in non-blocking mode: the kernel says EAGAIN rather than waiting; so do we.
