@@ -27,11 +27,15 @@ constexpr std::size_t kChunkSize = std::size_t{1} << kChunkBits;
 constexpr std::size_t kChunks = std::size_t{1} << 12;  // 4M descriptors
 
 // bits: classified | kind << 1 | nonblock << 4 | stream << 5 | unreadable << 6 | unwritable << 7
+//       | shared << 8
 constexpr std::uint32_t kClassified = 1;
 constexpr std::uint32_t kNonblock = 1u << 4;
 constexpr std::uint32_t kStream = 1u << 5;
 constexpr std::uint32_t kUnreadable = 1u << 6;
 constexpr std::uint32_t kUnwritable = 1u << 7;
+// Made by or copied with the dup family: the open file (its O_NONBLOCK, a socket's timeouts) is
+// shared with another descriptor, so a change through one must show through all of them.
+constexpr std::uint32_t kShared = 1u << 8;
 
 struct Entry {
     std::atomic<std::uint32_t> bits;
@@ -180,19 +184,61 @@ void fd_copy(int from, int to) noexcept {
     Entry* src = entry(from, false);
     Entry* dst = entry(to, true);
     if (!dst) return;
-    if (src && (src->bits.load(std::memory_order_acquire) & kClassified))
+    if (src && (src->bits.load(std::memory_order_acquire) & kClassified)) {
         store(*dst, decode(*src));
-    else
+        src->bits.fetch_or(kShared, std::memory_order_acq_rel);
+        dst->bits.fetch_or(kShared, std::memory_order_acq_rel);
+    } else {
         dst->bits.store(0, std::memory_order_release);
+    }
 }
+
+namespace {
+
+void set_nonblock_bit(Entry& e, bool on) noexcept {
+    std::uint32_t b = e.bits.load(std::memory_order_acquire);
+    while (b & kClassified) {
+        const std::uint32_t want = on ? (b | kNonblock) : (b & ~kNonblock);
+        if (e.bits.compare_exchange_weak(b, want, std::memory_order_acq_rel)) return;
+    }
+}
+
+// A shared open file changed through one descriptor: every descriptor copied with the dup
+// family takes the kernel's word again (rare: only after dup and then F_SETFL/setsockopt).
+void refresh_shared() noexcept {
+    for (std::size_t c = 0; c < kChunks; ++c) {
+        Entry* chunk = g_chunks[c].load(std::memory_order_acquire);
+        if (!chunk) continue;
+        for (std::size_t i = 0; i < kChunkSize; ++i) {
+            Entry& e = chunk[i];
+            const std::uint32_t b = e.bits.load(std::memory_order_acquire);
+            if (!(b & kClassified) || !(b & kShared)) continue;
+            const int fd = static_cast<int>((c << kChunkBits) | i);
+            const long fl = ::syscall(SYS_fcntl, fd, F_GETFL);
+            if (fl < 0) continue;
+            set_nonblock_bit(e, fl & O_NONBLOCK);
+            if (static_cast<FdKind>((b >> 1) & 7) == FdKind::socket) {
+                e.rcv_ns.store(read_timeout(fd, SO_RCVTIMEO), std::memory_order_relaxed);
+                e.snd_ns.store(read_timeout(fd, SO_SNDTIMEO), std::memory_order_relaxed);
+            }
+        }
+    }
+}
+
+bool shared(const Entry& e) noexcept {
+    return e.bits.load(std::memory_order_acquire) & kShared;
+}
+
+}  // namespace
 
 void fd_set_nonblock(int fd, bool on) noexcept {
     Entry* e = entry(fd, false);
     if (!e) return;
-    std::uint32_t b = e->bits.load(std::memory_order_acquire);
-    while (b & kClassified) {
-        const std::uint32_t want = on ? (b | kNonblock) : (b & ~kNonblock);
-        if (e->bits.compare_exchange_weak(b, want, std::memory_order_acq_rel)) return;
+    set_nonblock_bit(*e, on);
+    if (shared(*e)) [[unlikely]] {
+        const int saved = errno;
+        refresh_shared();
+        errno = saved;
     }
 }
 
@@ -214,8 +260,14 @@ void fd_each_known(unsigned first, unsigned last, void (*fn)(int)) noexcept {
 void fd_set_timeout(int fd, bool send, std::int64_t ns) noexcept {
     // Classify first, so a lazily classified entry cannot later overwrite this value.
     (void)fd_info(fd);
-    if (Entry* e = entry(fd, false))
-        (send ? e->snd_ns : e->rcv_ns).store(ns, std::memory_order_relaxed);
+    Entry* e = entry(fd, false);
+    if (!e) return;
+    (send ? e->snd_ns : e->rcv_ns).store(ns, std::memory_order_relaxed);
+    if (shared(*e)) [[unlikely]] {
+        const int saved = errno;
+        refresh_shared();
+        errno = saved;
+    }
 }
 
 }  // namespace green::hooks

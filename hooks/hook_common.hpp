@@ -1,10 +1,9 @@
 // What every I/O hook shares: the decision "may this call wait cooperatively?" (a fiber of a
 // hub, not the loop fiber, I/O patched), errno hygiene, and waiting on one fd through the
-// runtime's wait_fd. Internal to the hook library.
+// runtime's one I/O primitive (detail::io_call). Internal to the hook library.
 #pragma once
 
 #include <poll.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +14,7 @@
 #include "green/clock.hpp"
 #include "green/hub.hpp"
 #include "hub.hpp"
+#include "io_call.hpp"
 #include "patch_config.hpp"
 #include "real_symbols.hpp"
 
@@ -50,34 +50,44 @@ inline Deadline deadline_after_ns(std::int64_t ns) noexcept {
     return ns > 0 ? Deadline(std::chrono::nanoseconds(ns)) : Deadline();
 }
 
-// Parks until fd may be ready: 0 to retry, or -1 with errno EAGAIN (deadline: what the kernel
-// reports when SO_RCVTIMEO/SO_SNDTIMEO expire) or EBADF (closed while waiting).
-inline int wait_ready(int fd, short events, const Deadline& deadline) {
-    const int w = green::wait_fd(fd, events, deadline);
-    if (w > 0) return 0;
-    errno = w == 0 ? EAGAIN : -w;
+// A result of the runtime's I/O primitive as libc reports it: the count, or -1 with errno. The
+// deadline reads as EAGAIN, what the kernel reports when SO_RCVTIMEO/SO_SNDTIMEO expire.
+inline long libc_result(long r) noexcept {
+    if (r >= 0) return r;
+    errno = r == -ETIME ? EAGAIN : static_cast<int>(-r);
     return -1;
 }
 
-// One zero-timeout poll(2), bypassing the poll hook: ready bits, 0, or -1 with errno.
-inline int poll_now(int fd, short events) noexcept {
-    pollfd p{fd, events, 0};
-    const long r = ::syscall(SYS_poll, &p, 1, 0);
-    if (r <= 0) return static_cast<int>(r);
-    return p.revents;
+// A libc-style call (count, or -1 with errno) as the runtime's attempt (count or -errno).
+template <class Call>
+auto attempt_of(Call& call) {
+    return [&call]() -> long { return detail::sys_result(call()); };
 }
 
-// For descriptors whose O_NONBLOCK green must not touch (pipes, terminals, eventfds: they are
-// often shared with other processes): wait until poll says the call cannot block, then make it.
+// Every wait of an I/O hook goes through io_wait, when_ready or submit_op: the runtime's I/O
+// primitive (detail::io_call) on the calling fiber's hub, with the result in libc's terms. io_wait:
+// call() cannot block (MSG_DONTWAIT, or O_NONBLOCK for the call): try, then wait on EAGAIN.
+// when_ready: for descriptors in blocking mode that green must not switch (pipes, terminals,
+// eventfds: often shared with other processes): wait until call() cannot block.
 template <class Call>
-auto when_ready(int fd, short events, Call call) -> decltype(call()) {
+long io_wait(int fd, short events, const Deadline& deadline, Call call) {
+    return libc_result(
+        detail::io_call(detail::Hub::get().io(), fd, events, deadline, attempt_of(call)));
+}
+
+// The third way in: one whole operation the backend runs (io_uring submits it; epoll waits for
+// readiness, then calls), for a descriptor in blocking mode. No deadline.
+inline long submit_op(detail::IoOp::Kind kind, int fd, void* buf, std::size_t len) {
     ErrnoKeeper keep;
-    for (;;) {
-        const int r = poll_now(fd, events);
-        if (r > 0) return keep.ok(call());
-        if (r < 0 && errno != EINTR) return -1;
-        if (r == 0 && wait_ready(fd, events, Deadline()) < 0) return -1;
-    }
+    detail::IoOp op{kind, fd, buf, len};
+    return keep.ok(libc_result(detail::Hub::get().io().submit(op, Deadline())));
+}
+
+template <class Call>
+long when_ready(int fd, short events, Call call) {
+    ErrnoKeeper keep;
+    return keep.ok(libc_result(detail::io_call_when_ready(detail::Hub::get().io(), fd, events,
+                                                          Deadline(), attempt_of(call))));
 }
 
 }  // namespace green::hooks

@@ -23,13 +23,8 @@ namespace {
 template <class Attempt>
 ssize_t socket_in(int fd, const FdInfo& info, Attempt attempt) {
     ErrnoKeeper keep;
-    const Deadline deadline = deadline_after_ns(info.rcv_ns);
-    for (;;) {
-        const ssize_t r = attempt(MSG_DONTWAIT);
-        if (r >= 0) return keep.ok(r);
-        if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
-        if (wait_ready(fd, POLLIN, deadline) < 0) return -1;
-    }
+    return keep.ok(
+        io_wait(fd, POLLIN, deadline_after_ns(info.rcv_ns), [&] { return attempt(MSG_DONTWAIT); }));
 }
 
 // Socket output: attempt(done, flags) sends from offset `done`. Stream sockets loop until all
@@ -40,16 +35,11 @@ ssize_t socket_out(int fd, const FdInfo& info, std::size_t total, Attempt attemp
     const Deadline deadline = deadline_after_ns(info.snd_ns);
     std::size_t done = 0;
     for (;;) {
-        const ssize_t r = attempt(done, MSG_DONTWAIT);
-        if (r >= 0) {
-            done += static_cast<std::size_t>(r);
-            if (!info.stream || done >= total) return keep.ok(static_cast<ssize_t>(done));
-            continue;
-        }
-        if (errno != EAGAIN && errno != EWOULDBLOCK) break;
-        if (wait_ready(fd, POLLOUT, deadline) < 0) break;
+        const long r = io_wait(fd, POLLOUT, deadline, [&] { return attempt(done, MSG_DONTWAIT); });
+        if (r < 0) return done ? keep.ok(static_cast<ssize_t>(done)) : -1;
+        done += static_cast<std::size_t>(r);
+        if (!info.stream || done >= total) return keep.ok(static_cast<ssize_t>(done));
     }
-    return done ? keep.ok(static_cast<ssize_t>(done)) : -1;
 }
 
 // Pipes: a write of at most PIPE_BUF bytes never blocks once poll reports POLLOUT (one free
@@ -199,6 +189,8 @@ ssize_t read(int fd, void* buf, size_t n) {
         if (r < 0 && stale_socket(fd)) return read(fd, buf, n);
         return r;
     }
+    // A pipe read is one operation of the backend: on io_uring the kernel reads when data comes.
+    if (info.kind == FdKind::pipe) return submit_op(green::detail::IoOp::Kind::read, fd, buf, n);
     return when_ready(fd, POLLIN, [&] { return real_read(fd, buf, n); });
 }
 

@@ -1,8 +1,11 @@
 // Descriptor lifetime and mode hooks: socket, socketpair, pipe, pipe2, connect, accept, accept4,
 // close, fclose, close_range, closefrom, dup, dup2, dup3, fcntl, ioctl(FIONBIO), setsockopt.
 // Creation and mode changes keep the fd table current; close wakes fibers waiting on the fd
-// with EBADF before the number can be reused. connect and accept set O_NONBLOCK only for the
-// duration of the call, so the program (and any process sharing the socket) never sees it.
+// with EBADF before the number can be reused. The hub's own descriptors (detail::runtime_owns_fd)
+// are refused with EBADF as if not open, and skipped by close_range and closefrom, so the daemon
+// idiom "close every inherited descriptor" leaves the hub working. connect and accept set
+// O_NONBLOCK only for the duration of the call, so the program (and any process sharing the socket)
+// never sees it.
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -17,6 +20,7 @@
 
 #include "green/hub.hpp"
 #include "hook_common.hpp"
+#include "owned_fds.hpp"
 
 namespace green::hooks {
 
@@ -91,23 +95,21 @@ int accept_hook(int fd, sockaddr* addr, socklen_t* len, int flags) {
         return r;
     }
     ErrnoKeeper keep;
-    const Deadline deadline = deadline_after_ns(info.rcv_ns);
     const long fl = raw_fcntl(fd, F_GETFL);
     if (fl < 0) return -1;
-    for (;;) {
-        // Non-blocking for this one call: another process sharing the listener may take the
-        // connection between readiness and accept.
-        const int r =
-            (fl & O_NONBLOCK)
-                ? real_accept4(fd, addr, len, flags)
-                : with_nonblock(fd, fl, [&] { return real_accept4(fd, addr, len, flags); });
-        if (r >= 0) {
-            accepted(r, flags, info);
-            return keep.ok(r);
-        }
-        if ((errno != EAGAIN && errno != EWOULDBLOCK) || (fl & O_NONBLOCK)) return -1;
-        if (wait_ready(fd, POLLIN, deadline) < 0) return -1;
+    if (fl & O_NONBLOCK) {  // set behind the hooks' back: the program wants EAGAIN
+        const int r = real_accept4(fd, addr, len, flags);
+        if (r >= 0) accepted(r, flags, info);
+        return r;
     }
+    // Non-blocking for each attempt: another process sharing the listener may take the
+    // connection between readiness and accept.
+    const long r = io_wait(fd, POLLIN, deadline_after_ns(info.rcv_ns), [&] {
+        return with_nonblock(fd, fl, [&] { return real_accept4(fd, addr, len, flags); });
+    });
+    if (r < 0) return -1;
+    accepted(static_cast<int>(r), flags, info);
+    return static_cast<int>(keep.ok(r));
 }
 
 int dup_common(int oldfd, int newfd, int r) noexcept {
@@ -162,7 +164,7 @@ void forget_known(int fd) {
     fd_forget(fd);
 }
 void notify_known(int fd) {
-    notify_closing(fd);
+    if (!detail::runtime_owns_fd(fd)) notify_closing(fd);
 }
 
 }  // namespace
@@ -232,27 +234,17 @@ int connect(int fd, const sockaddr* addr, socklen_t len) {
         if (errno != EINPROGRESS) return -1;
         break;
     }
-    for (;;) {
-        const int w = green::wait_fd(fd, POLLOUT, deadline);
-        if (w == 0) {
-            errno = EINPROGRESS;  // what the kernel reports when SO_SNDTIMEO cuts a connect short
-            return -1;
-        }
-        if (w < 0) {
-            errno = -w;
-            return -1;
-        }
-        int err = 0;
-        socklen_t elen = sizeof err;
-        if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0) return -1;
-        if (err != 0) {
-            errno = err;
-            return -1;
-        }
-        const int ready = poll_now(fd, POLLOUT);  // readiness may have been spurious
-        if (ready > 0) return keep.ok(0);
-        if (ready < 0) return -1;
-    }
+    // In progress: wait for writability until the connection is made or fails. SO_SNDTIMEO
+    // cuts it short with EINPROGRESS, as the kernel does.
+    const long r = io_wait(fd, POLLOUT, deadline, [fd]() -> long {
+        const long c = green::detail::connect_result(fd);
+        if (c >= 0) return c;
+        errno = static_cast<int>(-c);
+        return -1;
+    });
+    if (r == 0) return keep.ok(0);
+    if (errno == EAGAIN) errno = EINPROGRESS;
+    return -1;
 }
 
 int accept(int fd, sockaddr* addr, socklen_t* len) {
@@ -264,6 +256,10 @@ int accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
 }
 
 int close(int fd) {
+    if (green::detail::runtime_owns_fd(fd)) [[unlikely]] {
+        errno = EBADF;  // the hub's own descriptor: as if it were not open
+        return -1;
+    }
     if (!io_patched()) return real_close(fd);
     notify_closing(fd);
     fd_forget(fd);
@@ -290,16 +286,41 @@ int fclose(FILE* f) {
 
 int close_range(unsigned int first, unsigned int last, int flags) noexcept {
     auto real = GREEN_REAL(close_range);
-    const bool closing = io_patched() && !(flags & CLOSE_RANGE_CLOEXEC) && first <= last;
+    auto call = [&](unsigned lo, unsigned hi) {
+        return real ? real(lo, hi, flags)
+                    : static_cast<int>(::syscall(SYS_close_range, lo, hi, flags));
+    };
+    if (first > last) return call(first, last);  // the kernel's EINVAL
+    const bool closing = io_patched() && !(flags & CLOSE_RANGE_CLOEXEC);
     if (closing) fd_each_known(first, last, notify_known);
-    const int r = real ? real(first, last, flags)
-                       : static_cast<int>(::syscall(SYS_close_range, first, last, flags));
+    // The hub's own descriptors stay open: close the runs between them.
+    int r = 0;
+    unsigned lo = first;
+    for (;;) {
+        const int owned = green::detail::next_runtime_fd(lo, last);
+        const unsigned hi = owned < 0 ? last : static_cast<unsigned>(owned) - 1;
+        if (owned < 0 || static_cast<unsigned>(owned) > lo) {
+            if (call(lo, hi) != 0) {
+                r = -1;
+                break;
+            }
+        }
+        if (owned < 0 || static_cast<unsigned>(owned) >= last) break;
+        lo = static_cast<unsigned>(owned) + 1;
+    }
     if (closing && r == 0) fd_each_known(first, last, forget_known);
     return r;
 }
 
 void closefrom(int lowfd) noexcept {
     if (lowfd < 0) lowfd = 0;
+    if (green::detail::next_runtime_fd(static_cast<unsigned>(lowfd), ~0u) >= 0) {
+        // Skipping the hub's descriptors: close_range's loop does that.
+        const int e = errno;
+        close_range(static_cast<unsigned>(lowfd), ~0u, 0);
+        errno = e;
+        return;
+    }
     if (io_patched()) fd_each_known(static_cast<unsigned>(lowfd), ~0u, notify_known);
     if (auto real = GREEN_REAL(closefrom))
         real(lowfd);

@@ -68,7 +68,10 @@ unsigned int sleep(unsigned int seconds) {
         return ::syscall(SYS_nanosleep, &ts, &ts) == 0 ? 0 : static_cast<unsigned>(ts.tv_sec);
     }
     const Duration left = sleep_for(std::chrono::seconds(seconds));
-    return static_cast<unsigned>(std::chrono::ceil<std::chrono::seconds>(left).count());
+    if (left <= Duration::zero()) return 0;
+    // As glibc: the whole seconds not slept (truncated), with errno from the interrupted wait.
+    errno = EINTR;
+    return static_cast<unsigned>(std::chrono::duration_cast<std::chrono::seconds>(left).count());
 }
 
 int usleep(useconds_t usec) {

@@ -23,15 +23,29 @@ std::string quoted(std::string_view s) {
     return "'" + std::string(s) + "'";
 }
 
+[[noreturn]] void bad(std::string_view host, const char* why) {
+    std::string shown;  // a NUL would end the message early
+    for (char c : host) shown += c ? std::string(1, c) : std::string("\\0");
+    throw std::invalid_argument("green::Address: " + quoted(shown) + ": " + why);
+}
+
 // Fills a sockaddr_in / sockaddr_in6 from numeric text; false if it is not a numeric address.
+// Throws invalid_argument for text that is malformed rather than a name: a NUL byte, empty
+// brackets, an IPv4 address in brackets, an empty IPv6 scope.
 bool parse_numeric(std::string_view host, std::uint16_t port, sockaddr_storage& ss,
                    socklen_t& len) {
+    if (host.find('\0') != std::string_view::npos) bad(host, "contains a NUL byte");
     std::string h(host);
-    if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    const bool bracketed = h.size() >= 2 && h.front() == '[' && h.back() == ']';
+    if (bracketed) {
+        h = h.substr(1, h.size() - 2);
+        if (h.empty()) bad(host, "empty brackets (write [::] for any IPv6 address)");
+    }
     if (h.empty()) h = "0.0.0.0";
-    if (h == "localhost") h = "127.0.0.1";
+    if (h == "localhost" && !bracketed) h = "127.0.0.1";
     auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
     if (::inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
+        if (bracketed) bad(host, "brackets are for IPv6 addresses only");
         v4->sin_family = AF_INET;
         v4->sin_port = htons(port);
         len = sizeof(sockaddr_in);
@@ -41,6 +55,7 @@ bool parse_numeric(std::string_view host, std::uint16_t port, sockaddr_storage& 
     if (auto pct = h.find('%'); pct != std::string::npos) {
         scope = h.substr(pct + 1);
         h.resize(pct);
+        if (scope.empty()) bad(host, "empty IPv6 scope after '%'");
     }
     auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
     if (::inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) != 1) return false;
@@ -83,6 +98,10 @@ Address Address::unix_path(std::string_view path) {
     Address a;
     auto* un = reinterpret_cast<sockaddr_un*>(&a.storage_);
     if (path.empty()) throw std::invalid_argument("green::Address: empty Unix socket path");
+    // An abstract name ('@...') may hold any bytes; a path ends at its first NUL, so one inside
+    // would silently cut it short.
+    if (path.front() != '@' && path.find('\0') != std::string_view::npos)
+        throw std::invalid_argument("green::Address: Unix socket path contains a NUL byte");
     if (path.size() >= sizeof un->sun_path)
         throw std::invalid_argument("green::Address: Unix socket path too long (" +
                                     std::to_string(path.size()) + " bytes, max " +

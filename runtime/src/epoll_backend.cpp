@@ -11,8 +11,11 @@
 #include <vector>
 
 #include "green/detail/intrusive_list.hpp"
+#include "green/threadpool.hpp"
 #include "hub.hpp"
 #include "io_backend.hpp"
+#include "io_call.hpp"
+#include "owned_fds.hpp"
 #include "poll_once.hpp"
 
 namespace green::detail {
@@ -45,13 +48,22 @@ class EpollBackend final : public IoBackend {
   public:
     explicit EpollBackend(Hub& hub) : IoBackend(hub), epfd_(::epoll_create1(EPOLL_CLOEXEC)) {
         if (epfd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+        recv_policy_ = configured_recv_policy(RecvPolicy::WaitFirst);
+        runtime_fd_acquired(epfd_);
     }
-    ~EpollBackend() override { ::close(epfd_); }
+    ~EpollBackend() override {
+        runtime_fd_released(wake_fd_);
+        runtime_fd_released(epfd_);
+        ::close(epfd_);
+    }
 
     const char* name() const noexcept override { return "epoll"; }
 
+    void adopt_counts(IoBackend& owner) noexcept { count_into(owner); }
+
     void watch_wakeup(int event_fd) override {
         wake_fd_ = event_fd;
+        runtime_fd_acquired(event_fd);
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.u64 = kWakeKey;
@@ -91,6 +103,30 @@ class EpollBackend final : public IoBackend {
             if (!hub_.park(deadline)) break;
         }
         return w.result;
+    }
+
+    long submit(IoOp& op, const Deadline& deadline) override {
+        op.landed = 0;
+        if (op.fd < 0) return -EBADF;
+        const int fd = op.fd;
+        switch (op.kind) {
+            case IoOp::Kind::recv:
+                return io_call(*this, fd, POLLIN, deadline, [&] {
+                    return sys_result(::recv(fd, op.buf, op.len, op.flags | MSG_DONTWAIT));
+                });
+            case IoOp::Kind::send:
+                return io_call(*this, fd, POLLOUT, deadline, [&] {
+                    return sys_result(::send(fd, op.buf, op.len, op.flags | MSG_DONTWAIT));
+                });
+            case IoOp::Kind::read:
+            case IoOp::Kind::write:
+                break;
+        }
+        const bool in = op.kind == IoOp::Kind::read;
+        // A regular file is always "ready" and its reads still wait for the disk.
+        if (regular_file(fd)) return offload_and_wait(op);
+        return io_call_when_ready(*this, fd, in ? POLLIN : POLLOUT, deadline,
+                                  [&] { return run_sync(op); });
     }
 
     void fd_closed(int fd) noexcept override {
@@ -137,6 +173,45 @@ class EpollBackend final : public IoBackend {
     }
 
   private:
+    static long run_sync(const IoOp& op) noexcept {
+        if (op.kind == IoOp::Kind::read) return sys_read(op.fd, op.buf, op.len, op.offset);
+        return sys_write(op.fd, op.buf, op.len, op.offset);
+    }
+
+    bool regular_file(int fd) noexcept {
+        if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(fd + 1024);
+        FdState& st = fds_[fd];
+        if (!st.registered && register_fd(fd, st) != 0) return false;  // the call reports it
+        return st.always_ready;
+    }
+
+    // Runs the file operation on the offload pool and parks until it is done. Uninterruptibly:
+    // the pool thread writes into the caller's buffer, which must outlive the call (a disk
+    // read always ends). A kill or Timeout that came meanwhile is thrown afterwards.
+    long offload_and_wait(IoOp& op) {
+        struct Job {
+            IoOp& op;
+            Fiber* fiber;
+            long res = 0;
+            bool done = false;
+        } job{op, hub_.current()};
+        std::shared_ptr<Mailbox> mailbox = hub_.mailbox();
+        {
+            const CountedWaiter counted(*this, true);
+            default_threadpool().submit([&job, mailbox, this] {
+                const long r = run_sync(job.op);
+                mailbox->post([&job, r, this] {
+                    job.res = r;
+                    job.done = true;
+                    hub_.ready(*job.fiber);
+                });
+            });
+            while (!job.done) hub_.park_uninterruptible();
+        }
+        hub_.throw_if_interrupted();
+        return job.res;
+    }
+
     static std::uint64_t key(int fd, std::uint32_t seq) noexcept {
         return (std::uint64_t{seq} << 32) | static_cast<std::uint32_t>(fd);
     }
@@ -202,8 +277,10 @@ class EpollBackend final : public IoBackend {
 
 }  // namespace
 
-std::unique_ptr<IoBackend> make_epoll_backend(Hub& hub) {
-    return std::make_unique<EpollBackend>(hub);
+std::unique_ptr<IoBackend> make_epoll_backend(Hub& hub, IoBackend* counts_owner) {
+    auto b = std::make_unique<EpollBackend>(hub);
+    if (counts_owner) b->adopt_counts(*counts_owner);
+    return b;
 }
 
 }  // namespace green::detail

@@ -1,16 +1,85 @@
-// The I/O backend interface under the hub: readiness waits with deadlines, close notification,
-// and one poll per loop turn. Two implementations: io_uring (default) and epoll (fallback).
+// The I/O backend interface under the hub, and the contract every backend implements: readiness
+// waits, whole operations (receive, read, write) parked until they complete, close notification
+// and one poll per loop turn. Two implementations: io_uring (default) and epoll (fallback, also
+// taken over at run time when io_uring stops working after setup).
+//
+// The contract, in the manner of Go's runtime/netpoll.go:
+//
+// Who calls what.
+//   A backend belongs to one hub and so to one OS thread; nothing here is thread-safe, and every
+//   method is called on that thread only. Other threads reach a hub through its mailbox, whose
+//   eventfd the backend watches (watch_wakeup).
+//   - wait_fd, recv, submit: from a fiber of the hub other than the loop fiber. They park the
+//     calling fiber (Hub::park), so the caller must be a fiber that may be parked.
+//   - poll: from the hub's loop fiber only, once per loop turn. It must not park.
+//   - fd_closed: from any fiber of the hub (the loop fiber included), before the fd is closed.
+//   - name, waiters, parked, wait_before_recv_ok: anywhere on the hub's thread.
+//
+// What a wait returns.
+//   Results are values, never errno: the byte count or ready bits, or -errno. At the deadline a
+//   readiness wait returns 0 and an operation -ETIME; an fd closed meanwhile (fd_closed) gives
+//   -EBADF. An interrupt (kill, green::Timeout) is thrown after the wait has been cleaned up;
+//   an already expired deadline never parks (the backend checks once without blocking).
+//
+// Memory.
+//   An operation's memory (its record, the caller's buffer) belongs to the kernel from
+//   submission until its completion arrives. A cancelled operation — deadline, interrupt,
+//   fd_closed — keeps its memory valid until that completion arrives: the backend parks the
+//   fiber uninterruptibly until then, so a stack frame holding the buffer cannot unwind early.
+//   Bytes a cancelled receive still took are reported (`landed`), so the caller can keep them.
+//
+// Keeping the hub alive.
+//   A fiber parked in a backend counts as a waiter (the hub is alive while there are any),
+//   unless it was spawned with ref=false; a cancellation in flight always counts.
 #pragma once
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+
+#include <sys/socket.h>
 
 #include "green/clock.hpp"
 
 namespace green::detail {
 
 class Hub;
+
+// How a receive waits when no data is there (GREEN_NET_RECV, measured in bench/echo):
+//   Poll:      recv(2); on EAGAIN park on readiness, then retry.
+//   WaitFirst: like Poll, but after a short read park first (the queue was empty a moment ago,
+//              so an immediate recv(2) would almost surely say EAGAIN), when the backend says
+//              that is sound (wait_before_recv_ok).
+//   Op:        the receive itself is an operation the kernel runs when data is there (io_uring).
+enum class RecvPolicy : std::uint8_t { Poll, WaitFirst, Op };
+
+// The GREEN_NET_RECV override, read once per process: the backend's default when unset.
+RecvPolicy configured_recv_policy(RecvPolicy backend_default) noexcept;
+
+// What a socket keeps between receives for the backend's receive policy.
+struct RecvHint {
+    bool stream = false;   // SOCK_STREAM: a short read proves the receive queue empty
+    bool drained = false;  // the last read was short: the queue was empty a moment ago
+    long landed = 0;       // bytes a receive cut short by an interrupt still took (see above)
+};
+
+// One whole operation for IoBackend::submit.
+struct IoOp {
+    enum class Kind : std::uint8_t {
+        read,   // read(2) / pread(2): `offset` < 0 reads at the file position
+        write,  // write(2) / pwrite(2)
+        recv,   // recv(2) with `flags`
+        send,   // send(2) with `flags` (MSG_NOSIGNAL is the caller's to add)
+    };
+    Kind kind;
+    int fd;
+    void* buf;
+    std::size_t len;
+    int flags = 0;
+    std::int64_t offset = -1;
+    long landed = 0;  // out: bytes an interrupted read/recv still took
+};
 
 class IoBackend {
   public:
@@ -20,10 +89,24 @@ class IoBackend {
     virtual ~IoBackend() = default;
 
     virtual const char* name() const noexcept = 0;
+
     // Parks the current fiber until `fd` is ready for `events` (POLLIN/POLLOUT). Returns the
     // ready bits (>0), 0 at the deadline, -EBADF if the fd is invalid or closed meanwhile.
-    // Throws pending interrupts after cleaning up.
     virtual int wait_fd(int fd, short events, const Deadline& deadline) = 0;
+
+    // One receive on a non-blocking socket, waiting as this backend's receive policy says.
+    // Returns the byte count, or -errno: -ETIME at the deadline, -EAGAIN at once with
+    // MSG_DONTWAIT. `hint` is the socket's: it carries `drained` from one receive to the next.
+    virtual long recv(int fd, void* buf, std::size_t len, int flags, const Deadline& deadline,
+                      RecvHint& hint);
+
+    // Runs `op` and parks until it completes: io_uring submits the operation itself; epoll
+    // waits for readiness and then makes the call (a regular file, which is always "ready",
+    // is read or written by the offload pool so that a slow disk does not stall the hub).
+    // The fd may be in blocking mode: the call is made only when it cannot block. Returns the
+    // result or -errno, -ETIME at the deadline with nothing transferred.
+    virtual long submit(IoOp& op, const Deadline& deadline) = 0;
+
     // `fd` is about to be closed: wake its waiters with EBADF, forget its state.
     virtual void fd_closed(int fd) noexcept = 0;
     // One loop turn: submit queued work, wait up to `timeout` (negative: forever, zero: do not
@@ -31,19 +114,6 @@ class IoBackend {
     virtual void poll(Duration timeout) = 0;
     // Watch the hub's cross-thread eventfd; the backend drains it when it fires.
     virtual void watch_wakeup(int event_fd) = 0;
-
-    // Optional whole-operation receive (io_uring): the kernel runs recv(2) as soon as data is
-    // there and the fiber parks until it completes. Returns the byte count or -errno: -EBADF
-    // when the fd is closed meanwhile, -ETIME at the deadline, -ENOSYS when this backend only
-    // waits for readiness (callers then use wait_fd and retry). `buf` belongs to the kernel
-    // until this returns or throws; if a kill/Timeout interrupts it, `landed` is set to the
-    // bytes a too-late cancel still received, so the caller can keep them.
-    virtual long recv_op(int fd, void* buf, std::size_t len, int flags, const Deadline& deadline,
-                         long& landed) {
-        (void)fd, (void)buf, (void)len, (void)flags, (void)deadline;
-        landed = 0;
-        return -ENOSYS;
-    }
 
     // A stream read just drained `fd`'s queue (a short read): may the next receive park on
     // readiness before trying recv(2), saving a system call that would almost surely say EAGAIN?
@@ -55,41 +125,66 @@ class IoBackend {
     }
 
     // Fibers parked in an I/O wait that keep the hub alive (those spawned with ref=false don't).
-    std::size_t waiters() const noexcept { return waiters_; }
+    std::size_t waiters() const noexcept { return counts_->waiters; }
     // Fibers parked in an I/O wait, counted or not: while there are any, the loop polls.
-    std::size_t parked() const noexcept { return parked_; }
+    std::size_t parked() const noexcept { return counts_->parked; }
 
   protected:
+    struct Counts {
+        std::size_t waiters = 0;
+        std::size_t parked = 0;
+    };
+
     // Counts a fiber as parked for as long as it is parked in this backend, cancellation
     // included, and as a waiter keeping the hub alive unless it was spawned with ref=false.
     class CountedWaiter {
       public:
-        CountedWaiter(IoBackend& b, bool counts) noexcept : b_(b), counts_(counts) {
-            ++b_.parked_;
-            if (counts_) ++b_.waiters_;
+        CountedWaiter(IoBackend& b, bool counts) noexcept : c_(*b.counts_), counts_(counts) {
+            ++c_.parked;
+            if (counts_) ++c_.waiters;
         }
         ~CountedWaiter() {
-            --b_.parked_;
-            if (counts_) --b_.waiters_;
+            --c_.parked;
+            if (counts_) --c_.waiters;
         }
         CountedWaiter(const CountedWaiter&) = delete;
         CountedWaiter& operator=(const CountedWaiter&) = delete;
 
       private:
-        IoBackend& b_;
+        Counts& c_;
         bool counts_;
     };
 
+    // A backend that takes over from another (io_uring failing after setup) counts into the
+    // one the hub holds, so that the hub's view of waiters stays whole.
+    void count_into(IoBackend& owner) noexcept { counts_ = owner.counts_; }
+    Counts& counts() noexcept { return *counts_; }
+
+    // The readiness-based receive both backends share (RecvPolicy Poll and WaitFirst).
+    long recv_by_readiness(int fd, void* buf, std::size_t len, int flags, const Deadline& deadline,
+                           RecvHint& hint);
+
     Hub& hub_;
-    std::size_t waiters_ = 0;
-    std::size_t parked_ = 0;
+    RecvPolicy recv_policy_ = RecvPolicy::WaitFirst;
+
+  private:
+    Counts own_counts_;
+    Counts* counts_ = &own_counts_;
 };
 
 // nullptr (with `why` set) when io_uring cannot be set up here.
 std::unique_ptr<IoBackend> make_uring_backend(Hub& hub, const char** why);
-std::unique_ptr<IoBackend> make_epoll_backend(Hub& hub);
+// `counts_owner`: the backend whose waiter counts this one keeps (see count_into).
+std::unique_ptr<IoBackend> make_epoll_backend(Hub& hub, IoBackend* counts_owner = nullptr);
 
 // Reads an eventfd to zero (both backends use one for cross-thread wake-ups).
 void drain_eventfd(int fd) noexcept;
+
+// Whether a completed receive of `n` bytes (of `len` asked) proves the queue empty: only a short
+// stream read that consumed data does (a datagram says nothing about the next; MSG_PEEK leaves
+// the data).
+inline bool drained_by(const RecvHint& hint, long n, std::size_t len, int flags) noexcept {
+    return hint.stream && n > 0 && static_cast<std::size_t>(n) < len && !(flags & MSG_PEEK);
+}
 
 }  // namespace green::detail

@@ -1,5 +1,6 @@
-// green::Socket I/O. The pattern everywhere: try the non-blocking syscall; on EAGAIN park on the
-// hub's readiness wait (green::wait_fd) with the call's deadline, then retry.
+// green::Socket I/O: thin wrappers over the runtime's one I/O primitive (detail::io_call: try the
+// non-blocking call, on EAGAIN park on readiness, retry, honour the deadline) and the backend's
+// receive, turning -errno into exceptions.
 #include "green/socket.hpp"
 
 #include <fcntl.h>
@@ -10,14 +11,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <system_error>
 
-#include "config.hpp"
 #include "green/greenlet.hpp"
 #include "green/hub.hpp"
 #include "hub.hpp"
+#include "io_call.hpp"
 
 namespace green {
 
@@ -27,43 +27,34 @@ namespace {
     throw std::system_error(err, std::system_category(), op);
 }
 
-bool would_block(int err) noexcept {
-    return err == EAGAIN || err == EWOULDBLOCK;
+detail::IoBackend& io() {
+    return detail::Hub::get().io();
 }
 
-// How a stream recv waits when no data is there. The hub's backend is fixed per thread, so
-// the choice is made once per thread. GREEN_NET_RECV=poll|waitfirst|op overrides it (used by
-// bench/echo to measure the alternatives):
-//   poll:      recv(2); on EAGAIN park on readiness, then retry.
-//   waitfirst: like poll, but after a short read park first (the queue was empty a moment ago,
-//              so an immediate recv(2) would almost surely say EAGAIN), when the backend says
-//              that is sound (IoBackend::wait_before_recv_ok). The epoll default.
-//   op:        io_uring only: the receive itself is submitted as an operation. The io_uring
-//              default.
-enum class RecvPath { Poll, WaitFirst, UringOp };
-
-RecvPath recv_path() {
-    // initial-exec: libgreen.so is loaded at startup, and this is on every recv.
-    static thread_local int cached __attribute__((tls_model("initial-exec"))) = -1;
-    if (cached < 0) {
-        const bool uring = std::strcmp(backend_name(), "io_uring") == 0;
-        RecvPath p = uring ? RecvPath::UringOp : RecvPath::WaitFirst;
-        const detail::NetRecvChoice want = detail::config().net_recv;  // GREEN_NET_RECV
-        if (want == detail::NetRecvChoice::Poll) p = RecvPath::Poll;
-        if (want == detail::NetRecvChoice::WaitFirst) p = RecvPath::WaitFirst;
-        if (uring && want == detail::NetRecvChoice::Op) p = RecvPath::UringOp;
-        cached = static_cast<int>(p);
-    }
-    return static_cast<RecvPath>(cached);
+// A -errno result as Socket reports it: green::Timeout at the deadline (-ETIME), else
+// system_error (EBADF when the socket was closed meanwhile: then `this` may be gone too).
+[[noreturn]] void throw_result(long r, const char* op) {
+    if (r == -ETIME) detail::throw_timeout_expired();
+    throw_errno(static_cast<int>(-r), op);
 }
 
-// Parks until `fd` is ready for `events`. Throws green::Timeout at the deadline and
-// system_error(EBADF) when the socket is closed meanwhile (then `this` may be gone too).
-void await(int fd, short events, const Deadline& deadline, const char* op) {
-    const int r = wait_fd(fd, events, deadline);
-    if (r > 0) return;
-    if (r == 0) detail::throw_timeout_expired();
-    throw_errno(-r, op);
+// One non-blocking attempt as a count or -errno; EINTR is retried, as a blocking call would.
+template <class Call>
+[[gnu::always_inline]] inline auto attempt(Call&& call) {
+    return [call]() -> long {
+        for (;;) {
+            const long r = detail::sys_result(call());
+            if (r != -EINTR) return r;
+        }
+    };
+}
+
+// io_call, or a single attempt when the caller asked for MSG_DONTWAIT.
+template <class Attempt>
+[[gnu::always_inline]] inline long io_call(int fd, short events, int flags,
+                                           const Deadline& deadline, Attempt&& a) {
+    if (flags & MSG_DONTWAIT) return a();
+    return detail::io_call(io(), fd, events, deadline, a);
 }
 
 }  // namespace
@@ -154,24 +145,24 @@ std::pair<Socket, Address> Socket::accept() {
 }
 
 std::pair<Socket, Address> Socket::accept(Deadline deadline) {
-    for (;;) {
-        const int fd = checked_fd("accept");
-        sockaddr_storage ss;
-        socklen_t len = sizeof ss;
-        const int c =
-            ::accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (c >= 0) {
-            Socket s(c);
-            s.stream_ = stream_;
-            s.timeout_ = timeout_;
-            return {std::move(s), Address::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len)};
+    const int fd = checked_fd("accept");
+    sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    const long c = detail::io_call(io(), fd, POLLIN, deadline, [&]() -> long {
+        for (;;) {
+            len = sizeof ss;
+            const long r = detail::sys_result(::accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len,
+                                                        SOCK_NONBLOCK | SOCK_CLOEXEC));
+            // The connection died in the queue; as a blocking accept would, wait for the next.
+            if (r == -EINTR || r == -ECONNABORTED || r == -EPROTO) continue;
+            return r;
         }
-        const int err = errno;
-        // The connection died in the queue; as a blocking accept would, wait for the next.
-        if (err == EINTR || err == ECONNABORTED || err == EPROTO) continue;
-        if (!would_block(err)) throw_errno(err, "accept");
-        await(fd, POLLIN, deadline, "accept");
-    }
+    });
+    if (c < 0) throw_result(c, "accept");
+    Socket s(static_cast<int>(c));
+    s.stream_ = stream_;
+    s.timeout_ = timeout_;
+    return {std::move(s), Address::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len)};
 }
 
 // ---- stream I/O ---------------------------------------------------------------------------
@@ -189,44 +180,19 @@ std::size_t Socket::recv(void* buf, std::size_t len, int flags, Deadline deadlin
         if (!(flags & MSG_PEEK)) pending_.erase(0, n);
         return n;
     }
-    const RecvPath path = recv_path();
-    if (path == RecvPath::UringOp && !(flags & MSG_DONTWAIT)) {
-        long landed = 0;
-        long n;
-        try {
-            n = detail::Hub::get().io().recv_op(fd, buf, len, flags, deadline, landed);
-        } catch (...) {
-            if (landed > 0 && !(flags & MSG_PEEK))
-                pending_.assign(static_cast<const char*>(buf), static_cast<std::size_t>(landed));
-            throw;
-        }
-        if (n >= 0) {
-            drained_ = stream_ && n > 0 && static_cast<std::size_t>(n) < len && !(flags & MSG_PEEK);
-            return static_cast<std::size_t>(n);
-        }
-        if (n == -ETIME) detail::throw_timeout_expired();
-        if (n != -ENOSYS && n != -EAGAIN) throw_errno(static_cast<int>(-n), "recv");
+    detail::RecvHint hint{stream_, drained_, 0};
+    long n;
+    try {
+        n = io().recv(fd, buf, len, flags, deadline, hint);
+    } catch (...) {
+        // An interrupted receive operation may still have taken bytes: keep them for the next.
+        if (hint.landed > 0 && !(flags & MSG_PEEK))
+            pending_.assign(static_cast<const char*>(buf), static_cast<std::size_t>(hint.landed));
+        throw;
     }
-    if (path == RecvPath::WaitFirst && drained_ && !deadline.expired() &&
-        detail::Hub::get().io().wait_before_recv_ok(fd)) {
-        const int r = wait_fd(fd, POLLIN, deadline);
-        if (r < 0) throw_errno(-r, "recv");
-        drained_ = false;
-        if (r == 0) deadline = Deadline(Clock::time_point{});  // one last try, then Timeout
-    }
-    for (;;) {
-        const ssize_t n = ::recv(fd, buf, len, flags);
-        if (n >= 0) {
-            // Only a short stream read that consumed data proves the queue empty: a datagram
-            // says nothing about the next one, MSG_PEEK leaves the data.
-            drained_ = stream_ && n > 0 && static_cast<std::size_t>(n) < len && !(flags & MSG_PEEK);
-            return static_cast<std::size_t>(n);
-        }
-        const int err = errno;
-        if (err == EINTR) continue;
-        if (!would_block(err) || (flags & MSG_DONTWAIT)) throw_errno(err, "recv");
-        await(fd, POLLIN, deadline, "recv");
-    }
+    drained_ = hint.drained;
+    if (n < 0) throw_result(n, "recv");
+    return static_cast<std::size_t>(n);
 }
 
 std::string Socket::recv(std::size_t max) {
@@ -264,15 +230,11 @@ std::size_t Socket::send(const void* buf, std::size_t len, int flags) {
 }
 
 std::size_t Socket::send(const void* buf, std::size_t len, int flags, Deadline deadline) {
-    for (;;) {
-        const int fd = checked_fd("send");
-        const ssize_t n = ::send(fd, buf, len, flags | MSG_NOSIGNAL);
-        if (n >= 0) return static_cast<std::size_t>(n);
-        const int err = errno;
-        if (err == EINTR) continue;
-        if (!would_block(err) || (flags & MSG_DONTWAIT)) throw_errno(err, "send");
-        await(fd, POLLOUT, deadline, "send");
-    }
+    const int fd = checked_fd("send");
+    const long n = io_call(fd, POLLOUT, flags, deadline,
+                           attempt([&] { return ::send(fd, buf, len, flags | MSG_NOSIGNAL); }));
+    if (n < 0) throw_result(n, "send");
+    return static_cast<std::size_t>(n);
 }
 
 void Socket::sendall(const void* buf, std::size_t len, int flags) {
@@ -291,18 +253,16 @@ void Socket::sendall(const void* buf, std::size_t len, int flags, Deadline deadl
 // ---- datagrams ----------------------------------------------------------------------------
 
 std::size_t Socket::sendto(const void* buf, std::size_t len, const Address& to, int flags) {
-    const Deadline deadline = default_deadline();
-    for (;;) {
-        const int fd = checked_fd("sendto");
-        const ssize_t n =
-            ::sendto(fd, buf, len, flags | MSG_NOSIGNAL, to.sockaddr_ptr(), to.length());
-        if (n >= 0) return static_cast<std::size_t>(n);
-        const int err = errno;
-        if (err == EINTR) continue;
-        if (!would_block(err) || (flags & MSG_DONTWAIT))
-            throw std::system_error(err, std::system_category(), "sendto " + to.to_string());
-        await(fd, POLLOUT, deadline, "sendto");
-    }
+    const int fd = checked_fd("sendto");
+    const long n = io_call(fd, POLLOUT, flags, default_deadline(), attempt([&] {
+                               return ::sendto(fd, buf, len, flags | MSG_NOSIGNAL,
+                                               to.sockaddr_ptr(), to.length());
+                           }));
+    if (n == -ETIME) detail::throw_timeout_expired();
+    if (n < 0)
+        throw std::system_error(static_cast<int>(-n), std::system_category(),
+                                "sendto " + to.to_string());
+    return static_cast<std::size_t>(n);
 }
 
 std::pair<std::size_t, Address> Socket::recvfrom(void* buf, std::size_t len, int flags) {
@@ -311,22 +271,19 @@ std::pair<std::size_t, Address> Socket::recvfrom(void* buf, std::size_t len, int
 
 std::pair<std::size_t, Address> Socket::recvfrom(void* buf, std::size_t len, int flags,
                                                  Deadline deadline) {
-    for (;;) {
-        const int fd = checked_fd("recvfrom");
-        sockaddr_storage ss;
-        socklen_t slen = sizeof ss;
-        const ssize_t n = ::recvfrom(fd, buf, len, flags, reinterpret_cast<sockaddr*>(&ss), &slen);
-        if (n >= 0) {
-            // A connected stream socket reports no address.
-            Address from = slen > 0 ? Address::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), slen)
-                                    : Address();
-            return {static_cast<std::size_t>(n), from};
-        }
-        const int err = errno;
-        if (err == EINTR) continue;
-        if (!would_block(err) || (flags & MSG_DONTWAIT)) throw_errno(err, "recvfrom");
-        await(fd, POLLIN, deadline, "recvfrom");
-    }
+    const int fd = checked_fd("recvfrom");
+    sockaddr_storage ss;
+    socklen_t slen = sizeof ss;
+    const long n =
+        io_call(fd, POLLIN, flags, deadline, attempt([&] {
+                    slen = sizeof ss;
+                    return ::recvfrom(fd, buf, len, flags, reinterpret_cast<sockaddr*>(&ss), &slen);
+                }));
+    if (n < 0) throw_result(n, "recvfrom");
+    // A connected stream socket reports no address.
+    Address from =
+        slen > 0 ? Address::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), slen) : Address();
+    return {static_cast<std::size_t>(n), from};
 }
 
 std::pair<std::string, Address> Socket::recvfrom(std::size_t max) {

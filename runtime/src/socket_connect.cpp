@@ -1,5 +1,6 @@
-// Connecting: Socket::connect's non-blocking dance (EINPROGRESS, wait for writability, read
-// SO_ERROR) so callers see exactly what a blocking connect reports, and create_connection.
+// Connecting: Socket::connect's non-blocking dance (EINPROGRESS, then detail::io_call on
+// writability with connect_result as the attempt) so callers see exactly what a blocking connect
+// reports, and create_connection.
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -11,6 +12,8 @@
 #include "green/greenlet.hpp"
 #include "green/hub.hpp"
 #include "green/socket.hpp"
+#include "hub.hpp"
+#include "io_call.hpp"
 
 namespace green {
 
@@ -35,23 +38,10 @@ int Socket::connect_impl(const Address& addr, const Deadline& deadline, bool& ti
             continue;
         }
         if (err != EINPROGRESS && err != EALREADY) return err;
-        for (;;) {
-            const int r = wait_fd(fd, POLLOUT, deadline);
-            if (r < 0) return -r;
-            if (r == 0) {
-                timed_out = true;
-                return ETIMEDOUT;
-            }
-            int so_error = 0;
-            socklen_t len = sizeof so_error;
-            if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0) return errno;
-            if (so_error) return so_error;
-            // Readiness can be spurious; a connected socket has a peer.
-            sockaddr_storage peer;
-            socklen_t plen = sizeof peer;
-            if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &plen) == 0) return 0;
-            if (errno != ENOTCONN) return errno;
-        }
+        const long r = detail::io_call(detail::Hub::get().io(), fd, POLLOUT, deadline,
+                                       [fd] { return detail::connect_result(fd); });
+        if (r == -ETIME) timed_out = true;
+        return r == -ETIME ? ETIMEDOUT : static_cast<int>(-r);
     }
 }
 

@@ -1,18 +1,27 @@
 // io_uring backend. Each readiness wait is one IORING_OP_POLL_ADD; submissions are batched and
 // sent with the loop's single io_uring_enter per turn. An abandoned wait (timeout, kill) is
 // cancelled and the fiber stays parked until the kernel's completion for it arrives, so the
-// kernel never completes into memory that is gone.
+// kernel never completes into memory that is gone. If io_uring_enter starts failing after setup
+// (a seccomp filter installed later, say), the backend hands over to epoll: one warning line,
+// the ring is closed (which cancels what the kernel still holds) and every parked operation is
+// woken to run again on epoll.
 #include <liburing.h>
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
+#include "green/detail/intrusive_list.hpp"
 #include "hub.hpp"
 #include "io_backend.hpp"
+#include "io_call.hpp"
+#include "owned_fds.hpp"
 #include "poll_once.hpp"
 
 namespace green::detail {
@@ -27,24 +36,45 @@ constexpr unsigned kEntries = 4096;
 constexpr unsigned kCqEntries = 4 * kEntries;
 
 struct Op {
+    Op* prev = nullptr;  // in the backend's list of operations in flight
+    Op* next = nullptr;
+    bool linked = false;
+    bool done = false;
+    bool retry = false;  // the ring failed: run it again on the epoll backend that took over
     Fiber* fiber = nullptr;
     int res = 0;
-    bool done = false;
 };
+
+// io_uring_enter's errors that say "not now" rather than "never".
+bool transient(int rc) noexcept {
+    return rc >= 0 || rc == -ETIME || rc == -EINTR || rc == -EAGAIN || rc == -EBUSY;
+}
 
 class UringBackend final : public IoBackend {
   public:
-    UringBackend(Hub& hub, io_uring ring) : IoBackend(hub), ring_(ring) {}
-    ~UringBackend() override { io_uring_queue_exit(&ring_); }
+    UringBackend(Hub& hub, io_uring ring) : IoBackend(hub), ring_(ring) {
+        recv_policy_ = configured_recv_policy(RecvPolicy::Op);
+        runtime_fd_acquired(ring_.ring_fd);
+    }
+    ~UringBackend() override {
+        runtime_fd_released(wake_fd_);
+        if (!fallback_) close_ring();
+    }
 
-    const char* name() const noexcept override { return "io_uring"; }
+    const char* name() const noexcept override {
+        return fallback_ ? fallback_->name() : "io_uring";
+    }
 
     void watch_wakeup(int event_fd) override {
         wake_fd_ = event_fd;
+        runtime_fd_acquired(event_fd);
+        if (fallback_) return fallback_->watch_wakeup(event_fd);
         arm_wakeup();
     }
 
     int wait_fd(int fd, short events, const Deadline& deadline) override {
+        if (fallback_) [[unlikely]]
+            return fallback_->wait_fd(fd, events, deadline);
         if (fd < 0) return -EBADF;
         if (deadline.expired()) return poll_once(fd, events);
         const OpOutcome r = run_op(
@@ -53,6 +83,8 @@ class UringBackend final : public IoBackend {
                 io_uring_prep_poll_add(sqe, fd, static_cast<unsigned>(events));
             },
             deadline, nullptr);
+        if (r.retry) [[unlikely]]
+            return fallback_->wait_fd(fd, events, deadline);
         if (r.fd_closed) return -EBADF;
         if (r.res == -ECANCELED) return 0;  // the deadline passed
         if (r.res < 0) return r.res;
@@ -60,57 +92,120 @@ class UringBackend final : public IoBackend {
         return r.res;
     }
 
-    long recv_op(int fd, void* buf, std::size_t len, int flags, const Deadline& deadline,
-                 long& landed) override {
-        landed = 0;
+    long recv(int fd, void* buf, std::size_t len, int flags, const Deadline& deadline,
+              RecvHint& hint) override {
+        if (fallback_) [[unlikely]]
+            return fallback_->recv(fd, buf, len, flags, deadline, hint);
+        // An expired deadline or MSG_DONTWAIT: a plain non-blocking attempt does that best.
+        if (recv_policy_ != RecvPolicy::Op || (flags & MSG_DONTWAIT) || deadline.expired())
+            return recv_by_readiness(fd, buf, len, flags, deadline, hint);
+        hint.landed = 0;
         if (fd < 0) return -EBADF;
-        if (deadline.expired()) return -ENOSYS;  // a plain non-blocking attempt does that best
         const OpOutcome r = run_op(
             fd,
             // No IORING_RECVSEND_POLL_FIRST even right after a short read: the kernel tries the
             // recv when the loop turn submits it, and under load the peer's next message is
             // often there by then, which saves arming a poll (measured in bench/echo/README.md).
             [&](io_uring_sqe* sqe) { io_uring_prep_recv(sqe, fd, buf, len, flags); }, deadline,
-            &landed);
-        if (r.res >= 0) return r.res;  // data may have landed even as the deadline passed
+            &hint.landed);
+        if (r.retry) [[unlikely]]
+            return fallback_->recv(fd, buf, len, flags, deadline, hint);
+        if (r.res >= 0) {  // data may have landed even as the deadline passed
+            hint.drained = drained_by(hint, r.res, len, flags);
+            return r.res;
+        }
         if (r.fd_closed) return -EBADF;
         if (r.res == -ECANCELED || r.res == -EINTR) return -ETIME;
+        // A socket the program made non-blocking behind our back: wait for readiness instead.
+        if (r.res == -EAGAIN) return recv_by_readiness(fd, buf, len, flags, deadline, hint);
+        return r.res;
+    }
+
+    long submit(IoOp& op, const Deadline& deadline) override {
+        if (fallback_) [[unlikely]]
+            return fallback_->submit(op, deadline);
+        op.landed = 0;
+        if (op.fd < 0) return -EBADF;
+        if (deadline.expired()) return submit_now(op);
+        const OpOutcome r = run_op(
+            op.fd,
+            [&](io_uring_sqe* sqe) {
+                const auto off = static_cast<std::uint64_t>(op.offset);  // -1: the file position
+                // At most what one read(2) transfers (MAX_RW_COUNT).
+                const auto n = static_cast<unsigned>(std::min<std::size_t>(op.len, 0x7ffff000));
+                switch (op.kind) {
+                    case IoOp::Kind::read:
+                        io_uring_prep_read(sqe, op.fd, op.buf, n, off);
+                        break;
+                    case IoOp::Kind::write:
+                        io_uring_prep_write(sqe, op.fd, op.buf, n, off);
+                        break;
+                    case IoOp::Kind::recv:
+                        io_uring_prep_recv(sqe, op.fd, op.buf, op.len, op.flags);
+                        break;
+                    case IoOp::Kind::send:
+                        io_uring_prep_send(sqe, op.fd, op.buf, op.len, op.flags);
+                        break;
+                }
+            },
+            deadline, &op.landed);
+        if (r.retry) [[unlikely]]
+            return fallback_->submit(op, deadline);
+        if (r.res >= 0) return r.res;
+        if (r.fd_closed) return -EBADF;
+        if (r.res == -ECANCELED || r.res == -EINTR) return -ETIME;
+        // An fd in non-blocking mode: the kernel says EAGAIN rather than waiting; so do we.
+        if (r.res == -EAGAIN) {
+            const short events =
+                (op.kind == IoOp::Kind::read || op.kind == IoOp::Kind::recv) ? POLLIN : POLLOUT;
+            return io_call(*this, op.fd, events, deadline, [&] { return submit_now(op); });
+        }
         return r.res;
     }
 
     void fd_closed(int fd) noexcept override {
+        if (fallback_) [[unlikely]]
+            return fallback_->fd_closed(fd);
         if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
         FdSlot& slot = fds_[fd];
         ++slot.generation;
         if (slot.inflight == 0) return;
         // Cancel by fd must reach the kernel before close(2): it resolves the fd at submit time.
         io_uring_sqe* sqe = get_sqe();
+        if (!sqe) return fallback_->fd_closed(fd);
         io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
         io_uring_sqe_set_data64(sqe, kCloseCancelTag);
         // Until that cancel completes, the fibers whose operations it ends are still to be
         // woken: the hub stays alive for them even if they were spawned with ref=false.
-        ++waiters_;
-        io_uring_submit(&ring_);
+        ++counts().waiters;
+        ++close_cancels_;
+        const int rc = io_uring_submit(&ring_);
+        if (!transient(rc)) fail_over(rc);
     }
 
     void poll(Duration timeout) override {
+        if (fallback_) [[unlikely]]
+            return fallback_->poll(timeout);
+        int rc = 0;
         if (timeout == Duration::zero()) {
             // Enter the kernel only with something to submit or deferred completions to run.
             const unsigned flags = IO_URING_READ_ONCE(*ring_.sq.kflags);
             if (io_uring_sq_ready(&ring_) > 0 ||
                 (flags & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)))
-                io_uring_submit_and_get_events(&ring_);
+                rc = io_uring_submit_and_get_events(&ring_);
         } else {
             io_uring_cqe* cqe = nullptr;
             if (timeout < Duration::zero()) {
-                io_uring_submit_and_wait(&ring_, 1);
+                rc = io_uring_submit_and_wait(&ring_, 1);
             } else {
                 const auto ns =
                     std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
                 __kernel_timespec ts{ns / 1000000000, ns % 1000000000};
-                io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+                rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
             }
         }
+        if (!transient(rc)) [[unlikely]]
+            return fail_over(rc);
         reap_completions();
     }
 
@@ -123,6 +218,7 @@ class UringBackend final : public IoBackend {
     struct OpOutcome {
         int res;         // the completion's result (-ECANCELED when the deadline cancelled it)
         bool fd_closed;  // notify_close() ran for this fd meanwhile
+        bool retry;      // the ring failed: the caller runs it again on fallback_
     };
 
     // Submits one operation on `fd` (filled in by `prep`), parks until it completes or the
@@ -137,9 +233,12 @@ class UringBackend final : public IoBackend {
         Op op;
         op.fiber = hub_.current();
         io_uring_sqe* sqe = get_sqe();
+        if (!sqe) [[unlikely]]
+            return {0, false, true};
         prep(sqe);
         io_uring_sqe_set_data(sqe, &op);
         ++fds_[fd].inflight;
+        inflight_.push_back(op);
         const CountedWaiter counted(*this, op.fiber->ref());
         struct Cleanup {
             UringBackend& b;
@@ -150,30 +249,89 @@ class UringBackend final : public IoBackend {
                 if (!op.done) b.cancel_and_wait(op);
                 if (landed && op.res > 0) *landed = op.res;
                 --b.fds_[fd].inflight;
+                b.inflight_.remove(op);
             }
         } cleanup{*this, op, fd, landed};
         while (!op.done) {
             if (!hub_.park(deadline)) break;
         }
         if (!op.done) cancel_and_wait(op);
-        return {op.res, fds_[fd].generation != gen};
+        return {op.res, fds_[fd].generation != gen, op.retry};
     }
 
+    // A free submission entry, flushing a full queue to the kernel; nullptr once the ring has
+    // failed (fallback_ has taken over).
     io_uring_sqe* get_sqe() noexcept {
-        io_uring_sqe* sqe;
-        // A full submission queue is flushed to the kernel, then we retry.
-        while (!(sqe = io_uring_get_sqe(&ring_))) io_uring_submit(&ring_);
-        return sqe;
+        for (;;) {
+            if (fallback_) [[unlikely]]
+                return nullptr;
+            if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_)) [[likely]]
+                return sqe;
+            const int rc = io_uring_submit(&ring_);
+            if (!transient(rc)) fail_over(rc);
+        }
+    }
+
+    // The operation made at once, without parking: what an expired deadline asks for, and the
+    // retry of an fd in non-blocking mode. -EAGAIN when it would block.
+    static long submit_now(IoOp& op) noexcept {
+        const bool in = op.kind == IoOp::Kind::read || op.kind == IoOp::Kind::recv;
+        const int ready = poll_once(op.fd, in ? POLLIN : POLLOUT);
+        if (ready == 0) return -ETIME;
+        if (ready < 0) return ready;
+        switch (op.kind) {
+            case IoOp::Kind::read:
+                return sys_read(op.fd, op.buf, op.len, op.offset);
+            case IoOp::Kind::write:
+                return sys_write(op.fd, op.buf, op.len, op.offset);
+            case IoOp::Kind::recv:
+                return sys_result(::recv(op.fd, op.buf, op.len, op.flags | MSG_DONTWAIT));
+            case IoOp::Kind::send:
+                return sys_result(::send(op.fd, op.buf, op.len, op.flags | MSG_DONTWAIT));
+        }
+        return -EINVAL;
+    }
+
+    // io_uring_enter failed for good: hand over to epoll. Closing the ring makes the kernel
+    // cancel everything it still holds for us (so no late completion writes into a buffer), and
+    // every parked operation wakes up to be run again on epoll.
+    void fail_over(int rc) noexcept {
+        if (fallback_) return;
+        std::fprintf(stderr, "green: io_uring_enter failed (%s); switching this hub to epoll\n",
+                     std::strerror(-rc));
+        try {
+            fallback_ = make_epoll_backend(hub_, this);
+            if (wake_fd_ >= 0) fallback_->watch_wakeup(wake_fd_);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "green: cannot fall back to epoll: %s\n", e.what());
+            std::abort();
+        }
+        close_ring();
+        counts().waiters -= close_cancels_;  // those completions will never come
+        close_cancels_ = 0;
+        while (Op* op = inflight_.front()) {
+            inflight_.remove(*op);
+            op->retry = true;
+            op->done = true;
+            hub_.ready(*op->fiber);
+        }
+    }
+
+    void close_ring() noexcept {
+        runtime_fd_released(ring_.ring_fd);
+        io_uring_queue_exit(&ring_);
     }
 
     void arm_wakeup() noexcept {
         io_uring_sqe* sqe = get_sqe();
+        if (!sqe) return;
         io_uring_prep_poll_multishot(sqe, wake_fd_, POLLIN);
         io_uring_sqe_set_data64(sqe, kWakeTag);
     }
 
     void cancel_and_wait(Op& op) noexcept {
         io_uring_sqe* sqe = get_sqe();
+        if (!sqe) return;  // the ring failed: fail_over has already woken every operation
         io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(&op), 0);
         io_uring_sqe_set_data64(sqe, 0);
         // Counted even for a ref=false fiber: the completion is sure to come, and until it
@@ -199,7 +357,8 @@ class UringBackend final : public IoBackend {
             const std::uint64_t data = cqe->user_data;
             if (data == 0) continue;  // a cancel request's own completion
             if (data == kCloseCancelTag) {
-                --waiters_;
+                --counts().waiters;
+                --close_cancels_;
                 continue;
             }
             if (data == kWakeTag) {
@@ -219,6 +378,9 @@ class UringBackend final : public IoBackend {
     io_uring ring_;
     int wake_fd_ = -1;
     std::vector<FdSlot> fds_;
+    IntrusiveList<Op> inflight_;
+    std::size_t close_cancels_ = 0;        // fd_closed's cancels not completed yet
+    std::unique_ptr<IoBackend> fallback_;  // epoll, once the ring has failed
 };
 
 }  // namespace

@@ -1,12 +1,16 @@
 // Linked hooks, pipes and eventfds: reads wait for readiness in the fiber; a large write to a pipe
 // whose reader is another fiber of the same thread completes (no deadlock); green never sets
-// O_NONBLOCK on a pipe, since pipes are often shared with other processes.
+// O_NONBLOCK on a pipe, since pipes are often shared with other processes; closing every
+// descriptor (a close loop, close_range, closefrom) leaves the hub's own working.
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "util.hpp"
@@ -115,4 +119,74 @@ TEST(PipeHooks, EventfdReadWaitsForAnotherFiber) {
     EXPECT_EQ(::write(efd, &seven, sizeof seven), static_cast<ssize_t>(sizeof seven));
     EXPECT_EQ(reader.get(), 7u);
     ::close(efd);
+}
+
+// ---- the daemon idiom: close every inherited descriptor after the hub exists ----------------
+
+namespace {
+
+// In a forked child (the idiom would close the test runner's descriptors too): the hub exists,
+// `close_all` closes 3 and up, then fibers talk over a fresh blocking pipe. Exit status 0 when
+// the message arrives; a hang becomes SIGALRM.
+template <class CloseAll>
+int close_all_then_pipe(CloseAll close_all) {
+    ::alarm(20);
+    green::sleep(1ms);  // the hub and its descriptors exist
+    std::thread([] {}).join();
+    close_all();
+    int p[2];
+    if (::pipe(p) != 0) return 10;
+    auto reader = green::spawn([&] {
+        char buf[8] = {};
+        const ssize_t n = ::read(p[0], buf, sizeof buf);  // parks: nothing written yet
+        return n == 4 && std::string(buf, 4) == "ping";
+    });
+    auto writer = green::spawn([&] {
+        ::usleep(10 * 1000);
+        return ::write(p[1], "ping", 4) == 4;
+    });
+    if (!writer.get()) return 11;
+    if (!reader.get()) return 12;
+    green::sleep(1ms);
+    return 0;
+}
+
+int run_in_child(int (*body)()) {
+    const pid_t pid = ::fork();
+    if (pid == 0) std::_Exit(body());
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+TEST(PipeHooks, CloseLoopOverEveryDescriptorLeavesTheHubWorking) {
+    EXPECT_EQ(run_in_child([] {
+                  return close_all_then_pipe([] {
+                      for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+                  });
+              }),
+              0);
+}
+
+TEST(PipeHooks, CloseRangeAndClosefromLeaveTheHubWorking) {
+    EXPECT_EQ(run_in_child([] { return close_all_then_pipe([] { ::close_range(3, ~0u, 0); }); }),
+              0);
+    EXPECT_EQ(run_in_child([] { return close_all_then_pipe([] { ::closefrom(3); }); }), 0);
+}
+
+TEST(PipeHooks, HubDescriptorsLookClosedToTheProgram) {
+    EXPECT_EQ(run_in_child([] {
+                  green::sleep(1ms);
+                  // Every descriptor the close loop refuses must say EBADF, as a closed one does.
+                  int refused = 0;
+                  for (int fd = 3; fd < 1024; ++fd) {
+                      errno = 0;
+                      if (::close(fd) != 0 && errno != EBADF) return 20;
+                      if (::close(fd) == 0) ++refused;  // a second close never succeeds
+                  }
+                  return refused == 0 ? 0 : 21;
+              }),
+              0);
 }

@@ -1,8 +1,10 @@
 // Linked hooks, time: plain sleep/usleep/nanosleep/clock_nanosleep inside fibers overlap instead
 // of blocking the thread; errno is each fiber's own; outside a hub the calls are libc's.
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -123,4 +125,35 @@ TEST(SleepHooks, ThreadWithoutHubUsesLibc) {
     t.join();
     EXPECT_FALSE(had_hub);  // the hook did not create a hub for a plain thread
     EXPECT_GE(took, 50ms);
+}
+
+namespace {
+std::atomic<int> g_sleep_signals{0};
+void count_signal(int) {
+    g_sleep_signals.fetch_add(1);
+}
+}  // namespace
+
+// glibc's sleep() returns the whole seconds not slept, truncated: interrupted after 0.2 s of a
+// 2 s sleep it returns 1 (1.8 s left), with errno EINTR.
+TEST(SleepHooks, InterruptedSleepReturnsTheWholeSecondsLeftLikeGlibc) {
+    struct sigaction sa {};
+    sa.sa_handler = count_signal;
+    sigemptyset(&sa.sa_mask);
+    ASSERT_EQ(::sigaction(SIGUSR2, &sa, nullptr), 0);
+    auto raiser = green::spawn([] {
+        green::sleep(200ms);
+        ::raise(SIGUSR2);
+    });
+    auto sleeper = green::spawn([] {
+        errno = 0;
+        const unsigned left = ::sleep(2);
+        return std::make_pair(left, errno);
+    });
+    const auto [left, err] = sleeper.get();
+    raiser.join();
+    ::signal(SIGUSR2, SIG_DFL);
+    EXPECT_EQ(g_sleep_signals.load(), 1);
+    EXPECT_EQ(left, 1u);
+    EXPECT_EQ(err, EINTR);
 }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <string_view>
 #include <unordered_set>
 
 #include <green/green.hpp>
@@ -57,6 +58,41 @@ TEST(Address, ParseAndErrors) {
     } catch (const std::invalid_argument& e) {
         EXPECT_NE(std::string(e.what()).find("no.such.host"), std::string::npos);
     }
+}
+
+// Text that used to be accepted by mistake is refused, with a message naming the problem.
+TEST(Address, MalformedTextIsRejected) {
+    auto message = [](auto&& make) -> std::string {
+        try {
+            make();
+        } catch (const std::invalid_argument& e) {
+            return e.what();
+        }
+        return "(accepted)";
+    };
+    using namespace std::string_view_literals;
+    EXPECT_NE(message([] { green::Address::parse("[]:80"); }).find("empty brackets"),
+              std::string::npos);
+    EXPECT_NE(message([] { green::Address::parse("[127.0.0.1]:80"); }).find("IPv6 addresses only"),
+              std::string::npos);
+    EXPECT_NE(message([] { green::Address::parse("[::1%]:80"); }).find("empty IPv6 scope"),
+              std::string::npos);
+    EXPECT_NE(message([] { green::Address("::1%", 80); }).find("empty IPv6 scope"),
+              std::string::npos);
+    EXPECT_NE(message([] { green::Address::parse("127.0.0.1\0junk:80"sv); }).find("NUL byte"),
+              std::string::npos);
+    EXPECT_NE(message([] { green::Address("127.0.0.1\0"sv, 80); }).find("NUL byte"),
+              std::string::npos);
+    EXPECT_NE(message([] { green::Address::parse("127.0.0.1:80\0"sv); }).find("bad port"),
+              std::string::npos);
+    EXPECT_NE(message([] { green::Address::unix_path("/tmp/a\0b"sv); }).find("NUL byte"),
+              std::string::npos);
+    EXPECT_THROW(green::Address::parse("[localhost]:80"), std::invalid_argument);
+    // Still fine: the any-addresses, brackets around IPv6, abstract names with any bytes.
+    EXPECT_EQ(green::Address::parse(":80").host(), "0.0.0.0");
+    EXPECT_EQ(green::Address::parse("[::]:80").host(), "::");
+    EXPECT_EQ(green::Address::parse("[::1%1]:80").host(), "::1%1");
+    EXPECT_EQ(green::Address::parse("unix:@a\0b"sv).host(), "@a\0b"sv);
 }
 
 TEST(Address, EqualityAndHash) {
