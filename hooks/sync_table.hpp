@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <exception>
-#include <unordered_map>
 
 #include "green/clock.hpp"
 #include "green/errors.hpp"
@@ -18,6 +17,7 @@
 #include "hub.hpp"
 #include "patch_config.hpp"
 #include "real_symbols.hpp"
+#include "side_map.hpp"
 
 // Internal to the hook library: bound directly, not through the PLT (these sit on the path of
 // every pthread_mutex_lock).
@@ -192,14 +192,12 @@ struct Entry {
     std::uint64_t round = 0;         // barrier: completed rounds
 };
 
+// Its memory is private (side_map.hpp): the program's malloc may lock a hooked mutex, so
+// nothing here may allocate through it.
 class Table {
   public:
-    Entry* find(const void* obj) noexcept {
-        if (map_.empty()) return nullptr;
-        auto it = map_.find(obj);
-        return it == map_.end() ? nullptr : &it->second;
-    }
-    Entry& get(const void* obj) { return map_.try_emplace(obj).first->second; }
+    Entry* find(const void* obj) noexcept { return map_.find(obj); }
+    Entry& get(const void* obj) { return map_.get(obj); }
     // Drops the entry when nothing refers to it any more.
     void release(const void* obj, Entry& e) noexcept {
         if (!e.owner && !e.users && !e.count && e.queue.empty()) map_.erase(obj);
@@ -207,10 +205,10 @@ class Table {
     // pthread_*_init / _destroy: stale state for a reused address must go (unless a fiber
     // still waits there, which the caller reports as EBUSY).
     bool forget(const void* obj) noexcept {
-        auto it = map_.find(obj);
-        if (it == map_.end()) return true;
-        if (it->second.users || !it->second.queue.empty()) return false;
-        map_.erase(it);
+        Entry* e = map_.find(obj);
+        if (!e) return true;
+        if (e->users || !e->queue.empty()) return false;
+        map_.erase(obj);
         return true;
     }
 
@@ -220,7 +218,7 @@ class Table {
     WaitQueue threads_done;
 
   private:
-    std::unordered_map<const void*, Entry> map_;
+    SideMap<Entry> map_;
 };
 
 // This hub thread's table (created on first use, lives as long as the thread; a plain
