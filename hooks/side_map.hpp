@@ -68,6 +68,13 @@ class SideMap {
         slots_[i] = {};
     }
 
+    // Calls f(key, value&) for every member; f must not insert or erase.
+    template <class F>
+    void for_each(F&& f) {
+        for (std::size_t i = 0; i < cap_ && size_ > 0; ++i)
+            if (slots_[i].key) f(slots_[i].key, *slots_[i].value);
+    }
+
   private:
     struct Slot {
         const void* key = nullptr;

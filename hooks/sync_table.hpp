@@ -189,6 +189,7 @@ struct Entry {
                                      // (a mutex handed to a waiter is tracked from then on)
     unsigned count = 0;              // recursive mutex depth; barrier: threads arrived
     unsigned users = 0;              // fibers inside a hook that use this entry
+    bool robust = false;             // a robust mutex, counted in Table::robust_owned while owned
     std::uint64_t round = 0;         // barrier: completed rounds
 };
 
@@ -216,6 +217,15 @@ class Table {
     // the count drops to zero (pthread_exit in the main thread waits for it).
     unsigned live_threads = 0;
     WaitQueue threads_done;
+    // Robust mutexes owned by a fiber of this hub: a fiber thread that ends holding one makes
+    // it "owner died" (release_robust_mutexes); when none is owned its end costs nothing.
+    unsigned robust_owned = 0;
+
+    // Calls f(obj, entry) for every entry; f must not add or remove entries.
+    template <class F>
+    void for_each(F&& f) {
+        map_.for_each(f);
+    }
 
   private:
     SideMap<Entry> map_;
@@ -256,10 +266,8 @@ class Pin {
 // Fiber-path lock (no deadline) and unlock of a mutex; they return an errno value.
 GREEN_HOOK_INTERNAL int fiber_mutex_lock(FiberCtx c, pthread_mutex_t* m) noexcept;
 GREEN_HOOK_INTERNAL int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept;
-// Robust and priority-protocol mutexes carry owner state that libc keys by OS thread;
-// they are left entirely to libc (glibc's kind bits: robust 16, inherit 32, protect 64).
-inline bool mutex_passes_through(const pthread_mutex_t* m) noexcept {
-    return (__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & (16 | 32 | 64)) != 0;
-}
+// A fiber thread `dead` ended: every robust mutex it still owns is released with the state a
+// thread's death leaves in libc (the next locker gets EOWNERDEAD), and a waiter is woken.
+GREEN_HOOK_INTERNAL void release_robust_mutexes(detail::Fiber* dead) noexcept;
 
 }  // namespace green::hooks::sync

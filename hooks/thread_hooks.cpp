@@ -235,6 +235,7 @@ void ThreadCore::run() {
         std::terminate();  // as for a real thread: an exception may not leave its start routine
     }
     run_key_destructors(*this);
+    sync::release_robust_mutexes(this);  // after the destructors, as the kernel does at exit
     sync::Table& t = sync::table();
     if (--t.live_threads == 0) t.threads_done.notify_all();
     if (detached_) registry_remove(this);

@@ -123,8 +123,7 @@ static void* worker(void* arg) {
 
 int main(void) {
     pthread_t t[kThreads];
-    for (long i = 0; i < kThreads; ++i)
-        CHECK(pthread_create(&t[i], NULL, worker, (void*)i) == 0);
+    for (long i = 0; i < kThreads; ++i) CHECK(pthread_create(&t[i], NULL, worker, (void*)i) == 0);
     report_os_threads();
     unsigned long total = 0;
     for (int i = 0; i < kThreads; ++i) {
