@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "cancel_point.hpp"
 #include "fd_table.hpp"
 #include "green/clock.hpp"
 #include "green/hub.hpp"
@@ -51,9 +52,10 @@ inline Deadline deadline_after_ns(std::int64_t ns) noexcept {
 }
 
 // Parks until fd may be ready: 0 to retry, or -1 with errno EAGAIN (deadline: what the kernel
-// reports when SO_RCVTIMEO/SO_SNDTIMEO expire) or EBADF (closed while waiting).
+// reports when SO_RCVTIMEO/SO_SNDTIMEO expire) or EBADF (closed while waiting). A cancellation
+// point (every hook that waits here is one).
 inline int wait_ready(int fd, short events, const Deadline& deadline) {
-    const int w = green::wait_fd(fd, events, deadline);
+    const int w = cancellable([&] { return green::wait_fd(fd, events, deadline); }, 1);
     if (w > 0) return 0;
     errno = w == 0 ? EAGAIN : -w;
     return -1;

@@ -233,7 +233,7 @@ int connect(int fd, const sockaddr* addr, socklen_t len) {
         break;
     }
     for (;;) {
-        const int w = green::wait_fd(fd, POLLOUT, deadline);
+        const int w = cancellable([&] { return green::wait_fd(fd, POLLOUT, deadline); }, 1);
         if (w == 0) {
             errno = EINPROGRESS;  // what the kernel reports when SO_SNDTIMEO cuts a connect short
             return -1;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <exception>
 
+#include "cancel_point.hpp"
 #include "green/clock.hpp"
 #include "green/errors.hpp"
 #include "green/wait_queue.hpp"
@@ -120,7 +121,7 @@ enum class Wake { notified, timed_out, interrupted, deadlock };
 
 // Delivered to a fiber thread parked in a cancellation point by pthread_cancel: it only wakes
 // the wait, which then acts on the cancellation itself.
-struct CancelWake {};
+using CancelWake = ::green::hooks::CancelWake;
 
 // A pthread wait cannot deliver a C++ exception to its C caller, so kill() and green::Timeout
 // that arrive meanwhile are held back and re-armed on the fiber when this object goes away:

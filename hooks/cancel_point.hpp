@@ -1,0 +1,66 @@
+// pthread_cancel for fiber threads blocked in the I/O and sleep hooks: every hook wait that POSIX
+// makes a cancellation point (read, recv, accept, connect, poll, select, epoll_wait, sleep...)
+// parks through cancellable(), which acts on a pending request before parking and lets
+// pthread_cancel wake the parked fiber, which then ends the thread (cleanup handlers run).
+#pragma once
+
+#include <atomic>
+
+#include "hub.hpp"
+
+namespace green::hooks {
+
+// Delivered by pthread_cancel to a fiber thread parked in a cancellation point: it only wakes
+// the wait, which then acts on the cancellation itself.
+struct CancelWake {};
+
+namespace cancel {
+
+// Set once the first fiber thread is made: until then no wait needs any of this.
+extern std::atomic<bool> g_fiber_threads __attribute__((visibility("hidden")));
+// Fiber threads with a pthread_cancel request that has not ended them yet (any hub).
+extern std::atomic<unsigned> g_pending __attribute__((visibility("hidden")));
+
+// Acts on a pending, enabled pthread_cancel of the calling fiber thread: does not return then.
+void act_if_pending() __attribute__((visibility("hidden")));
+
+// Registers the calling fiber as parked in a cancellation point (an intrusive list per hub
+// thread: no allocation, no type lookup on the wait path).
+class __attribute__((visibility("hidden"))) Scope {
+  public:
+    Scope() noexcept;
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+    ~Scope();
+
+    // Whether `f` (a fiber of this hub) is parked inside a Scope.
+    static bool holds(const detail::Fiber* f) noexcept;
+
+  private:
+    detail::Fiber* fiber_;
+    Scope* prev_ = nullptr;
+    Scope* next_ = nullptr;
+};
+
+}  // namespace cancel
+
+// Runs `wait` (a parking call) as a cancellation point. Returns what it returns, or `woken`
+// when a cancellation woke it but did not act (not expected: pthread_cancel only wakes a fiber
+// whose cancellation is enabled). Other exceptions (kill, Timeout) pass through.
+template <class Wait, class R>
+R cancellable(Wait&& wait, R woken) {
+    if (!cancel::g_fiber_threads.load(std::memory_order_relaxed)) [[likely]]
+        return wait();
+    cancel::act_if_pending();
+    {
+        cancel::Scope scope;
+        try {
+            return wait();
+        } catch (const CancelWake&) {
+        }
+    }
+    cancel::act_if_pending();
+    return woken;
+}
+
+}  // namespace green::hooks
