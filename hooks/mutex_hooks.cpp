@@ -21,6 +21,7 @@ namespace {
 constexpr int kTypeMask = 3;
 constexpr int kRobust = 16;
 constexpr int kPrioInherit = 32;
+constexpr int kPrioProtect = 64;
 constexpr int kPshared = 128;
 // glibc's __owner of a robust mutex taken with EOWNERDEAD and not yet made consistent.
 constexpr int kInconsistent = INT_MAX;
@@ -157,7 +158,11 @@ int acquire(FiberCtx c, pthread_mutex_t* m, Mode mode, clockid_t clock,
             ++e->count;
             return 0;
         }
-        if (type == PTHREAD_MUTEX_ERRORCHECK) return mode == Mode::try_only ? EBUSY : EDEADLK;
+        if (type == PTHREAD_MUTEX_ERRORCHECK) {
+            // libc's trylock by the owner: EBUSY for a plain one, EDEADLK for the others.
+            const bool plain = (kind & (kRobust | kPrioInherit | kPrioProtect)) == 0;
+            return mode == Mode::try_only && plain ? EBUSY : EDEADLK;
+        }
         if (mode == Mode::try_only) return EBUSY;  // a normal mutex relocked deadlocks, as in libc
     }
     const int rc = try_acquire(c, t, m, kind, e);

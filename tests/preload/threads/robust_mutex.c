@@ -134,8 +134,10 @@ static void owner_dies(const char* what, int type, int protocol) {
     printf("  trylock -> %s\n", err_name(pthread_mutex_trylock(&m)));
     printf("  consistent -> %s\n", err_name(pthread_mutex_consistent(&m)));
     printf("  consistent again -> %s\n", err_name(pthread_mutex_consistent(&m)));
-    if (type == PTHREAD_MUTEX_ERRORCHECK)
+    if (type == PTHREAD_MUTEX_ERRORCHECK) {
         printf("  relock -> %s\n", err_name(pthread_mutex_lock(&m)));
+        printf("  trylock by the owner -> %s\n", err_name(pthread_mutex_trylock(&m)));
+    }
     pthread_t t = spawn(try_unlock, &m);
     CHECK(pthread_join(t, NULL) == 0);
     printf("  unlock -> %s\n", err_name(pthread_mutex_unlock(&m)));
