@@ -115,16 +115,22 @@ struct CountOnUnwind {
     ~CountOnUnwind() { ++g_cleaned; }
 };
 
-template <class Block>
-void expect_cancelled_while_blocked(Block block) {
+// (A plain function: the cancelled thread never returns to free a heap-held callable.)
+void expect_cancelled_while_blocked(void (*block)()) {
     g_entered = false;
     g_cleaned = 0;
-    pthread_t t = start([block] {
-        CountOnUnwind c;
-        g_entered = true;
-        block();
-        ADD_FAILURE() << "the blocking call returned";
-    });
+    pthread_t t;
+    ASSERT_EQ(pthread_create(
+                  &t, nullptr,
+                  [](void* arg) -> void* {
+                      CountOnUnwind c;
+                      g_entered = true;
+                      reinterpret_cast<void (*)()>(arg)();
+                      ADD_FAILURE() << "the blocking call returned";
+                      return nullptr;
+                  },
+                  reinterpret_cast<void*>(block)),
+              0);
     while (!g_entered) sched_yield();
     usleep(10 * 1000);  // now blocked
     ASSERT_EQ(pthread_cancel(t), 0);
