@@ -1,5 +1,5 @@
-// The registry of fibers parked in the I/O and sleep hooks' cancellation points (one list per
-// hub thread), and the bridge to the thread hooks' cancellation (thread_hooks.cpp).
+// The bridge from the I/O and sleep hooks' cancellation points to the thread hooks'
+// cancellation (thread_hooks.cpp), and the state they share.
 #include "cancel_point.hpp"
 
 #include "fiber_thread.hpp"
@@ -8,34 +8,10 @@ namespace green::hooks::cancel {
 
 std::atomic<bool> g_fiber_threads{false};
 std::atomic<unsigned> g_pending{0};
+thread_local Scope* t_scopes = nullptr;
 
-namespace {
-// initial-exec: no allocation on a thread's first use.
-thread_local Scope* t_scopes __attribute__((tls_model("initial-exec"))) = nullptr;
-}  // namespace
-
-void act_if_pending() {
-    if (g_pending.load(std::memory_order_relaxed) != 0) threads::test_cancel();
-}
-
-Scope::Scope() noexcept : fiber_(detail::Hub::peek() ? detail::Hub::peek()->current() : nullptr) {
-    next_ = t_scopes;
-    if (next_) next_->prev_ = this;
-    t_scopes = this;
-}
-
-Scope::~Scope() {
-    if (prev_)
-        prev_->next_ = next_;
-    else
-        t_scopes = next_;
-    if (next_) next_->prev_ = prev_;
-}
-
-bool Scope::holds(const detail::Fiber* f) noexcept {
-    for (const Scope* s = t_scopes; s; s = s->next_)
-        if (s->fiber_ == f) return true;
-    return false;
+void act_on_request() {
+    threads::test_cancel();
 }
 
 }  // namespace green::hooks::cancel

@@ -22,24 +22,48 @@ extern std::atomic<bool> g_fiber_threads __attribute__((visibility("hidden")));
 extern std::atomic<unsigned> g_pending __attribute__((visibility("hidden")));
 
 // Acts on a pending, enabled pthread_cancel of the calling fiber thread: does not return then.
-void act_if_pending() __attribute__((visibility("hidden")));
+void act_on_request() __attribute__((visibility("hidden")));
+inline void act_if_pending() {
+    if (g_pending.load(std::memory_order_relaxed) != 0) [[unlikely]]
+        act_on_request();
+}
 
-// Registers the calling fiber as parked in a cancellation point (an intrusive list per hub
-// thread: no allocation, no type lookup on the wait path).
-class __attribute__((visibility("hidden"))) Scope {
+class Scope;
+// The fibers of this hub thread parked in a cancellation point (initial-exec: no allocation on
+// a thread's first use).
+extern thread_local Scope* t_scopes
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+// Registers the calling fiber as parked in a cancellation point: an intrusive list per hub
+// thread, so the wait path allocates nothing and looks up no types; inline, as it sits on the
+// path of every socket wait.
+class Scope {
   public:
-    Scope() noexcept;
+    explicit Scope(detail::Fiber* self) noexcept : fiber_(self), next_(t_scopes) {
+        if (next_) next_->prev_ = this;
+        t_scopes = this;
+    }
     Scope(const Scope&) = delete;
     Scope& operator=(const Scope&) = delete;
-    ~Scope();
+    ~Scope() {
+        if (prev_)
+            prev_->next_ = next_;
+        else
+            t_scopes = next_;
+        if (next_) next_->prev_ = prev_;
+    }
 
     // Whether `f` (a fiber of this hub) is parked inside a Scope.
-    static bool holds(const detail::Fiber* f) noexcept;
+    static bool holds(const detail::Fiber* f) noexcept {
+        for (const Scope* s = t_scopes; s; s = s->next_)
+            if (s->fiber_ == f) return true;
+        return false;
+    }
 
   private:
     detail::Fiber* fiber_;
     Scope* prev_ = nullptr;
-    Scope* next_ = nullptr;
+    Scope* next_;
 };
 
 }  // namespace cancel
@@ -53,7 +77,8 @@ R cancellable(Wait&& wait, R woken) {
         return wait();
     cancel::act_if_pending();
     {
-        cancel::Scope scope;
+        detail::Hub* hub = detail::Hub::peek();
+        cancel::Scope scope(hub ? hub->current() : nullptr);
         try {
             return wait();
         } catch (const CancelWake&) {

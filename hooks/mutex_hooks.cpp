@@ -45,10 +45,9 @@ enum class Mode { block, try_only, timed };
 // Mutexes whose owning fiber is recorded: those libc checks the owner of (recursive,
 // error-checking; robust and priority-inheritance ones of every type refuse an unlock by
 // another thread), and robust ones, whose owner's end must be noticed.
-bool tracked(int kind) noexcept {
-    const int type = kind & kTypeMask;
-    return type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK ||
-           (kind & (kRobust | kPrioInherit)) != 0;
+static_assert(PTHREAD_MUTEX_RECURSIVE == 1 && PTHREAD_MUTEX_ERRORCHECK == 2);
+inline bool tracked(int kind) noexcept {
+    return static_cast<unsigned>((kind & kTypeMask) - 1) < 2u || (kind & (kRobust | kPrioInherit));
 }
 
 bool inconsistent(const pthread_mutex_t* m) noexcept {
@@ -69,11 +68,11 @@ void clear_owner(Table& t, Entry& e) noexcept {
     e.count = 0;
 }
 
-// A recursive or error-checking mutex that libc says this OS thread holds, with no owning fiber
-// on record, was locked before the thread had a hub: by its main stack, which is now the main
-// fiber. Record that, so other fibers neither share nor release it.
-Entry* adopt(FiberCtx c, Table& t, pthread_mutex_t* m, int kind, Entry* e) noexcept {
-    if (!tracked(kind) || (e && e->owner)) return e;
+// A tracked mutex (recursive, error-checking, robust...) that libc says this OS thread holds, with
+// no owning fiber on record, was locked before the thread had a hub: by its main stack, which is
+// now the main fiber. Record that, so other fibers neither share nor release it.
+[[gnu::noinline]] Entry* adopt_held(FiberCtx c, Table& t, pthread_mutex_t* m, int kind,
+                                    Entry* e) noexcept {
     if (!__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) ||
         __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) != ::gettid())
         return e;
@@ -81,6 +80,11 @@ Entry* adopt(FiberCtx c, Table& t, pthread_mutex_t* m, int kind, Entry* e) noexc
     set_owner(t, en, &c.hub->main_fiber(), kind);
     en.count = (kind & kTypeMask) == PTHREAD_MUTEX_RECURSIVE ? m->__data.__count : 1;
     return &en;
+}
+inline Entry* adopt(FiberCtx c, Table& t, pthread_mutex_t* m, int kind, Entry* e) noexcept {
+    if (!tracked(kind) || (e && e->owner)) [[likely]]
+        return e;
+    return adopt_held(c, t, m, kind, e);
 }
 
 // The last fiber-level unlock gives the mutex back to libc: once, or as many times as libc
