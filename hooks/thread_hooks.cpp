@@ -154,6 +154,8 @@ _Unwind_Reason_Code stop_at_handler(int, _Unwind_Action actions, _Unwind_Excepti
 // The main thread's pthread_exit: the process lives on until every fiber thread has ended,
 // then exits normally, as a process does when its last thread exits.
 [[noreturn]] void exit_main_thread(sync::FiberCtx c) {
+    // The main thread is gone for the others: robust mutexes it holds are now "owner died".
+    sync::release_robust_mutexes(c.self);
     sync::Table& t = sync::table();
     {
         sync::Masked mask(c);

@@ -224,6 +224,16 @@ static void process_shared(void) {
     munmap(m, sizeof *m);
 }
 
+/* ---- the main thread leaves with pthread_exit holding one ---------------------------- */
+static pthread_mutex_t main_held;
+
+static void* lock_after_main_left(void* arg) {
+    (void)arg;
+    usleep(20 * 1000);
+    printf("main left holding it: lock -> %s\n", err_name(pthread_mutex_lock(&main_held)));
+    return NULL;
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     contended("robust", PTHREAD_MUTEX_NORMAL, 1, PTHREAD_PRIO_NONE);
@@ -240,5 +250,9 @@ int main(void) {
     owner_dies("robust priority-inheritance", PTHREAD_MUTEX_NORMAL, PTHREAD_PRIO_INHERIT);
     cond_owner_dies();
     process_shared();
-    return 0;
+
+    make(&main_held, PTHREAD_MUTEX_NORMAL, 1, PTHREAD_PRIO_NONE, 0);
+    CHECK(pthread_mutex_lock(&main_held) == 0);
+    spawn(lock_after_main_left, NULL);
+    pthread_exit(NULL); /* the process ends when that thread does */
 }
