@@ -8,7 +8,7 @@ namespace green::hooks::cancel {
 
 std::atomic<bool> g_fiber_threads{false};
 std::atomic<unsigned> g_pending{0};
-thread_local Scope* t_scopes = nullptr;
+constinit thread_local Scope* t_scopes = nullptr;
 
 void act_on_request() {
     threads::test_cancel();

@@ -72,7 +72,7 @@ class Scope {
 // when a cancellation woke it but did not act (not expected: pthread_cancel only wakes a fiber
 // whose cancellation is enabled). Other exceptions (kill, Timeout) pass through.
 template <class Wait, class R>
-R cancellable(Wait&& wait, R woken) {
+__attribute__((visibility("hidden"), always_inline)) inline R cancellable(Wait&& wait, R woken) {
     if (!cancel::g_fiber_threads.load(std::memory_order_relaxed)) [[likely]]
         return wait();
     cancel::act_if_pending();
