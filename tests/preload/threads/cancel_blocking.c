@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -154,11 +155,16 @@ static void block_cond_wait(void) {
 static void block_sem_wait(void) {
     (void)!sem_wait(&sem);
 }
+/* No cancellation point at all: only the asynchronous type reaches it. */
+static void block_yield_loop(void) {
+    for (;;) sched_yield();
+}
 
 struct op {
     const char* name;
     void (*block)(void);
 };
+static const struct op yield_loop = {"sched_yield loop", block_yield_loop};
 static const struct op ops[] = {
     {"read", block_read},
     {"readv", block_readv},
@@ -287,6 +293,7 @@ int main(void) {
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; ++i) run(&ops[i], DEFERRED, "deferred");
     run(&ops[0], ASYNC, "asynchronous");
     run(&ops[20], ASYNC, "asynchronous");
+    run(&yield_loop, ASYNC, "asynchronous");
     run(&ops[0], DISABLED_THEN_READ, "disabled, enabled");
     run(&ops[14], DISABLED_THEN_READ, "disabled, enabled");
     run(&ops[0], ASYNC_DISABLED, "async, disabled");
