@@ -46,8 +46,10 @@ int wait(FiberCtx c, pthread_cond_t* cv, pthread_mutex_t* m, const Deadline& use
     const Wake w = mask.wait(e->queue, d);
     // After a deadlock report: a spurious wake-up once the outside world moved.
     if (w == Wake::deadlock) await_outside(c, "pthread_cond_wait");
-    fiber_mutex_lock(c, m);
+    const int locked = fiber_mutex_lock(c, m);
     threads::test_cancel();
+    // A robust mutex whose owner died meanwhile: the caller owns it and must be told.
+    if (locked == EOWNERDEAD || locked == ENOTRECOVERABLE) return locked;
     return (w == Wake::timed_out && user.expired()) ? ETIMEDOUT : 0;
 }
 
@@ -56,10 +58,6 @@ int timed_wait(FiberCtx c, pthread_cond_t* cv, pthread_mutex_t* m, clockid_t clo
     if (!valid_timespec(abstime)) return EINVAL;
     if (abstime->tv_sec < 0) return ETIMEDOUT;
     return wait(c, cv, m, deadline_from(clock, *abstime), true);
-}
-
-bool fiber_path(FiberCtx c, pthread_mutex_t* m) noexcept {
-    return c && !mutex_passes_through(m);
 }
 
 }  // namespace
@@ -72,20 +70,20 @@ extern "C" {
 
 int pthread_cond_wait(pthread_cond_t* cv, pthread_mutex_t* m) {
     const FiberCtx c = fiber_ctx();
-    if (!fiber_path(c, m)) return real::pthread_cond_wait()(cv, m);
+    if (!c) return real::pthread_cond_wait()(cv, m);
     return wait(c, cv, m, green::Deadline::never(), false);
 }
 
 int pthread_cond_timedwait(pthread_cond_t* cv, pthread_mutex_t* m, const struct timespec* abstime) {
     const FiberCtx c = fiber_ctx();
-    if (!fiber_path(c, m)) return real::pthread_cond_timedwait()(cv, m, abstime);
+    if (!c) return real::pthread_cond_timedwait()(cv, m, abstime);
     return timed_wait(c, cv, m, clock_of(cv), abstime);
 }
 
 int pthread_cond_clockwait(pthread_cond_t* cv, pthread_mutex_t* m, clockid_t clock,
                            const struct timespec* abstime) {
     const FiberCtx c = fiber_ctx();
-    if (!fiber_path(c, m)) return real::pthread_cond_clockwait()(cv, m, clock, abstime);
+    if (!c) return real::pthread_cond_clockwait()(cv, m, clock, abstime);
     if (!valid_wait_clock(clock)) return EINVAL;
     return timed_wait(c, cv, m, clock, abstime);
 }

@@ -7,10 +7,10 @@
 #include <unwind.h>
 
 #include <cstdint>
-#include <vector>
 
 #include "green/greenlet.hpp"
 #include "hub.hpp"
+#include "specific_slots.hpp"
 #include "sync_table.hpp"
 
 namespace green::hooks::threads {
@@ -32,11 +32,6 @@ class ThreadCore final : public detail::GreenletCore {
         return dynamic_cast<ThreadCore*>(h->current());
     }
 
-    struct Specific {
-        unsigned seq = 0;  // the key's generation when the value was stored
-        void* value = nullptr;
-    };
-
     pthread_t id = 0;         // odd, never reused: no real pthread_t (an address) is odd
     pthread_t os_thread = 0;  // the real thread whose hub runs this fiber
     void* (*start_)(void*);
@@ -50,7 +45,7 @@ class ThreadCore final : public detail::GreenletCore {
     bool cancel_async = false;     // recorded only: acted on at cancellation points, as deferred
     bool in_cancel_point = false;  // parked in one of the hooks' cancellation points
     char name_[16] = {};
-    std::vector<Specific> specific;             // indexed by pthread_key_t
+    SpecificSlots specific;                     // indexed by pthread_key_t
     __pthread_unwind_buf_t* cleanup = nullptr;  // C pthread_cleanup_push handlers, innermost first
     _Unwind_Exception unwind_exc{};
 

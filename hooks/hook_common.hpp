@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "cancel_point.hpp"
 #include "fd_table.hpp"
 #include "green/clock.hpp"
 #include "green/hub.hpp"
@@ -69,10 +70,16 @@ auto attempt_of(Call& call) {
 // call() cannot block (MSG_DONTWAIT, or O_NONBLOCK for the call): try, then wait on EAGAIN.
 // when_ready: for descriptors in blocking mode that green must not switch (pipes, terminals,
 // eventfds: often shared with other processes): wait until call() cannot block.
+// Each is a cancellation point (POSIX makes every hook that waits here one): a pending
+// pthread_cancel acts before the first attempt, and one arriving while parked wakes the wait.
 template <class Call>
 long io_wait(int fd, short events, const Deadline& deadline, Call call) {
-    return libc_result(
-        detail::io_call(detail::Hub::get().io(), fd, events, deadline, attempt_of(call)));
+    return libc_result(cancellable(
+        [&] {
+            return detail::io_call(detail::Hub::get().io(), fd, events, deadline,
+                                   attempt_of(call));
+        },
+        -long{EINTR}));
 }
 
 // The third way in: one whole operation the backend runs (io_uring submits it; epoll waits for
@@ -80,14 +87,19 @@ long io_wait(int fd, short events, const Deadline& deadline, Call call) {
 inline long submit_op(detail::IoOp::Kind kind, int fd, void* buf, std::size_t len) {
     ErrnoKeeper keep;
     detail::IoOp op{kind, fd, buf, len};
-    return keep.ok(libc_result(detail::Hub::get().io().submit(op, Deadline())));
+    return keep.ok(libc_result(
+        cancellable([&] { return detail::Hub::get().io().submit(op, Deadline()); }, -long{EINTR})));
 }
 
 template <class Call>
 long when_ready(int fd, short events, Call call) {
     ErrnoKeeper keep;
-    return keep.ok(libc_result(detail::io_call_when_ready(detail::Hub::get().io(), fd, events,
-                                                          Deadline(), attempt_of(call))));
+    return keep.ok(libc_result(cancellable(
+        [&] {
+            return detail::io_call_when_ready(detail::Hub::get().io(), fd, events, Deadline(),
+                                              attempt_of(call));
+        },
+        -long{EINTR})));
 }
 
 }  // namespace green::hooks

@@ -104,11 +104,7 @@ int pthread_setspecific(pthread_key_t key, const void* value) noexcept {
         return GREEN_REAL(pthread_setspecific)(key, value);
     unsigned seq;
     if (!green::hooks::threads::key_live(key, &seq)) return EINVAL;
-    try {
-        if (key >= t->specific.size()) t->specific.resize(key + 1);
-    } catch (...) {
-        return ENOMEM;
-    }
+    if (!t->specific.reserve(key)) return ENOMEM;
     t->specific[key] = {seq, const_cast<void*>(value)};
     return 0;
 }

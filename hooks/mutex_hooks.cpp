@@ -1,8 +1,11 @@
 // pthread mutexes made fiber-aware. libc's lock word stays the single truth about whether a
 // mutex is held, so fibers and real OS threads (offload workers, the hub's own locks) exclude
 // each other correctly; fibers add what libc cannot see on one OS thread: which fiber owns a
-// recursive or error-checking mutex, a queue to park on, and hand-over to the first waiter.
+// recursive, error-checking, robust or priority-inheritance mutex, a queue to park on, and
+// hand-over to the first waiter. Robust mutexes get their owner-died state from here when a
+// fiber thread ends holding one (libc keys that on OS threads, which do not end).
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -16,7 +19,12 @@ namespace {
 
 // glibc's mutex kind bits (nptl/pthreadP.h; stable ABI).
 constexpr int kTypeMask = 3;
+constexpr int kRobust = 16;
+constexpr int kPrioInherit = 32;
+constexpr int kPrioProtect = 64;
 constexpr int kPshared = 128;
+// glibc's __owner of a robust mutex taken with EOWNERDEAD and not yet made consistent.
+constexpr int kInconsistent = INT_MAX;
 
 int kind_of(const pthread_mutex_t* m) noexcept {
     return __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
@@ -34,22 +42,49 @@ int real_unlock(pthread_mutex_t* m) noexcept {
 
 enum class Mode { block, try_only, timed };
 
-bool tracked(int type) noexcept {
-    return type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK;
+// Mutexes whose owning fiber is recorded: those libc checks the owner of (recursive,
+// error-checking; robust and priority-inheritance ones of every type refuse an unlock by
+// another thread), and robust ones, whose owner's end must be noticed.
+static_assert(PTHREAD_MUTEX_RECURSIVE == 1 && PTHREAD_MUTEX_ERRORCHECK == 2);
+inline bool tracked(int kind) noexcept {
+    return static_cast<unsigned>((kind & kTypeMask) - 1) < 2u || (kind & (kRobust | kPrioInherit));
 }
 
-// A recursive or error-checking mutex that libc says this OS thread holds, with no owning fiber
-// on record, was locked before the thread had a hub: by its main stack, which is now the main
-// fiber. Record that, so other fibers neither share nor release it.
-Entry* adopt(FiberCtx c, Table& t, pthread_mutex_t* m, int type, Entry* e) noexcept {
-    if (!tracked(type) || (e && e->owner)) return e;
+bool inconsistent(const pthread_mutex_t* m) noexcept {
+    return __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == kInconsistent;
+}
+
+void set_owner(Table& t, Entry& e, detail::Fiber* f, int kind) noexcept {
+    if ((kind & kRobust) && !e.owner) {
+        e.robust = true;
+        ++t.robust_owned;
+    }
+    e.owner = f;
+}
+
+void clear_owner(Table& t, Entry& e) noexcept {
+    if (e.robust && e.owner) --t.robust_owned;
+    e.owner = nullptr;
+    e.count = 0;
+}
+
+// A tracked mutex (recursive, error-checking, robust...) that libc says this OS thread holds, with
+// no owning fiber on record, was locked before the thread had a hub: by its main stack, which is
+// now the main fiber. Record that, so other fibers neither share nor release it.
+[[gnu::noinline]] Entry* adopt_held(FiberCtx c, Table& t, pthread_mutex_t* m, int kind,
+                                    Entry* e) noexcept {
     if (!__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) ||
         __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) != ::gettid())
         return e;
     Entry& en = t.get(m);
-    en.owner = &c.hub->main_fiber();
-    en.count = type == PTHREAD_MUTEX_RECURSIVE ? m->__data.__count : 1;
+    set_owner(t, en, &c.hub->main_fiber(), kind);
+    en.count = (kind & kTypeMask) == PTHREAD_MUTEX_RECURSIVE ? m->__data.__count : 1;
     return &en;
+}
+inline Entry* adopt(FiberCtx c, Table& t, pthread_mutex_t* m, int kind, Entry* e) noexcept {
+    if (!tracked(kind) || (e && e->owner)) [[likely]]
+        return e;
+    return adopt_held(c, t, m, kind, e);
 }
 
 // The last fiber-level unlock gives the mutex back to libc: once, or as many times as libc
@@ -60,23 +95,32 @@ int release_to_libc(pthread_mutex_t* m, int type) noexcept {
     return real_unlock(m);
 }
 
-// One attempt through libc. On success a recursive or error-checking mutex records its fiber.
-int try_acquire(FiberCtx c, Table& t, pthread_mutex_t* m, int type, Entry* e) noexcept {
+// One attempt through libc. On success a tracked mutex records its fiber. EOWNERDEAD (a robust
+// mutex whose owner died) is a success too: the caller owns it, inconsistent.
+int try_acquire(FiberCtx c, Table& t, pthread_mutex_t* m, int kind, Entry* e) noexcept {
     if (e && e->owner) return EBUSY;  // a fiber of ours has it (or was just handed it)
     int rc = real_trylock(m);
-    if (rc != 0) return rc;
-    if (type == PTHREAD_MUTEX_RECURSIVE && m->__data.__count > 1) {
+    if (rc == ENOTRECOVERABLE) {
+        // glibc's trylock of an unrecoverable robust mutex leaves its lock word claimed by
+        // this OS thread (its blocking lock does not); every fiber shares that thread, so the
+        // next try would count as a relock. Nobody can own such a mutex: clear the word.
+        int self = ::gettid();
+        __atomic_compare_exchange_n(&m->__data.__lock, &self, 0, false, __ATOMIC_RELEASE,
+                                    __ATOMIC_RELAXED);
+    }
+    if (rc != 0 && rc != EOWNERDEAD) return rc;
+    if ((kind & kTypeMask) == PTHREAD_MUTEX_RECURSIVE && m->__data.__count > 1) {
         // libc counted a second level: this OS thread held it already, outside any fiber
         // (locked before the hub existed). Another fiber must not share that ownership.
         real_unlock(m);
         return EBUSY;
     }
-    if (tracked(type)) {
+    if (tracked(kind)) {
         Entry& en = t.get(m);
-        en.owner = c.self;
+        set_owner(t, en, c.self, kind);
         en.count = 1;
     }
-    return 0;
+    return rc;
 }
 
 // A waiting fiber. Unlock hands the mutex to the longest waiter directly (`granted`, with
@@ -85,8 +129,9 @@ struct Waiter : WaitQueue::Node {
     bool granted = false;
 };
 
-int wait_acquire(FiberCtx c, Table& t, pthread_mutex_t* m, int type, bool pshared,
+int wait_acquire(FiberCtx c, Table& t, pthread_mutex_t* m, int kind,
                  const Deadline& user) noexcept {
+    const bool pshared = (kind & kPshared) != 0;
     Pin e(t, m);
     Masked mask(c);
     Backoff backoff;
@@ -99,7 +144,7 @@ int wait_acquire(FiberCtx c, Table& t, pthread_mutex_t* m, int type, bool pshare
             mask.guard([&] { return e->queue.wait(me, ours ? user : backoff.next(user)); });
         if (me.granted) return 0;  // even if interrupted meanwhile: the mutex is ours now
         if (w == Wake::deadlock) await_outside(c, "pthread_mutex_lock");
-        const int rc = try_acquire(c, t, m, type, &*e);
+        const int rc = try_acquire(c, t, m, kind, &*e);
         if (rc != EBUSY) return rc;
         if (user.expired()) return ETIMEDOUT;
     }
@@ -110,24 +155,28 @@ int acquire(FiberCtx c, pthread_mutex_t* m, Mode mode, clockid_t clock,
     const int kind = kind_of(m);
     const int type = kind & kTypeMask;
     Table& t = table();
-    Entry* e = adopt(c, t, m, type, t.find(m));
+    Entry* e = adopt(c, t, m, kind, t.find(m));
     if (e && e->owner == c.self) {
         if (type == PTHREAD_MUTEX_RECURSIVE) {
             if (e->count == UINT_MAX) return EAGAIN;
             ++e->count;
             return 0;
         }
-        if (type == PTHREAD_MUTEX_ERRORCHECK) return mode == Mode::try_only ? EBUSY : EDEADLK;
+        if (type == PTHREAD_MUTEX_ERRORCHECK) {
+            // libc's trylock by the owner: EBUSY for a plain one, EDEADLK for the others.
+            const bool plain = (kind & (kRobust | kPrioInherit | kPrioProtect)) == 0;
+            return mode == Mode::try_only && plain ? EBUSY : EDEADLK;
+        }
         if (mode == Mode::try_only) return EBUSY;  // a normal mutex relocked deadlocks, as in libc
     }
-    const int rc = try_acquire(c, t, m, type, e);
+    const int rc = try_acquire(c, t, m, kind, e);
     if (rc != EBUSY || mode == Mode::try_only) return rc;
     Deadline user = Deadline::never();
     if (mode == Mode::timed) {
         // As libc: the time is only checked when the mutex is not free.
         if (int err = timed_wait_deadline(clock, abstime, user)) return err;
     }
-    return wait_acquire(c, t, m, type, (kind & kPshared) != 0, user);
+    return wait_acquire(c, t, m, kind, user);
 }
 
 }  // namespace
@@ -137,17 +186,28 @@ int fiber_mutex_lock(FiberCtx c, pthread_mutex_t* m) noexcept {
 }
 
 int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept {
-    const int type = kind_of(m) & kTypeMask;
+    const int kind = kind_of(m);
+    const int type = kind & kTypeMask;
     Table& t = table();
-    Entry* e = adopt(c, t, m, type, t.find(m));
-    if (tracked(type)) {
+    Entry* e = adopt(c, t, m, kind, t.find(m));
+    if (tracked(kind)) {
         if (!e || e->owner != c.self) {
             if (e && e->owner) return EPERM;  // another fiber owns it
             return real_unlock(m);            // another OS thread's or free: libc answers
         }
-        if (type == PTHREAD_MUTEX_RECURSIVE && --e->count > 0) return 0;
+        if (type == PTHREAD_MUTEX_RECURSIVE && --e->count > 0)
+            return inconsistent(m) ? ENOTRECOVERABLE : 0;  // as libc answers inner unlocks
     }
     if (e) {
+        if (inconsistent(m)) {
+            // Unlocked without pthread_mutex_consistent: libc makes it unrecoverable, and
+            // every waiter must look again to be told so.
+            clear_owner(t, *e);
+            const int rc = release_to_libc(m, type);
+            e->queue.notify_all();
+            t.release(m, *e);
+            return rc;
+        }
         if (auto* next = static_cast<Waiter*>(e->queue.front())) {
             // Hand the mutex to the longest waiter. Without this a fiber that unlocks and
             // relocks without blocking in between would starve the others forever: fibers
@@ -158,11 +218,43 @@ int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept {
             e->queue.notify(*next);
             return 0;
         }
-        e->owner = nullptr;
-        e->count = 0;
+        clear_owner(t, *e);
         t.release(m, *e);
     }
     return release_to_libc(m, type);
+}
+
+void release_robust_mutexes(detail::Fiber* dead) noexcept {
+    Table* t = t_table;
+    if (!t || t->robust_owned == 0) return;
+    // Collected first: releasing may drop entries from the table.
+    constexpr int kBatch = 32;
+    for (;;) {
+        pthread_mutex_t* held[kBatch];
+        int n = 0;
+        t->for_each([&](const void* obj, Entry& e) {
+            if (n < kBatch && e.robust && e.owner == dead)
+                held[n++] = static_cast<pthread_mutex_t*>(const_cast<void*>(obj));
+        });
+        if (n == 0) return;
+        for (int i = 0; i < n; ++i) {
+            pthread_mutex_t* m = held[i];
+            Entry* e = t->find(m);
+            clear_owner(*t, *e);
+            // What the kernel does for a thread that dies holding a robust futex: the lock
+            // word becomes "owner died" (libc's unlock first takes the mutex off this OS
+            // thread's robust list). A mutex the dead fiber held inconsistent is told again.
+            if (inconsistent(m)) __atomic_store_n(&m->__data.__owner, ::gettid(), __ATOMIC_RELAXED);
+            const int type = kind_of(m) & kTypeMask;
+            if (type == PTHREAD_MUTEX_RECURSIVE) m->__data.__count = 1;
+            release_to_libc(m, type);
+            int expected = 0;
+            __atomic_compare_exchange_n(&m->__data.__lock, &expected, FUTEX_OWNER_DIED, false,
+                                        __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+            e->queue.notify_one();
+            t->release(m, *e);
+        }
+    }
 }
 
 }  // namespace green::hooks::sync
@@ -173,7 +265,7 @@ extern "C" {
 
 int pthread_mutex_lock(pthread_mutex_t* m) noexcept {
     const FiberCtx c = fiber_ctx();
-    if (!c || mutex_passes_through(m)) {
+    if (!c) {
         auto f = real::pthread_mutex_lock();
         return f ? f(m) : 0;
     }
@@ -182,27 +274,27 @@ int pthread_mutex_lock(pthread_mutex_t* m) noexcept {
 
 int pthread_mutex_trylock(pthread_mutex_t* m) noexcept {
     const FiberCtx c = fiber_ctx();
-    if (!c || mutex_passes_through(m)) return real_trylock(m);
+    if (!c) return real_trylock(m);
     return acquire(c, m, Mode::try_only, CLOCK_REALTIME, nullptr);
 }
 
 int pthread_mutex_timedlock(pthread_mutex_t* m, const struct timespec* abstime) noexcept {
     const FiberCtx c = fiber_ctx();
-    if (!c || mutex_passes_through(m)) return real::pthread_mutex_timedlock()(m, abstime);
+    if (!c) return real::pthread_mutex_timedlock()(m, abstime);
     return acquire(c, m, Mode::timed, CLOCK_REALTIME, abstime);
 }
 
 int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clock,
                             const struct timespec* abstime) noexcept {
     const FiberCtx c = fiber_ctx();
-    if (!c || mutex_passes_through(m)) return real::pthread_mutex_clocklock()(m, clock, abstime);
+    if (!c) return real::pthread_mutex_clocklock()(m, clock, abstime);
     if (!valid_wait_clock(clock)) return EINVAL;
     return acquire(c, m, Mode::timed, clock, abstime);
 }
 
 int pthread_mutex_unlock(pthread_mutex_t* m) noexcept {
     const FiberCtx c = fiber_ctx();
-    if (!c || mutex_passes_through(m)) return real_unlock(m);
+    if (!c) return real_unlock(m);
     return fiber_mutex_unlock(c, m);
 }
 

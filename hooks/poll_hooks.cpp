@@ -61,7 +61,11 @@ int wait_loop(const pollfd* fds, nfds_t n, const Deadline& deadline, const sigse
             return -1;
         }
         if (deadline.expired()) return keep.ok(0);
-        const int w = wait_any(fds, n, {masked.fd, handled}, deadline);
+        const int w = cancellable(
+            [&] {
+                return wait_any(fds, n, {masked.fd, handled}, deadline);
+            },
+            1);
         if (w < 0) {
             errno = -w;
             return -1;

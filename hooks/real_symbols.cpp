@@ -7,6 +7,9 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -88,6 +91,33 @@ __attribute__((constructor(101))) void resolve_io_symbols() {
     (void)GREEN_REAL(gethostbyname2_r);
     (void)GREEN_REAL(close_range);
     (void)GREEN_REAL(closefrom);
+}
+
+// The thread hooks' libc functions too: a program's malloc may lock a mutex or use a key, and
+// resolving one of them inside that malloc would run dlsym inside it.
+__attribute__((constructor(101))) void resolve_thread_symbols() {
+    (void)GREEN_REAL(pthread_mutex_lock);
+    (void)GREEN_REAL(pthread_mutex_trylock);
+    (void)GREEN_REAL(pthread_mutex_timedlock);
+    (void)GREEN_REAL(pthread_mutex_clocklock);
+    (void)GREEN_REAL(pthread_mutex_unlock);
+    (void)GREEN_REAL(pthread_mutex_init);
+    (void)GREEN_REAL(pthread_mutex_destroy);
+    (void)GREEN_REAL(pthread_mutex_consistent);
+    (void)GREEN_REAL(pthread_cond_wait);
+    (void)GREEN_REAL(pthread_cond_signal);
+    (void)GREEN_REAL(pthread_cond_broadcast);
+    (void)GREEN_REAL(pthread_rwlock_rdlock);
+    (void)GREEN_REAL(pthread_rwlock_wrlock);
+    (void)GREEN_REAL(pthread_rwlock_unlock);
+    (void)GREEN_REAL(sem_wait);
+    (void)GREEN_REAL(sem_post);
+    (void)GREEN_REAL(pthread_once);
+    (void)GREEN_REAL(pthread_key_create);
+    (void)GREEN_REAL(pthread_getspecific);
+    (void)GREEN_REAL(pthread_setspecific);
+    (void)GREEN_REAL(pthread_self);
+    (void)GREEN_REAL(sched_yield);
 }
 
 }  // namespace

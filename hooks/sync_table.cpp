@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 namespace green::hooks::sync {
@@ -88,7 +89,11 @@ struct HubsLock {
 }  // namespace
 
 Table& new_table() noexcept {
-    t_table = new Table();
+    // In private memory, and published before anything below allocates: registering the hub
+    // may call the program's malloc, which may lock a mutex, which comes back here.
+    void* mem = private_pages(sizeof(Table));
+    if (!mem) std::abort();  // out of memory before the first pthread object could be used
+    t_table = ::new (mem) Table();
     HubHandle here(detail::Hub::get().mailbox());
     HubsLock lk;
     if (!g_hubs) __atomic_store_n(&g_hubs, new std::vector<HubHandle>(), __ATOMIC_RELEASE);

@@ -10,14 +10,15 @@
 
 #include <cstdint>
 #include <exception>
-#include <unordered_map>
 
+#include "cancel_point.hpp"
 #include "green/clock.hpp"
 #include "green/errors.hpp"
 #include "green/wait_queue.hpp"
 #include "hub.hpp"
 #include "patch_config.hpp"
 #include "real_symbols.hpp"
+#include "side_map.hpp"
 
 // Internal to the hook library: bound directly, not through the PLT (these sit on the path of
 // every pthread_mutex_lock).
@@ -120,7 +121,7 @@ enum class Wake { notified, timed_out, interrupted, deadlock };
 
 // Delivered to a fiber thread parked in a cancellation point by pthread_cancel: it only wakes
 // the wait, which then acts on the cancellation itself.
-struct CancelWake {};
+using CancelWake = ::green::hooks::CancelWake;
 
 // A pthread wait cannot deliver a C++ exception to its C caller, so kill() and green::Timeout
 // that arrive meanwhile are held back and re-armed on the fiber when this object goes away:
@@ -189,17 +190,16 @@ struct Entry {
                                      // (a mutex handed to a waiter is tracked from then on)
     unsigned count = 0;              // recursive mutex depth; barrier: threads arrived
     unsigned users = 0;              // fibers inside a hook that use this entry
+    bool robust = false;             // a robust mutex, counted in Table::robust_owned while owned
     std::uint64_t round = 0;         // barrier: completed rounds
 };
 
+// Its memory is private (side_map.hpp): the program's malloc may lock a hooked mutex, so
+// nothing here may allocate through it.
 class Table {
   public:
-    Entry* find(const void* obj) noexcept {
-        if (map_.empty()) return nullptr;
-        auto it = map_.find(obj);
-        return it == map_.end() ? nullptr : &it->second;
-    }
-    Entry& get(const void* obj) { return map_.try_emplace(obj).first->second; }
+    Entry* find(const void* obj) noexcept { return map_.find(obj); }
+    Entry& get(const void* obj) { return map_.get(obj); }
     // Drops the entry when nothing refers to it any more.
     void release(const void* obj, Entry& e) noexcept {
         if (!e.owner && !e.users && !e.count && e.queue.empty()) map_.erase(obj);
@@ -207,10 +207,10 @@ class Table {
     // pthread_*_init / _destroy: stale state for a reused address must go (unless a fiber
     // still waits there, which the caller reports as EBUSY).
     bool forget(const void* obj) noexcept {
-        auto it = map_.find(obj);
-        if (it == map_.end()) return true;
-        if (it->second.users || !it->second.queue.empty()) return false;
-        map_.erase(it);
+        Entry* e = map_.find(obj);
+        if (!e) return true;
+        if (e->users || !e->queue.empty()) return false;
+        map_.erase(obj);
         return true;
     }
 
@@ -218,9 +218,18 @@ class Table {
     // the count drops to zero (pthread_exit in the main thread waits for it).
     unsigned live_threads = 0;
     WaitQueue threads_done;
+    // Robust mutexes owned by a fiber of this hub: a fiber thread that ends holding one makes
+    // it "owner died" (release_robust_mutexes); when none is owned its end costs nothing.
+    unsigned robust_owned = 0;
+
+    // Calls f(obj, entry) for every entry; f must not add or remove entries.
+    template <class F>
+    void for_each(F&& f) {
+        map_.for_each(f);
+    }
 
   private:
-    std::unordered_map<const void*, Entry> map_;
+    SideMap<Entry> map_;
 };
 
 // This hub thread's table (created on first use, lives as long as the thread; a plain
@@ -258,10 +267,8 @@ class Pin {
 // Fiber-path lock (no deadline) and unlock of a mutex; they return an errno value.
 GREEN_HOOK_INTERNAL int fiber_mutex_lock(FiberCtx c, pthread_mutex_t* m) noexcept;
 GREEN_HOOK_INTERNAL int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept;
-// Robust and priority-protocol mutexes carry owner state that libc keys by OS thread;
-// they are left entirely to libc (glibc's kind bits: robust 16, inherit 32, protect 64).
-inline bool mutex_passes_through(const pthread_mutex_t* m) noexcept {
-    return (__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & (16 | 32 | 64)) != 0;
-}
+// A fiber thread `dead` ended: every robust mutex it still owns is released with the state a
+// thread's death leaves in libc (the next locker gets EOWNERDEAD), and a waiter is woken.
+GREEN_HOOK_INTERNAL void release_robust_mutexes(detail::Fiber* dead) noexcept;
 
 }  // namespace green::hooks::sync

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "cancel_point.hpp"
 #include "config.hpp"
 #include "fiber_thread.hpp"
 #include "os_thread.hpp"
@@ -153,6 +154,8 @@ _Unwind_Reason_Code stop_at_handler(int, _Unwind_Action actions, _Unwind_Excepti
 // The main thread's pthread_exit: the process lives on until every fiber thread has ended,
 // then exits normally, as a process does when its last thread exits.
 [[noreturn]] void exit_main_thread(sync::FiberCtx c) {
+    // The main thread is gone for the others: robust mutexes it holds are now "owner died".
+    sync::release_robust_mutexes(c.self);
     sync::Table& t = sync::table();
     {
         sync::Masked mask(c);
@@ -234,7 +237,9 @@ void ThreadCore::run() {
     } catch (...) {
         std::terminate();  // as for a real thread: an exception may not leave its start routine
     }
+    if (cancel_pending) cancel::g_pending.fetch_sub(1, std::memory_order_relaxed);
     run_key_destructors(*this);
+    sync::release_robust_mutexes(this);  // after the destructors, as the kernel does at exit
     sync::Table& t = sync::table();
     if (--t.live_threads == 0) t.threads_done.notify_all();
     if (detached_) registry_remove(this);
@@ -267,6 +272,7 @@ int pthread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(vo
         t->os_thread = real_self();
         registry_add(t);
         ++sync::table().live_threads;
+        green::hooks::cancel::g_fiber_threads.store(true, std::memory_order_relaxed);
         try {  // start() throws for a stack size above 1 GiB or no memory: undo, say EAGAIN
             green::detail::start(*t, opts, std::nullopt);
         } catch (...) {
@@ -424,13 +430,18 @@ int pthread_cancel(pthread_t id) noexcept {
     ThreadCore* t = core_of(h);
     if (!t) return ESRCH;
     if (t->finished()) return 0;
-    t->cancel_pending = true;
-    // Wake it if it waits in one of our cancellation points; otherwise it acts at the next one
-    // (or at pthread_testcancel). Only the fiber's own hub may touch it.
+    if (!t->cancel_pending) {
+        t->cancel_pending = true;
+        green::hooks::cancel::g_pending.fetch_add(1, std::memory_order_relaxed);
+    }
+    // Wake it if it waits in one of the hooks' cancellation points; otherwise it acts at the
+    // next one (or at pthread_testcancel, or where it enables cancellation again). Only the
+    // fiber's own hub may touch it. The asynchronous type acts no sooner: a fiber is only ever
+    // stopped inside a hook, and the hooks that park it are where it can be reached.
     const sync::FiberCtx c = sync::fiber_ctx();
-    if (t->in_cancel_point && t->state() == green::detail::FiberState::Parked &&
-        !t->cancel_disabled && c && c.hub == t->hub())
-        c.hub->interrupt(*t, std::make_exception_ptr(sync::CancelWake{}));
+    if (!t->cancel_disabled && t->state() == green::detail::FiberState::Parked && c &&
+        c.hub == t->hub() && (t->in_cancel_point || green::hooks::cancel::Scope::holds(t)))
+        c.hub->interrupt(*t, std::make_exception_ptr(green::hooks::CancelWake{}));
     return 0;
 }
 
@@ -439,12 +450,15 @@ void pthread_testcancel() {
     GREEN_REAL(pthread_testcancel)();
 }
 
+// Both act at once on a pending request when they leave the thread enabled and asynchronous,
+// as libc does.
 int pthread_setcancelstate(int state, int* old) {
     ThreadCore* t = ThreadCore::current();
     if (!t) return GREEN_REAL(pthread_setcancelstate)(state, old);
     if (state != PTHREAD_CANCEL_ENABLE && state != PTHREAD_CANCEL_DISABLE) return EINVAL;
     if (old) *old = t->cancel_disabled ? PTHREAD_CANCEL_DISABLE : PTHREAD_CANCEL_ENABLE;
     t->cancel_disabled = state == PTHREAD_CANCEL_DISABLE;
+    if (t->cancel_async) test_cancel();
     return 0;
 }
 
@@ -454,10 +468,14 @@ int pthread_setcanceltype(int type, int* old) {
     if (type != PTHREAD_CANCEL_DEFERRED && type != PTHREAD_CANCEL_ASYNCHRONOUS) return EINVAL;
     if (old) *old = t->cancel_async ? PTHREAD_CANCEL_ASYNCHRONOUS : PTHREAD_CANCEL_DEFERRED;
     t->cancel_async = type == PTHREAD_CANCEL_ASYNCHRONOUS;
+    if (t->cancel_async) test_cancel();
     return 0;
 }
 
-int sched_yield() noexcept {
+// Defined under its own C++ name: <sched.h> declares sched_yield noexcept, and an asynchronous
+// cancellation unwinds out of it.
+int green_sched_yield() __asm__("sched_yield");
+int green_sched_yield() {
     const sync::FiberCtx c = sync::fiber_ctx();
     if (!c) return GREEN_REAL(sched_yield)();
     sync::Masked mask(c);
@@ -465,14 +483,18 @@ int sched_yield() noexcept {
         c.hub->yield();
         return true;
     });
+    // Where a fiber thread of the asynchronous cancellation type that computes in a loop can
+    // be reached (a real thread would be stopped anywhere in it).
+    if (green::hooks::cancel::g_pending.load(std::memory_order_relaxed) != 0) [[unlikely]]
+        if (ThreadCore* t = ThreadCore::current(); t && t->cancel_async) test_cancel();
     return 0;
 }
 
 // <pthread.h> maps pthread_yield onto sched_yield; binaries built against older headers still
 // call it by name.
-int green_pthread_yield() noexcept __asm__("pthread_yield");
-int green_pthread_yield() noexcept {
-    return sched_yield();
+int green_pthread_yield() __asm__("pthread_yield");
+int green_pthread_yield() {
+    return green_sched_yield();
 }
 
 }  // extern "C"

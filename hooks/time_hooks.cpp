@@ -33,13 +33,13 @@ timespec timespec_of(Duration d) noexcept {
 Duration sleep_for(Duration d) {
     const int fd = signals_handled() && d > Duration::zero() ? hub_signal_fd() : -1;
     if (fd < 0) {
-        green::sleep(d);
+        cancellable([&] { return green::sleep(d), 0; }, 0);
         return Duration::zero();
     }
     const Deadline deadline(Clock::now() + d);
     const std::uint64_t seen = signal_count();
     for (;;) {
-        const int w = green::wait_fd(fd, POLLIN, deadline);
+        const int w = cancellable([&] { return green::wait_fd(fd, POLLIN, deadline); }, 1);
         if (w > 0) drain_signal_fd(fd);
         if (signal_count() != seen) return std::max<Duration>(deadline.remaining(), Duration(1));
         if (w < 0) green::sleep(deadline.remaining());
