@@ -17,6 +17,7 @@
 #include "hub.hpp"
 #include "patch_config.hpp"
 #include "real_symbols.hpp"
+#include "signal_hooks.hpp"
 
 namespace green::hooks {
 
@@ -51,9 +52,10 @@ inline Deadline deadline_after_ns(std::int64_t ns) noexcept {
 }
 
 // Parks until fd may be ready: 0 to retry, or -1 with errno EAGAIN (deadline: what the kernel
-// reports when SO_RCVTIMEO/SO_SNDTIMEO expire) or EBADF (closed while waiting).
+// reports when SO_RCVTIMEO/SO_SNDTIMEO expire), EBADF (closed while waiting) or EINTR (a signal
+// handler without SA_RESTART ran for this fiber).
 inline int wait_ready(int fd, short events, const Deadline& deadline) {
-    const int w = green::wait_fd(fd, events, deadline);
+    const int w = interruptible_wait_fd(fd, events, deadline);  // -EINTR: a handler ran
     if (w > 0) return 0;
     errno = w == 0 ? EAGAIN : -w;
     return -1;

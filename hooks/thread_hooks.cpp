@@ -235,6 +235,7 @@ void ThreadCore::run() {
         std::terminate();  // as for a real thread: an exception may not leave its start routine
     }
     run_key_destructors(*this);
+    signals.exited();
     sync::Table& t = sync::table();
     if (--t.live_threads == 0) t.threads_done.notify_all();
     if (detached_) registry_remove(this);
@@ -409,6 +410,8 @@ int pthread_kill(pthread_t id, int sig) noexcept {
     ThreadCore* t = core_of(h);
     if (!t || t->finished()) return ESRCH;
     if (sig == 0) return 0;
+    if (t->hub() == green::detail::Hub::peek())
+        return green::hooks::signals::send_to_thread(t->signals, *t, sig);
     return GREEN_REAL(pthread_kill)(t->os_thread, sig);  // the OS thread that runs the fiber
 }
 

@@ -31,20 +31,7 @@ timespec timespec_of(Duration d) noexcept {
 // Sleeps the fiber for d. Returns zero, or the time left when a signal handler ran meanwhile
 // (a native sleep returns early with EINTR then).
 Duration sleep_for(Duration d) {
-    const int fd = signals_handled() && d > Duration::zero() ? hub_signal_fd() : -1;
-    if (fd < 0) {
-        green::sleep(d);
-        return Duration::zero();
-    }
-    const Deadline deadline(Clock::now() + d);
-    const std::uint64_t seen = signal_count();
-    for (;;) {
-        const int w = green::wait_fd(fd, POLLIN, deadline);
-        if (w > 0) drain_signal_fd(fd);
-        if (signal_count() != seen) return std::max<Duration>(deadline.remaining(), Duration(1));
-        if (w < 0) green::sleep(deadline.remaining());
-        if (w <= 0 || deadline.expired()) return Duration::zero();
-    }
+    return interruptible_sleep(d);  // signal_hooks: only a handler run for this fiber ends it
 }
 
 // Clocks whose absolute deadlines can be mapped onto the hub's steady clock.
