@@ -235,7 +235,14 @@ ThreadSignals::ThreadSignals() noexcept {
         return;  // untracked: it then neither blocks nor receives anything
     }
     Busy b(*hs);
-    mask = (h->in_loop_fiber() ? hs->base : self(*hs)).mask;  // pthread_create's inheritance
+    // pthread_create's inheritance; while every thread has one mask there is nothing to look up
+    // and the intersection stays what it is.
+    if (hs->uniform) {
+        mask = hs->base.mask;
+        link_thread(*hs, *this);
+        return;
+    }
+    mask = (h->in_loop_fiber() ? hs->base : self(*hs)).mask;
     link_thread(*hs, *this);
     update_real(*hs);
 }
@@ -254,11 +261,12 @@ void ThreadSignals::exited() noexcept {
     for (Mask m = mask; m; m &= m - 1) --hs->blockers[lowest(m) - 1];
     hub = nullptr;
     pending = 0;  // what was sent to this thread dies with it
-    update_real(*hs);
+    if (!hs->uniform) update_real(*hs);
 }
 
 void set_mask(HubSignals& hs, ThreadSignals& t, Mask m) noexcept {
     m &= ~(kUnblockable | kReserved);
+    if (m == t.mask) return;
     if (t.hub != &hs) {
         t.mask = m;
         return;
@@ -267,6 +275,8 @@ void set_mask(HubSignals& hs, ThreadSignals& t, Mask m) noexcept {
     for (Mask r = t.mask & ~m; r; r &= r - 1) --hs.blockers[lowest(r) - 1];
     hs.blocked_somewhere |= m;
     t.mask = m;
+    // From here on the threads' masks differ (for good), unless base is the only thread.
+    if (&t != &hs.base || hs.thread_count > 1) hs.uniform = false;
     update_real(hs);
 }
 
@@ -318,8 +328,8 @@ Busy::~Busy() {
         std::atomic_signal_fence(std::memory_order_seq_cst);
         hs_.busy = 0;
         std::atomic_signal_fence(std::memory_order_seq_cst);
+        if (hs_.deferred.load(std::memory_order_relaxed) == 0) return;
         const Mask d = hs_.deferred.exchange(0);
-        if (!d) return;
         for (Mask m = d; m; m &= m - 1) {
             const int sig = lowest(m);
             hs_.busy = 1;
@@ -494,7 +504,7 @@ int interruptible(Restart restart, int (*park)(void*), void* ctx) {
     return -EINTR;
 }
 
-int interruptible_wait_fd(int fd, short events, const Deadline& deadline) {
+int interruptible_wait_fd_slow(int fd, short events, const Deadline& deadline) {
     return interruptible(deadline.infinite() ? Restart::with_sa_restart : Restart::never,
                          [&] { return green::wait_fd(fd, events, deadline); });
 }

@@ -24,8 +24,6 @@ namespace green::hooks {
 
 namespace {
 
-std::atomic<bool> g_handled{false};
-
 struct Action {
     std::atomic<bool> wrapped{false};
     struct sigaction act {};
@@ -100,9 +98,7 @@ void trampoline(int sig, siginfo_t* info, void* uctx) {
 
 }  // namespace
 
-bool signals_handled() noexcept {
-    return g_handled.load(std::memory_order_relaxed);
-}
+std::atomic<bool> g_signals_handled{false};
 
 namespace signals {
 
@@ -174,7 +170,7 @@ int sigaction(int sig, const struct sigaction* act, struct sigaction* old) noexc
                 return -1;
             }
             a.wrapped.store(true);
-            g_handled.store(true, std::memory_order_relaxed);
+            g_signals_handled.store(true, std::memory_order_relaxed);
         } else {
             if (real_sigaction(sig, act, nullptr) != 0) return -1;
             a.wrapped.store(false);

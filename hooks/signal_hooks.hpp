@@ -7,9 +7,11 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "green/clock.hpp"
+#include "green/hub.hpp"
 
 namespace green::detail {
 class Fiber;
@@ -17,9 +19,12 @@ class Fiber;
 
 namespace green::hooks {
 
-// True once the program installed a handler function for some signal (cheap: one load). While
-// false, no hooked call registers itself as interruptible.
-bool signals_handled() noexcept;
+// True once the program installed a handler function for some signal (one load, inlined into
+// the wait paths). While false, no hooked call registers itself as interruptible.
+extern std::atomic<bool> g_signals_handled __attribute__((visibility("hidden")));
+inline bool signals_handled() noexcept {
+    return g_signals_handled.load(std::memory_order_relaxed);
+}
 
 // Whether an interrupted call restarts when the handler was installed with SA_RESTART (read,
 // recv, accept, connect, write... without a timeout) or always fails with EINTR (sleep, poll,
@@ -47,7 +52,12 @@ int interruptible(Restart restart, Park&& park) {
 
 // wait_fd as an interruptible call: restartable without a deadline (a plain blocking call),
 // never with one (SO_RCVTIMEO/SO_SNDTIMEO make the kernel fail with EINTR too).
-int interruptible_wait_fd(int fd, short events, const Deadline& deadline);
+int interruptible_wait_fd_slow(int fd, short events, const Deadline& deadline);
+inline int interruptible_wait_fd(int fd, short events, const Deadline& deadline) {
+    if (!signals_handled()) [[likely]]
+        return green::wait_fd(fd, events, deadline);
+    return interruptible_wait_fd_slow(fd, events, deadline);
+}
 
 // A sleep that a handled signal ends early: zero, or the time left when it was interrupted.
 Duration interruptible_sleep(Duration d);

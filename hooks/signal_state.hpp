@@ -60,6 +60,7 @@ struct HubSignals {
     ThreadSignals base;                // the main fiber and plain greenlets
     ThreadSignals* threads = nullptr;  // every live thread of the hub, base included
     unsigned thread_count = 0;
+    bool uniform = true;  // every thread still has base's mask (creation and exit change nothing)
     std::uint32_t blockers[64] = {};  // threads blocking each signal
     Mask blocked_somewhere = 0;       // signals with blockers > 0
     Mask real_blocked = 0;            // what this thread's real mask blocks for the emulation
