@@ -149,7 +149,7 @@ void ensure_dispatcher(HubSignals& hs) {
     if (fd < 0) return;  // handlers then still run; parked fibers just are not interrupted
     hs.event_fd = fd;
     try {
-        green::spawn(green::SpawnOptions{"green-signal-dispatch", 0}, [&hs, fd] {
+        hs.dispatcher = green::spawn(green::SpawnOptions{"green-signal-dispatch", 0}, [&hs, fd] {
             try {
                 dispatch_loop(&hs, fd);
             } catch (...) {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "green/greenlet.hpp"
 #include "hub.hpp"
 #include "signal_hooks.hpp"
 
@@ -68,7 +69,8 @@ struct HubSignals {
     siginfo_t process_info[64];
     Waiter* waiters = nullptr;  // oldest first
     Waiter* last_waiter = nullptr;
-    int event_fd = -1;  // written by the handler; read by the dispatcher fiber
+    int event_fd = -1;          // written by the handler; read by the dispatcher fiber
+    GreenletHandle dispatcher;  // kept: it lives as long as the hub
     volatile sig_atomic_t busy = 0;
     std::atomic<Mask> deferred{0};  // arrived while busy
     siginfo_t deferred_info[64];
