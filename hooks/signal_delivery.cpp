@@ -88,7 +88,9 @@ void wake(HubSignals& hs, Waiter& w, bool in_handler) noexcept {
     if (!in_handler) {
         // A fiber of this hub, between switches: safe to touch the run queue. A waiter that is
         // not parked (woken already, or running) sees `got` as it unregisters.
-        if (w.fiber->state() == detail::FiberState::Parked) {
+        // One with an interrupt pending already (kill, Timeout) leaves with that; its
+        // Registration then passes the signal on.
+        if (w.fiber->state() == detail::FiberState::Parked && !w.fiber->pending_) {
             try {
                 hs.hub->interrupt(*w.fiber, std::make_exception_ptr(SignalWake{}));
             } catch (...) {

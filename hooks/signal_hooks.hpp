@@ -5,6 +5,7 @@
 // patching each fiber thread also has its own signal mask (ThreadSignals).
 #pragma once
 
+#include <pthread.h>
 #include <signal.h>
 
 #include <atomic>
@@ -94,6 +95,10 @@ class ThreadSignals {
 // pthread_kill / raise for a fiber thread of the calling hub: the signal goes to that thread
 // alone (held if it blocks it). Returns 0 or an errno value.
 int send_to_thread(ThreadSignals& t, detail::Fiber& f, int sig) noexcept;
+// pthread_kill on a real pthread_t: when it names the hub's own OS thread (the main thread, as
+// fiber threads see it), the signal goes to the main fiber's thread alone; `rc` gets the result.
+// False: not such a thread, libc's pthread_kill applies.
+bool send_to_hub_thread(pthread_t id, int sig, int& rc) noexcept;
 
 }  // namespace signals
 

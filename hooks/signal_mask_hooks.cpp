@@ -15,6 +15,7 @@
 #include "green/hub.hpp"
 #include "hook_common.hpp"
 #include "signal_state.hpp"
+#include "sync_table.hpp"
 
 namespace green::hooks::signals {
 
@@ -143,6 +144,14 @@ int send_to_thread(ThreadSignals& t, detail::Fiber& f, int sig) noexcept {
     }
     run(*hs, d, nullptr);
     return 0;
+}
+
+bool send_to_hub_thread(pthread_t id, int sig, int& rc) noexcept {
+    if (!emulating()) return false;
+    HubSignals* hs = here();
+    if (!hs || !pthread_equal(id, sync::real::pthread_self()())) return false;
+    rc = send_to_thread(hs->base, hs->hub->main_fiber(), sig);
+    return true;
 }
 
 }  // namespace green::hooks::signals

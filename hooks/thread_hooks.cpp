@@ -405,7 +405,10 @@ int pthread_getname_np(pthread_t id, char* buf, size_t len) noexcept {
 }
 
 int pthread_kill(pthread_t id, int sig) noexcept {
-    if (!is_fiber_id(id)) return GREEN_REAL(pthread_kill)(id, sig);
+    if (!is_fiber_id(id)) {
+        if (int rc; green::hooks::signals::send_to_hub_thread(id, sig, rc)) return rc;
+        return GREEN_REAL(pthread_kill)(id, sig);
+    }
     green::GreenletHandle h = registry_find(id);
     ThreadCore* t = core_of(h);
     if (!t || t->finished()) return ESRCH;

@@ -22,6 +22,28 @@ static void* worker(void* arg) {
     return NULL;
 }
 
+static volatile sig_atomic_t usr2_in_main;
+static void on_usr2(int sig) {
+    (void)sig;
+    usr2_in_main = pthread_equal(pthread_self(), main_thread);
+}
+
+/* pthread_kill aimed at the main thread interrupts main's sleep, not another thread's. */
+static void* kicker(void* arg) {
+    (void)arg;
+    pause_ms(100);
+    CHECK(pthread_kill(main_thread, SIGUSR2) == 0);
+    return NULL;
+}
+
+static void* sleeper(void* arg) {
+    (void)arg;
+    struct timespec ts = {0, 400 * 1000000L};
+    const int r = nanosleep(&ts, NULL);
+    printf("other sleeper: %d %s\n", r, err_name(r, errno));
+    return NULL;
+}
+
 static void* child(void* arg) {
     (void)arg;
     printf("child inherits: SIGUSR1 %d, SIGTERM %d\n", blocked(SIGUSR1), blocked(SIGTERM));
@@ -47,5 +69,16 @@ int main(void) {
     CHECK(pthread_join(t, NULL) == 0);
     block(SIGUSR1, SIG_UNBLOCK);
     printf("main blocks SIGUSR1 again: %d\n", blocked(SIGUSR1));
+
+    install(SIGUSR2, on_usr2, 0);
+    pthread_t k, s;
+    CHECK(pthread_create(&s, NULL, sleeper, NULL) == 0);
+    CHECK(pthread_create(&k, NULL, kicker, NULL) == 0);
+    struct timespec ts = {5, 0};
+    const int r2 = nanosleep(&ts, NULL);
+    const int e2 = errno;
+    CHECK(pthread_join(k, NULL) == 0);
+    CHECK(pthread_join(s, NULL) == 0);
+    printf("main: nanosleep %d %s, handler in main %d\n", r2, err_name(r2, e2), (int)usr2_in_main);
     return 0;
 }
