@@ -20,3 +20,20 @@ foreach(prog mask_worker sigwait_thread sigtimedwait one_eintr restart suspend)
     set_tests_properties(preload_signals.${prog}.${mode} PROPERTIES TIMEOUT 60 LABELS no-asan)
   endforeach()
 endforeach()
+
+# CPython's signal module from threads (Python retries sleeps itself, so only the handler count
+# and the sigwait idiom are visible).
+find_program(SIGNALS_PYTHON3 NAMES python3)
+if(SIGNALS_PYTHON3)
+  foreach(mode threads epoll)
+    if(mode STREQUAL threads)
+      set(opts "")
+    else()
+      set(opts "--backend epoll")
+    endif()
+    add_test(NAME preload_signals.python.${mode}
+      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/compare_greenrun.sh $<TARGET_FILE:greenrun> "${opts}" -
+              ${SIGNALS_PYTHON3} ${signals_dir}/python_signals.py)
+    set_tests_properties(preload_signals.python.${mode} PROPERTIES TIMEOUT 60 LABELS no-asan)
+  endforeach()
+endif()
