@@ -87,17 +87,13 @@ ThreadSignals* running(HubSignals& hs) noexcept {
 void wake(HubSignals& hs, Waiter& w, bool in_handler) noexcept {
     if (!in_handler) {
         // A fiber of this hub, between switches: safe to touch the run queue. A waiter that is
-        // not parked (woken already, or running) sees `got` as it unregisters.
-        // One with an interrupt pending already (kill, Timeout) leaves with that; its
-        // Registration then passes the signal on.
-        if (w.fiber->state() == detail::FiberState::Parked && !w.fiber->pending_) {
-            try {
-                hs.hub->interrupt(*w.fiber, std::make_exception_ptr(SignalWake{}));
-            } catch (...) {
-                w.wake = true;  // no memory for the exception: let the dispatcher retry
-            }
-        }
-        if (!w.wake) return;
+        // not parked (woken already, or running), or parked until an operation completes (a
+        // cancelled io_uring op), sees `got` as it unregisters. One with an interrupt pending
+        // already (kill, Timeout) leaves with that, and its Registration passes the signal on.
+        if (w.fiber->state() == detail::FiberState::Parked && !w.fiber->pending_ &&
+            !w.fiber->uninterruptible_)
+            hs.hub->interrupt(*w.fiber, hs.wake_exc);
+        return;
     }
     // In a handler the hub may be mid-switch: the dispatcher fiber wakes it instead.
     w.wake = true;
@@ -212,8 +208,10 @@ HubSignals& made(detail::Hub& hub) {
     if (HubSignals* hs = here()) return *hs;
     // With thread patching the main fiber starts with the mask the thread has now.
     const Mask base = sync::threads_patched() ? real_mask() : 0;
-    t_signals = new HubSignals(hub, base);  // never freed: handlers may look at it at any time
-    return *t_signals;
+    auto* hs = new HubSignals(hub, base);  // never freed: handlers may look at it at any time
+    hs->wake_exc = std::make_exception_ptr(SignalWake{});
+    t_signals = hs;
+    return *hs;
 }
 
 bool emulating() noexcept {
@@ -457,6 +455,9 @@ Delivery Registration::finish() noexcept {
     else
         hs_.last_waiter = w_.prev;
     linked_ = false;
+    // A wake-up that came too late to be thrown must not be thrown at some later wait.
+    if (detail::Fiber* self = hs_.hub->current(); self->pending_ == hs_.wake_exc)
+        self->pending_ = nullptr;
     if (w_.got) {
         d.sig = w_.got;
         d.info = w_.info;

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 
 #include "green/greenlet.hpp"
 #include "hub.hpp"
@@ -69,8 +70,9 @@ struct HubSignals {
     siginfo_t process_info[64];
     Waiter* waiters = nullptr;  // oldest first
     Waiter* last_waiter = nullptr;
-    int event_fd = -1;          // written by the handler; read by the dispatcher fiber
-    GreenletHandle dispatcher;  // kept: it lives as long as the hub
+    int event_fd = -1;            // written by the handler; read by the dispatcher fiber
+    GreenletHandle dispatcher;    // kept: it lives as long as the hub
+    std::exception_ptr wake_exc;  // the one SignalWake thrown at waiters (no allocation)
     volatile sig_atomic_t busy = 0;
     std::atomic<Mask> deferred{0};  // arrived while busy
     siginfo_t deferred_info[64];
