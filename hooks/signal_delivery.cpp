@@ -398,7 +398,6 @@ Delivery decide(HubSignals& hs, int sig, const siginfo_t& info, bool in_handler,
 }
 
 void run(HubSignals& hs, const Delivery& d, void* uctx) noexcept {
-    (void)hs;
     if (!d.sig) return;
     const struct sigaction& act = d.act;
     if (!is_handler(act)) {
@@ -409,6 +408,7 @@ void run(HubSignals& hs, const Delivery& d, void* uctx) noexcept {
     // The handler runs with its sa_mask (and the signal itself) blocked in its thread.
     ThreadSignals* as = d.as;
     const Mask before = as ? as->handling : 0;
+    const Mask mask_before = as ? as->mask : 0;
     if (as) {
         Mask extra = to_mask(act.sa_mask);
         if (!(act.sa_flags & SA_NODEFER)) extra |= bit(d.sig);
@@ -422,7 +422,15 @@ void run(HubSignals& hs, const Delivery& d, void* uctx) noexcept {
     } else {
         act.sa_handler(d.sig);
     }
-    if (as) as->handling = before;  // as the kernel restores the mask when the handler returns
+    if (as) {
+        // The kernel restores the thread's mask when a handler returns, undoing what the
+        // handler changed with pthread_sigmask.
+        as->handling = before;
+        if (as->mask != mask_before && as->hub == &hs) {
+            Busy b(hs);
+            set_mask(hs, *as, mask_before);
+        }
+    }
     errno = saved;
 }
 
