@@ -16,7 +16,7 @@ static void* worker(void* arg) {
     (void)arg;
     block(SIGTERM, SIG_BLOCK);
     printf("worker blocks SIGTERM: %d\n", blocked(SIGTERM));
-    pause_ms(100);  /* main is in pause() by now */
+    pause_ms(100); /* main is in pause() by now */
     CHECK(kill(getpid(), SIGTERM) == 0);
     printf("worker still blocks SIGTERM: %d\n", blocked(SIGTERM));
     return NULL;
@@ -59,7 +59,7 @@ int main(void) {
     CHECK(pthread_create(&t, NULL, worker, NULL) == 0);
     const int r = pause();
     const int e = errno;
-    CHECK(pthread_join(t, NULL) == 0);  /* its lines first */
+    CHECK(pthread_join(t, NULL) == 0); /* its lines first */
     printf("main: pause %d %s, handled %d, by main %d\n", r, err_name(r, e), (int)handled,
            (int)handled_by_main);
     printf("main blocks SIGTERM: %d\n", blocked(SIGTERM));

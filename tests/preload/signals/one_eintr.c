@@ -39,7 +39,7 @@ static void round_of(const char* name, int directed) {
      * process-directed one to a waiter. */
     block(SIGUSR1, SIG_BLOCK);
     while (waiting < N) pause_ms(1);
-    pause_ms(100);  /* all of them are inside poll now */
+    pause_ms(100); /* all of them are inside poll now */
     if (directed)
         CHECK(pthread_kill(threads[2], SIGUSR1) == 0);
     else
@@ -58,7 +58,8 @@ static void round_of(const char* name, int directed) {
         printf(", in thread 2: %d, EINTR in thread 2: %d", pthread_equal(handled_in, threads[2]),
                target == 2);
     else
-        printf(", in the interrupted thread: %d", target >= 0 && pthread_equal(handled_in, threads[target]));
+        printf(", in the interrupted thread: %d",
+               target >= 0 && pthread_equal(handled_in, threads[target]));
     printf("\n");
     block(SIGUSR1, SIG_UNBLOCK);
     close(release[0]);

@@ -40,7 +40,7 @@ static void run(const char* name, int flags) {
     CHECK(pthread_create(&s, NULL, sleeper, NULL) == 0);
     pause_ms(100);
     CHECK(pthread_kill(r, SIGUSR2) == 0);
-    pause_ms(50);  /* one at a time: the order of their lines is fixed */
+    pause_ms(50); /* one at a time: the order of their lines is fixed */
     CHECK(pthread_kill(s, SIGUSR2) == 0);
     pause_ms(100);
     CHECK(write(p[1], "x", 1) == 1);

@@ -28,7 +28,9 @@ static void* signal_thread(void* arg) {
     for (;;) {
         int sig = 0;
         CHECK(sigwait(&set, &sig) == 0);
-        printf("signal thread: got %s\n", sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "?");
+        printf("signal thread: got %s\n", sig == SIGINT    ? "SIGINT"
+                                          : sig == SIGTERM ? "SIGTERM"
+                                                           : "?");
         if (sig == SIGTERM) break;
     }
     stop = 1;
@@ -67,7 +69,7 @@ int main(void) {
     CHECK(pthread_create(&sig_t, NULL, signal_thread, NULL) == 0);
     for (int i = 0; i < 2; ++i) CHECK(pthread_create(&tick_t[i], NULL, ticker, NULL) == 0);
 
-    CHECK(kill(getpid(), SIGUSR1) == 0);  /* blocked everywhere: stays pending */
+    CHECK(kill(getpid(), SIGUSR1) == 0); /* blocked everywhere: stays pending */
     CHECK(pthread_create(&check_t, NULL, pending_check, NULL) == 0);
     CHECK(pthread_join(check_t, NULL) == 0);
 

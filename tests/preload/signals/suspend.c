@@ -35,8 +35,8 @@ static void* worker(void* arg) {
     step = 3;
     r = sigsuspend(&empty);
     e = errno;
-    printf("worker: sigsuspend %d %s, handled %d in worker %d\n", r, err_name(r, e),
-           (int)handled, (int)in_worker);
+    printf("worker: sigsuspend %d %s, handled %d in worker %d\n", r, err_name(r, e), (int)handled,
+           (int)in_worker);
     return NULL;
 }
 
