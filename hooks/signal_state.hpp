@@ -100,6 +100,8 @@ class Busy {
     bool in_handler_;
 };
 
+// Under Busy: makes a waiter's fiber leave its wait (from a handler: through the dispatcher).
+void wake(HubSignals& hs, Waiter& w, bool in_handler) noexcept;
 // Under Busy: who receives `sig`, and what happens now. `directed`: pthread_kill/raise's target.
 Delivery decide(HubSignals& hs, int sig, const siginfo_t& info, bool in_handler,
                 ThreadSignals* directed) noexcept;
