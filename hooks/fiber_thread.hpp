@@ -10,6 +10,7 @@
 
 #include "green/greenlet.hpp"
 #include "hub.hpp"
+#include "signal_hooks.hpp"
 #include "specific_slots.hpp"
 #include "sync_table.hpp"
 
@@ -46,6 +47,7 @@ class ThreadCore final : public detail::GreenletCore {
     bool in_cancel_point = false;  // parked in one of the hooks' cancellation points
     char name_[16] = {};
     SpecificSlots specific;                     // indexed by pthread_key_t
+    signals::ThreadSignals signals;             // its signal mask and pending (signal_hooks)
     __pthread_unwind_buf_t* cleanup = nullptr;  // C pthread_cleanup_push handlers, innermost first
     _Unwind_Exception unwind_exc{};
 

@@ -18,6 +18,7 @@
 #include "io_call.hpp"
 #include "patch_config.hpp"
 #include "real_symbols.hpp"
+#include "signal_hooks.hpp"
 
 namespace green::hooks {
 
@@ -65,41 +66,63 @@ auto attempt_of(Call& call) {
     return [&call]() -> long { return detail::sys_result(call()); };
 }
 
+// The park of every I/O hook: until fd is ready (> 0), the deadline (0) or an error (-errno;
+// -EBADF: closed while waiting). It is a cancellation point (pthread_cancel wakes it and ends
+// the thread) and an interruption point: a handler run for this fiber meanwhile makes it -EINTR,
+// or > 0 (look again) when the handler has SA_RESTART and the wait has no deadline, as the
+// kernel restarts such calls.
+inline int hook_park(int fd, short events, const Deadline& deadline) {
+    return cancellable([&] { return interruptible_wait_fd(fd, events, deadline); }, 1);
+}
+
 // Every wait of an I/O hook goes through io_wait, when_ready or submit_op: the runtime's I/O
-// primitive (detail::io_call) on the calling fiber's hub, with the result in libc's terms. io_wait:
-// call() cannot block (MSG_DONTWAIT, or O_NONBLOCK for the call): try, then wait on EAGAIN.
-// when_ready: for descriptors in blocking mode that green must not switch (pipes, terminals,
-// eventfds: often shared with other processes): wait until call() cannot block.
-// Each is a cancellation point (POSIX makes every hook that waits here one): a pending
-// pthread_cancel acts before the first attempt, and one arriving while parked wakes the wait.
+// primitive (detail::io_call_parking) with hook_park, and the result in libc's terms. Each acts
+// on a pending cancellation request first, even when the call then completes at once.
+// io_wait: call() cannot block (MSG_DONTWAIT, or O_NONBLOCK for the call): try, then wait on
+// EAGAIN.
 template <class Call>
 long io_wait(int fd, short events, const Deadline& deadline, Call call) {
-    return libc_result(cancellable(
-        [&] {
-            return detail::io_call(detail::Hub::get().io(), fd, events, deadline,
-                                   attempt_of(call));
-        },
-        -long{EINTR}));
+    cancel::act_if_pending();
+    return libc_result(detail::io_call_parking([&] { return hook_park(fd, events, deadline); },
+                                               attempt_of(call)));
 }
 
-// The third way in: one whole operation the backend runs (io_uring submits it; epoll waits for
-// readiness, then calls), for a descriptor in blocking mode. No deadline.
-inline long submit_op(detail::IoOp::Kind kind, int fd, void* buf, std::size_t len) {
-    ErrnoKeeper keep;
-    detail::IoOp op{kind, fd, buf, len};
-    return keep.ok(libc_result(
-        cancellable([&] { return detail::Hub::get().io().submit(op, Deadline()); }, -long{EINTR})));
-}
-
+// when_ready: for descriptors in blocking mode that green must not switch (pipes, terminals,
+// eventfds: often shared with other processes): wait until call() cannot block.
 template <class Call>
 long when_ready(int fd, short events, Call call) {
     ErrnoKeeper keep;
-    return keep.ok(libc_result(cancellable(
-        [&] {
-            return detail::io_call_when_ready(detail::Hub::get().io(), fd, events, Deadline(),
-                                              attempt_of(call));
-        },
-        -long{EINTR})));
+    cancel::act_if_pending();
+    auto attempt = attempt_of(call);
+    return keep.ok(libc_result(
+        detail::io_call_parking([&] { return hook_park(fd, events, Deadline()); },
+                                detail::when_ready_attempt(fd, events, attempt))));
+}
+
+// submit_op: one whole operation the backend runs (io_uring submits it; epoll waits for
+// readiness, then calls), for a descriptor in blocking mode; no deadline. A signal handler
+// without SA_RESTART fails it with EINTR, unless data moved first: then that count, as the
+// kernel returns a short count for a read that a signal cut short.
+inline long submit_op(detail::IoOp::Kind kind, int fd, void* buf, std::size_t len) {
+    ErrnoKeeper keep;
+    cancel::act_if_pending();
+    for (;;) {
+        detail::IoOp op{kind, fd, buf, len};
+        long r = 0;
+        bool done = false;
+        const int w = cancellable(
+            [&] {
+                return interruptible(Restart::with_sa_restart, [&] {
+                    r = detail::Hub::get().io().submit(op, Deadline());
+                    done = true;
+                    return 1;
+                });
+            },
+            1);
+        if (done) return keep.ok(libc_result(r));
+        if (op.landed > 0) return keep.ok(op.landed);
+        if (w < 0) return libc_result(w);
+    }
 }
 
 }  // namespace green::hooks

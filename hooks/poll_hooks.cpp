@@ -50,27 +50,21 @@ int wait_loop(const pollfd* fds, nfds_t n, const Deadline& deadline, const sigse
         int fd;
         ~WakeFd() { close_wake_fd(fd); }
     } masked{signal_wake_fd(mask)};
-    const bool interruptible = signals_handled();
-    const int handled = interruptible ? hub_signal_fd() : -1;
-    const std::uint64_t seen = interruptible ? signal_count() : 0;
     for (;;) {
         const int r = check();
         if (r != 0) return r < 0 ? -1 : keep.ok(r);
-        if (interruptible && signal_count() != seen) {
-            errno = EINTR;
-            return -1;
-        }
         if (deadline.expired()) return keep.ok(0);
+        // A handler run for this fiber meanwhile fails the call with EINTR (never restarted).
         const int w = cancellable(
             [&] {
-                return wait_any(fds, n, {masked.fd, handled}, deadline);
+                return interruptible(Restart::never,
+                                     [&] { return wait_any(fds, n, {masked.fd}, deadline); });
             },
             1);
         if (w < 0) {
             errno = -w;
             return -1;
         }
-        if (handled >= 0) drain_signal_fd(handled);
     }
 }
 

@@ -1,13 +1,13 @@
-// sigaction and signal hooks: the program's handler functions are installed behind a trampoline
-// that counts the signal and writes to each hub's wake-up eventfd (async-signal-safe: an atomic
-// add and write(2)), then calls the program's handler exactly as the kernel would have. Queries
-// return the program's own action. Synchronous fault signals (SIGSEGV, SIGBUS, ...) never
-// interrupt a wait and are not wrapped.
+// sigaction and signal hooks: the program's handler functions are installed behind a trampoline.
+// On a hub thread the trampoline hands the signal to the delivery logic (signal_delivery.cpp),
+// which picks the one fiber that receives it, as the kernel picks one thread; elsewhere it calls
+// the program's handler as the kernel would have. Queries return the program's own action.
+// Synchronous fault signals (SIGSEGV, SIGBUS, ...) belong to the faulting code and are not
+// wrapped.
 #include "signal_hooks.hpp"
 
 #include <pthread.h>
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -16,19 +16,13 @@
 #include <cstring>
 #include <mutex>
 
-#include "green/hub.hpp"
 #include "patch_config.hpp"
 #include "real_symbols.hpp"
+#include "signal_state.hpp"
 
 namespace green::hooks {
 
 namespace {
-
-constexpr int kMaxHubs = 64;
-
-std::atomic<std::uint64_t> g_count{0};
-std::atomic<bool> g_handled{false};
-std::atomic<int> g_wake_fds[kMaxHubs];
 
 struct Action {
     std::atomic<bool> wrapped{false};
@@ -53,104 +47,100 @@ bool wrappable(int sig) noexcept {
     }
 }
 
-bool is_function(const struct sigaction& a) noexcept {
-    if (a.sa_flags & SA_SIGINFO) return a.sa_sigaction != nullptr;
-    return a.sa_handler != SIG_DFL && a.sa_handler != SIG_IGN && a.sa_handler != nullptr;
-}
-
-void trampoline(int sig, siginfo_t* info, void* uctx) {
-    const int saved = errno;
-    g_count.fetch_add(1, std::memory_order_relaxed);
-    const std::uint64_t one = 1;
-    for (auto& slot : g_wake_fds) {
-        const int fd = slot.load(std::memory_order_relaxed);
-        if (fd >= 0) (void)!::syscall(SYS_write, fd, &one, sizeof one);
-    }
-    Action& a = g_actions[sig];
-    const struct sigaction act = a.act;
-    if (act.sa_flags & SA_RESETHAND) a.wrapped.store(false, std::memory_order_relaxed);
-    errno = saved;
-    if (act.sa_flags & SA_SIGINFO) {
-        if (act.sa_sigaction) act.sa_sigaction(sig, info, uctx);
-    } else if (act.sa_handler != SIG_DFL && act.sa_handler != SIG_IGN && act.sa_handler) {
-        act.sa_handler(sig);
-    }
-    errno = saved;
-}
-
 int real_sigaction(int sig, const struct sigaction* act, struct sigaction* old) noexcept {
     if (auto f = GREEN_REAL(sigaction)) return f(sig, act, old);
     errno = ENOSYS;
     return -1;
 }
 
-// The hub thread's slot in g_wake_fds and its eventfd.
-struct WakeFd {
-    int fd = -1;
-    int slot = -1;
-    void acquire() noexcept {
-        fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (fd < 0) return;
-        for (int i = 0; i < kMaxHubs; ++i) {
-            int expect = -1;
-            if (g_wake_fds[i].compare_exchange_strong(expect, fd)) {
-                slot = i;
-                return;
-            }
-        }
-        ::syscall(SYS_close, fd);  // more hubs than slots: this one is not interruptible
-        fd = -1;
+void call_program_handler(const struct sigaction& act, int sig, siginfo_t* info, void* uctx) {
+    if (act.sa_flags & SA_SIGINFO) {
+        if (act.sa_sigaction) act.sa_sigaction(sig, info, uctx);
+    } else if (signals::is_handler(act)) {
+        act.sa_handler(sig);
     }
-    // notify: tell this thread's hub (not in a forked child, whose hub still holds the
-    // parent's event loop when this runs).
-    void release(bool notify) noexcept {
-        if (slot >= 0) g_wake_fds[slot].store(-1);
-        if (fd >= 0) {
-            if (notify) green::notify_close(fd);
-            ::syscall(SYS_close, fd);
-        }
-        fd = slot = -1;
+}
+
+// tgkill by this process's code (abort's raise, a real thread's pthread_kill) while a fiber
+// thread runs: aimed at that thread, as raise() is.
+signals::ThreadSignals* directed_at(signals::HubSignals& hs, const siginfo_t& info) noexcept {
+    if (!signals::emulating() || info.si_code != SI_TKILL || info.si_pid != ::getpid())
+        return nullptr;
+    return &signals::self(hs);
+}
+
+void trampoline(int sig, siginfo_t* info, void* uctx) {
+    const int saved = errno;
+    signals::HubSignals* hs = signals::here();
+    if (!hs) {
+        // No fiber stands for a thread here (a real thread, or a hub that never waited).
+        const struct sigaction act = signals::program_action(sig);
+        if (act.sa_flags & SA_RESETHAND) g_actions[sig].wrapped.store(false);
+        errno = saved;
+        call_program_handler(act, sig, info, uctx);
+        errno = saved;
+        return;
     }
-    ~WakeFd() { release(true); }
-};
-
-thread_local WakeFd* t_wake = nullptr;
-
-__attribute__((constructor(103))) void init_wake_slots() {
-    for (auto& s : g_wake_fds) s.store(-1);
-    // A forked child keeps only the forking thread, and its eventfds are shared with the parent:
-    // forget every slot; the forking thread makes a fresh one when it next waits.
-    ::pthread_atfork(nullptr, nullptr, [] {
-        for (auto& s : g_wake_fds) s.store(-1);
-        if (t_wake) {
-            t_wake->slot = -1;
-            t_wake->release(false);
-        }
-    });
+    if (hs->busy) {
+        hs->deferred_info[sig - 1] = *info;
+        hs->deferred.fetch_or(signals::bit(sig));
+        errno = saved;
+        return;
+    }
+    signals::Delivery d;
+    {
+        signals::Busy b(*hs, /*in_handler=*/true);
+        d = signals::decide(*hs, sig, *info, true, directed_at(*hs, *info));
+    }
+    signals::run(*hs, d, uctx);
+    errno = saved;
 }
 
 }  // namespace
 
-bool signals_handled() noexcept {
-    return g_handled.load(std::memory_order_relaxed);
+std::atomic<bool> g_signals_handled{false};
+
+namespace signals {
+
+bool is_handler(const struct sigaction& a) noexcept {
+    if (a.sa_flags & SA_SIGINFO) return a.sa_sigaction != nullptr;
+    return a.sa_handler != SIG_DFL && a.sa_handler != SIG_IGN && a.sa_handler != nullptr;
 }
 
-std::uint64_t signal_count() noexcept {
-    return g_count.load(std::memory_order_acquire);
-}
-
-int hub_signal_fd() noexcept {
-    thread_local WakeFd wake;
-    if (wake.fd < 0) wake.acquire();
-    t_wake = &wake;
-    return wake.fd;
-}
-
-void drain_signal_fd(int fd) noexcept {
-    std::uint64_t n;
-    while (::syscall(SYS_read, fd, &n, sizeof n) > 0) {
+struct sigaction program_action(int sig) noexcept {
+    struct sigaction a {};
+    if (sig <= 0 || sig >= NSIG) return a;
+    if (g_actions[sig].wrapped.load(std::memory_order_acquire)) return g_actions[sig].act;
+    // Not wrapped: the kernel holds the program's action (asked with the raw system call,
+    // which is async-signal-safe; the kernel's struct starts with the same handler field).
+    struct {
+        void* handler;
+        unsigned long flags;
+        void* restorer;
+        Mask mask;
+    } k{};
+    if (::syscall(SYS_rt_sigaction, sig, nullptr, &k, sizeof(Mask)) == 0) {
+        a.sa_handler = reinterpret_cast<sighandler_t>(k.handler);
+        a.sa_flags = static_cast<int>(k.flags);
+        to_sigset(k.mask, &a.sa_mask);
     }
+    return a;
 }
+
+void reset_action(int sig) noexcept {
+    // The kernel resets its own disposition when it delivers; for a delivery it did not make,
+    // do it here (the raw call: this may run in a handler).
+    g_actions[sig].wrapped.store(false);
+    struct {
+        void* handler;
+        unsigned long flags;
+        void* restorer;
+        Mask mask;
+    } k{};
+    ::syscall(SYS_rt_sigaction, sig, &k, nullptr, sizeof(Mask));
+}
+
+}  // namespace signals
 
 }  // namespace green::hooks
 
@@ -170,7 +160,7 @@ int sigaction(int sig, const struct sigaction* act, struct sigaction* old) noexc
         return -1;
     }
     if (act) {
-        if (is_function(*act)) {
+        if (signals::is_handler(*act)) {
             struct sigaction ours = *act;
             ours.sa_flags |= SA_SIGINFO;
             ours.sa_sigaction = trampoline;
@@ -180,7 +170,7 @@ int sigaction(int sig, const struct sigaction* act, struct sigaction* old) noexc
                 return -1;
             }
             a.wrapped.store(true);
-            g_handled.store(true, std::memory_order_relaxed);
+            g_signals_handled.store(true, std::memory_order_relaxed);
         } else {
             if (real_sigaction(sig, act, nullptr) != 0) return -1;
             a.wrapped.store(false);

@@ -240,6 +240,7 @@ void ThreadCore::run() {
     if (cancel_pending) cancel::g_pending.fetch_sub(1, std::memory_order_relaxed);
     run_key_destructors(*this);
     sync::release_robust_mutexes(this);  // after the destructors, as the kernel does at exit
+    signals.exited();
     sync::Table& t = sync::table();
     if (--t.live_threads == 0) t.threads_done.notify_all();
     if (detached_) registry_remove(this);
@@ -416,11 +417,16 @@ int pthread_getname_np(pthread_t id, char* buf, size_t len) noexcept {
 }
 
 int pthread_kill(pthread_t id, int sig) noexcept {
-    if (!is_fiber_id(id)) return GREEN_REAL(pthread_kill)(id, sig);
+    if (!is_fiber_id(id)) {
+        if (int rc; green::hooks::signals::send_to_hub_thread(id, sig, rc)) return rc;
+        return GREEN_REAL(pthread_kill)(id, sig);
+    }
     green::GreenletHandle h = registry_find(id);
     ThreadCore* t = core_of(h);
     if (!t || t->finished()) return ESRCH;
     if (sig == 0) return 0;
+    if (t->hub() == green::detail::Hub::peek())
+        return green::hooks::signals::send_to_thread(t->signals, *t, sig);
     return GREEN_REAL(pthread_kill)(t->os_thread, sig);  // the OS thread that runs the fiber
 }
 

@@ -31,20 +31,7 @@ timespec timespec_of(Duration d) noexcept {
 // Sleeps the fiber for d. Returns zero, or the time left when a signal handler ran meanwhile
 // (a native sleep returns early with EINTR then).
 Duration sleep_for(Duration d) {
-    const int fd = signals_handled() && d > Duration::zero() ? hub_signal_fd() : -1;
-    if (fd < 0) {
-        cancellable([&] { return green::sleep(d), 0; }, 0);
-        return Duration::zero();
-    }
-    const Deadline deadline(Clock::now() + d);
-    const std::uint64_t seen = signal_count();
-    for (;;) {
-        const int w = cancellable([&] { return green::wait_fd(fd, POLLIN, deadline); }, 1);
-        if (w > 0) drain_signal_fd(fd);
-        if (signal_count() != seen) return std::max<Duration>(deadline.remaining(), Duration(1));
-        if (w < 0) green::sleep(deadline.remaining());
-        if (w <= 0 || deadline.expired()) return Duration::zero();
-    }
+    return cancellable([&] { return interruptible_sleep(d); }, Duration::zero());
 }
 
 // Clocks whose absolute deadlines can be mapped onto the hub's steady clock.

@@ -125,8 +125,9 @@ class EpollBackend final : public IoBackend {
         const bool in = op.kind == IoOp::Kind::read;
         // A regular file is always "ready" and its reads still wait for the disk.
         if (regular_file(fd)) return offload_and_wait(op);
-        return io_call_when_ready(*this, fd, in ? POLLIN : POLLOUT, deadline,
-                                  [&] { return run_sync(op); });
+        const short events = in ? POLLIN : POLLOUT;
+        auto call = [&] { return run_sync(op); };
+        return io_call(*this, fd, events, deadline, when_ready_attempt(fd, events, call));
     }
 
     void fd_closed(int fd) noexcept override {

@@ -473,8 +473,11 @@ void Hub::interrupt(Fiber& f, std::exception_ptr e, std::uint64_t timeout_id) no
     if (f.state_ == FiberState::Parked && !f.uninterruptible_) ready(f);
 }
 
-void Hub::withdraw_timeout(Fiber& f, std::uint64_t timeout_id) noexcept {
-    if (f.pending_timeout_ == timeout_id && f.pending_) {
+// Removes the first interrupt `match` picks, pending or queued; the next queued one becomes
+// pending.
+template <class Match>
+void Hub::withdraw_first(Fiber& f, Match&& match) noexcept {
+    if (f.pending_ && match(f.pending_, f.pending_timeout_)) {
         f.pending_ = nullptr;
         f.pending_timeout_ = 0;
         if (f.queued_ && !f.queued_->empty()) {
@@ -487,11 +490,21 @@ void Hub::withdraw_timeout(Fiber& f, std::uint64_t timeout_id) noexcept {
     if (!f.queued_) return;
     auto& q = *f.queued_;
     for (auto it = q.begin(); it != q.end(); ++it) {
-        if (it->timeout_id == timeout_id) {
+        if (match(it->error, it->timeout_id)) {
             q.erase(it);
             return;
         }
     }
+}
+
+void Hub::withdraw_timeout(Fiber& f, std::uint64_t timeout_id) noexcept {
+    withdraw_first(f, [timeout_id](const std::exception_ptr&, std::uint64_t id) {
+        return id == timeout_id;
+    });
+}
+
+void Hub::withdraw_interrupt(Fiber& f, const std::exception_ptr& e) noexcept {
+    withdraw_first(f, [&e](const std::exception_ptr& x, std::uint64_t) { return x == e; });
 }
 
 void Hub::raw_switch(Fiber& to) {

@@ -111,6 +111,8 @@ class Hub {
     void interrupt(Fiber& f, std::exception_ptr e, std::uint64_t timeout_id) noexcept;
     // Takes back an expiry of that Timeout not yet thrown (its scope ended first).
     static void withdraw_timeout(Fiber& f, std::uint64_t timeout_id) noexcept;
+    // Takes back the interrupt `e` if it has not been thrown yet (a wake-up that came too late).
+    static void withdraw_interrupt(Fiber& f, const std::exception_ptr& e) noexcept;
     void throw_if_interrupted() {
         if (current_->pending_ && !current_->uninterruptible_) [[unlikely]]
             throw_pending();
@@ -163,6 +165,8 @@ class Hub {
     GREEN_HOT_INLINE void resumed(void* fctx, void* data) noexcept;
     void prepare_stack(Fiber& f);
     [[noreturn]] void throw_pending();
+    template <class Match>
+    static void withdraw_first(Fiber& f, Match&& match) noexcept;
     static void check_transition(const Fiber& f, FiberState to) noexcept;
     [[noreturn]] static void bad_state(const Fiber& f, FiberState to, const char* why) noexcept;
     GREEN_HOT_INLINE Fiber* pop_runnable() noexcept;

@@ -35,34 +35,41 @@ inline long sys_write(int fd, const void* buf, std::size_t len, std::int64_t off
 }
 
 // Calls attempt() — one try that cannot block, returning a count or -errno — until it returns
-// anything but -EAGAIN, parking on `io` until `fd` is ready for `events` in between. Returns the
-// attempt's result, -ETIME when the deadline passes first, or -EBADF when the fd is closed
-// while waiting. Interrupts (kill, Timeout) are thrown from the wait.
-template <class Attempt>
-[[gnu::always_inline]] inline long io_call(IoBackend& io, int fd, short events,
-                                           const Deadline& deadline, Attempt&& attempt) {
+// anything but -EAGAIN, calling park() in between: park returns > 0 to try again, 0 when the
+// deadline passed, or -errno (-EBADF: the fd was closed while waiting). Returns the attempt's
+// result, -ETIME at the deadline, or park's error. The hooks' park is also a cancellation and
+// signal-interruption point; the runtime's is io_call's.
+template <class Park, class Attempt>
+[[gnu::always_inline]] inline long io_call_parking(Park&& park, Attempt&& attempt) {
     static_assert(EAGAIN == EWOULDBLOCK);
     for (;;) {
         const long r = attempt();
         if (r != -EAGAIN) [[likely]]
             return r;
-        const int w = io.wait_fd(fd, events, deadline);
+        const int w = park();
         if (w <= 0) return w == 0 ? -ETIME : w;
     }
 }
 
+// io_call_parking on `io`, waiting until `fd` is ready for `events` or the deadline. Interrupts
+// (kill, Timeout) are thrown from the wait.
+template <class Attempt>
+[[gnu::always_inline]] inline long io_call(IoBackend& io, int fd, short events,
+                                           const Deadline& deadline, Attempt&& attempt) {
+    return io_call_parking([&] { return io.wait_fd(fd, events, deadline); }, attempt);
+}
+
 // For descriptors in blocking mode that green must not switch (pipes, terminals, eventfds: often
-// shared with other processes): waits until a zero-timeout poll says call() cannot block, then
-// makes it (and waits again should it say EAGAIN all the same).
+// shared with other processes): an attempt that says -EAGAIN until a zero-timeout poll says
+// call() cannot block, then makes it (which may say EAGAIN all the same: then it waits again).
 template <class Call>
-long io_call_when_ready(IoBackend& io, int fd, short events, const Deadline& deadline,
-                        Call&& call) {
-    return io_call(io, fd, events, deadline, [&]() -> long {
+auto when_ready_attempt(int fd, short events, Call& call) {
+    return [fd, events, &call]() -> long {
         const int r = poll_once(fd, events);
         if (r == 0 || r == -EINTR) return -EAGAIN;
         if (r < 0) return r;
         return call();
-    });
+    };
 }
 
 // The attempt that finishes a non-blocking connect: 0 once connected, -EAGAIN while it is still

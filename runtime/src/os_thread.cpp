@@ -1,5 +1,9 @@
 #include "os_thread.hpp"
 
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <memory>
 #include <system_error>
 
@@ -15,6 +19,14 @@ std::thread start_os_thread(std::function<void()> fn) {
     };
     auto* start = new Start{std::move(fn)};
     pthread_t tid;
+    // The runtime's threads take no asynchronous signal: a process-directed signal goes to a
+    // thread of the program (natively there is no such extra thread to catch it). They inherit
+    // a full mask; the synchronous ones stay deliverable. Raw calls: the hooks' mask emulation
+    // must not see them.
+    sigset_t all, old;
+    sigfillset(&all);
+    for (int s : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS}) sigdelset(&all, s);
+    ::syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, &old, _NSIG / 8);
     int rc = real_pthread_create(
         &tid, nullptr,
         [](void* p) -> void* {
@@ -23,6 +35,7 @@ std::thread start_os_thread(std::function<void()> fn) {
             return nullptr;
         },
         start);
+    ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, _NSIG / 8);
     if (rc != 0) {
         delete start;
         throw std::system_error(rc, std::generic_category(), "pthread_create");

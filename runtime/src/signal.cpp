@@ -30,6 +30,17 @@ namespace {
 
 std::atomic<pid_t> g_hub_tid{0};
 
+// The hub thread's real mask, with the raw system calls: under thread patching the hooks make
+// pthread_sigmask and sigtimedwait per-fiber emulations, and this must act on the thread itself.
+int thread_sigmask(int how, const sigset_t* set, sigset_t* old) noexcept {
+    return static_cast<int>(::syscall(SYS_rt_sigprocmask, how, set, old, _NSIG / 8));
+}
+
+int take_now(const sigset_t* set) noexcept {
+    const timespec zero{0, 0};
+    return static_cast<int>(::syscall(SYS_rt_sigtimedwait, set, nullptr, &zero, _NSIG / 8));
+}
+
 void forward_to_hub(int signo) {
     const int saved = errno;
     const pid_t tid = g_hub_tid.load(std::memory_order_relaxed);
@@ -101,13 +112,13 @@ class Registry {
         sigset_t one, old;
         sigemptyset(&one);
         sigaddset(&one, signo);
-        ::pthread_sigmask(SIG_BLOCK, &one, &old);
+        thread_sigmask(SIG_BLOCK, &one, &old);
         slot.was_blocked = sigismember(&old, signo) == 1;
         sigaddset(&mask_, signo);
         if (!update_fd()) {
             const int err = errno;
             sigdelset(&mask_, signo);
-            if (!slot.was_blocked) ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+            if (!slot.was_blocked) thread_sigmask(SIG_UNBLOCK, &one, nullptr);
             throw std::system_error(err, std::system_category(), "signalfd");
         }
         struct sigaction sa {};
@@ -125,10 +136,9 @@ class Registry {
         sigaddset(&one, signo);
         // Instances that arrived for the removed handler are consumed, not redelivered with the
         // old disposition (which may be "terminate") once the signal is unblocked.
-        const timespec zero{0, 0};
-        while (::sigtimedwait(&one, nullptr, &zero) == signo) {
+        while (take_now(&one) == signo) {
         }
-        if (!slot.was_blocked) ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+        if (!slot.was_blocked) thread_sigmask(SIG_UNBLOCK, &one, nullptr);
         if (regs_.empty()) {
             stop_watcher();
         } else {

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <atomic>
+#include <vector>
 
 #include "util.hpp"
 
@@ -130,4 +131,142 @@ TEST(SignalHooks, ResetHandIsHonoured) {
     struct sigaction now {};
     ASSERT_EQ(::sigaction(SIGUSR1, nullptr, &now), 0);
     EXPECT_EQ(now.sa_handler, SIG_DFL);
+}
+
+// ---- one receiver per signal, restarts, the sigwait family (linked mode: fibers, no threads)
+
+TEST(SignalHooks, OneSignalInterruptsOneWaiterOnly) {
+    Handler h(SIGUSR2);
+    Fds p = make_pipe();
+    const int before = g_hits.load();
+    std::vector<green::Greenlet<int>> waiters;
+    for (int i = 0; i < 5; ++i) {
+        waiters.push_back(green::spawn([&p] {
+            pollfd pf{p.a, POLLIN, 0};
+            const int r = ::poll(&pf, 1, 5000);
+            return r < 0 && errno == EINTR ? -1 : r;
+        }));
+    }
+    green::sleep(20ms);  // all five parked in poll
+    ::raise(SIGUSR2);
+    green::sleep(20ms);
+    ASSERT_EQ(::write(p.b, "x", 1), 1);  // releases the other four
+    int eintr = 0, ready = 0;
+    for (auto& g : waiters) {
+        const int r = g.get();
+        eintr += r == -1;
+        ready += r == 1;
+    }
+    EXPECT_EQ(eintr, 1);
+    EXPECT_EQ(ready, 4);
+    EXPECT_EQ(g_hits.load(), before + 1);
+}
+
+TEST(SignalHooks, PipeReadRestartsUnderSaRestartOnly) {
+    for (const int flags : {SA_RESTART, 0}) {
+        Handler h(SIGUSR2, flags);
+        Fds p = make_pipe();
+        auto reader = green::spawn([&p] {
+            char c;
+            const ssize_t r = ::read(p.a, &c, 1);
+            return r < 0 ? -errno : static_cast<int>(r);
+        });
+        green::sleep(20ms);
+        ::raise(SIGUSR2);
+        green::sleep(20ms);
+        ASSERT_EQ(::write(p.b, "x", 1), 1);
+        EXPECT_EQ(reader.get(), flags ? 1 : -EINTR) << "flags " << flags;
+    }
+}
+
+TEST(SignalHooks, SocketRecvFailsWithEintrWithoutSaRestart) {
+    Handler h(SIGUSR2);
+    Fds s = stream_pair();
+    auto reader = green::spawn([&s] {
+        char c;
+        const ssize_t r = ::recv(s.a, &c, 1, 0);
+        return r < 0 ? -errno : static_cast<int>(r);
+    });
+    green::sleep(20ms);
+    ::raise(SIGUSR2);
+    green::sleep(20ms);
+    ASSERT_EQ(::send(s.b, "x", 1, 0), 1);
+    EXPECT_EQ(reader.get(), -EINTR);
+}
+
+namespace {
+struct Blocked {
+    sigset_t set, old;
+    explicit Blocked(int sig) {
+        sigemptyset(&set);
+        sigaddset(&set, sig);
+        EXPECT_EQ(::pthread_sigmask(SIG_BLOCK, &set, &old), 0);
+    }
+    ~Blocked() {
+        const timespec zero{0, 0};
+        while (::sigtimedwait(&set, nullptr, &zero) > 0) {
+        }
+        ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    }
+};
+}  // namespace
+
+TEST(SignalHooks, SigwaitParksOnlyItsFiber) {
+    Blocked b(SIGUSR1);
+    int ticks = 0;
+    bool stop = false;
+    auto ticker = green::spawn([&] {
+        while (!stop) {
+            ++ticks;
+            ::usleep(1000);
+        }
+    });
+    auto waiter = green::spawn([&b] {
+        int sig = 0;
+        EXPECT_EQ(::sigwait(&b.set, &sig), 0);
+        return sig;
+    });
+    // The ticker only moves while the hub runs: the sigwait must not hold it.
+    for (int i = 0; i < 2000 && ticks < 5; ++i) green::sleep(1ms);
+    EXPECT_GE(ticks, 5);
+    ASSERT_EQ(::kill(::getpid(), SIGUSR1), 0);
+    EXPECT_EQ(waiter.get(), SIGUSR1);
+    stop = true;
+    ticker.join();
+}
+
+TEST(SignalHooks, SigtimedwaitTimesOutAndSigwaitinfoReportsTheSender) {
+    Blocked b(SIGUSR1);
+    auto timed = green::spawn([&b] {
+        const timespec ts{0, 30 * 1000 * 1000};
+        siginfo_t info;
+        const int r = ::sigtimedwait(&b.set, &info, &ts);
+        return r < 0 ? -errno : r;
+    });
+    EXPECT_EQ(timed.get(), -EAGAIN);
+
+    auto waiter = green::spawn([&b] {
+        siginfo_t info{};
+        const int r = ::sigwaitinfo(&b.set, &info);
+        EXPECT_EQ(info.si_signo, SIGUSR1);
+        EXPECT_EQ(info.si_code, SI_QUEUE);
+        EXPECT_EQ(info.si_value.sival_int, 7);
+        return r;
+    });
+    green::sleep(10ms);
+    sigval v{};
+    v.sival_int = 7;
+    ASSERT_EQ(::sigqueue(::getpid(), SIGUSR1, v), 0);
+    EXPECT_EQ(waiter.get(), SIGUSR1);
+}
+
+TEST(SignalHooks, PauseReturnsAfterTheHandler) {
+    Handler h(SIGUSR2);
+    const int before = g_hits.load();
+    auto r = raise_later(SIGUSR2, 20ms);
+    errno = 0;
+    EXPECT_EQ(::pause(), -1);
+    EXPECT_EQ(errno, EINTR);
+    EXPECT_EQ(g_hits.load(), before + 1);
+    r.join();
 }

@@ -57,12 +57,28 @@ TEST(Signal, WaitReturnsTheSignalOrZero) {
 }
 
 TEST(Signal, ForwardedFromAnotherThread) {
-    green::offload([] {});  // a pool thread that exists before the signal is blocked here
+    // A real thread that exists before the signal is blocked here (so it does not block it).
+    std::atomic<bool> go{false};
+    std::thread other([&] {
+        while (!go.load()) std::this_thread::sleep_for(1ms);
+        ::raise(SIGUSR1);  // thread-directed at this thread: the forwarder resends it
+    });
     auto waiter = green::spawn([] { return green::signal_wait({SIGUSR1}, 5s); });
     green::sleep(1ms);
-    // Thread-directed at the pool thread, which does not block it: the forwarder resends it.
-    green::offload([] { ::raise(SIGUSR1); });
+    go.store(true);
     EXPECT_EQ(waiter.get(), SIGUSR1);
+    other.join();
+}
+
+TEST(Signal, RuntimeThreadsTakeNoSignals) {
+    // The offload pool's threads block asynchronous signals: a signal raised in one stays
+    // pending there instead of running a handler in a thread the program never made.
+    EXPECT_TRUE(green::offload([] {
+        sigset_t now;
+        ::pthread_sigmask(SIG_BLOCK, nullptr, &now);
+        return sigismember(&now, SIGTERM) == 1 && sigismember(&now, SIGUSR1) == 1 &&
+               sigismember(&now, SIGSEGV) == 0;
+    }));
 }
 
 TEST(Signal, CancelRestoresPreviousHandler) {

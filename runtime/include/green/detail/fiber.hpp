@@ -109,6 +109,11 @@ class Fiber {
     std::size_t stack_size() const noexcept { return stack_size_; }
     // True from its first run until it is reaped: it has (or had) a stack and a context.
     bool has_context() const noexcept { return ctx_ != nullptr; }
+    // Parked, and an interrupt would wake it now: none is pending yet and it is not parked until
+    // an operation finishes.
+    bool interruptible_now() const noexcept {
+        return state_ == FiberState::Parked && !pending_ && !uninterruptible_;
+    }
     // Before it is started: the hub it will run on, its stack size (0: the hub's default) and
     // ref.
     void prepare(Hub& hub, std::size_t stack_size, bool ref) noexcept {
