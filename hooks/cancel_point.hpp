@@ -6,7 +6,7 @@
 
 #include <atomic>
 
-#include "hub.hpp"
+#include "scheduler.hpp"
 
 namespace green::hooks {
 

@@ -9,7 +9,7 @@
 #include <cstdint>
 
 #include "green/greenlet.hpp"
-#include "hub.hpp"
+#include "scheduler.hpp"
 #include "signal_hooks.hpp"
 #include "specific_slots.hpp"
 #include "sync_table.hpp"

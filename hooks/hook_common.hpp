@@ -14,10 +14,10 @@
 #include "fd_table.hpp"
 #include "green/clock.hpp"
 #include "green/hub.hpp"
-#include "hub.hpp"
 #include "io_call.hpp"
 #include "patch_config.hpp"
 #include "real_symbols.hpp"
+#include "scheduler.hpp"
 #include "signal_hooks.hpp"
 
 namespace green::hooks {
@@ -83,8 +83,8 @@ inline int hook_park(int fd, short events, const Deadline& deadline) {
 template <class Call>
 long io_wait(int fd, short events, const Deadline& deadline, Call call) {
     cancel::act_if_pending();
-    return libc_result(detail::io_call_parking([&] { return hook_park(fd, events, deadline); },
-                                               attempt_of(call)));
+    return libc_result(
+        detail::io_call_parking([&] { return hook_park(fd, events, deadline); }, attempt_of(call)));
 }
 
 // when_ready: for descriptors in blocking mode that green must not switch (pipes, terminals,
@@ -94,9 +94,9 @@ long when_ready(int fd, short events, Call call) {
     ErrnoKeeper keep;
     cancel::act_if_pending();
     auto attempt = attempt_of(call);
-    return keep.ok(libc_result(
-        detail::io_call_parking([&] { return hook_park(fd, events, Deadline()); },
-                                detail::when_ready_attempt(fd, events, attempt))));
+    return keep.ok(
+        libc_result(detail::io_call_parking([&] { return hook_park(fd, events, Deadline()); },
+                                            detail::when_ready_attempt(fd, events, attempt))));
 }
 
 // submit_op: one whole operation the backend runs (io_uring submits it; epoll waits for

@@ -12,7 +12,7 @@
 #include <exception>
 
 #include "green/greenlet.hpp"
-#include "hub.hpp"
+#include "scheduler.hpp"
 #include "signal_hooks.hpp"
 
 namespace green::hooks::signals {

@@ -94,7 +94,7 @@ Table& new_table() noexcept {
     void* mem = private_pages(sizeof(Table));
     if (!mem) std::abort();  // out of memory before the first pthread object could be used
     t_table = ::new (mem) Table();
-    HubHandle here(detail::Hub::get().mailbox());
+    HubHandle here = detail::Hub::get().handle();
     HubsLock lk;
     if (!g_hubs) __atomic_store_n(&g_hubs, new std::vector<HubHandle>(), __ATOMIC_RELEASE);
     g_hubs->push_back(std::move(here));

@@ -15,9 +15,9 @@
 #include "green/clock.hpp"
 #include "green/errors.hpp"
 #include "green/wait_queue.hpp"
-#include "hub.hpp"
 #include "patch_config.hpp"
 #include "real_symbols.hpp"
+#include "scheduler.hpp"
 #include "side_map.hpp"
 
 // Internal to the hook library: bound directly, not through the PLT (these sit on the path of

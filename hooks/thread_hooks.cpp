@@ -79,8 +79,8 @@ void registry_remove(ThreadCore* t) noexcept {
     t->release();
 }
 
-ThreadCore* core_of(const GreenletHandle& h) noexcept {
-    return static_cast<ThreadCore*>(h.core_ptr());
+ThreadCore* thread_of(const GreenletHandle& h) noexcept {
+    return static_cast<ThreadCore*>(detail::core_ptr_of(h));
 }
 
 pthread_t real_self() noexcept {
@@ -171,7 +171,7 @@ _Unwind_Reason_Code stop_at_handler(int, _Unwind_Action actions, _Unwind_Excepti
 int join(pthread_t id, void** ret, const Deadline& deadline, bool try_only) {
     if (!try_only) test_cancel();
     GreenletHandle h = registry_find(id);
-    ThreadCore* t = core_of(h);
+    ThreadCore* t = thread_of(h);
     if (!t) return ESRCH;
     const sync::FiberCtx c = sync::fiber_ctx();
     if (c && c.self == t) return EDEADLK;
@@ -322,7 +322,7 @@ int pthread_clockjoin_np(pthread_t id, void** ret, clockid_t clock,
 int pthread_detach(pthread_t id) noexcept {
     if (!is_fiber_id(id)) return GREEN_REAL(pthread_detach)(id);
     green::GreenletHandle h = registry_find(id);
-    ThreadCore* t = core_of(h);
+    ThreadCore* t = thread_of(h);
     if (!t) return ESRCH;
     if (t->detached_) return EINVAL;
     t->detached_ = true;
@@ -380,7 +380,7 @@ int pthread_getattr_np(pthread_t id, pthread_attr_t* attr) noexcept {
         return describe_stack(*c.self, false, attr);
     }
     green::GreenletHandle h = registry_find(id);
-    ThreadCore* t = core_of(h);
+    ThreadCore* t = thread_of(h);
     if (!t) return ESRCH;
     return describe_stack(*t, t->detached_, attr);
 }
@@ -388,7 +388,7 @@ int pthread_getattr_np(pthread_t id, pthread_attr_t* attr) noexcept {
 int pthread_setname_np(pthread_t id, const char* name) noexcept {
     if (!is_fiber_id(id)) return GREEN_REAL(pthread_setname_np)(id, name);
     green::GreenletHandle h = registry_find(id);
-    ThreadCore* t = core_of(h);
+    ThreadCore* t = thread_of(h);
     if (!t) return ESRCH;
     const std::size_t n = std::strlen(name);
     if (n >= sizeof t->name_) return ERANGE;
@@ -403,7 +403,7 @@ int pthread_setname_np(pthread_t id, const char* name) noexcept {
 int pthread_getname_np(pthread_t id, char* buf, size_t len) noexcept {
     if (!is_fiber_id(id)) return GREEN_REAL(pthread_getname_np)(id, buf, len);
     green::GreenletHandle h = registry_find(id);
-    ThreadCore* t = core_of(h);
+    ThreadCore* t = thread_of(h);
     if (!t) return ESRCH;
     char name[16] = {};
     if (t->name_[0])
@@ -422,7 +422,7 @@ int pthread_kill(pthread_t id, int sig) noexcept {
         return GREEN_REAL(pthread_kill)(id, sig);
     }
     green::GreenletHandle h = registry_find(id);
-    ThreadCore* t = core_of(h);
+    ThreadCore* t = thread_of(h);
     if (!t || t->finished()) return ESRCH;
     if (sig == 0) return 0;
     if (t->hub() == green::detail::Hub::peek())
@@ -433,7 +433,7 @@ int pthread_kill(pthread_t id, int sig) noexcept {
 int pthread_cancel(pthread_t id) noexcept {
     if (!is_fiber_id(id)) return GREEN_REAL(pthread_cancel)(id);
     green::GreenletHandle h = registry_find(id);
-    ThreadCore* t = core_of(h);
+    ThreadCore* t = thread_of(h);
     if (!t) return ESRCH;
     if (t->finished()) return 0;
     if (!t->cancel_pending) {
@@ -511,7 +511,7 @@ int green_pthread_yield() {
         if (is_fiber_id(id)) {                           \
             green::GreenletHandle h = registry_find(id); \
             if (!h) return ESRCH;                        \
-            id = core_of(h)->os_thread;                  \
+            id = thread_of(h)->os_thread;                \
         }                                                \
         return GREEN_REAL(fn) args;                      \
     }

@@ -85,7 +85,7 @@ void BaseServer::stop(Duration timeout) {
     } finish{*this};
     const Deadline grace(timeout);
     if (loop_ && !loop_.dead()) {
-        const bool ran = loop_.core().has_context();  // it has (or had) a stack
+        const bool ran = detail::core_of(loop_).has_context();  // it has (or had) a stack
         loop_.kill(/*block=*/true);
         // Killed before it ever ran: it sits dead in the run queue until the hub passes by;
         // let it, so a program that ends right here leaves nothing behind.

@@ -12,11 +12,11 @@
 
 #include "green/detail/intrusive_list.hpp"
 #include "green/threadpool.hpp"
-#include "hub.hpp"
 #include "io_backend.hpp"
 #include "io_call.hpp"
 #include "owned_fds.hpp"
 #include "poll_once.hpp"
+#include "scheduler.hpp"
 
 namespace green::detail {
 

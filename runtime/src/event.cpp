@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "hub.hpp"
+#include "scheduler.hpp"
 
 namespace green {
 namespace detail {
@@ -26,7 +26,7 @@ void HubBinding::bind() {
     // Under the lock, so that a concurrent set() from another thread either sees the binding
     // (and posts the wake-up) or finished before it (and its change is visible after bind()).
     std::lock_guard lk(mu_);
-    handle_ = HubHandle(here->mailbox());
+    handle_ = here->handle();
     hub_.store(here, std::memory_order_release);
 }
 

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "hub.hpp"
+#include "scheduler.hpp"
 
 namespace green {
 namespace detail {

@@ -33,7 +33,7 @@ void HandlerGroup::kill_all() {
     killall(victims, /*block=*/true);
     // A greenlet killed before it started never runs its body, so it never reported itself.
     for (auto& g : victims)
-        if (g.dead()) finished(g.core_ptr());
+        if (g.dead()) finished(detail::core_ptr_of(g));
 }
 
 }  // namespace green::detail

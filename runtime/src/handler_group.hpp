@@ -43,7 +43,7 @@ class HandlerGroup {
                                   } done{*this};
                                   fn();
                               });
-        GreenletCore* core = g.core_ptr();
+        GreenletCore* core = detail::core_ptr_of(g);
         live_.emplace(core, g);
         if (pool_) pool_->add(g);  // a slot is free: wait_for_slot() ran just before
     }

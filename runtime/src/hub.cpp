@@ -1,7 +1,7 @@
 // Scheduler core: context switches (Boost.Context fcontext), the run queue, parking, and the
 // loop fiber. Per-fiber C/C++ thread state (errno, the C++ exception-handling globals) is
 // saved and restored on every switch, so each fiber sees its own.
-#include "hub.hpp"
+#include "scheduler.hpp"
 
 #include "green/hub.hpp"
 
@@ -23,7 +23,7 @@
 #include "context_jump.hpp"
 #include "green/errors.hpp"
 #include "green/timeout.hpp"
-#include "monitor.hpp"
+#include "hub_monitor.hpp"
 #include "overflow_guard.hpp"
 #include "sanitizer.hpp"
 
@@ -498,9 +498,8 @@ void Hub::withdraw_first(Fiber& f, Match&& match) noexcept {
 }
 
 void Hub::withdraw_timeout(Fiber& f, std::uint64_t timeout_id) noexcept {
-    withdraw_first(f, [timeout_id](const std::exception_ptr&, std::uint64_t id) {
-        return id == timeout_id;
-    });
+    withdraw_first(
+        f, [timeout_id](const std::exception_ptr&, std::uint64_t id) { return id == timeout_id; });
 }
 
 void Hub::withdraw_interrupt(Fiber& f, const std::exception_ptr& e) noexcept {

@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "config.hpp"
-#include "hub.hpp"
+#include "scheduler.hpp"
 
 namespace green {
 
@@ -45,14 +45,14 @@ void set_default_stack_size(std::size_t bytes) {
 }
 
 HubHandle current_hub() {
-    return HubHandle(detail::Hub::get().mailbox());
+    return detail::Hub::get().handle();
 }
 
 bool HubHandle::post(std::function<void()> fn) const {
     return mailbox_ && mailbox_->post(std::move(fn));
 }
 
-HubHandle::KeepAlive::KeepAlive(const HubHandle& h) : mailbox_(h.mailbox()) {
+HubHandle::KeepAlive::KeepAlive(const HubHandle& h) : mailbox_(h.mailbox_) {
     if (mailbox_) mailbox_->keep_alive.fetch_add(1, std::memory_order_relaxed);
 }
 

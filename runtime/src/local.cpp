@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "green/greenlet.hpp"
-#include "hub.hpp"
+#include "scheduler.hpp"
 
 namespace green::detail {
 

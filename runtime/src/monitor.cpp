@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "config.hpp"
-#include "hub.hpp"
-#include "monitor.hpp"
+#include "hub_monitor.hpp"
 #include "os_thread.hpp"
+#include "scheduler.hpp"
 
 namespace green {
 

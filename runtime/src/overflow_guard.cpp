@@ -15,7 +15,7 @@
 #include <string>
 
 #include "config.hpp"
-#include "hub.hpp"
+#include "scheduler.hpp"
 
 namespace green::detail {
 

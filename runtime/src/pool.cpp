@@ -7,14 +7,14 @@
 namespace green {
 
 Group::~Group() {
-    for (auto& [core, m] : members_) m->g.core().unlink(m->node);
+    for (auto& [core, m] : members_) detail::core_of(m->g).unlink(m->node);
 }
 
 void Group::insert(const GreenletHandle& g) {
     auto m = std::make_unique<Member>(this, g);
     Member* raw = m.get();
-    members_.emplace(g.core_ptr(), std::move(m));
-    g.core().rawlink(raw->node);
+    members_.emplace(detail::core_ptr_of(g), std::move(m));
+    detail::core_of(g).rawlink(raw->node);
 }
 
 void Group::on_done(LinkNode& node, Waitable& source) {
@@ -45,16 +45,16 @@ bool Group::add(const GreenletHandle& g, Deadline deadline) {
 
 void Group::discard(const GreenletHandle& g) noexcept {
     if (!g) return;
-    auto it = members_.find(g.core_ptr());
+    auto it = members_.find(detail::core_ptr_of(g));
     if (it == members_.end()) return;
-    g.core().unlink(it->second->node);
+    detail::core_of(g).unlink(it->second->node);
     members_.erase(it);
     release_slot();
     if (members_.empty()) changed_.notify_all();
 }
 
 bool Group::contains(const GreenletHandle& g) const noexcept {
-    return g && members_.count(g.core_ptr()) != 0;
+    return g && members_.count(detail::core_ptr_of(g)) != 0;
 }
 
 std::vector<GreenletHandle> Group::greenlets() const {

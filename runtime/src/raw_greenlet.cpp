@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "green/errors.hpp"
-#include "hub.hpp"
+#include "scheduler.hpp"
 
 namespace green {
 namespace detail {

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "hub.hpp"
+#include "scheduler.hpp"
 
 namespace green {
 

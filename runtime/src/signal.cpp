@@ -22,7 +22,7 @@
 #include "green/greenlet.hpp"
 #include "green/hub.hpp"
 #include "green/wait_queue.hpp"
-#include "hub.hpp"
+#include "scheduler.hpp"
 
 namespace green {
 

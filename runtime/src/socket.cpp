@@ -16,8 +16,8 @@
 
 #include "green/greenlet.hpp"
 #include "green/hub.hpp"
-#include "hub.hpp"
 #include "io_call.hpp"
+#include "scheduler.hpp"
 
 namespace green {
 

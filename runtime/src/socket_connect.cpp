@@ -12,8 +12,8 @@
 #include "green/greenlet.hpp"
 #include "green/hub.hpp"
 #include "green/socket.hpp"
-#include "hub.hpp"
 #include "io_call.hpp"
+#include "scheduler.hpp"
 
 namespace green {
 

@@ -7,8 +7,8 @@
 #include <cstdlib>
 
 #include "config.hpp"
-#include "hub.hpp"
 #include "os_thread.hpp"
+#include "scheduler.hpp"
 
 namespace green {
 

@@ -18,11 +18,11 @@
 #include <vector>
 
 #include "green/detail/intrusive_list.hpp"
-#include "hub.hpp"
 #include "io_backend.hpp"
 #include "io_call.hpp"
 #include "owned_fds.hpp"
 #include "poll_once.hpp"
+#include "scheduler.hpp"
 
 namespace green::detail {
 

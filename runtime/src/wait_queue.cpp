@@ -5,7 +5,7 @@
 #include <string>
 
 #include "green/waitable.hpp"
-#include "hub.hpp"
+#include "scheduler.hpp"
 
 namespace green {
 

@@ -7,7 +7,7 @@
 #include <green/green.hpp>
 
 #include "config.hpp"
-#include "hub.hpp"
+#include "scheduler.hpp"
 
 int main() {
     const auto& c = green::detail::config();

@@ -6,7 +6,7 @@
 
 #include <green/green.hpp>
 
-#include "hub.hpp"
+#include "scheduler.hpp"
 
 using namespace std::chrono_literals;
 using green::detail::FiberState;
@@ -14,13 +14,13 @@ using green::detail::FiberState;
 namespace {
 
 FiberState state_of(const green::GreenletHandle& g) {
-    return g.core_ptr()->state();
+    return green::detail::core_ptr_of(g)->state();
 }
 
 TEST(FiberStates, GreenletLifecycle) {
     FiberState inside = FiberState::Dead;
     auto g = green::spawn([&] {
-        inside = green::getcurrent().core_ptr()->state();
+        inside = green::detail::core_ptr_of(green::getcurrent())->state();
         green::sleep(1ms);
     });
     EXPECT_EQ(state_of(g), FiberState::Runnable);  // spawn queues it
@@ -65,8 +65,8 @@ TEST(FiberStates, WakingAFiberTwiceQueuesItOnce) {
     auto g = green::spawn([&] { woke = ev.wait(0ms) || ev.wait(1ms); });
     green::sleep(0ms);
     auto& hub = green::detail::Hub::get();
-    hub.ready(*g.core_ptr());
-    hub.ready(*g.core_ptr());  // already Runnable: no second queue entry
+    hub.ready(*green::detail::core_ptr_of(g));
+    hub.ready(*green::detail::core_ptr_of(g));  // already Runnable: no second queue entry
     EXPECT_EQ(state_of(g), FiberState::Runnable);
     g.join();
     EXPECT_FALSE(woke);
@@ -75,14 +75,14 @@ TEST(FiberStates, WakingAFiberTwiceQueuesItOnce) {
 #if GREEN_CHECK_FIBER_STATES
 TEST(FiberStatesDeathTest, ReadyOfAFiberThatIsNotParkedAborts) {
     auto g = green::spawn_later(1h, [] {});
-    EXPECT_DEATH(green::detail::Hub::get().ready(*g.core_ptr()),
+    EXPECT_DEATH(green::detail::Hub::get().ready(*green::detail::core_ptr_of(g)),
                  "Created -> Runnable: ready\\(\\) of a fiber that is not parked");
     g.kill();
 }
 
 TEST(FiberStatesDeathTest, LaunchingTwiceAborts) {
     auto g = green::spawn([] {});
-    EXPECT_DEATH(green::detail::Hub::get().launch(*g.core_ptr()),
+    EXPECT_DEATH(green::detail::Hub::get().launch(*green::detail::core_ptr_of(g)),
                  "launch\\(\\) of a fiber that was started already");
     g.join();
 }
@@ -90,7 +90,8 @@ TEST(FiberStatesDeathTest, LaunchingTwiceAborts) {
 TEST(FiberStatesDeathTest, ReadyOfADeadFiberAborts) {
     auto g = green::spawn([] {});
     g.join();
-    EXPECT_DEATH(green::detail::Hub::get().ready(*g.core_ptr()), "Dead -> Runnable");
+    EXPECT_DEATH(green::detail::Hub::get().ready(*green::detail::core_ptr_of(g)),
+                 "Dead -> Runnable");
 }
 #else
 TEST(FiberStatesDeathTest, NotCheckedInOptimisedBuilds) {

@@ -9,7 +9,7 @@
 
 #include <green/green.hpp>
 
-#include "hub.hpp"
+#include "scheduler.hpp"
 
 using namespace std::chrono_literals;
 

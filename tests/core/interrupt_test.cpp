@@ -12,14 +12,14 @@
 
 #include <green/green.hpp>
 
-#include "hub.hpp"
+#include "scheduler.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
 void interrupt(const green::GreenletHandle& g, std::exception_ptr e) {
-    green::detail::Hub::get().interrupt(*g.core_ptr(), std::move(e));
+    green::detail::Hub::get().interrupt(*green::detail::core_ptr_of(g), std::move(e));
 }
 
 }  // namespace

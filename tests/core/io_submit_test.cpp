@@ -23,8 +23,8 @@
 
 #include <green/green.hpp>
 
-#include "hub.hpp"
 #include "io_backend.hpp"
+#include "scheduler.hpp"
 
 using namespace std::chrono_literals;
 using green::detail::IoOp;

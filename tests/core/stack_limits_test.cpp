@@ -19,7 +19,7 @@
 #include <green/green.hpp>
 
 #include "config.hpp"
-#include "hub.hpp"
+#include "scheduler.hpp"
 
 using namespace std::chrono_literals;
 

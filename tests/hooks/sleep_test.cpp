@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "hub.hpp"
+#include "scheduler.hpp"
 #include "util.hpp"
 
 using namespace hooktest;

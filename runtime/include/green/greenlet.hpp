@@ -37,6 +37,15 @@ struct SpawnOptions {
 };
 
 // A type-erased reference to a greenlet: what joinall/killall/wait work with.
+class GreenletHandle;
+namespace detail {
+// The greenlet behind a handle (null for an empty one): for the runtime, the hooks and tests.
+GreenletCore* core_ptr_of(const GreenletHandle& g) noexcept;
+inline GreenletCore& core_of(const GreenletHandle& g) noexcept {
+    return *core_ptr_of(g);
+}
+}  // namespace detail
+
 class GreenletHandle {
   public:
     GreenletHandle() = default;
@@ -88,12 +97,18 @@ class GreenletHandle {
     void set_name(std::string n) const { core().set_name(std::move(n)); }
 
     Waitable& waitable() const noexcept { return core(); }
+
+  protected:
     detail::GreenletCore& core() const noexcept { return *core_; }
-    detail::GreenletCore* core_ptr() const noexcept { return core_; }
 
   private:
+    friend detail::GreenletCore* detail::core_ptr_of(const GreenletHandle& g) noexcept;
     detail::GreenletCore* core_ = nullptr;
 };
+
+inline detail::GreenletCore* detail::core_ptr_of(const GreenletHandle& g) noexcept {
+    return g.core_;
+}
 
 template <class R>
 class Greenlet : public GreenletHandle {

@@ -42,7 +42,8 @@ void set_default_stack_size(std::size_t bytes);
 
 namespace detail {
 struct Mailbox;
-}
+class Hub;
+}  // namespace detail
 
 // A thread-safe handle to one hub. Any OS thread may post() a function; the hub runs it on its
 // own thread at the next loop turn. Posting to a hub whose thread has exited returns false.
@@ -66,10 +67,9 @@ class HubHandle {
         std::shared_ptr<detail::Mailbox> mailbox_;
     };
 
-    explicit HubHandle(std::shared_ptr<detail::Mailbox> m) : mailbox_(std::move(m)) {}
-    const std::shared_ptr<detail::Mailbox>& mailbox() const noexcept { return mailbox_; }
-
   private:
+    friend class detail::Hub;  // Hub::handle() makes them
+    explicit HubHandle(std::shared_ptr<detail::Mailbox> m) : mailbox_(std::move(m)) {}
     std::shared_ptr<detail::Mailbox> mailbox_;
 };
 

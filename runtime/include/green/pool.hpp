@@ -334,7 +334,7 @@ auto Group::start_map(F f, Range&& range, bool ordered) {
                 const std::size_t index = st->spawned++;
                 st->running.emplace(index, g);
                 auto* link = new detail::TaskLink<R>(st, index);
-                g.core().rawlink(link->node);
+                detail::core_of(g).rawlink(link->node);
             }
         } catch (...) {
             st->feeder_error = std::current_exception();

@@ -16,6 +16,7 @@
 #include "green/clock.hpp"
 #include "green/detail/fiber.hpp"
 #include "green/detail/timer.hpp"
+#include "green/hub.hpp"
 #include "green/wait_queue.hpp"
 #include "io_backend.hpp"
 #include "stack_pool.hpp"
@@ -126,6 +127,7 @@ class Hub {
     IoBackend& io() noexcept { return *io_; }
     StackPool& stacks() noexcept { return stacks_; }
     const std::shared_ptr<Mailbox>& mailbox() const noexcept { return mailbox_; }
+    HubHandle handle() const { return HubHandle(mailbox_); }
     WaitQueue& idle_waiters() noexcept { return idle_; }
 
     std::size_t default_stack_size() const noexcept { return default_stack_size_; }
