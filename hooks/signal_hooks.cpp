@@ -107,18 +107,21 @@ bool is_handler(const struct sigaction& a) noexcept {
     return a.sa_handler != SIG_DFL && a.sa_handler != SIG_IGN && a.sa_handler != nullptr;
 }
 
+// The kernel's struct sigaction (rt_sigaction(2) with the raw system call, which is
+// async-signal-safe), not glibc's.
+struct KernelSigaction {
+    void* handler;
+    unsigned long flags;
+    void* restorer;
+    Mask mask;
+};
+
 struct sigaction program_action(int sig) noexcept {
     struct sigaction a {};
     if (sig <= 0 || sig >= NSIG) return a;
     if (g_actions[sig].wrapped.load(std::memory_order_acquire)) return g_actions[sig].act;
-    // Not wrapped: the kernel holds the program's action (asked with the raw system call,
-    // which is async-signal-safe; the kernel's struct starts with the same handler field).
-    struct {
-        void* handler;
-        unsigned long flags;
-        void* restorer;
-        Mask mask;
-    } k{};
+    // Not wrapped: the kernel holds the program's action.
+    KernelSigaction k{};
     if (::syscall(SYS_rt_sigaction, sig, nullptr, &k, sizeof(Mask)) == 0) {
         a.sa_handler = reinterpret_cast<sighandler_t>(k.handler);
         a.sa_flags = static_cast<int>(k.flags);
@@ -131,12 +134,7 @@ void reset_action(int sig) noexcept {
     // The kernel resets its own disposition when it delivers; for a delivery it did not make,
     // do it here (the raw call: this may run in a handler).
     g_actions[sig].wrapped.store(false);
-    struct {
-        void* handler;
-        unsigned long flags;
-        void* restorer;
-        Mask mask;
-    } k{};
+    KernelSigaction k{};
     ::syscall(SYS_rt_sigaction, sig, &k, nullptr, sizeof(Mask));
 }
 
