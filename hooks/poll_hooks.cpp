@@ -46,13 +46,18 @@ template <class Check>
 int wait_loop(const pollfd* fds, nfds_t n, const Deadline& deadline, const sigset_t* mask,
               Check check) {
     ErrnoKeeper keep;
+    signals::CallMask call_mask(mask);
     struct WakeFd {
         int fd;
         ~WakeFd() { close_wake_fd(fd); }
-    } masked{signal_wake_fd(mask)};
+    } masked{call_mask.emulated() ? -1 : signal_wake_fd(mask)};
     for (;;) {
         const int r = check();
         if (r != 0) return r < 0 ? -1 : keep.ok(r);
+        if (call_mask.delivered()) {  // a signal held for the thread, which `mask` unblocked
+            errno = EINTR;
+            return -1;
+        }
         if (deadline.expired()) return keep.ok(0);
         // A handler run for this fiber meanwhile fails the call with EINTR (never restarted).
         const int w = cancellable(

@@ -128,6 +128,24 @@ int wait_for_handler(HubSignals& hs) {
 
 }  // namespace
 
+CallMask::CallMask(const sigset_t* mask) {
+    if (!mask || !emulating()) return;
+    hs_ = &made(*detail::Hub::peek());
+    me_ = &self(*hs_);
+    before_ = me_->mask;
+    {
+        Busy b(*hs_);
+        set_mask(*hs_, *me_, to_mask(*mask));
+    }
+    delivered_ = deliver_unblocked(*hs_, *me_);
+}
+
+CallMask::~CallMask() {
+    if (!me_) return;
+    Busy b(*hs_);
+    set_mask(*hs_, *me_, before_);  // what the call's mask let through stays pending
+}
+
 int send_to_thread(ThreadSignals& t, detail::Fiber& f, int sig) noexcept {
     (void)f;
     if (sig < 0 || sig >= NSIG) return EINVAL;

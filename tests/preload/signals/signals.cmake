@@ -2,7 +2,7 @@
 # per-thread masks, the sigwait family, one-thread delivery and SA_RESTART must print the same
 # natively, under greenrun on both backends, and with --no-threads.
 set(signals_dir ${CMAKE_CURRENT_SOURCE_DIR}/signals)
-foreach(prog mask_worker sigwait_thread sigtimedwait one_eintr restart suspend)
+foreach(prog mask_worker sigwait_thread sigtimedwait one_eintr restart suspend wait_mask)
   add_executable(preload_signals_${prog} ${signals_dir}/${prog}.c)
   target_link_libraries(preload_signals_${prog} PRIVATE Threads::Threads)
   set_target_properties(preload_signals_${prog} PROPERTIES OUTPUT_NAME ${prog})
