@@ -6,12 +6,18 @@
 #include <sys/select.h>
 #include <time.h>
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <vector>
 
-#include "util.hpp"
+#include <green/green.hpp>
 
-using namespace hooktest;
+#include "support/fd_pair.hpp"
+#include "support/stopwatch.hpp"
+
+using namespace std::chrono_literals;
+using namespace green_test;
 
 namespace {
 

@@ -11,7 +11,7 @@
 
 #include <green/green.hpp>
 
-#include "net_util.hpp"
+#include "support/sockets.hpp"
 
 using namespace std::chrono_literals;
 using green::Address;
@@ -235,7 +235,7 @@ TEST(StreamServer, UnixListenerAndRestart) {
 }
 
 TEST(StreamServer, ExistingListenerSocket) {
-    Socket l = nettest::listener();
+    Socket l = green_test::listener();
     const Address where = l.getsockname();
     StreamServer server(std::move(l), upper_echo);
     server.start();

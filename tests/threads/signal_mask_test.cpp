@@ -4,9 +4,9 @@
 #include <signal.h>
 #include <time.h>
 
-#include <atomic>
+#include <gtest/gtest.h>
 
-#include "util.hpp"
+#include <atomic>
 
 namespace {
 
