@@ -10,6 +10,7 @@
 #include "support/child_process.hpp"
 #include "support/command.hpp"
 #include "support/files.hpp"
+#include "support/sockets.hpp"
 
 using namespace std::chrono_literals;
 using green_test::Child;
@@ -22,9 +23,7 @@ std::uint16_t port_of(const std::string& addr) {
 }
 
 std::string ask(std::uint16_t port, const std::string& msg) {
-    green::Socket c = green::create_connection("127.0.0.1", port, 5s);
-    c.sendall(msg);
-    return c.recv_exact(msg.size());
+    return green_test::ask(green::Address("127.0.0.1", port), msg);
 }
 
 // Runs a shell command (curl) to completion and returns its stdout.

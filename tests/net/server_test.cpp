@@ -17,6 +17,7 @@ using namespace std::chrono_literals;
 using green::Address;
 using green::Socket;
 using green::StreamServer;
+using green_test::ask;
 
 namespace {
 
@@ -38,13 +39,6 @@ auto counted_echo(int& running, int& peak) {
         --running;
         upper_echo(c, a);
     };
-}
-
-std::string ask(const Address& where, const std::string& msg) {
-    Socket c(where.family(), SOCK_STREAM);
-    c.connect(where, 5s);
-    c.sendall(msg);
-    return c.recv_exact(msg.size());
 }
 
 int highest_fd() {

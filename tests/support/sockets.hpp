@@ -1,9 +1,11 @@
 // green::Socket helpers for the networking tests: a listener (127.0.0.1 and a kernel-chosen
-// port unless told otherwise) and a connected TCP pair over loopback.
+// port unless told otherwise), a connected TCP pair over loopback, one request to an echo server.
 #pragma once
 
 #include <sys/socket.h>
 
+#include <chrono>
+#include <string>
 #include <utility>
 
 #include <green/green.hpp>
@@ -25,6 +27,15 @@ inline std::pair<green::Socket, green::Socket> tcp_pair() {
     c.connect(l.getsockname());
     auto [s, peer] = l.accept();
     return {std::move(c), std::move(s)};
+}
+
+// Connects to `where` (within 5 s), sends `msg` and returns the reply of the same length (an
+// echo server's answer).
+inline std::string ask(const green::Address& where, const std::string& msg) {
+    green::Socket c(where.family(), SOCK_STREAM);
+    c.connect(where, std::chrono::seconds(5));
+    c.sendall(msg);
+    return c.recv_exact(msg.size());
 }
 
 }  // namespace green_test
