@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "support/files.hpp"
 
 extern char** environ;
 
@@ -238,13 +239,6 @@ struct ProbeRun {
     int status = -1;
 };
 
-std::string slurp(const std::string& path) {
-    std::ifstream f(path);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
 // Runs `argv` (the probe, possibly behind setpriv) with this process's environment minus
 // GREEN_* and LD_PRELOAD (a setuid program would complain about it), plus `env`.
 ProbeRun run(std::vector<std::string> argv, const std::vector<std::string>& env) {
@@ -271,12 +265,12 @@ ProbeRun run(std::vector<std::string> argv, const std::vector<std::string>& env)
     if (::posix_spawn(&pid, args[0], &fa, nullptr, args.data(), envp.data()) == 0)
         ::waitpid(pid, &r.status, 0);
     posix_spawn_file_actions_destroy(&fa);
-    std::istringstream lines(slurp(out));
+    std::istringstream lines(green_test::read_file(out));
     for (std::string line; std::getline(lines, line);) {
         const auto eq = line.find('=');
         if (eq != std::string::npos) r.values[line.substr(0, eq)] = line.substr(eq + 1);
     }
-    r.err = slurp(err);
+    r.err = green_test::read_file(err);
     ::unlink(out.c_str());
     ::unlink(err.c_str());
     ::rmdir(dir);

@@ -10,14 +10,10 @@
 #include <green/green.hpp>
 
 #include "scheduler.hpp"
+#include "support/stopwatch.hpp"
 
 using namespace std::chrono_literals;
-
-namespace {
-double seconds_since(green::Clock::time_point t0) {
-    return std::chrono::duration<double>(green::Clock::now() - t0).count();
-}
-}  // namespace
+using green_test::seconds_since;
 
 TEST(Hub, BackendMatchesRequest) {
     const char* want = std::getenv("GREEN_BACKEND");

@@ -2,27 +2,18 @@
 // print: exact order for the explicit switches, overlap (not sum) for the cooperative sleeps.
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <cstdio>
 #include <regex>
 #include <string>
 
+#include "support/command.hpp"
+
 namespace {
 
-struct Run {
-    std::string out;
-    double seconds;
-};
-
-Run run(const std::string& cmd) {
-    auto t0 = std::chrono::steady_clock::now();
-    FILE* p = ::popen(cmd.c_str(), "r");
-    EXPECT_NE(p, nullptr);
-    std::string out;
-    char buf[4096];
-    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    EXPECT_EQ(::pclose(p), 0) << cmd;
-    return {out, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
+// Its stdout and how long it took; it must exit with 0.
+green_test::CommandRun run(const std::string& cmd) {
+    green_test::CommandRun r = green_test::run_command(cmd);
+    EXPECT_EQ(r.status, 0) << cmd;
+    return r;
 }
 
 }  // namespace

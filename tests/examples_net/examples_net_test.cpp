@@ -3,16 +3,18 @@
 // HTTP server fetched by the system's curl. Every server must stop cleanly on SIGINT/SIGTERM.
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <fstream>
-#include <sstream>
+#include <string>
 
 #include <green/green.hpp>
 
-#include "child.hpp"
+#include "support/child_process.hpp"
+#include "support/command.hpp"
+#include "support/files.hpp"
+#include "support/sockets.hpp"
 
 using namespace std::chrono_literals;
-using extest::Child;
+using green_test::Child;
+using green_test::read_file;
 
 namespace {
 
@@ -21,27 +23,12 @@ std::uint16_t port_of(const std::string& addr) {
 }
 
 std::string ask(std::uint16_t port, const std::string& msg) {
-    green::Socket c = green::create_connection("127.0.0.1", port, 5s);
-    c.sendall(msg);
-    return c.recv_exact(msg.size());
-}
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+    return green_test::ask(green::Address("127.0.0.1", port), msg);
 }
 
 // Runs a shell command (curl) to completion and returns its stdout.
 std::string shell(const std::string& cmd) {
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) throw std::system_error(errno, std::system_category(), "popen");
-    std::string out;
-    char buf[4096];
-    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    ::pclose(p);
-    return out;
+    return green_test::run_command(cmd).out;
 }
 
 }  // namespace
@@ -154,10 +141,10 @@ TEST(NetExamples, HttpServerWithCurl) {
     };
     std::string page = fetch("-o /dev/null" + fmt + " " + base + "/");
     EXPECT_EQ(page, "200 text/html; charset=utf-8");
-    EXPECT_EQ(fetch(base + "/"), slurp(std::string(STATIC_DIR) + "/index.html"));
-    EXPECT_EQ(fetch(base + "/about.html"), slurp(std::string(STATIC_DIR) + "/about.html"));
+    EXPECT_EQ(fetch(base + "/"), read_file(std::string(STATIC_DIR) + "/index.html"));
+    EXPECT_EQ(fetch(base + "/about.html"), read_file(std::string(STATIC_DIR) + "/about.html"));
     EXPECT_EQ(fetch(base + "/images/logo.png"),
-              slurp(std::string(STATIC_DIR) + "/images/logo.png"));
+              read_file(std::string(STATIC_DIR) + "/images/logo.png"));
     EXPECT_EQ(fetch("-o /dev/null" + fmt + " " + base + "/images/logo.png"), "200 image/png");
     EXPECT_EQ(fetch("-o /dev/null" + fmt + " " + base + "/images/checks.gif"), "200 image/gif");
     EXPECT_EQ(fetch("-o /dev/null" + fmt + " " + base + "/style.css"), "200 text/css");
@@ -168,7 +155,7 @@ TEST(NetExamples, HttpServerWithCurl) {
     EXPECT_EQ(fetch("-o /dev/null -w '%{http_code}' -X POST " + base + "/"), "405");
     const std::string head = fetch("-I " + base + "/about.html");
     EXPECT_NE(head.find("Content-Length: " +
-                        std::to_string(slurp(std::string(STATIC_DIR) + "/about.html").size())),
+                        std::to_string(read_file(std::string(STATIC_DIR) + "/about.html").size())),
               std::string::npos)
         << head;
 

@@ -2,33 +2,19 @@
 // it, by property (five at a time, order of production and consumption) where it is random.
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <cstdio>
 #include <map>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "support/command.hpp"
+
 namespace {
 
-struct Run {
-    std::string out;
-    int status;
-    double seconds;
-};
-
-Run run(const std::string& cmd) {
-    auto t0 = std::chrono::steady_clock::now();
-    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-    if (!p) throw std::runtime_error("popen failed");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    int status = pclose(p);
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return {out, status, s};
+// Its stdout and stderr, exit code and time taken.
+green_test::CommandRun run(const std::string& cmd) {
+    return green_test::run_command(cmd + " 2>&1");
 }
 
 std::vector<std::string> lines(const std::string& s) {

@@ -1,33 +1,19 @@
 // The crawler example end to end: 100 pages from its own local site, each answering after
 // 100 ms, fetched with libcurl's blocking easy API in 100 fibers, take about one delay (gevent
 // does it in 0.13 s), not 100; and a failing URL is reported, not hung on.
-#include <sys/wait.h>
-
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <regex>
 #include <sstream>
 #include <string>
 
+#include "support/command.hpp"
+
 namespace {
 
-struct CrawlerRun {
-    std::string out;
-    int status = -1;
-};
-
-CrawlerRun run(const std::string& args) {
-    CrawlerRun r;
-    const std::string cmd = std::string(CRAWLER_EXE) + " " + args + " 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    const int st = ::pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
+// The crawler with `args`: its stdout and stderr, and exit code.
+green_test::CommandRun run(const std::string& args) {
+    return green_test::run_command(std::string(CRAWLER_EXE) + " " + args + " 2>&1");
 }
 
 int count(const std::string& text, const std::regex& re) {
@@ -38,7 +24,7 @@ int count(const std::string& text, const std::regex& re) {
 }  // namespace
 
 TEST(Crawler, HundredSlowPagesTakeAboutOneDelay) {
-    const CrawlerRun r = run("--pages 100 --delay 100 --size 3000");
+    const green_test::CommandRun r = run("--pages 100 --delay 100 --size 3000");
     ASSERT_EQ(r.status, 0) << r.out;
     EXPECT_EQ(count(r.out, std::regex(R"(GET: http://127\.0\.0\.1:\d+/page/\d+)")), 100) << r.out;
     EXPECT_EQ(
@@ -54,14 +40,14 @@ TEST(Crawler, HundredSlowPagesTakeAboutOneDelay) {
 
 TEST(Crawler, UnreachableUrlIsReportedAsAFailure) {
     // Port 1 on loopback: nothing listens there, the connect is refused at once.
-    const CrawlerRun r = run("http://127.0.0.1:1/");
+    const green_test::CommandRun r = run("http://127.0.0.1:1/");
     EXPECT_EQ(r.status, 1) << r.out;
     EXPECT_NE(r.out.find("GET: http://127.0.0.1:1/"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("failed to get http://127.0.0.1:1/"), std::string::npos) << r.out;
 }
 
 TEST(Crawler, BadOptionIsAClearError) {
-    const CrawlerRun r = run("--pages nope");
+    const green_test::CommandRun r = run("--pages nope");
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.out.find("--pages wants a number"), std::string::npos) << r.out;
 }

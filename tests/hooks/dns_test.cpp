@@ -4,14 +4,19 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 
+#include <gtest/gtest.h>
+
 #include <cstring>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "util.hpp"
+#include <green/green.hpp>
 
-using namespace hooktest;
+#include "support/loopback.hpp"
+
+using namespace std::chrono_literals;
+using namespace green_test;
 
 namespace {
 

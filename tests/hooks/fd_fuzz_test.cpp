@@ -11,6 +11,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -19,10 +21,11 @@
 #include <string>
 #include <vector>
 
-#include "fd_table.hpp"
-#include "util.hpp"
+#include <green/green.hpp>
 
-using namespace hooktest;
+#include "fd_table.hpp"
+
+using namespace std::chrono_literals;
 
 namespace {
 

@@ -4,9 +4,15 @@
 #include <netdb.h>
 #include <sys/wait.h>
 
-#include "util.hpp"
+#include <gtest/gtest.h>
 
-using namespace hooktest;
+#include <green/green.hpp>
+
+#include "support/fd_pair.hpp"
+#include "support/stopwatch.hpp"
+
+using namespace std::chrono_literals;
+using namespace green_test;
 
 namespace {
 

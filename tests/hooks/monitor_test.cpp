@@ -1,15 +1,16 @@
 // The blocking monitor: a fiber that keeps the hub busy past the threshold is named (once per
 // episode); fibers that yield, and an idle hub, are not reported.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include <green/green.hpp>
 #include <green/monitor.hpp>
 
-#include "util.hpp"
-
-using namespace hooktest;
+using namespace std::chrono_literals;
 
 namespace {
 

@@ -2,10 +2,13 @@
 // whose reader is another fiber of the same thread completes (no deadlock); green never sets
 // O_NONBLOCK on a pipe, since pipes are often shared with other processes; closing every
 // descriptor (a close loop, close_range, closefrom) leaves the hub's own working.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+
+#include <gtest/gtest.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -13,9 +16,12 @@
 #include <thread>
 #include <vector>
 
-#include "util.hpp"
+#include <green/green.hpp>
 
-using namespace hooktest;
+#include "support/fd_pair.hpp"
+
+using namespace std::chrono_literals;
+using namespace green_test;
 
 TEST(PipeHooks, ReadWaitsCooperatively) {
     Fds p = make_pipe();

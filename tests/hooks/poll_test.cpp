@@ -6,11 +6,17 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 
-#include "util.hpp"
+#include <green/green.hpp>
 
-using namespace hooktest;
+#include "support/fd_pair.hpp"
+#include "support/stopwatch.hpp"
+
+using namespace std::chrono_literals;
+using namespace green_test;
 
 namespace {
 

@@ -6,12 +6,19 @@
 #include <sys/select.h>
 #include <time.h>
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <vector>
 
-#include "util.hpp"
+#include <green/green.hpp>
 
-using namespace hooktest;
+#include "support/fd_pair.hpp"
+#include "support/signal_handler.hpp"
+#include "support/stopwatch.hpp"
+
+using namespace std::chrono_literals;
+using namespace green_test;
 
 namespace {
 
@@ -20,18 +27,6 @@ void on_signal(int) {
     errno = 12345;  // a handler that clobbers errno must not leak it into the program
     g_hits.fetch_add(1);
 }
-
-struct Handler {
-    int sig;
-    explicit Handler(int s, int flags = 0, void (*fn)(int) = on_signal) : sig(s) {
-        struct sigaction sa {};
-        sa.sa_handler = fn;
-        sa.sa_flags = flags;
-        sigemptyset(&sa.sa_mask);
-        EXPECT_EQ(::sigaction(sig, &sa, nullptr), 0);
-    }
-    ~Handler() { ::signal(sig, SIG_DFL); }
-};
 
 // Raises `sig` in this thread from another fiber after `after`.
 green::Greenlet<void> raise_later(int sig, green::Duration after) {
@@ -44,7 +39,7 @@ green::Greenlet<void> raise_later(int sig, green::Duration after) {
 }  // namespace
 
 TEST(SignalHooks, NanosleepIsInterruptedWithTheTimeLeft) {
-    Handler h(SIGUSR2);
+    SignalHandler h(SIGUSR2, on_signal);
     const int before = g_hits.load();
     auto r = raise_later(SIGUSR2, 30ms);
     const auto t0 = green::Clock::now();
@@ -59,7 +54,7 @@ TEST(SignalHooks, NanosleepIsInterruptedWithTheTimeLeft) {
 }
 
 TEST(SignalHooks, SleepReturnsTheSecondsLeft) {
-    Handler h(SIGUSR2);
+    SignalHandler h(SIGUSR2, on_signal);
     auto r = raise_later(SIGUSR2, 20ms);
     auto g = green::spawn([] { return ::sleep(10); });
     const unsigned left = g.get();
@@ -69,7 +64,7 @@ TEST(SignalHooks, SleepReturnsTheSecondsLeft) {
 }
 
 TEST(SignalHooks, PollAndSelectReturnEintr) {
-    Handler h(SIGALRM);
+    SignalHandler h(SIGALRM, on_signal);
     Fds p = make_pipe();
     auto r = raise_later(SIGALRM, 20ms);
     pollfd pf{p.a, POLLIN, 0};
@@ -91,7 +86,7 @@ TEST(SignalHooks, PollAndSelectReturnEintr) {
 }
 
 TEST(SignalHooks, ReadyDescriptorsWinOverANewSignal) {
-    Handler h(SIGUSR2);
+    SignalHandler h(SIGUSR2, on_signal);
     Fds p = make_pipe();
     ASSERT_EQ(::write(p.b, "x", 1), 1);
     pollfd pf{p.a, POLLIN, 0};
@@ -109,7 +104,7 @@ TEST(SignalHooks, IgnoredSignalInterruptsNothing) {
 }
 
 TEST(SignalHooks, QueriesSeeTheProgramsHandler) {
-    Handler h(SIGUSR1, SA_RESTART);
+    SignalHandler h(SIGUSR1, on_signal, SA_RESTART);
     struct sigaction now {};
     ASSERT_EQ(::sigaction(SIGUSR1, nullptr, &now), 0);
     EXPECT_EQ(now.sa_handler, &on_signal);
@@ -126,7 +121,7 @@ TEST(SignalHooks, QueriesSeeTheProgramsHandler) {
 }
 
 TEST(SignalHooks, ResetHandIsHonoured) {
-    Handler h(SIGUSR1, SA_RESETHAND);
+    SignalHandler h(SIGUSR1, on_signal, SA_RESETHAND);
     ::raise(SIGUSR1);
     struct sigaction now {};
     ASSERT_EQ(::sigaction(SIGUSR1, nullptr, &now), 0);
@@ -136,7 +131,7 @@ TEST(SignalHooks, ResetHandIsHonoured) {
 // ---- one receiver per signal, restarts, the sigwait family (linked mode: fibers, no threads)
 
 TEST(SignalHooks, OneSignalInterruptsOneWaiterOnly) {
-    Handler h(SIGUSR2);
+    SignalHandler h(SIGUSR2, on_signal);
     Fds p = make_pipe();
     const int before = g_hits.load();
     std::vector<green::Greenlet<int>> waiters;
@@ -164,7 +159,7 @@ TEST(SignalHooks, OneSignalInterruptsOneWaiterOnly) {
 
 TEST(SignalHooks, PipeReadRestartsUnderSaRestartOnly) {
     for (const int flags : {SA_RESTART, 0}) {
-        Handler h(SIGUSR2, flags);
+        SignalHandler h(SIGUSR2, on_signal, flags);
         Fds p = make_pipe();
         auto reader = green::spawn([&p] {
             char c;
@@ -180,7 +175,7 @@ TEST(SignalHooks, PipeReadRestartsUnderSaRestartOnly) {
 }
 
 TEST(SignalHooks, SocketRecvFailsWithEintrWithoutSaRestart) {
-    Handler h(SIGUSR2);
+    SignalHandler h(SIGUSR2, on_signal);
     Fds s = stream_pair();
     auto reader = green::spawn([&s] {
         char c;
@@ -261,7 +256,7 @@ TEST(SignalHooks, SigtimedwaitTimesOutAndSigwaitinfoReportsTheSender) {
 }
 
 TEST(SignalHooks, PauseReturnsAfterTheHandler) {
-    Handler h(SIGUSR2);
+    SignalHandler h(SIGUSR2, on_signal);
     const int before = g_hits.load();
     auto r = raise_later(SIGUSR2, 20ms);
     errno = 0;

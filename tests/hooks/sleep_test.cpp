@@ -4,14 +4,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <thread>
 #include <vector>
 
-#include "scheduler.hpp"
-#include "util.hpp"
+#include <green/green.hpp>
 
-using namespace hooktest;
+#include "scheduler.hpp"
+#include "support/stopwatch.hpp"
+
+using namespace std::chrono_literals;
+using namespace green_test;
 
 TEST(SleepHooks, UsleepInFibersOverlaps) {
     const auto t0 = green::Clock::now();

@@ -1,19 +1,27 @@
 // Linked hooks, sockets: blocking recv/send/connect/accept inside fibers cooperate; the program's
 // O_NONBLOCK, SO_RCVTIMEO and SO_SNDTIMEO keep their kernel meaning; close and dup2 wake a
 // waiting fiber with EBADF; a refused connect reports ECONNREFUSED, never EINPROGRESS.
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 
+#include <gtest/gtest.h>
+
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "util.hpp"
+#include <green/green.hpp>
 
-using namespace hooktest;
+#include "support/fd_pair.hpp"
+#include "support/loopback.hpp"
+#include "support/stopwatch.hpp"
+
+using namespace std::chrono_literals;
+using namespace green_test;
 
 namespace {
 

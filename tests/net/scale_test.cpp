@@ -10,43 +10,10 @@
 
 #include <green/green.hpp>
 
+#include "support/child_process.hpp"
 #include "support/fd_limit.hpp"
 
 using namespace std::chrono_literals;
-
-extern char** environ;
-
-namespace {
-
-// Waits for a child without blocking the hub: a pidfd is readable once the child exits.
-int wait_child(pid_t pid, green::Duration limit) {
-    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    const green::Deadline deadline(limit);
-    int status = 0;
-    while (::waitpid(pid, &status, WNOHANG) == 0) {
-        if (deadline.expired()) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            ADD_FAILURE() << "client process did not finish in time";
-            break;
-        }
-        if (pidfd >= 0) {
-            try {
-                green::wait_read(pidfd, earliest(deadline, green::Deadline(100ms)));
-            } catch (const green::Timeout&) {
-            }
-        } else {
-            green::sleep(20ms);
-        }
-    }
-    if (pidfd >= 0) {
-        green::notify_close(pidfd);
-        ::close(pidfd);
-    }
-    return status;
-}
-
-}  // namespace
 
 TEST(Scale, TenThousandConcurrentConnections) {
     const int count = green_test::raise_fd_limit(10000, 100);
@@ -79,8 +46,9 @@ TEST(Scale, TenThousandConcurrentConnections) {
     ASSERT_EQ(
         ::posix_spawn(&pid, NET_MANY_CLIENTS, nullptr, nullptr, const_cast<char**>(argv), environ),
         0);
-    const int status = wait_child(pid, 200s);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+    const int code = green_test::wait_exit(pid, 200s);
+    EXPECT_EQ(code, 0) << (code < 0 ? "client process did not finish in time"
+                                    : "client process failed");
     EXPECT_EQ(served, count);
     EXPECT_EQ(peak, count) << "not all connections were open at the same time";
     for (int i = 0; i < 2000 && active > 0; ++i) green::sleep(5ms);

@@ -11,12 +11,13 @@
 
 #include <green/green.hpp>
 
-#include "net_util.hpp"
+#include "support/sockets.hpp"
 
 using namespace std::chrono_literals;
 using green::Address;
 using green::Socket;
 using green::StreamServer;
+using green_test::ask;
 
 namespace {
 
@@ -38,13 +39,6 @@ auto counted_echo(int& running, int& peak) {
         --running;
         upper_echo(c, a);
     };
-}
-
-std::string ask(const Address& where, const std::string& msg) {
-    Socket c(where.family(), SOCK_STREAM);
-    c.connect(where, 5s);
-    c.sendall(msg);
-    return c.recv_exact(msg.size());
 }
 
 int highest_fd() {
@@ -235,7 +229,7 @@ TEST(StreamServer, UnixListenerAndRestart) {
 }
 
 TEST(StreamServer, ExistingListenerSocket) {
-    Socket l = nettest::listener();
+    Socket l = green_test::listener();
     const Address where = l.getsockname();
     StreamServer server(std::move(l), upper_echo);
     server.start();

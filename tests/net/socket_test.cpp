@@ -12,17 +12,16 @@
 
 #include <green/green.hpp>
 
-#include "net_util.hpp"
+#include "support/byte_pattern.hpp"
+#include "support/sockets.hpp"
+#include "support/stopwatch.hpp"
 
 using namespace std::chrono_literals;
 using green::Address;
 using green::Socket;
+using green_test::seconds_since;
 
 namespace {
-
-double seconds_since(green::Clock::time_point t0) {
-    return std::chrono::duration<double>(green::Clock::now() - t0).count();
-}
 
 int error_of(const std::function<void()>& fn) {
     try {
@@ -44,7 +43,7 @@ Socket closed_port(Address& where) {
 }  // namespace
 
 TEST(Socket, EchoRoundTrip) {
-    Socket l = nettest::listener();
+    Socket l = green_test::listener();
     auto server = green::spawn([&] {
         auto [c, peer] = l.accept();
         EXPECT_EQ(peer.host(), "127.0.0.1");
@@ -84,7 +83,7 @@ TEST(Socket, ConnectionRefused) {
 TEST(Socket, CreateConnectionTriesEveryAddress) {
     // "localhost" resolves through /etc/hosts; whichever addresses it yields, the listener on
     // 127.0.0.1 must be found, and a refused earlier address must not stop the search.
-    Socket l = nettest::listener();
+    Socket l = green_test::listener();
     Socket c = green::create_connection("localhost", l.getsockname().port(), 5s);
     EXPECT_EQ(c.getpeername(), l.getsockname());
     EXPECT_EQ(c.gettimeout(), std::optional<green::Duration>(5s));
@@ -93,7 +92,7 @@ TEST(Socket, CreateConnectionTriesEveryAddress) {
 TEST(Socket, ConnectTimeoutWhenBacklogIsFull) {
     // A listener that never accepts, with the smallest backlog: once its queue is full the
     // kernel drops further SYNs and connect can only end by its deadline.
-    Socket l = nettest::listener(Address("127.0.0.1", 0), 0);
+    Socket l = green_test::listener(Address("127.0.0.1", 0), 0);
     const Address where = l.getsockname();
     std::vector<Socket> queued;
     bool timed_out = false;
@@ -115,7 +114,7 @@ TEST(Socket, ConnectTimeoutWhenBacklogIsFull) {
 }
 
 TEST(Socket, RecvTimeoutKeepsTheSocketUsable) {
-    auto [a, b] = nettest::tcp_pair();
+    auto [a, b] = green_test::tcp_pair();
     a.settimeout(100ms);
     const auto t0 = green::Clock::now();
     char buf[16];
@@ -133,7 +132,7 @@ TEST(Socket, RecvTimeoutKeepsTheSocketUsable) {
 }
 
 TEST(Socket, ScopedTimeoutInterruptsRecv) {
-    auto [a, b] = nettest::tcp_pair();
+    auto [a, b] = green_test::tcp_pair();
     green::Timeout t(50ms);
     try {
         a.recv();
@@ -146,7 +145,7 @@ TEST(Socket, ScopedTimeoutInterruptsRecv) {
 }
 
 TEST(Socket, PeerResetWhileReading) {
-    auto [a, b] = nettest::tcp_pair();
+    auto [a, b] = green_test::tcp_pair();
     auto peer = green::spawn([&, &b = b] {
         b.sendall("partial");
         green::sleep(20ms);
@@ -166,7 +165,7 @@ TEST(Socket, PeerResetWhileReading) {
 }
 
 TEST(Socket, PeerResetWhileWriting) {
-    auto [a, b] = nettest::tcp_pair();
+    auto [a, b] = green_test::tcp_pair();
     auto reader = green::spawn([&, &b = b] {
         char buf[4096];
         b.recv(buf, sizeof buf);
@@ -186,7 +185,7 @@ TEST(Socket, PeerResetWhileWriting) {
 }
 
 TEST(Socket, HalfClose) {
-    auto [a, b] = nettest::tcp_pair();
+    auto [a, b] = green_test::tcp_pair();
     auto server = green::spawn([&, &b = b] {
         std::string got;
         char buf[3];
@@ -208,7 +207,7 @@ TEST(Socket, HalfClose) {
 // carried the end of stream: the next recv must still see EOF instead of waiting forever.
 TEST(Socket, EndOfStreamArrivingWithTheLastDataIsSeen) {
     for (int round = 0; round < 20; ++round) {
-        auto [a, b] = nettest::tcp_pair();
+        auto [a, b] = green_test::tcp_pair();
         auto reader = green::spawn([&b = b] {
             std::string got;
             char buf[64];
@@ -226,15 +225,15 @@ TEST(Socket, EndOfStreamArrivingWithTheLastDataIsSeen) {
 }
 
 TEST(Socket, TenMegabytesBothWaysByHash) {
-    auto [a, b] = nettest::tcp_pair();
+    auto [a, b] = green_test::tcp_pair();
     constexpr std::size_t kSize = 10 * 1024 * 1024;
-    const std::string up = nettest::pattern(kSize, 1), down = nettest::pattern(kSize, 2);
-    nettest::Fnv up_sent, down_sent;
+    const std::string up = green_test::pattern(kSize, 1), down = green_test::pattern(kSize, 2);
+    green_test::Fnv up_sent, down_sent;
     up_sent.add(up.data(), up.size());
     down_sent.add(down.data(), down.size());
 
     auto drain = [](Socket& s, std::size_t want) {
-        nettest::Fnv h;
+        green_test::Fnv h;
         std::vector<char> buf(100000);  // an odd size, so reads split writes
         std::size_t got = 0;
         while (got < want) {
@@ -257,7 +256,7 @@ TEST(Socket, TenMegabytesBothWaysByHash) {
 }
 
 TEST(Socket, CloseWakesWaiterWithEbadf) {
-    auto [a, b] = nettest::tcp_pair();
+    auto [a, b] = green_test::tcp_pair();
     auto waiter = green::spawn([&, &a = a] { return error_of([&] { a.recv(); }); });
     green::sleep(10ms);
     EXPECT_FALSE(waiter.ready());
@@ -268,7 +267,7 @@ TEST(Socket, CloseWakesWaiterWithEbadf) {
 }
 
 TEST(Socket, KillDuringRecvLosesNoData) {
-    auto [a, b] = nettest::tcp_pair();
+    auto [a, b] = green_test::tcp_pair();
     std::atomic<bool> unwound{false};
     auto victim = green::spawn([&, &a = a] {
         struct Flag {
@@ -289,14 +288,14 @@ TEST(Socket, KillDuringRecvLosesNoData) {
 }
 
 TEST(Socket, AcceptTimeout) {
-    Socket l = nettest::listener();
+    Socket l = green_test::listener();
     l.settimeout(50ms);
     EXPECT_THROW(l.accept(), green::Timeout);
     EXPECT_THROW(l.accept(30ms), green::Timeout);
 }
 
 TEST(Socket, RecvExactAndIncompleteRead) {
-    auto [a, b] = nettest::tcp_pair();
+    auto [a, b] = green_test::tcp_pair();
     b.sendall("abc");
     b.shutdown(SHUT_WR);
     char buf[8];
@@ -310,7 +309,7 @@ TEST(Socket, RecvExactAndIncompleteRead) {
 }
 
 TEST(Socket, LineReaderSplitsLines) {
-    auto [a, b] = nettest::tcp_pair();
+    auto [a, b] = green_test::tcp_pair();
     auto writer = green::spawn([&, &b = b] {
         const char* parts[] = {"GET / HT", "TP/1.1\r\nHost: x\r", "\n\r\n", "tail"};
         for (auto p : parts) {
@@ -330,7 +329,7 @@ TEST(Socket, LineReaderSplitsLines) {
 }
 
 TEST(Socket, SendToClosedPeerIsEpipe) {
-    auto [a, b] = nettest::tcp_pair();
+    auto [a, b] = green_test::tcp_pair();
     b.close();
     green::sleep(10ms);
     int err = 0;
@@ -344,7 +343,7 @@ TEST(Socket, SendToClosedPeerIsEpipe) {
 TEST(Socket, Ipv6Loopback) {
     Socket l;
     try {
-        l = nettest::listener(Address("::1", 0));
+        l = green_test::listener(Address("::1", 0));
     } catch (const std::system_error& e) {
         GTEST_SKIP() << "no IPv6 loopback here: " << e.what();
     }
@@ -365,7 +364,7 @@ TEST(Socket, UnixStreamAndAbstract) {
     ::unlink(path.c_str());
     for (const Address& addr : {Address::unix_path(path),
                                 Address::unix_path("@green-net-" + std::to_string(::getpid()))}) {
-        Socket l = nettest::listener(addr);
+        Socket l = green_test::listener(addr);
         EXPECT_EQ(l.getsockname(), addr);
         auto server = green::spawn([&] {
             auto [c, peer] = l.accept();
@@ -421,7 +420,7 @@ TEST(Socket, BadUseGivesClearErrors) {
 
 TEST(Socket, ManyFibersOneSocketPair) {
     // Several readers on one socket: each byte goes to exactly one of them and none hangs.
-    auto [a, b] = nettest::tcp_pair();
+    auto [a, b] = green_test::tcp_pair();
     std::atomic<int> total{0};
     std::vector<green::GreenletHandle> readers;
     for (int i = 0; i < 4; ++i)

@@ -6,13 +6,12 @@
 #include <green/green.hpp>
 #include <vector>
 
+#include "support/stopwatch.hpp"
+
 using namespace std::chrono_literals;
+using green_test::seconds_since;
 
 namespace {
-
-double seconds_since(green::Clock::time_point t0) {
-    return std::chrono::duration<double>(green::Clock::now() - t0).count();
-}
 
 TEST(Event, SetWakesEveryWaiterInArrivalOrder) {
     green::Event ev;

@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <semaphore.h>
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -12,9 +14,10 @@
 #include <vector>
 
 #include "os_thread.hpp"
-#include "util.hpp"
+#include "support/stopwatch.hpp"
+#include "support/threads.hpp"
 
-using namespace threads_test;
+using namespace green_test;
 
 TEST(Cond, BoundedProducerConsumer) {
     require_patched();

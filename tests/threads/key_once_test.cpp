@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <pthread.h>
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <latch>
 #include <mutex>
@@ -10,9 +12,9 @@
 #include <thread>
 #include <vector>
 
-#include "util.hpp"
+#include "support/threads.hpp"
 
-using namespace threads_test;
+using namespace green_test;
 
 TEST(Keys, ValuesArePerThreadAndDestructorsRun) {
     require_patched();

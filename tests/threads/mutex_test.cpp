@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -11,9 +13,10 @@
 
 #include "green/green.hpp"
 #include "os_thread.hpp"
-#include "util.hpp"
+#include "support/stopwatch.hpp"
+#include "support/threads.hpp"
 
-using namespace threads_test;
+using namespace green_test;
 
 TEST(Mutex, ExcludesAcrossSwitches) {
     require_patched();

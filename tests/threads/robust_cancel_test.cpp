@@ -8,13 +8,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <vector>
 
-#include "util.hpp"
+#include "support/stopwatch.hpp"
+#include "support/threads.hpp"
 
-using namespace threads_test;
+using namespace green_test;
 
 namespace {
 

@@ -3,14 +3,17 @@
 #include <pthread.h>
 #include <semaphore.h>
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <shared_mutex>
 #include <thread>
 #include <vector>
 
-#include "util.hpp"
+#include "support/stopwatch.hpp"
+#include "support/threads.hpp"
 
-using namespace threads_test;
+using namespace green_test;
 
 TEST(Semaphore, LimitsConcurrency) {
     require_patched();

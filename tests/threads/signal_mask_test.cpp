@@ -4,9 +4,11 @@
 #include <signal.h>
 #include <time.h>
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 
-#include "util.hpp"
+#include "support/signal_handler.hpp"
 
 namespace {
 
@@ -16,17 +18,6 @@ void on_usr(int) {
     g_hits.fetch_add(1);
     g_hit_thread.store(pthread_self());
 }
-
-struct Handler {
-    int sig;
-    explicit Handler(int s) : sig(s) {
-        struct sigaction sa {};
-        sa.sa_handler = on_usr;
-        sigemptyset(&sa.sa_mask);
-        EXPECT_EQ(::sigaction(sig, &sa, nullptr), 0);
-    }
-    ~Handler() { ::signal(sig, SIG_DFL); }
-};
 
 sigset_t only(int sig) {
     sigset_t s;
@@ -101,7 +92,7 @@ TEST(SignalMask, EachThreadHasItsOwnMaskAndNewThreadsInheritTheCreators) {
 
 TEST(SignalMask, AProcessSignalInterruptsOneThreadOnly) {
     MaskGuard g;
-    Handler h(SIGUSR2);
+    green_test::SignalHandler h(SIGUSR2, on_usr);
     const int before = g_hits.load();
     Sleep s[3];
     pthread_t t[3];
@@ -127,7 +118,7 @@ TEST(SignalMask, AProcessSignalInterruptsOneThreadOnly) {
 
 TEST(SignalMask, PthreadKillInterruptsTheNamedThread) {
     MaskGuard g;
-    Handler h(SIGUSR1);
+    green_test::SignalHandler h(SIGUSR1, on_usr);
     Sleep s[2];
     pthread_t t[2];
     for (int i = 0; i < 2; ++i) ASSERT_EQ(pthread_create(&t[i], nullptr, sleep_half_s, &s[i]), 0);

@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -14,9 +16,9 @@
 #include <vector>
 
 #include "green/green.hpp"
-#include "util.hpp"
+#include "support/threads.hpp"
 
-using namespace threads_test;
+using namespace green_test;
 
 extern "C" void* c_thread_with_cleanup(void* log);  // cleanup_c.c
 

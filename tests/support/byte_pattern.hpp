@@ -1,30 +1,12 @@
-// Helpers shared by the networking tests: loopback listeners, connected pairs, a content hash.
+// Stream contents for transfer tests: deterministic pseudo-random bytes both ends can
+// regenerate, and a running hash (FNV-1a) to compare what was sent with what arrived.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
-#include <utility>
 
-#include <green/green.hpp>
-
-namespace nettest {
-
-inline green::Socket listener(const green::Address& addr = {"127.0.0.1", 0}, int backlog = 128) {
-    green::Socket s(addr.family(), SOCK_STREAM);
-    if (addr.is_ip()) s.set_reuseaddr();
-    s.bind(addr);
-    s.listen(backlog);
-    return s;
-}
-
-// A connected TCP pair over 127.0.0.1: {client, server side}.
-inline std::pair<green::Socket, green::Socket> tcp_pair() {
-    green::Socket l = listener();
-    green::Socket c = green::Socket::tcp();
-    c.connect(l.getsockname());
-    auto [s, peer] = l.accept();
-    return {std::move(c), std::move(s)};
-}
+namespace green_test {
 
 // 64-bit FNV-1a, enough to tell two 10 MB streams apart.
 struct Fnv {
@@ -48,4 +30,4 @@ inline std::string pattern(std::size_t n, std::uint64_t seed) {
     return out;
 }
 
-}  // namespace nettest
+}  // namespace green_test

@@ -1,58 +1,18 @@
-// Helpers for the linked-mode hook tests: real loopback sockets and pipes made with plain libc
-// calls (so they go through the hooks), and a stopwatch.
+// TCP on 127.0.0.1 with plain libc calls (so in linked mode they go through the hooks): a
+// listener on a kernel-chosen port, an address, a blocking connect, a port nothing listens on.
 #pragma once
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <utility>
+#include <cerrno>
+#include <cstdint>
 
-#include <green/green.hpp>
-
-namespace hooktest {
-
-using namespace std::chrono_literals;
-
-inline green::Duration since(green::Clock::time_point t0) {
-    return green::Clock::now() - t0;
-}
-
-struct Fds {
-    int a = -1, b = -1;
-    Fds() = default;
-    Fds(const Fds&) = delete;
-    Fds& operator=(const Fds&) = delete;
-    Fds(Fds&& o) noexcept : a(std::exchange(o.a, -1)), b(std::exchange(o.b, -1)) {}
-    ~Fds() {
-        if (a >= 0) ::close(a);
-        if (b >= 0) ::close(b);
-    }
-};
-
-// A connected AF_UNIX stream pair, blocking (the program's view).
-inline Fds stream_pair() {
-    Fds f;
-    int sv[2];
-    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    f.a = sv[0];
-    f.b = sv[1];
-    return f;
-}
-
-inline Fds make_pipe() {
-    Fds f;
-    int p[2];
-    EXPECT_EQ(::pipe(p), 0);
-    f.a = p[0];
-    f.b = p[1];
-    return f;
-}
+namespace green_test {
 
 // A listening TCP socket on 127.0.0.1 with a kernel-chosen port.
 inline int listen_loopback(int* port) {
@@ -102,4 +62,4 @@ inline int closed_port() {
     return ntohs(a.sin_port);
 }
 
-}  // namespace hooktest
+}  // namespace green_test

@@ -1,19 +1,19 @@
-// Helpers for the thread-patching tests: OS thread counts, elapsed time, absolute timespecs.
+// Helpers for the thread-patching tests (GREEN_PATCH=all, hooks/ on the include path): OS thread
+// counts, starting a pthread, absolute timespecs for the timed pthread calls.
 #pragma once
 
 #include <pthread.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 
 #include "patch_config.hpp"
 
-namespace threads_test {
+namespace green_test {
 
 // "Threads:" of /proc/self/status: OS threads of this process.
 inline int os_threads() {
@@ -24,6 +24,7 @@ inline int os_threads() {
     return -1;
 }
 
+// `ms` milliseconds from now on `clock`, as the absolute time the timed pthread calls take.
 inline timespec abs_in(clockid_t clock, long ms) {
     timespec ts;
     clock_gettime(clock, &ts);
@@ -37,12 +38,6 @@ inline timespec abs_in(clockid_t clock, long ms) {
         ts.tv_nsec += 1000000000L;
     }
     return ts;
-}
-
-inline long ms_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                 t0)
-        .count();
 }
 
 // Every test here needs thread patching (ctest sets GREEN_PATCH=all).
@@ -69,4 +64,4 @@ pthread_t start(F fn) {
     return t;
 }
 
-}  // namespace threads_test
+}  // namespace green_test

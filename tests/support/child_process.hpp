@@ -1,5 +1,6 @@
-// A child process for the example tests: stdin/stdout pipes read and written cooperatively,
-// signals, and an exit wait (pidfd) that never blocks the hub and never hangs past a deadline.
+// A child process driven from a fiber: Child spawns a program with stdin/stdout pipes read and
+// written cooperatively and signals it; wait_exit waits for any child's exit (pidfd) without
+// blocking the hub and never past a deadline.
 #pragma once
 
 #include <fcntl.h>
@@ -13,15 +14,49 @@
 
 #include <regex>
 #include <string>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 #include <green/green.hpp>
 
 extern char** environ;
 
-namespace extest {
+namespace green_test {
 
 using namespace std::chrono_literals;
+
+// Waits for child `pid` to end without blocking the hub: a pidfd is readable once it exits.
+// The exit code (128+signal if killed by one); -1 if it did not end within `limit` (then killed).
+inline int wait_exit(pid_t pid, green::Duration limit) {
+    const green::Deadline deadline(limit);
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    int status = 0, result = -1;
+    for (;;) {
+        const pid_t r = ::waitpid(pid, &status, WNOHANG);
+        if (r == pid) {
+            result = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            break;
+        }
+        if (deadline.expired()) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            break;
+        }
+        try {
+            if (pidfd >= 0)
+                green::wait_read(pidfd, earliest(deadline, green::Deadline(50ms)));
+            else
+                green::sleep(10ms);
+        } catch (const green::Timeout&) {
+        }
+    }
+    if (pidfd >= 0) {
+        green::notify_close(pidfd);
+        ::close(pidfd);
+    }
+    return result;
+}
 
 class Child {
   public:
@@ -109,32 +144,7 @@ class Child {
 
     // The exit code (128+signal if killed by one); -1 if it did not end in time (then killed).
     int wait(green::Duration limit = 10s) {
-        const green::Deadline deadline(limit);
-        const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
-        int status = 0, result = -1;
-        for (;;) {
-            const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-            if (r == pid_) {
-                result = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-                break;
-            }
-            if (deadline.expired()) {
-                ::kill(pid_, SIGKILL);
-                ::waitpid(pid_, &status, 0);
-                break;
-            }
-            try {
-                if (pidfd >= 0)
-                    green::wait_read(pidfd, earliest(deadline, green::Deadline(50ms)));
-                else
-                    green::sleep(10ms);
-            } catch (const green::Timeout&) {
-            }
-        }
-        if (pidfd >= 0) {
-            green::notify_close(pidfd);
-            ::close(pidfd);
-        }
+        const int result = wait_exit(pid_, limit);
         exited_ = true;
         return result;
     }
@@ -161,4 +171,4 @@ class Child {
     std::string name_, buf_, output_;
 };
 
-}  // namespace extest
+}  // namespace green_test
