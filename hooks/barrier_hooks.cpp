@@ -22,6 +22,7 @@ unsigned barrier_count(const pthread_barrier_t* b) noexcept {
 }  // namespace
 }  // namespace green::hooks::sync
 
+using namespace green::hooks;
 using namespace green::hooks::sync;
 
 extern "C" {
@@ -58,7 +59,7 @@ int pthread_spin_lock(pthread_spinlock_t* s) noexcept {
     Masked mask(c);
     while (GREEN_REAL(pthread_spin_trylock)(s) == EBUSY) {
         mask.guard([&] {
-            c.hub->yield();
+            rt::yield(*c.hub);
             return true;
         });
     }

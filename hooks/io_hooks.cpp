@@ -134,7 +134,7 @@ bool stale_socket(int fd) noexcept {
 
 // Should this call on fd go to libc as is? Fills `info` otherwise.
 bool direct(int fd, FdInfo& info) noexcept {
-    if (!fiber_hub()) return true;
+    if (!route(Need::Io)) return true;
     info = fd_info(fd);
     return info.nonblock || info.kind == FdKind::other;
 }
@@ -190,7 +190,7 @@ ssize_t read(int fd, void* buf, size_t n) {
         return r;
     }
     // A pipe read is one operation of the backend: on io_uring the kernel reads when data comes.
-    if (info.kind == FdKind::pipe) return submit_op(green::detail::IoOp::Kind::read, fd, buf, n);
+    if (info.kind == FdKind::pipe) return submit_op(rt::IoOp::Kind::read, fd, buf, n);
     return when_ready(fd, POLLIN, [&] { return real_read(fd, buf, n); });
 }
 

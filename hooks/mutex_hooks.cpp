@@ -54,7 +54,7 @@ bool inconsistent(const pthread_mutex_t* m) noexcept {
     return __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == kInconsistent;
 }
 
-void set_owner(Table& t, Entry& e, detail::Fiber* f, int kind) noexcept {
+void set_owner(Table& t, Entry& e, rt::Fiber* f, int kind) noexcept {
     if ((kind & kRobust) && !e.owner) {
         e.robust = true;
         ++t.robust_owned;
@@ -77,7 +77,7 @@ void clear_owner(Table& t, Entry& e) noexcept {
         __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) != ::gettid())
         return e;
     Entry& en = t.get(m);
-    set_owner(t, en, &c.hub->main_fiber(), kind);
+    set_owner(t, en, &rt::main_fiber(*c.hub), kind);
     en.count = (kind & kTypeMask) == PTHREAD_MUTEX_RECURSIVE ? m->__data.__count : 1;
     return &en;
 }
@@ -224,7 +224,7 @@ int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept {
     return release_to_libc(m, type);
 }
 
-void release_robust_mutexes(detail::Fiber* dead) noexcept {
+void release_robust_mutexes(rt::Fiber* dead) noexcept {
     Table* t = t_table;
     if (!t || t->robust_owned == 0) return;
     // Collected first: releasing may drop entries from the table.

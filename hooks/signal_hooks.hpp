@@ -13,10 +13,7 @@
 
 #include "green/clock.hpp"
 #include "green/hub.hpp"
-
-namespace green::detail {
-class Fiber;
-}
+#include "hook_interface.hpp"
 
 namespace green::hooks {
 
@@ -94,7 +91,7 @@ class ThreadSignals {
 
 // pthread_kill / raise for a fiber thread of the calling hub: the signal goes to that thread
 // alone (held if it blocks it). Returns 0 or an errno value.
-int send_to_thread(ThreadSignals& t, detail::Fiber& f, int sig) noexcept;
+int send_to_thread(ThreadSignals& t, rt::Fiber& f, int sig) noexcept;
 // pthread_kill on a real pthread_t: when it names the hub's own OS thread (the main thread, as
 // fiber threads see it), the signal goes to the main fiber's thread alone; `rc` gets the result.
 // False: not such a thread, libc's pthread_kill applies.

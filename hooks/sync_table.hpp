@@ -15,9 +15,9 @@
 #include "green/clock.hpp"
 #include "green/errors.hpp"
 #include "green/wait_queue.hpp"
-#include "patch_config.hpp"
+#include "hook_interface.hpp"
 #include "real_symbols.hpp"
-#include "scheduler.hpp"
+#include "route.hpp"
 #include "side_map.hpp"
 
 // Internal to the hook library: bound directly, not through the PLT (these sit on the path of
@@ -26,30 +26,19 @@
 
 namespace green::hooks::sync {
 
-// patch_config().threads, cached where every hook can read it without a call or a guard.
-inline bool threads_patched() noexcept {
-    static constinit int cached = -1;
-    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (v < 0) [[unlikely]] {
-        v = patch_config().threads ? 1 : 0;
-        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
-    }
-    return v != 0;
-}
-
-// Where a hooked pthread call runs. The fiber path applies when threads are patched and the
-// caller is a fiber (the main stack counts) of a hub, not the hub's loop fiber; everything else
-// (real OS threads such as offload workers, threads without a hub, GREEN_PATCH=io) goes to libc.
+// Where a hooked pthread call runs: route(Need::Threads), with the calling fiber (the main stack
+// counts) at hand. Empty: libc (real OS threads such as offload workers, threads without a hub,
+// the loop fiber, GREEN_PATCH=io).
 struct FiberCtx {
-    detail::Hub* hub = nullptr;
-    detail::Fiber* self = nullptr;
+    rt::Hub* hub = nullptr;
+    rt::Fiber* self = nullptr;
     explicit operator bool() const noexcept { return hub != nullptr; }
 };
 
 inline FiberCtx fiber_ctx() noexcept {
-    detail::Hub* h = detail::Hub::peek();
-    if (!h || h->in_loop_fiber() || !threads_patched()) return {};
-    return {h, h->current()};
+    rt::Hub* h = route(Need::Threads);
+    if (!h) return {};
+    return {h, rt::current(*h)};
 }
 
 // ---- libc's functions -------------------------------------------------------------------
@@ -186,7 +175,7 @@ GREEN_HOOK_INTERNAL void await_outside(FiberCtx c, const char* where) noexcept;
 // the owning fiber) would not fit. An entry lives only while some fiber owns or waits.
 struct Entry {
     WaitQueue queue;                 // fibers of this hub waiting on the object
-    detail::Fiber* owner = nullptr;  // mutex / rwlock writer: the owning fiber, when tracked
+    rt::Fiber* owner = nullptr;      // mutex / rwlock writer: the owning fiber, when tracked
                                      // (a mutex handed to a waiter is tracked from then on)
     unsigned count = 0;              // recursive mutex depth; barrier: threads arrived
     unsigned users = 0;              // fibers inside a hook that use this entry
@@ -269,6 +258,6 @@ GREEN_HOOK_INTERNAL int fiber_mutex_lock(FiberCtx c, pthread_mutex_t* m) noexcep
 GREEN_HOOK_INTERNAL int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept;
 // A fiber thread `dead` ended: every robust mutex it still owns is released with the state a
 // thread's death leaves in libc (the next locker gets EOWNERDEAD), and a waiter is woken.
-GREEN_HOOK_INTERNAL void release_robust_mutexes(detail::Fiber* dead) noexcept;
+GREEN_HOOK_INTERNAL void release_robust_mutexes(rt::Fiber* dead) noexcept;
 
 }  // namespace green::hooks::sync
