@@ -41,7 +41,7 @@ int pthread_barrier_wait(pthread_barrier_t* b) noexcept {
     const auto round = e->round;
     Masked mask(c);
     while (e->round == round) {
-        if (mask.wait(e->queue, green::Deadline::never()) == Wake::deadlock)
+        if (mask.wait(e->queue, green::Deadline::never()) == Wake::Deadlock)
             await_outside(c, "pthread_barrier_wait");
     }
     return 0;

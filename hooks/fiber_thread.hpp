@@ -62,7 +62,7 @@ void run_key_destructors(ThreadCore& t) noexcept;
 void test_cancel();
 
 // Marks a blocking hook as a cancellation point while it waits: pthread_cancel then wakes the
-// fiber (Masked::wait reports `interrupted`), and the hook calls test_cancel().
+// fiber (Masked::wait reports `Interrupted`), and the hook calls test_cancel().
 class CancelPoint {
   public:
     CancelPoint() noexcept : t_(ThreadCore::current()) {

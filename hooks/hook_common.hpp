@@ -102,7 +102,7 @@ inline long submit_op(rt::IoOp::Kind kind, int fd, void* buf, std::size_t len) {
         bool done = false;
         const int w = cancellable(
             [&] {
-                return interruptible(Restart::with_sa_restart, [&] {
+                return interruptible(Restart::WithSaRestart, [&] {
                     r = rt::submit(op, Deadline());
                     done = true;
                     return 1;

@@ -57,7 +57,7 @@ int wait_loop(const pollfd* fds, nfds_t n, const Deadline& deadline, const sigse
         // A handler run for this fiber meanwhile fails the call with EINTR (never restarted).
         const int w = cancellable(
             [&] {
-                return interruptible(Restart::never,
+                return interruptible(Restart::Never,
                                      [&] { return wait_any(fds, n, {masked.fd}, deadline); });
             },
             1);
@@ -68,19 +68,10 @@ int wait_loop(const pollfd* fds, nfds_t n, const Deadline& deadline, const sigse
     }
 }
 
-int real_poll(pollfd* fds, nfds_t n, int timeout) {
-    if (auto f = GREEN_REAL(poll)) return f(fds, n, timeout);
-    return static_cast<int>(::syscall(SYS_poll, fds, n, timeout));
-}
-
+// Not GREEN_REAL_OR_SYSCALL: the system call takes the sigset size as well.
 int real_ppoll(pollfd* fds, nfds_t n, const timespec* ts, const sigset_t* mask) {
     if (auto f = GREEN_REAL(ppoll)) return f(fds, n, ts, mask);
     return static_cast<int>(::syscall(SYS_ppoll, fds, n, ts, mask, _NSIG / 8));
-}
-
-int real_select(int n, fd_set* r, fd_set* w, fd_set* e, timeval* tv) {
-    if (auto f = GREEN_REAL(select)) return f(n, r, w, e, tv);
-    return static_cast<int>(::syscall(SYS_select, n, r, w, e, tv));
 }
 
 int real_pselect(int n, fd_set* r, fd_set* w, fd_set* e, const timespec* ts, const sigset_t* m) {
@@ -129,8 +120,10 @@ using namespace green::hooks;
 extern "C" {
 
 int poll(pollfd* fds, nfds_t n, int timeout) {
-    if (timeout == 0 || !route(Need::Io)) return real_poll(fds, n, timeout);
-    return wait_loop(fds, n, deadline_ms(timeout), nullptr, [&] { return real_poll(fds, n, 0); });
+    if (timeout == 0 || !route(Need::Io))
+        return GREEN_REAL_OR_SYSCALL(poll, SYS_poll, fds, n, timeout);
+    return wait_loop(fds, n, deadline_ms(timeout), nullptr,
+                     [&] { return GREEN_REAL_OR_SYSCALL(poll, SYS_poll, fds, n, 0); });
 }
 
 int ppoll(pollfd* fds, nfds_t n, const timespec* ts, const sigset_t* mask) {
@@ -143,13 +136,13 @@ int select(int nfds, fd_set* r, fd_set* w, fd_set* e, timeval* tv) {
     const bool bad = nfds < 0 || nfds > FD_SETSIZE ||
                      (tv && (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000));
     if ((tv && tv->tv_sec == 0 && tv->tv_usec == 0) || bad || !route(Need::Io))
-        return real_select(nfds, r, w, e, tv);
+        return GREEN_REAL_OR_SYSCALL(select, SYS_select, nfds, r, w, e, tv);
     const green::Deadline deadline = tv ? green::Deadline(std::chrono::seconds(tv->tv_sec) +
                                                           std::chrono::microseconds(tv->tv_usec))
                                         : green::Deadline();
     const int rc = select_loop(nfds, r, w, e, deadline, nullptr, [&] {
         timeval now{0, 0};
-        return real_select(nfds, r, w, e, &now);
+        return GREEN_REAL_OR_SYSCALL(select, SYS_select, nfds, r, w, e, &now);
     });
     if (tv) {  // Linux reports the time left
         const auto left =

@@ -27,7 +27,7 @@ inline bool signals_handled() noexcept {
 // Whether an interrupted call restarts when the handler was installed with SA_RESTART (read,
 // recv, accept, connect, write... without a timeout) or always fails with EINTR (sleep, poll,
 // select, epoll_wait, sigsuspend, calls with a timeout), as signal(7) lists them.
-enum class Restart : bool { never, with_sa_restart };
+enum class Restart : bool { Never, WithSaRestart };
 
 // Thrown (through Hub::interrupt) into a fiber parked in an interruptible call that was chosen
 // for a signal; interruptible() catches it. Never leaves the hook library.

@@ -116,7 +116,7 @@ int fiber_sigtimedwait(const sigset_t* set, siginfo_t* info, const timespec* ts)
 int wait_for_handler(HubSignals& hs) {
     for (;;) {
         if (deliver_unblocked(hs, self(hs))) break;
-        const int r = interruptible(Restart::never, [] {
+        const int r = interruptible(Restart::Never, [] {
             green::sleep(std::chrono::hours(24));
             return 0;
         });
@@ -149,7 +149,7 @@ int send_to_thread(ThreadSignals& t, rt::Fiber& f, int sig) noexcept {
 bool send_to_hub_thread(pthread_t id, int sig, int& rc) noexcept {
     if (!emulating()) return false;
     HubSignals* hs = here();
-    if (!hs || !pthread_equal(id, sync::real::pthread_self()())) return false;
+    if (!hs || !pthread_equal(id, GREEN_REAL(pthread_self)())) return false;
     rc = send_to_thread(hs->base, rt::main_fiber(*hs->hub), sig);
     return true;
 }

@@ -130,12 +130,12 @@ int interruptible(Restart restart, int (*park)(void*), void* ctx) {
     if (!d.sig) return woken ? 1 : r;
     run(hs, d, nullptr);
     if (!woken) return r;
-    if (restart == Restart::with_sa_restart && (d.act.sa_flags & SA_RESTART)) return 1;
+    if (restart == Restart::WithSaRestart && (d.act.sa_flags & SA_RESTART)) return 1;
     return -EINTR;
 }
 
 int interruptible_wait_fd_slow(int fd, short events, const Deadline& deadline) {
-    return interruptible(deadline.infinite() ? Restart::with_sa_restart : Restart::never,
+    return interruptible(deadline.infinite() ? Restart::WithSaRestart : Restart::Never,
                          [&] { return green::wait_fd(fd, events, deadline); });
 }
 
@@ -145,7 +145,7 @@ Duration interruptible_sleep(Duration d) {
         return Duration::zero();
     }
     const Deadline deadline(Clock::now() + d);
-    const int r = interruptible(Restart::never, [&] {
+    const int r = interruptible(Restart::Never, [&] {
         green::sleep(deadline.remaining());
         return 0;
     });

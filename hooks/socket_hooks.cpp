@@ -55,23 +55,8 @@ auto with_nonblock(int fd, long fl, Call call) -> decltype(call()) {
     return r;
 }
 
-int real_connect(int fd, const sockaddr* addr, socklen_t len) {
-    if (auto f = GREEN_REAL(connect)) return f(fd, addr, len);
-    return static_cast<int>(::syscall(SYS_connect, fd, addr, len));
-}
-
-int real_accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
-    if (auto f = GREEN_REAL(accept4)) return f(fd, addr, len, flags);
-    return static_cast<int>(::syscall(SYS_accept4, fd, addr, len, flags));
-}
-
-int real_close(int fd) {
-    if (auto f = GREEN_REAL(close)) return f(fd);
-    return static_cast<int>(::syscall(SYS_close, fd));
-}
-
 void accepted(int fd, int flags, const FdInfo& listener) noexcept {
-    fd_created(fd, FdKind::socket, flags & SOCK_NONBLOCK, listener.stream, O_RDWR);
+    fd_created(fd, FdKind::Socket, flags & SOCK_NONBLOCK, listener.stream, O_RDWR);
     // Linux copies the listener's timeouts into the accepted socket.
     if (listener.rcv_ns) fd_set_timeout(fd, false, listener.rcv_ns);
     if (listener.snd_ns) fd_set_timeout(fd, true, listener.snd_ns);
@@ -80,13 +65,13 @@ void accepted(int fd, int flags, const FdInfo& listener) noexcept {
 int accept_hook(int fd, sockaddr* addr, socklen_t* len, int flags) {
     FdInfo info;
     if (!route(Need::Io)) {
-        const int r = real_accept4(fd, addr, len, flags);
+        const int r = GREEN_REAL_OR_SYSCALL(accept4, SYS_accept4, fd, addr, len, flags);
         if (r >= 0 && patched(Need::Io)) accepted(r, flags, fd_info(fd));
         return r;
     }
     info = fd_info(fd);
-    if (info.kind != FdKind::socket || info.nonblock) {
-        const int r = real_accept4(fd, addr, len, flags);
+    if (info.kind != FdKind::Socket || info.nonblock) {
+        const int r = GREEN_REAL_OR_SYSCALL(accept4, SYS_accept4, fd, addr, len, flags);
         if (r >= 0) accepted(r, flags, info);
         return r;
     }
@@ -94,14 +79,16 @@ int accept_hook(int fd, sockaddr* addr, socklen_t* len, int flags) {
     const long fl = raw_fcntl(fd, F_GETFL);
     if (fl < 0) return -1;
     if (fl & O_NONBLOCK) {  // set behind the hooks' back: the program wants EAGAIN
-        const int r = real_accept4(fd, addr, len, flags);
+        const int r = GREEN_REAL_OR_SYSCALL(accept4, SYS_accept4, fd, addr, len, flags);
         if (r >= 0) accepted(r, flags, info);
         return r;
     }
     // Non-blocking for each attempt: another process sharing the listener may take the
     // connection between readiness and accept.
     const long r = io_wait(fd, POLLIN, deadline_after_ns(info.rcv_ns), [&] {
-        return with_nonblock(fd, fl, [&] { return real_accept4(fd, addr, len, flags); });
+        return with_nonblock(fd, fl, [&] {
+            return GREEN_REAL_OR_SYSCALL(accept4, SYS_accept4, fd, addr, len, flags);
+        });
     });
     if (r < 0) return -1;
     accepted(static_cast<int>(r), flags, info);
@@ -176,7 +163,7 @@ int socket(int domain, int type, int protocol) noexcept {
     const int r = real ? real(domain, type, protocol)
                        : static_cast<int>(::syscall(SYS_socket, domain, type, protocol));
     if (r >= 0 && patched(Need::Io))
-        fd_created(r, FdKind::socket, type & SOCK_NONBLOCK, (type & 0xf) == SOCK_STREAM, O_RDWR);
+        fd_created(r, FdKind::Socket, type & SOCK_NONBLOCK, (type & 0xf) == SOCK_STREAM, O_RDWR);
     return r;
 }
 
@@ -186,7 +173,7 @@ int socketpair(int domain, int type, int protocol, int sv[2]) noexcept {
                        : static_cast<int>(::syscall(SYS_socketpair, domain, type, protocol, sv));
     if (r == 0 && patched(Need::Io)) {
         for (int i = 0; i < 2; ++i)
-            fd_created(sv[i], FdKind::socket, type & SOCK_NONBLOCK, (type & 0xf) == SOCK_STREAM,
+            fd_created(sv[i], FdKind::Socket, type & SOCK_NONBLOCK, (type & 0xf) == SOCK_STREAM,
                        O_RDWR);
     }
     return r;
@@ -196,8 +183,8 @@ int pipe2(int fds[2], int flags) noexcept {
     auto real = GREEN_REAL(pipe2);
     const int r = real ? real(fds, flags) : static_cast<int>(::syscall(SYS_pipe2, fds, flags));
     if (r == 0 && patched(Need::Io)) {
-        fd_created(fds[0], FdKind::pipe, flags & O_NONBLOCK, false, O_RDONLY);
-        fd_created(fds[1], FdKind::pipe, flags & O_NONBLOCK, false, O_WRONLY);
+        fd_created(fds[0], FdKind::Pipe, flags & O_NONBLOCK, false, O_RDONLY);
+        fd_created(fds[1], FdKind::Pipe, flags & O_NONBLOCK, false, O_WRONLY);
     }
     return r;
 }
@@ -207,19 +194,21 @@ int pipe(int fds[2]) noexcept {
 }
 
 int connect(int fd, const sockaddr* addr, socklen_t len) {
-    if (!route(Need::Io)) return real_connect(fd, addr, len);
+    if (!route(Need::Io)) return GREEN_REAL_OR_SYSCALL(connect, SYS_connect, fd, addr, len);
     const FdInfo info = fd_info(fd);
-    if (info.kind != FdKind::socket || info.nonblock) return real_connect(fd, addr, len);
+    if (info.kind != FdKind::Socket || info.nonblock)
+        return GREEN_REAL_OR_SYSCALL(connect, SYS_connect, fd, addr, len);
     ErrnoKeeper keep;
     const long fl = raw_fcntl(fd, F_GETFL);
     if (fl < 0) return -1;
     if (fl & O_NONBLOCK) {  // set behind the hooks' back: the program wants EINPROGRESS
         fd_set_nonblock(fd, true);
-        return real_connect(fd, addr, len);
+        return GREEN_REAL_OR_SYSCALL(connect, SYS_connect, fd, addr, len);
     }
     const Deadline deadline = deadline_after_ns(info.snd_ns);
     for (;;) {
-        const int r = with_nonblock(fd, fl, [&] { return real_connect(fd, addr, len); });
+        const int r = with_nonblock(
+            fd, fl, [&] { return GREEN_REAL_OR_SYSCALL(connect, SYS_connect, fd, addr, len); });
         if (r == 0) return keep.ok(0);
         if (errno == EAGAIN && addr && addr->sa_family == AF_UNIX) {
             // A full listen backlog: a blocking connect waits for room, so poll for it.
@@ -256,10 +245,10 @@ int close(int fd) {
         errno = EBADF;  // the hub's own descriptor: as if it were not open
         return -1;
     }
-    if (!patched(Need::Io)) return real_close(fd);
+    if (!patched(Need::Io)) return GREEN_REAL_OR_SYSCALL(close, SYS_close, fd);
     notify_closing(fd);
     fd_forget(fd);
-    const int r = real_close(fd);
+    const int r = GREEN_REAL_OR_SYSCALL(close, SYS_close, fd);
     fd_forget(fd);  // in case another thread classified it meanwhile
     return r;
 }

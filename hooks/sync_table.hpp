@@ -41,50 +41,10 @@ inline FiberCtx fiber_ctx() noexcept {
     return {h, rt::current(*h)};
 }
 
-// ---- libc's functions -------------------------------------------------------------------
-// Each has one cached slot. A null slot only happens while dlsym itself runs on this thread
-// (a program's malloc calling back into a hook); the process is then still starting up and
-// single-threaded, so callers treat a missing lock function as an uncontended success.
-namespace real {
-#define GREEN_SYNC_REAL(fn)     \
-    inline auto fn() noexcept { \
-        return GREEN_REAL(fn);  \
-    }
-GREEN_SYNC_REAL(pthread_mutex_lock)
-GREEN_SYNC_REAL(pthread_mutex_trylock)
-GREEN_SYNC_REAL(pthread_mutex_timedlock)
-GREEN_SYNC_REAL(pthread_mutex_clocklock)
-GREEN_SYNC_REAL(pthread_mutex_unlock)
-GREEN_SYNC_REAL(pthread_mutex_init)
-GREEN_SYNC_REAL(pthread_mutex_destroy)
-GREEN_SYNC_REAL(pthread_cond_init)
-GREEN_SYNC_REAL(pthread_cond_destroy)
-GREEN_SYNC_REAL(pthread_cond_wait)
-GREEN_SYNC_REAL(pthread_cond_timedwait)
-GREEN_SYNC_REAL(pthread_cond_clockwait)
-GREEN_SYNC_REAL(pthread_cond_signal)
-GREEN_SYNC_REAL(pthread_cond_broadcast)
-GREEN_SYNC_REAL(pthread_rwlock_init)
-GREEN_SYNC_REAL(pthread_rwlock_destroy)
-GREEN_SYNC_REAL(pthread_rwlock_rdlock)
-GREEN_SYNC_REAL(pthread_rwlock_wrlock)
-GREEN_SYNC_REAL(pthread_rwlock_tryrdlock)
-GREEN_SYNC_REAL(pthread_rwlock_trywrlock)
-GREEN_SYNC_REAL(pthread_rwlock_timedrdlock)
-GREEN_SYNC_REAL(pthread_rwlock_timedwrlock)
-GREEN_SYNC_REAL(pthread_rwlock_clockrdlock)
-GREEN_SYNC_REAL(pthread_rwlock_clockwrlock)
-GREEN_SYNC_REAL(pthread_rwlock_unlock)
-GREEN_SYNC_REAL(sem_init)
-GREEN_SYNC_REAL(sem_destroy)
-GREEN_SYNC_REAL(sem_wait)
-GREEN_SYNC_REAL(sem_timedwait)
-GREEN_SYNC_REAL(sem_clockwait)
-GREEN_SYNC_REAL(sem_trywait)
-GREEN_SYNC_REAL(sem_post)
-GREEN_SYNC_REAL(pthread_self)
-#undef GREEN_SYNC_REAL
-}  // namespace real
+// libc's own functions are GREEN_REAL(fn) (real_symbols.hpp). A null one only happens while
+// dlsym itself runs on this thread (a program's malloc calling back into a hook); the process is
+// then still starting up and single-threaded, so callers treat a missing lock function as an
+// uncontended success.
 
 // ---- time -------------------------------------------------------------------------------
 // Absolute time on `clock` as a green Deadline (steady clock). Past times give an expired
@@ -106,7 +66,7 @@ inline bool valid_wait_clock(clockid_t c) noexcept {
 }
 
 // ---- waiting ----------------------------------------------------------------------------
-enum class Wake { notified, timed_out, interrupted, deadlock };
+enum class Wake { Notified, TimedOut, Interrupted, Deadlock };
 
 // Delivered to a fiber thread parked in a cancellation point by pthread_cancel: it only wakes
 // the wait, which then acts on the cancellation itself.
@@ -121,7 +81,7 @@ class GREEN_HOOK_INTERNAL Masked {
     Masked(const Masked&) = delete;
     Masked& operator=(const Masked&) = delete;
     ~Masked();
-    // One WaitQueue wait. `deadlock`: the hub found nothing left that could wake anyone
+    // One WaitQueue wait. `Deadlock`: the hub found nothing left that could wake anyone
     // (LoopExit, delivered to the main fiber only).
     Wake wait(WaitQueue& q, const Deadline& d) noexcept {
         return guard([&] { return q.wait(d); });
@@ -130,14 +90,14 @@ class GREEN_HOOK_INTERNAL Masked {
     template <class F>
     Wake guard(F&& f) noexcept {
         try {
-            return f() ? Wake::notified : Wake::timed_out;
+            return f() ? Wake::Notified : Wake::TimedOut;
         } catch (const LoopExit&) {
-            return Wake::deadlock;
+            return Wake::Deadlock;
         } catch (const CancelWake&) {
-            return Wake::interrupted;
+            return Wake::Interrupted;
         } catch (...) {
             if (!held_) held_ = std::current_exception();
-            return Wake::interrupted;
+            return Wake::Interrupted;
         }
     }
 

@@ -82,10 +82,6 @@ ThreadCore* thread_of(const GreenletHandle& h) noexcept {
     return static_cast<ThreadCore*>(rt::core_ptr_of(h));
 }
 
-pthread_t real_self() noexcept {
-    return sync::real::pthread_self()();
-}
-
 bool is_main_thread() noexcept {
     return ::gettid() == ::getpid();
 }
@@ -150,7 +146,7 @@ _Unwind_Reason_Code stop_at_handler(int, _Unwind_Action actions, _Unwind_Excepti
     {
         sync::Masked mask(c);
         while (t.live_threads > 0) {
-            if (mask.wait(t.threads_done, Deadline::never()) == sync::Wake::deadlock)
+            if (mask.wait(t.threads_done, Deadline::never()) == sync::Wake::Deadlock)
                 sync::await_outside(c, "pthread_exit");
         }
     }
@@ -178,9 +174,9 @@ int join(pthread_t id, void** ret, const Deadline& deadline, bool try_only) {
         sync::Masked mask(c);
         while (!t->finished()) {
             const sync::Wake w = mask.guard([&] { return rt::join(*t, deadline); });
-            if (w == sync::Wake::deadlock) sync::await_outside(c, "pthread_join");
-            if (w == sync::Wake::interrupted) test_cancel();
-            if (w == sync::Wake::timed_out || (!t->finished() && deadline.expired()))
+            if (w == sync::Wake::Deadlock) sync::await_outside(c, "pthread_join");
+            if (w == sync::Wake::Interrupted) test_cancel();
+            if (w == sync::Wake::TimedOut || (!t->finished() && deadline.expired()))
                 return ETIMEDOUT;
         }
     }
@@ -264,7 +260,7 @@ int pthread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(vo
         opts.stack_size = stack_size_for(attr, hub);
         auto* t = new ThreadCore(start, arg, detach == PTHREAD_CREATE_DETACHED);
         t->id = static_cast<pthread_t>(n * 2 + 1);
-        t->os_thread = real_self();
+        t->os_thread = GREEN_REAL(pthread_self)();
         registry_add(t);
         ++sync::table().live_threads;
         green::hooks::cancel::g_fiber_threads.store(true, std::memory_order_relaxed);
@@ -284,7 +280,7 @@ int pthread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(vo
 
 pthread_t pthread_self() noexcept {
     if (ThreadCore* t = ThreadCore::current()) return t->id;
-    return real_self();
+    return GREEN_REAL(pthread_self)();
 }
 
 int pthread_equal(pthread_t a, pthread_t b) noexcept {
@@ -369,7 +365,7 @@ int pthread_getattr_np(pthread_t id, pthread_attr_t* attr) noexcept {
         // A plain greenlet asking about "its" thread gets its own stack, not the main one:
         // callers want the bounds of the stack they run on.
         const sync::FiberCtx c = sync::fiber_ctx();
-        if (!c || c.self == &rt::main_fiber(*c.hub) || id != real_self())
+        if (!c || c.self == &rt::main_fiber(*c.hub) || id != GREEN_REAL(pthread_self)())
             return GREEN_REAL(pthread_getattr_np)(id, attr);
         return describe_stack(*c.self, false, attr);
     }
