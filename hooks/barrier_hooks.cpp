@@ -22,6 +22,7 @@ unsigned barrier_count(const pthread_barrier_t* b) noexcept {
 }  // namespace
 }  // namespace green::hooks::sync
 
+using namespace green::hooks;
 using namespace green::hooks::sync;
 
 extern "C" {
@@ -40,7 +41,7 @@ int pthread_barrier_wait(pthread_barrier_t* b) noexcept {
     const auto round = e->round;
     Masked mask(c);
     while (e->round == round) {
-        if (mask.wait(e->queue, green::Deadline::never()) == Wake::deadlock)
+        if (mask.wait(e->queue, green::Deadline::never()) == Wake::Deadlock)
             await_outside(c, "pthread_barrier_wait");
     }
     return 0;
@@ -58,7 +59,7 @@ int pthread_spin_lock(pthread_spinlock_t* s) noexcept {
     Masked mask(c);
     while (GREEN_REAL(pthread_spin_trylock)(s) == EBUSY) {
         mask.guard([&] {
-            c.hub->yield();
+            rt::yield(*c.hub);
             return true;
         });
     }

@@ -6,7 +6,7 @@
 
 #include <atomic>
 
-#include "scheduler.hpp"
+#include "hook_interface.hpp"
 
 namespace green::hooks {
 
@@ -39,7 +39,7 @@ extern thread_local Scope* t_scopes
 // path of every socket wait.
 class Scope {
   public:
-    explicit Scope(detail::Fiber* self) noexcept : fiber_(self), next_(t_scopes) {
+    explicit Scope(rt::Fiber* self) noexcept : fiber_(self), next_(t_scopes) {
         if (next_) next_->prev_ = this;
         t_scopes = this;
     }
@@ -54,14 +54,14 @@ class Scope {
     }
 
     // Whether `f` (a fiber of this hub) is parked inside a Scope.
-    static bool holds(const detail::Fiber* f) noexcept {
+    static bool holds(const rt::Fiber* f) noexcept {
         for (const Scope* s = t_scopes; s; s = s->next_)
             if (s->fiber_ == f) return true;
         return false;
     }
 
   private:
-    detail::Fiber* fiber_;
+    rt::Fiber* fiber_;
     Scope* prev_ = nullptr;
     Scope* next_;
 };
@@ -77,8 +77,8 @@ __attribute__((visibility("hidden"), always_inline)) inline R cancellable(Wait&&
         return wait();
     cancel::act_if_pending();
     {
-        detail::Hub* hub = detail::Hub::peek();
-        cancel::Scope scope(hub ? hub->current() : nullptr);
+        rt::Hub* hub = rt::hub();
+        cancel::Scope scope(hub ? rt::current(*hub) : nullptr);
         try {
             return wait();
         } catch (const CancelWake&) {

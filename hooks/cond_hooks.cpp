@@ -45,12 +45,12 @@ int wait(FiberCtx c, pthread_cond_t* cv, pthread_mutex_t* m, const Deadline& use
         shared ? earliest(user, Deadline(Clock::now() + std::chrono::milliseconds(10))) : user;
     const Wake w = mask.wait(e->queue, d);
     // After a deadlock report: a spurious wake-up once the outside world moved.
-    if (w == Wake::deadlock) await_outside(c, "pthread_cond_wait");
+    if (w == Wake::Deadlock) await_outside(c, "pthread_cond_wait");
     const int locked = fiber_mutex_lock(c, m);
     threads::test_cancel();
     // A robust mutex whose owner died meanwhile: the caller owns it and must be told.
     if (locked == EOWNERDEAD || locked == ENOTRECOVERABLE) return locked;
-    return (w == Wake::timed_out && user.expired()) ? ETIMEDOUT : 0;
+    return (w == Wake::TimedOut && user.expired()) ? ETIMEDOUT : 0;
 }
 
 int timed_wait(FiberCtx c, pthread_cond_t* cv, pthread_mutex_t* m, clockid_t clock,
@@ -70,20 +70,20 @@ extern "C" {
 
 int pthread_cond_wait(pthread_cond_t* cv, pthread_mutex_t* m) {
     const FiberCtx c = fiber_ctx();
-    if (!c) return real::pthread_cond_wait()(cv, m);
+    if (!c) return GREEN_REAL(pthread_cond_wait)(cv, m);
     return wait(c, cv, m, green::Deadline::never(), false);
 }
 
 int pthread_cond_timedwait(pthread_cond_t* cv, pthread_mutex_t* m, const struct timespec* abstime) {
     const FiberCtx c = fiber_ctx();
-    if (!c) return real::pthread_cond_timedwait()(cv, m, abstime);
+    if (!c) return GREEN_REAL(pthread_cond_timedwait)(cv, m, abstime);
     return timed_wait(c, cv, m, clock_of(cv), abstime);
 }
 
 int pthread_cond_clockwait(pthread_cond_t* cv, pthread_mutex_t* m, clockid_t clock,
                            const struct timespec* abstime) {
     const FiberCtx c = fiber_ctx();
-    if (!c) return real::pthread_cond_clockwait()(cv, m, clock, abstime);
+    if (!c) return GREEN_REAL(pthread_cond_clockwait)(cv, m, clock, abstime);
     if (!valid_wait_clock(clock)) return EINVAL;
     return timed_wait(c, cv, m, clock, abstime);
 }
@@ -94,7 +94,7 @@ int pthread_cond_signal(pthread_cond_t* cv) noexcept {
     } else {
         wake_from_outside(cv);
     }
-    return real::pthread_cond_signal()(cv);
+    return GREEN_REAL(pthread_cond_signal)(cv);
 }
 
 int pthread_cond_broadcast(pthread_cond_t* cv) noexcept {
@@ -103,18 +103,18 @@ int pthread_cond_broadcast(pthread_cond_t* cv) noexcept {
     } else {
         wake_from_outside(cv);
     }
-    return real::pthread_cond_broadcast()(cv);
+    return GREEN_REAL(pthread_cond_broadcast)(cv);
 }
 
 int pthread_cond_init(pthread_cond_t* cv, const pthread_condattr_t* attr) noexcept {
     if (Table* t = table_if_any()) t->forget(cv);
-    return real::pthread_cond_init()(cv, attr);
+    return GREEN_REAL(pthread_cond_init)(cv, attr);
 }
 
 int pthread_cond_destroy(pthread_cond_t* cv) noexcept {
     if (Table* t = table_if_any())
         if (!t->forget(cv)) return EBUSY;
-    return real::pthread_cond_destroy()(cv);
+    return GREEN_REAL(pthread_cond_destroy)(cv);
 }
 
 }  // extern "C"

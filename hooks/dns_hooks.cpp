@@ -151,7 +151,7 @@ int getaddrinfo(const char* node, const char* service, const addrinfo* hints, ad
         errno = ENOSYS;
         return EAI_SYSTEM;
     }
-    if (!fiber_hub() || !res) return real(node, service, hints, res);
+    if (!route(Need::Io) || !res) return real(node, service, hints, res);
     std::optional<std::string> n, s;
     if (node) n = node;
     if (service) s = service;
@@ -186,7 +186,7 @@ int getnameinfo(const sockaddr* sa, socklen_t salen, char* host, socklen_t hostl
                 socklen_t servlen, int flags) {
     auto real = GREEN_REAL(getnameinfo);
     if (!real) return EAI_SYSTEM;
-    if (!fiber_hub() || !sa || salen > sizeof(sockaddr_storage))
+    if (!route(Need::Io) || !sa || salen > sizeof(sockaddr_storage))
         return real(sa, salen, host, hostlen, serv, servlen, flags);
     sockaddr_storage addr{};
     std::memcpy(&addr, sa, salen);
@@ -217,7 +217,7 @@ int getnameinfo(const sockaddr* sa, socklen_t salen, char* host, socklen_t hostl
 hostent* gethostbyname(const char* name) {
     auto real = GREEN_REAL(gethostbyname);
     auto real_r = GREEN_REAL(gethostbyname_r);
-    if (!fiber_hub() || !name || !real_r) return real ? real(name) : nullptr;
+    if (!route(Need::Io) || !name || !real_r) return real ? real(name) : nullptr;
     return host_static([real_r, n = std::string(name)](hostent* he, char* buf, std::size_t len,
                                                        hostent** r, int* herr) {
         return real_r(n.c_str(), he, buf, len, r, herr);
@@ -227,7 +227,7 @@ hostent* gethostbyname(const char* name) {
 hostent* gethostbyname2(const char* name, int af) {
     auto real = GREEN_REAL(gethostbyname2);
     auto real_r = GREEN_REAL(gethostbyname2_r);
-    if (!fiber_hub() || !name || !real_r) return real ? real(name, af) : nullptr;
+    if (!route(Need::Io) || !name || !real_r) return real ? real(name, af) : nullptr;
     return host_static([real_r, af, n = std::string(name)](hostent* he, char* buf, std::size_t len,
                                                            hostent** r, int* herr) {
         return real_r(n.c_str(), af, he, buf, len, r, herr);
@@ -238,7 +238,7 @@ int gethostbyname_r(const char* name, hostent* ret, char* buf, size_t buflen, ho
                     int* h_errnop) {
     auto real = GREEN_REAL(gethostbyname_r);
     if (!real) return ENOSYS;
-    if (!fiber_hub() || !name || !ret || !buf || !result)
+    if (!route(Need::Io) || !name || !ret || !buf || !result)
         return real(name, ret, buf, buflen, result, h_errnop);
     return host_r(
         [real, n = std::string(name)](hostent* he, char* b, std::size_t len, hostent** r,
@@ -250,7 +250,7 @@ int gethostbyname2_r(const char* name, int af, hostent* ret, char* buf, size_t b
                      hostent** result, int* h_errnop) {
     auto real = GREEN_REAL(gethostbyname2_r);
     if (!real) return ENOSYS;
-    if (!fiber_hub() || !name || !ret || !buf || !result)
+    if (!route(Need::Io) || !name || !ret || !buf || !result)
         return real(name, af, ret, buf, buflen, result, h_errnop);
     return host_r([real, af, n = std::string(name)](
                       hostent* he, char* b, std::size_t len, hostent** r,

@@ -88,7 +88,7 @@ FdInfo decode(const Entry& e) noexcept {
     info.stream = b & kStream;
     info.readable = !(b & kUnreadable);
     info.writable = !(b & kUnwritable);
-    if (info.kind == FdKind::socket) {
+    if (info.kind == FdKind::Socket) {
         info.rcv_ns = e.rcv_ns.load(std::memory_order_relaxed);
         info.snd_ns = e.snd_ns.load(std::memory_order_relaxed);
     }
@@ -108,7 +108,7 @@ FdInfo classify(int fd) noexcept {
     }
     switch (st.st_mode & S_IFMT) {
         case S_IFSOCK: {
-            info.kind = FdKind::socket;
+            info.kind = FdKind::Socket;
             int type = 0;
             socklen_t len = sizeof type;
             if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0)
@@ -118,18 +118,18 @@ FdInfo classify(int fd) noexcept {
             break;
         }
         case S_IFIFO:
-            info.kind = FdKind::pipe;
+            info.kind = FdKind::Pipe;
             break;
         case S_IFCHR: {
             termios t;
-            info.kind = ::syscall(SYS_ioctl, fd, TCGETS, &t) == 0 ? FdKind::tty : FdKind::other;
+            info.kind = ::syscall(SYS_ioctl, fd, TCGETS, &t) == 0 ? FdKind::Tty : FdKind::Other;
             break;
         }
         case 0:  // anonymous inodes: eventfd, timerfd, signalfd, inotify, epoll
-            info.kind = FdKind::anon;
+            info.kind = FdKind::Anon;
             break;
         default:
-            info.kind = FdKind::other;
+            info.kind = FdKind::Other;
             break;
     }
     return info;
@@ -147,7 +147,7 @@ FdInfo fd_info(int fd) noexcept {
     Entry* e = entry(fd, true);
     if (!e) {
         FdInfo other;
-        other.kind = FdKind::other;
+        other.kind = FdKind::Other;
         return other;
     }
     if (e->bits.load(std::memory_order_acquire) & kClassified) [[likely]]
@@ -155,9 +155,9 @@ FdInfo fd_info(int fd) noexcept {
     const int saved = errno;
     FdInfo info = classify(fd);
     errno = saved;
-    if (info.kind == FdKind::unknown) {
+    if (info.kind == FdKind::Unknown) {
         // Not open: nothing to patch; the libc call reports EBADF itself.
-        info.kind = FdKind::other;
+        info.kind = FdKind::Other;
         return info;
     }
     store(*e, info);
@@ -217,7 +217,7 @@ void refresh_shared() noexcept {
             const long fl = ::syscall(SYS_fcntl, fd, F_GETFL);
             if (fl < 0) continue;
             set_nonblock_bit(e, fl & O_NONBLOCK);
-            if (static_cast<FdKind>((b >> 1) & 7) == FdKind::socket) {
+            if (static_cast<FdKind>((b >> 1) & 7) == FdKind::Socket) {
                 e.rcv_ns.store(read_timeout(fd, SO_RCVTIMEO), std::memory_order_relaxed);
                 e.snd_ns.store(read_timeout(fd, SO_SNDTIMEO), std::memory_order_relaxed);
             }

@@ -9,16 +9,16 @@
 namespace green::hooks {
 
 enum class FdKind : std::uint8_t {
-    unknown = 0,  // not classified yet
-    socket,       // cooperative via MSG_DONTWAIT
-    pipe,         // pipes and FIFOs: wait for readiness, then call
-    tty,          // terminals: reads wait for readiness
-    anon,         // eventfd, timerfd, signalfd, inotify: reads wait for readiness
-    other,        // regular files, devices, epoll fds...: never patched
+    Unknown = 0,  // not classified yet
+    Socket,       // cooperative via MSG_DONTWAIT
+    Pipe,         // pipes and FIFOs: wait for readiness, then call
+    Tty,          // terminals: reads wait for readiness
+    Anon,         // eventfd, timerfd, signalfd, inotify: reads wait for readiness
+    Other,        // regular files, devices, epoll fds...: never patched
 };
 
 struct FdInfo {
-    FdKind kind = FdKind::unknown;
+    FdKind kind = FdKind::Unknown;
     bool nonblock = false;  // the program's view of O_NONBLOCK
     bool stream = false;    // sockets: SOCK_STREAM (a blocking send sends everything)
     bool readable = true;   // opened for reading (O_ACCMODE): a pipe's write end is not
@@ -28,7 +28,7 @@ struct FdInfo {
 };
 
 // The fd's info, classifying it (fstat, F_GETFL, ...) if this is its first use. A negative or
-// out-of-range fd comes back as FdKind::other.
+// out-of-range fd comes back as FdKind::Other.
 FdInfo fd_info(int fd) noexcept;
 
 // A descriptor the hooks created: no need to ask the kernel later.

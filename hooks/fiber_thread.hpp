@@ -9,7 +9,7 @@
 #include <cstdint>
 
 #include "green/greenlet.hpp"
-#include "scheduler.hpp"
+#include "hook_interface.hpp"
 #include "signal_hooks.hpp"
 #include "specific_slots.hpp"
 #include "sync_table.hpp"
@@ -19,18 +19,17 @@ namespace green::hooks::threads {
 // Thrown by pthread_exit in a fiber thread, caught by that thread's own fiber body.
 struct ThreadExit {};
 
-class ThreadCore final : public detail::GreenletCore {
+class ThreadCore final : public rt::GreenletCore {
   public:
     ThreadCore(void* (*start)(void*), void* arg, bool detached) noexcept
         : start_(start), arg_(arg), detached_(detached) {}
 
-    // The fiber thread running now, or null (main stack, plain greenlets, real threads).
-    // The hub is looked at first: libc and sanitizer start-up call pthread_self and friends
-    // before the environment that patch_config() reads is in place.
+    // The fiber thread running now, or null (main stack, plain greenlets, real threads, the
+    // loop fiber).
     static ThreadCore* current() noexcept {
-        detail::Hub* h = detail::Hub::peek();
-        if (!h || !sync::threads_patched()) return nullptr;
-        return dynamic_cast<ThreadCore*>(h->current());
+        rt::Hub* h = route(Need::Threads);
+        if (!h) return nullptr;
+        return dynamic_cast<ThreadCore*>(rt::current(*h));
     }
 
     pthread_t id = 0;         // odd, never reused: no real pthread_t (an address) is odd
@@ -63,7 +62,7 @@ void run_key_destructors(ThreadCore& t) noexcept;
 void test_cancel();
 
 // Marks a blocking hook as a cancellation point while it waits: pthread_cancel then wakes the
-// fiber (Masked::wait reports `interrupted`), and the hook calls test_cancel().
+// fiber (Masked::wait reports `Interrupted`), and the hook calls test_cancel().
 class CancelPoint {
   public:
     CancelPoint() noexcept : t_(ThreadCore::current()) {

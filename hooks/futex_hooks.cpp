@@ -50,15 +50,15 @@ long fiber_wait(FiberCtx c, long op, const std::uint32_t* word, std::uint32_t ex
         Backoff backoff;
         while (__atomic_load_n(word, __ATOMIC_SEQ_CST) == expected) {
             const Wake w = mask.wait(e->queue, backoff.next(deadline));
-            if (w == Wake::notified || w == Wake::interrupted) return 0;
-            if (w == Wake::deadlock) await_outside(c, "futex wait");
+            if (w == Wake::Notified || w == Wake::Interrupted) return 0;
+            if (w == Wake::Deadlock) await_outside(c, "futex wait");
             if (deadline.expired()) return fail(ETIMEDOUT);
         }
         return 0;
     }
     const Wake w = mask.wait(e->queue, deadline);
-    if (w == Wake::deadlock) await_outside(c, "futex wait");
-    return w == Wake::timed_out ? fail(ETIMEDOUT) : 0;
+    if (w == Wake::Deadlock) await_outside(c, "futex wait");
+    return w == Wake::TimedOut ? fail(ETIMEDOUT) : 0;
 }
 
 // Wakes up to `n` fibers of this hub waiting on `word`; the rest of the count goes to libc's

@@ -13,9 +13,11 @@
 #include <string_view>
 #include <vector>
 
-#include "config.hpp"
+#include "hook_interface.hpp"
 
 namespace {
+
+namespace rt = green::hooks::rt;
 
 constexpr const char* kLibName = "libgreen_preload.so";
 
@@ -81,22 +83,20 @@ std::string find_library() {
 // about: the user is at the keyboard.
 void check_stack_size(const std::string& v) {
     std::uint64_t n = 0;
-    switch (green::detail::parse_size(v, green::detail::kMinStackSize, green::detail::kMaxStackSize,
-                                      n)) {
-        case green::detail::ParseError::None:
+    switch (rt::parse_size(v, rt::kMinStackSize, rt::kMaxStackSize, n)) {
+        case rt::ParseError::None:
             return;
-        case green::detail::ParseError::Malformed:
+        case rt::ParseError::Malformed:
             fail("--stack-size wants bytes with an optional k, m or g suffix, not '%s'", v.c_str());
-        case green::detail::ParseError::TooSmall:
-        case green::detail::ParseError::TooLarge:
+        case rt::ParseError::TooSmall:
+        case rt::ParseError::TooLarge:
             fail("--stack-size %s is out of range (16k to 1g)", v.c_str());
     }
 }
 
 void check_monitor(const std::string& v) {
     std::uint64_t n = 0;
-    if (green::detail::parse_count(v, 1, green::detail::kMaxMonitorMs, n) !=
-        green::detail::ParseError::None)
+    if (rt::parse_count(v, 1, rt::kMaxMonitorMs, n) != rt::ParseError::None)
         fail("--monitor wants milliseconds from 1 to 3600000, not '%s'", v.c_str());
 }
 

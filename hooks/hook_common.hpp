@@ -1,6 +1,6 @@
 // What every I/O hook shares: the decision "may this call wait cooperatively?" (a fiber of a
 // hub, not the loop fiber, I/O patched), errno hygiene, and waiting on one fd through the
-// runtime's one I/O primitive (detail::io_call). Internal to the hook library.
+// runtime's one I/O primitive (rt::io_call_parking). Internal to the hook library.
 #pragma once
 
 #include <poll.h>
@@ -14,25 +14,15 @@
 #include "fd_table.hpp"
 #include "green/clock.hpp"
 #include "green/hub.hpp"
-#include "io_call.hpp"
-#include "patch_config.hpp"
+#include "hook_interface.hpp"
 #include "real_symbols.hpp"
-#include "scheduler.hpp"
+#include "route.hpp"
 #include "signal_hooks.hpp"
 
 namespace green::hooks {
 
 using ::green::Deadline;
 using ::green::Duration;
-
-// The calling fiber's hub when this call may park the fiber; nullptr means "call libc": no hub
-// on this thread (offload workers, plain threads), the hub's own loop fiber, or I/O not patched.
-inline detail::Hub* fiber_hub() noexcept {
-    detail::Hub* h = detail::Hub::peek();
-    if (!h || h->in_loop_fiber()) [[likely]]
-        return nullptr;
-    return patch_config().io ? h : nullptr;
-}
 
 // Restores the caller's errno on success: the retries inside a hook set EAGAIN on the way, and
 // libc leaves errno alone when a call succeeds.
@@ -63,7 +53,7 @@ inline long libc_result(long r) noexcept {
 // A libc-style call (count, or -1 with errno) as the runtime's attempt (count or -errno).
 template <class Call>
 auto attempt_of(Call& call) {
-    return [&call]() -> long { return detail::sys_result(call()); };
+    return [&call]() -> long { return rt::sys_result(call()); };
 }
 
 // The park of every I/O hook: until fd is ready (> 0), the deadline (0) or an error (-errno;
@@ -76,7 +66,7 @@ inline int hook_park(int fd, short events, const Deadline& deadline) {
 }
 
 // Every wait of an I/O hook goes through io_wait, when_ready or submit_op: the runtime's I/O
-// primitive (detail::io_call_parking) with hook_park, and the result in libc's terms. Each acts
+// primitive (rt::io_call_parking) with hook_park, and the result in libc's terms. Each acts
 // on a pending cancellation request first, even when the call then completes at once.
 // io_wait: call() cannot block (MSG_DONTWAIT, or O_NONBLOCK for the call): try, then wait on
 // EAGAIN.
@@ -84,7 +74,7 @@ template <class Call>
 long io_wait(int fd, short events, const Deadline& deadline, Call call) {
     cancel::act_if_pending();
     return libc_result(
-        detail::io_call_parking([&] { return hook_park(fd, events, deadline); }, attempt_of(call)));
+        rt::io_call_parking([&] { return hook_park(fd, events, deadline); }, attempt_of(call)));
 }
 
 // when_ready: for descriptors in blocking mode that green must not switch (pipes, terminals,
@@ -95,25 +85,25 @@ long when_ready(int fd, short events, Call call) {
     cancel::act_if_pending();
     auto attempt = attempt_of(call);
     return keep.ok(
-        libc_result(detail::io_call_parking([&] { return hook_park(fd, events, Deadline()); },
-                                            detail::when_ready_attempt(fd, events, attempt))));
+        libc_result(rt::io_call_parking([&] { return hook_park(fd, events, Deadline()); },
+                                        rt::when_ready_attempt(fd, events, attempt))));
 }
 
 // submit_op: one whole operation the backend runs (io_uring submits it; epoll waits for
 // readiness, then calls), for a descriptor in blocking mode; no deadline. A signal handler
 // without SA_RESTART fails it with EINTR, unless data moved first: then that count, as the
 // kernel returns a short count for a read that a signal cut short.
-inline long submit_op(detail::IoOp::Kind kind, int fd, void* buf, std::size_t len) {
+inline long submit_op(rt::IoOp::Kind kind, int fd, void* buf, std::size_t len) {
     ErrnoKeeper keep;
     cancel::act_if_pending();
     for (;;) {
-        detail::IoOp op{kind, fd, buf, len};
+        rt::IoOp op{kind, fd, buf, len};
         long r = 0;
         bool done = false;
         const int w = cancellable(
             [&] {
-                return interruptible(Restart::with_sa_restart, [&] {
-                    r = detail::Hub::get().io().submit(op, Deadline());
+                return interruptible(Restart::WithSaRestart, [&] {
+                    r = rt::submit(op, Deadline());
                     done = true;
                     return 1;
                 });

@@ -90,40 +90,6 @@ std::size_t iov_total(const iovec* iov, int n) noexcept {
     return t;
 }
 
-ssize_t real_recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* addr, socklen_t* len) {
-    if (auto f = GREEN_REAL(recvfrom)) return f(fd, buf, n, flags, addr, len);
-    return ::syscall(SYS_recvfrom, fd, buf, n, flags, addr, len);
-}
-ssize_t real_sendto(int fd, const void* buf, size_t n, int flags, const sockaddr* addr,
-                    socklen_t len) {
-    if (auto f = GREEN_REAL(sendto)) return f(fd, buf, n, flags, addr, len);
-    return ::syscall(SYS_sendto, fd, buf, n, flags, addr, len);
-}
-ssize_t real_recvmsg(int fd, msghdr* msg, int flags) {
-    if (auto f = GREEN_REAL(recvmsg)) return f(fd, msg, flags);
-    return ::syscall(SYS_recvmsg, fd, msg, flags);
-}
-ssize_t real_sendmsg(int fd, const msghdr* msg, int flags) {
-    if (auto f = GREEN_REAL(sendmsg)) return f(fd, msg, flags);
-    return ::syscall(SYS_sendmsg, fd, msg, flags);
-}
-ssize_t real_read(int fd, void* buf, size_t n) {
-    if (auto f = GREEN_REAL(read)) return f(fd, buf, n);
-    return ::syscall(SYS_read, fd, buf, n);
-}
-ssize_t real_write(int fd, const void* buf, size_t n) {
-    if (auto f = GREEN_REAL(write)) return f(fd, buf, n);
-    return ::syscall(SYS_write, fd, buf, n);
-}
-ssize_t real_readv(int fd, const iovec* iov, int n) {
-    if (auto f = GREEN_REAL(readv)) return f(fd, iov, n);
-    return ::syscall(SYS_readv, fd, iov, n);
-}
-ssize_t real_writev(int fd, const iovec* iov, int n) {
-    if (auto f = GREEN_REAL(writev)) return f(fd, iov, n);
-    return ::syscall(SYS_writev, fd, iov, n);
-}
-
 // The descriptor turned out not to be a socket (closed and reused behind the hooks' back):
 // forget what we knew and let the caller start over.
 bool stale_socket(int fd) noexcept {
@@ -134,41 +100,43 @@ bool stale_socket(int fd) noexcept {
 
 // Should this call on fd go to libc as is? Fills `info` otherwise.
 bool direct(int fd, FdInfo& info) noexcept {
-    if (!fiber_hub()) return true;
+    if (!route(Need::Io)) return true;
     info = fd_info(fd);
-    return info.nonblock || info.kind == FdKind::other;
+    return info.nonblock || info.kind == FdKind::Other;
 }
 
 ssize_t recvfrom_hook(int fd, void* buf, size_t n, int flags, sockaddr* addr, socklen_t* len) {
     FdInfo info;
-    if ((flags & MSG_DONTWAIT) || direct(fd, info) || info.kind != FdKind::socket)
-        return real_recvfrom(fd, buf, n, flags, addr, len);
+    if ((flags & MSG_DONTWAIT) || direct(fd, info) || info.kind != FdKind::Socket)
+        return GREEN_REAL_OR_SYSCALL(recvfrom, SYS_recvfrom, fd, buf, n, flags, addr, len);
     if ((flags & MSG_WAITALL) && info.stream && !addr) {
         // MSG_WAITALL: keep reading until n bytes, end of stream, an error or the timeout.
         std::size_t got = 0;
         const int f = flags & ~MSG_WAITALL;
         while (got < n) {
             const ssize_t r = socket_in(fd, info, [&](int dw) {
-                return real_recvfrom(fd, static_cast<char*>(buf) + got, n - got, f | dw, nullptr,
-                                     nullptr);
+                return GREEN_REAL_OR_SYSCALL(recvfrom, SYS_recvfrom, fd,
+                                             static_cast<char*>(buf) + got, n - got, f | dw,
+                                             nullptr, nullptr);
             });
             if (r <= 0) return got ? static_cast<ssize_t>(got) : r;
             got += static_cast<std::size_t>(r);
         }
         return static_cast<ssize_t>(got);
     }
-    return socket_in(fd, info,
-                     [&](int dw) { return real_recvfrom(fd, buf, n, flags | dw, addr, len); });
+    return socket_in(fd, info, [&](int dw) {
+        return GREEN_REAL_OR_SYSCALL(recvfrom, SYS_recvfrom, fd, buf, n, flags | dw, addr, len);
+    });
 }
 
 ssize_t sendto_hook(int fd, const void* buf, size_t n, int flags, const sockaddr* addr,
                     socklen_t len) {
     FdInfo info;
-    if ((flags & MSG_DONTWAIT) || direct(fd, info) || info.kind != FdKind::socket)
-        return real_sendto(fd, buf, n, flags, addr, len);
+    if ((flags & MSG_DONTWAIT) || direct(fd, info) || info.kind != FdKind::Socket)
+        return GREEN_REAL_OR_SYSCALL(sendto, SYS_sendto, fd, buf, n, flags, addr, len);
     return socket_out(fd, info, n, [&](std::size_t done, int dw) {
-        return real_sendto(fd, static_cast<const char*>(buf) + done, n - done, flags | dw, addr,
-                           len);
+        return GREEN_REAL_OR_SYSCALL(sendto, SYS_sendto, fd, static_cast<const char*>(buf) + done,
+                                     n - done, flags | dw, addr, len);
     });
 }
 
@@ -182,80 +150,91 @@ extern "C" {
 
 ssize_t read(int fd, void* buf, size_t n) {
     FdInfo info;
-    if (direct(fd, info) || !info.readable) return real_read(fd, buf, n);
-    if (info.kind == FdKind::socket) {
-        const ssize_t r = socket_in(
-            fd, info, [&](int dw) { return real_recvfrom(fd, buf, n, dw, nullptr, nullptr); });
+    if (direct(fd, info) || !info.readable)
+        return GREEN_REAL_OR_SYSCALL(read, SYS_read, fd, buf, n);
+    if (info.kind == FdKind::Socket) {
+        const ssize_t r = socket_in(fd, info, [&](int dw) {
+            return GREEN_REAL_OR_SYSCALL(recvfrom, SYS_recvfrom, fd, buf, n, dw, nullptr, nullptr);
+        });
         if (r < 0 && stale_socket(fd)) return read(fd, buf, n);
         return r;
     }
     // A pipe read is one operation of the backend: on io_uring the kernel reads when data comes.
-    if (info.kind == FdKind::pipe) return submit_op(green::detail::IoOp::Kind::read, fd, buf, n);
-    return when_ready(fd, POLLIN, [&] { return real_read(fd, buf, n); });
+    if (info.kind == FdKind::Pipe) return submit_op(rt::IoOp::Kind::Read, fd, buf, n);
+    return when_ready(fd, POLLIN,
+                      [&] { return GREEN_REAL_OR_SYSCALL(read, SYS_read, fd, buf, n); });
 }
 
 ssize_t write(int fd, const void* buf, size_t n) {
     FdInfo info;
-    if (direct(fd, info) || !info.writable) return real_write(fd, buf, n);
+    if (direct(fd, info) || !info.writable)
+        return GREEN_REAL_OR_SYSCALL(write, SYS_write, fd, buf, n);
     switch (info.kind) {
-        case FdKind::socket: {
+        case FdKind::Socket: {
             const ssize_t r = socket_out(fd, info, n, [&](std::size_t done, int dw) {
-                return real_sendto(fd, static_cast<const char*>(buf) + done, n - done, dw, nullptr,
-                                   0);
+                return GREEN_REAL_OR_SYSCALL(sendto, SYS_sendto, fd,
+                                             static_cast<const char*>(buf) + done, n - done, dw,
+                                             nullptr, 0);
             });
             if (r < 0 && stale_socket(fd)) return write(fd, buf, n);
             return r;
         }
-        case FdKind::pipe:
+        case FdKind::Pipe:
             return pipe_out(fd, n, [&](std::size_t done, std::size_t len) {
-                return real_write(fd, static_cast<const char*>(buf) + done, len);
+                return GREEN_REAL_OR_SYSCALL(write, SYS_write, fd,
+                                             static_cast<const char*>(buf) + done, len);
             });
         default:  // terminals and eventfds rarely block on output; leave them alone
-            return real_write(fd, buf, n);
+            return GREEN_REAL_OR_SYSCALL(write, SYS_write, fd, buf, n);
     }
 }
 
 ssize_t readv(int fd, const iovec* iov, int n) {
     FdInfo info;
-    if (direct(fd, info) || !info.readable) return real_readv(fd, iov, n);
-    if (info.kind == FdKind::socket) {
+    if (direct(fd, info) || !info.readable)
+        return GREEN_REAL_OR_SYSCALL(readv, SYS_readv, fd, iov, n);
+    if (info.kind == FdKind::Socket) {
         const ssize_t r = socket_in(fd, info, [&](int dw) {
             msghdr msg{};
             msg.msg_iov = const_cast<iovec*>(iov);
             msg.msg_iovlen = static_cast<std::size_t>(n);
-            return real_recvmsg(fd, &msg, dw);
+            return GREEN_REAL_OR_SYSCALL(recvmsg, SYS_recvmsg, fd, &msg, dw);
         });
         if (r < 0 && stale_socket(fd)) return readv(fd, iov, n);
         return r;
     }
-    return when_ready(fd, POLLIN, [&] { return real_readv(fd, iov, n); });
+    return when_ready(fd, POLLIN,
+                      [&] { return GREEN_REAL_OR_SYSCALL(readv, SYS_readv, fd, iov, n); });
 }
 
 ssize_t writev(int fd, const iovec* iov, int n) {
     FdInfo info;
-    if (direct(fd, info) || !info.writable || n < 0 || n > IOV_MAX) return real_writev(fd, iov, n);
+    if (direct(fd, info) || !info.writable || n < 0 || n > IOV_MAX)
+        return GREEN_REAL_OR_SYSCALL(writev, SYS_writev, fd, iov, n);
     const std::size_t total = iov_total(iov, n);
     switch (info.kind) {
-        case FdKind::socket: {
+        case FdKind::Socket: {
             const ssize_t r = socket_out(fd, info, total, [&](std::size_t done, int dw) {
                 IovWindow w(iov, n, done, total);
                 msghdr msg{};
                 msg.msg_iov = w.data();
                 msg.msg_iovlen = static_cast<std::size_t>(w.size());
-                return real_sendmsg(fd, &msg, dw);
+                return GREEN_REAL_OR_SYSCALL(sendmsg, SYS_sendmsg, fd, &msg, dw);
             });
             if (r < 0 && stale_socket(fd)) return writev(fd, iov, n);
             return r;
         }
-        case FdKind::pipe:
+        case FdKind::Pipe:
             if (total <= PIPE_BUF)
-                return when_ready(fd, POLLOUT, [&] { return real_writev(fd, iov, n); });
+                return when_ready(fd, POLLOUT, [&] {
+                    return GREEN_REAL_OR_SYSCALL(writev, SYS_writev, fd, iov, n);
+                });
             return pipe_out(fd, total, [&](std::size_t done, std::size_t len) {
                 IovWindow w(iov, n, done, len);
-                return real_writev(fd, w.data(), w.size());
+                return GREEN_REAL_OR_SYSCALL(writev, SYS_writev, fd, w.data(), w.size());
             });
         default:
-            return real_writev(fd, iov, n);
+            return GREEN_REAL_OR_SYSCALL(writev, SYS_writev, fd, iov, n);
     }
 }
 
@@ -269,9 +248,11 @@ ssize_t recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* addr, socklen
 
 ssize_t recvmsg(int fd, msghdr* msg, int flags) {
     FdInfo info;
-    if ((flags & MSG_DONTWAIT) || direct(fd, info) || info.kind != FdKind::socket)
-        return real_recvmsg(fd, msg, flags);
-    return socket_in(fd, info, [&](int dw) { return real_recvmsg(fd, msg, flags | dw); });
+    if ((flags & MSG_DONTWAIT) || direct(fd, info) || info.kind != FdKind::Socket)
+        return GREEN_REAL_OR_SYSCALL(recvmsg, SYS_recvmsg, fd, msg, flags);
+    return socket_in(fd, info, [&](int dw) {
+        return GREEN_REAL_OR_SYSCALL(recvmsg, SYS_recvmsg, fd, msg, flags | dw);
+    });
 }
 
 ssize_t send(int fd, const void* buf, size_t n, int flags) {
@@ -284,19 +265,19 @@ ssize_t sendto(int fd, const void* buf, size_t n, int flags, const sockaddr* add
 
 ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
     FdInfo info;
-    if ((flags & MSG_DONTWAIT) || direct(fd, info) || info.kind != FdKind::socket || !msg ||
+    if ((flags & MSG_DONTWAIT) || direct(fd, info) || info.kind != FdKind::Socket || !msg ||
         msg->msg_iovlen > IOV_MAX)
-        return real_sendmsg(fd, msg, flags);
+        return GREEN_REAL_OR_SYSCALL(sendmsg, SYS_sendmsg, fd, msg, flags);
     const int n = static_cast<int>(msg->msg_iovlen);
     const std::size_t total = iov_total(msg->msg_iov, n);
     return socket_out(fd, info, total, [&](std::size_t done, int dw) {
-        if (done == 0) return real_sendmsg(fd, msg, flags | dw);
+        if (done == 0) return GREEN_REAL_OR_SYSCALL(sendmsg, SYS_sendmsg, fd, msg, flags | dw);
         // The rest of a partly sent stream message: ancillary data went with the first part.
         IovWindow w(msg->msg_iov, n, done, total);
         msghdr rest{};
         rest.msg_iov = w.data();
         rest.msg_iovlen = static_cast<std::size_t>(w.size());
-        return real_sendmsg(fd, &rest, flags | dw);
+        return GREEN_REAL_OR_SYSCALL(sendmsg, SYS_sendmsg, fd, &rest, flags | dw);
     });
 }
 

@@ -31,16 +31,16 @@ int kind_of(const pthread_mutex_t* m) noexcept {
 }
 
 int real_trylock(pthread_mutex_t* m) noexcept {
-    auto f = real::pthread_mutex_trylock();
+    auto f = GREEN_REAL(pthread_mutex_trylock);
     return f ? f(m) : 0;
 }
 
 int real_unlock(pthread_mutex_t* m) noexcept {
-    auto f = real::pthread_mutex_unlock();
+    auto f = GREEN_REAL(pthread_mutex_unlock);
     return f ? f(m) : 0;
 }
 
-enum class Mode { block, try_only, timed };
+enum class Mode { Block, TryOnly, Timed };
 
 // Mutexes whose owning fiber is recorded: those libc checks the owner of (recursive,
 // error-checking; robust and priority-inheritance ones of every type refuse an unlock by
@@ -54,7 +54,7 @@ bool inconsistent(const pthread_mutex_t* m) noexcept {
     return __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == kInconsistent;
 }
 
-void set_owner(Table& t, Entry& e, detail::Fiber* f, int kind) noexcept {
+void set_owner(Table& t, Entry& e, rt::Fiber* f, int kind) noexcept {
     if ((kind & kRobust) && !e.owner) {
         e.robust = true;
         ++t.robust_owned;
@@ -77,7 +77,7 @@ void clear_owner(Table& t, Entry& e) noexcept {
         __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) != ::gettid())
         return e;
     Entry& en = t.get(m);
-    set_owner(t, en, &c.hub->main_fiber(), kind);
+    set_owner(t, en, &rt::main_fiber(*c.hub), kind);
     en.count = (kind & kTypeMask) == PTHREAD_MUTEX_RECURSIVE ? m->__data.__count : 1;
     return &en;
 }
@@ -143,7 +143,7 @@ int wait_acquire(FiberCtx c, Table& t, pthread_mutex_t* m, int kind,
         const Wake w =
             mask.guard([&] { return e->queue.wait(me, ours ? user : backoff.next(user)); });
         if (me.granted) return 0;  // even if interrupted meanwhile: the mutex is ours now
-        if (w == Wake::deadlock) await_outside(c, "pthread_mutex_lock");
+        if (w == Wake::Deadlock) await_outside(c, "pthread_mutex_lock");
         const int rc = try_acquire(c, t, m, kind, &*e);
         if (rc != EBUSY) return rc;
         if (user.expired()) return ETIMEDOUT;
@@ -165,14 +165,14 @@ int acquire(FiberCtx c, pthread_mutex_t* m, Mode mode, clockid_t clock,
         if (type == PTHREAD_MUTEX_ERRORCHECK) {
             // libc's trylock by the owner: EBUSY for a plain one, EDEADLK for the others.
             const bool plain = (kind & (kRobust | kPrioInherit | kPrioProtect)) == 0;
-            return mode == Mode::try_only && plain ? EBUSY : EDEADLK;
+            return mode == Mode::TryOnly && plain ? EBUSY : EDEADLK;
         }
-        if (mode == Mode::try_only) return EBUSY;  // a normal mutex relocked deadlocks, as in libc
+        if (mode == Mode::TryOnly) return EBUSY;  // a normal mutex relocked deadlocks, as in libc
     }
     const int rc = try_acquire(c, t, m, kind, e);
-    if (rc != EBUSY || mode == Mode::try_only) return rc;
+    if (rc != EBUSY || mode == Mode::TryOnly) return rc;
     Deadline user = Deadline::never();
-    if (mode == Mode::timed) {
+    if (mode == Mode::Timed) {
         // As libc: the time is only checked when the mutex is not free.
         if (int err = timed_wait_deadline(clock, abstime, user)) return err;
     }
@@ -182,7 +182,7 @@ int acquire(FiberCtx c, pthread_mutex_t* m, Mode mode, clockid_t clock,
 }  // namespace
 
 int fiber_mutex_lock(FiberCtx c, pthread_mutex_t* m) noexcept {
-    return acquire(c, m, Mode::block, CLOCK_REALTIME, nullptr);
+    return acquire(c, m, Mode::Block, CLOCK_REALTIME, nullptr);
 }
 
 int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept {
@@ -224,7 +224,7 @@ int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept {
     return release_to_libc(m, type);
 }
 
-void release_robust_mutexes(detail::Fiber* dead) noexcept {
+void release_robust_mutexes(rt::Fiber* dead) noexcept {
     Table* t = t_table;
     if (!t || t->robust_owned == 0) return;
     // Collected first: releasing may drop entries from the table.
@@ -266,30 +266,30 @@ extern "C" {
 int pthread_mutex_lock(pthread_mutex_t* m) noexcept {
     const FiberCtx c = fiber_ctx();
     if (!c) {
-        auto f = real::pthread_mutex_lock();
+        auto f = GREEN_REAL(pthread_mutex_lock);
         return f ? f(m) : 0;
     }
-    return acquire(c, m, Mode::block, CLOCK_REALTIME, nullptr);
+    return acquire(c, m, Mode::Block, CLOCK_REALTIME, nullptr);
 }
 
 int pthread_mutex_trylock(pthread_mutex_t* m) noexcept {
     const FiberCtx c = fiber_ctx();
     if (!c) return real_trylock(m);
-    return acquire(c, m, Mode::try_only, CLOCK_REALTIME, nullptr);
+    return acquire(c, m, Mode::TryOnly, CLOCK_REALTIME, nullptr);
 }
 
 int pthread_mutex_timedlock(pthread_mutex_t* m, const struct timespec* abstime) noexcept {
     const FiberCtx c = fiber_ctx();
-    if (!c) return real::pthread_mutex_timedlock()(m, abstime);
-    return acquire(c, m, Mode::timed, CLOCK_REALTIME, abstime);
+    if (!c) return GREEN_REAL(pthread_mutex_timedlock)(m, abstime);
+    return acquire(c, m, Mode::Timed, CLOCK_REALTIME, abstime);
 }
 
 int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clock,
                             const struct timespec* abstime) noexcept {
     const FiberCtx c = fiber_ctx();
-    if (!c) return real::pthread_mutex_clocklock()(m, clock, abstime);
+    if (!c) return GREEN_REAL(pthread_mutex_clocklock)(m, clock, abstime);
     if (!valid_wait_clock(clock)) return EINVAL;
-    return acquire(c, m, Mode::timed, clock, abstime);
+    return acquire(c, m, Mode::Timed, clock, abstime);
 }
 
 int pthread_mutex_unlock(pthread_mutex_t* m) noexcept {
@@ -300,7 +300,7 @@ int pthread_mutex_unlock(pthread_mutex_t* m) noexcept {
 
 int pthread_mutex_init(pthread_mutex_t* m, const pthread_mutexattr_t* attr) noexcept {
     if (fiber_ctx()) table().forget(m);
-    auto f = real::pthread_mutex_init();
+    auto f = GREEN_REAL(pthread_mutex_init);
     return f ? f(m, attr) : 0;
 }
 
@@ -311,7 +311,7 @@ int pthread_mutex_destroy(pthread_mutex_t* m) noexcept {
             if (e->owner || !t.forget(m)) return EBUSY;
         }
     }
-    auto f = real::pthread_mutex_destroy();
+    auto f = GREEN_REAL(pthread_mutex_destroy);
     return f ? f(m) : 0;
 }
 

@@ -46,7 +46,7 @@ void wait_while(FiberCtx c, int* word, Busy busy, const char* what) noexcept {
     Masked mask(c);
     Backoff backoff;
     while (busy(__atomic_load_n(word, __ATOMIC_ACQUIRE))) {
-        if (mask.wait(e->queue, backoff.next(Deadline::never())) == Wake::deadlock)
+        if (mask.wait(e->queue, backoff.next(Deadline::never())) == Wake::Deadlock)
             await_outside(c, what);
     }
 }

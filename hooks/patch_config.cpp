@@ -4,7 +4,7 @@
 // GREEN_PATCH=io or none says otherwise.
 #include "patch_config.hpp"
 
-#include "config.hpp"
+#include "hook_interface.hpp"
 
 #ifndef GREEN_PRELOAD_LIBRARY
 #define GREEN_PRELOAD_LIBRARY 0
@@ -17,17 +17,17 @@ namespace {
 PatchConfig load() noexcept {
     PatchConfig c;
     c.threads = GREEN_PRELOAD_LIBRARY != 0;
-    switch (detail::config().patch) {
-        case detail::PatchChoice::None:
+    switch (rt::config().patch) {
+        case rt::PatchChoice::None:
             c.io = c.threads = false;
             break;
-        case detail::PatchChoice::Io:
+        case rt::PatchChoice::Io:
             c.threads = false;
             break;
-        case detail::PatchChoice::All:
+        case rt::PatchChoice::All:
             c.io = c.threads = true;
             break;
-        case detail::PatchChoice::Default:
+        case rt::PatchChoice::Default:
             break;
     }
     return c;

@@ -62,7 +62,7 @@ int wait_loop(const pollfd* fds, nfds_t n, const Deadline& deadline, const sigse
         // A handler run for this fiber meanwhile fails the call with EINTR (never restarted).
         const int w = cancellable(
             [&] {
-                return interruptible(Restart::never,
+                return interruptible(Restart::Never,
                                      [&] { return wait_any(fds, n, {masked.fd}, deadline); });
             },
             1);
@@ -73,19 +73,10 @@ int wait_loop(const pollfd* fds, nfds_t n, const Deadline& deadline, const sigse
     }
 }
 
-int real_poll(pollfd* fds, nfds_t n, int timeout) {
-    if (auto f = GREEN_REAL(poll)) return f(fds, n, timeout);
-    return static_cast<int>(::syscall(SYS_poll, fds, n, timeout));
-}
-
+// Not GREEN_REAL_OR_SYSCALL: the system call takes the sigset size as well.
 int real_ppoll(pollfd* fds, nfds_t n, const timespec* ts, const sigset_t* mask) {
     if (auto f = GREEN_REAL(ppoll)) return f(fds, n, ts, mask);
     return static_cast<int>(::syscall(SYS_ppoll, fds, n, ts, mask, _NSIG / 8));
-}
-
-int real_select(int n, fd_set* r, fd_set* w, fd_set* e, timeval* tv) {
-    if (auto f = GREEN_REAL(select)) return f(n, r, w, e, tv);
-    return static_cast<int>(::syscall(SYS_select, n, r, w, e, tv));
 }
 
 int real_pselect(int n, fd_set* r, fd_set* w, fd_set* e, const timespec* ts, const sigset_t* m) {
@@ -134,12 +125,14 @@ using namespace green::hooks;
 extern "C" {
 
 int poll(pollfd* fds, nfds_t n, int timeout) {
-    if (timeout == 0 || !fiber_hub()) return real_poll(fds, n, timeout);
-    return wait_loop(fds, n, deadline_ms(timeout), nullptr, [&] { return real_poll(fds, n, 0); });
+    if (timeout == 0 || !route(Need::Io))
+        return GREEN_REAL_OR_SYSCALL(poll, SYS_poll, fds, n, timeout);
+    return wait_loop(fds, n, deadline_ms(timeout), nullptr,
+                     [&] { return GREEN_REAL_OR_SYSCALL(poll, SYS_poll, fds, n, 0); });
 }
 
 int ppoll(pollfd* fds, nfds_t n, const timespec* ts, const sigset_t* mask) {
-    if (zero(ts) || !valid(ts) || !fiber_hub()) return real_ppoll(fds, n, ts, mask);
+    if (zero(ts) || !valid(ts) || !route(Need::Io)) return real_ppoll(fds, n, ts, mask);
     const timespec now{0, 0};
     return wait_loop(fds, n, deadline_of(ts), mask, [&] { return real_ppoll(fds, n, &now, mask); });
 }
@@ -147,14 +140,14 @@ int ppoll(pollfd* fds, nfds_t n, const timespec* ts, const sigset_t* mask) {
 int select(int nfds, fd_set* r, fd_set* w, fd_set* e, timeval* tv) {
     const bool bad = nfds < 0 || nfds > FD_SETSIZE ||
                      (tv && (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000));
-    if ((tv && tv->tv_sec == 0 && tv->tv_usec == 0) || bad || !fiber_hub())
-        return real_select(nfds, r, w, e, tv);
+    if ((tv && tv->tv_sec == 0 && tv->tv_usec == 0) || bad || !route(Need::Io))
+        return GREEN_REAL_OR_SYSCALL(select, SYS_select, nfds, r, w, e, tv);
     const green::Deadline deadline = tv ? green::Deadline(std::chrono::seconds(tv->tv_sec) +
                                                           std::chrono::microseconds(tv->tv_usec))
                                         : green::Deadline();
     const int rc = select_loop(nfds, r, w, e, deadline, nullptr, [&] {
         timeval now{0, 0};
-        return real_select(nfds, r, w, e, &now);
+        return GREEN_REAL_OR_SYSCALL(select, SYS_select, nfds, r, w, e, &now);
     });
     if (tv) {  // Linux reports the time left
         const auto left =
@@ -166,7 +159,7 @@ int select(int nfds, fd_set* r, fd_set* w, fd_set* e, timeval* tv) {
 }
 
 int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const timespec* ts, const sigset_t* mask) {
-    if (zero(ts) || !valid(ts) || nfds < 0 || nfds > FD_SETSIZE || !fiber_hub())
+    if (zero(ts) || !valid(ts) || nfds < 0 || nfds > FD_SETSIZE || !route(Need::Io))
         return real_pselect(nfds, r, w, e, ts, mask);
     return select_loop(nfds, r, w, e, deadline_of(ts), mask, [&] {
         const timespec now{0, 0};
@@ -177,7 +170,7 @@ int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const timespec* ts, const
 int epoll_wait(int epfd, epoll_event* events, int max, int timeout) {
     auto real = GREEN_REAL(epoll_wait);
     if (!real) return static_cast<int>(::syscall(SYS_epoll_wait, epfd, events, max, timeout));
-    if (timeout == 0 || !fiber_hub()) return real(epfd, events, max, timeout);
+    if (timeout == 0 || !route(Need::Io)) return real(epfd, events, max, timeout);
     return epoll_loop(epfd, deadline_ms(timeout), nullptr,
                       [&] { return real(epfd, events, max, 0); });
 }
@@ -187,7 +180,7 @@ int epoll_pwait(int epfd, epoll_event* events, int max, int timeout, const sigse
     if (!real)
         return static_cast<int>(
             ::syscall(SYS_epoll_pwait, epfd, events, max, timeout, mask, _NSIG / 8));
-    if (timeout == 0 || !fiber_hub()) return real(epfd, events, max, timeout, mask);
+    if (timeout == 0 || !route(Need::Io)) return real(epfd, events, max, timeout, mask);
     return epoll_loop(epfd, deadline_ms(timeout), mask,
                       [&] { return real(epfd, events, max, 0, mask); });
 }
@@ -197,7 +190,7 @@ int epoll_pwait2(int epfd, epoll_event* events, int max, const timespec* ts, con
     if (!real)
         return static_cast<int>(
             ::syscall(SYS_epoll_pwait2, epfd, events, max, ts, mask, _NSIG / 8));
-    if (zero(ts) || !valid(ts) || !fiber_hub()) return real(epfd, events, max, ts, mask);
+    if (zero(ts) || !valid(ts) || !route(Need::Io)) return real(epfd, events, max, ts, mask);
     const timespec now{0, 0};
     return epoll_loop(epfd, deadline_of(ts), mask,
                       [&] { return real(epfd, events, max, &now, mask); });

@@ -3,6 +3,8 @@
 // its own malloc never has dlsym (which may allocate) run inside one of its malloc calls.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstddef>
 
 namespace green::hooks {
@@ -48,6 +50,16 @@ inline Fn real_fn_versioned() noexcept {
     return f;
 }
 
+// The one raw-system-call fallback of the hooks, for libc's `f` missing (nullptr: only while
+// dlsym runs re-entrantly on this thread, see next_symbol): the hooks must not fail then, and
+// calling libc's name would come back into the hook. Used through GREEN_REAL_OR_SYSCALL.
+template <class R, class... P, class... A>
+inline R call_or_syscall(R (*f)(P...), long sysno, A... args) noexcept {
+    if (f) [[likely]]
+        return f(args...);
+    return static_cast<R>(::syscall(sysno, args...));
+}
+
 }  // namespace green::hooks
 
 // GREEN_REAL(recv) is libc's recv (a function pointer; nullptr only during re-entrant
@@ -55,3 +67,7 @@ inline Fn real_fn_versioned() noexcept {
 #define GREEN_REAL(fn) (::green::hooks::real_fn<decltype(&::fn), #fn>())
 #define GREEN_REAL_V(fn, version) \
     (::green::hooks::real_fn_versioned<decltype(&::fn), #fn, version>())
+// GREEN_REAL_OR_SYSCALL(read, SYS_read, fd, buf, n): libc's read called with the arguments, or
+// the raw system call with the same ones while read cannot be resolved (call_or_syscall).
+#define GREEN_REAL_OR_SYSCALL(fn, sysno, ...) \
+    (::green::hooks::call_or_syscall(GREEN_REAL(fn), sysno, __VA_ARGS__))

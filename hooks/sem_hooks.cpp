@@ -24,7 +24,7 @@ bool is_shared(const sem_t* s) noexcept {
 
 bool try_take(sem_t* s) noexcept {
     const int saved = errno;
-    if (real::sem_trywait()(s) == 0) return true;
+    if (GREEN_REAL(sem_trywait)(s) == 0) return true;
     errno = saved;
     return false;
 }
@@ -60,10 +60,10 @@ int wait(FiberCtx c, sem_t* s, clockid_t clock, const timespec* abstime) {
         const Wake w =
             mask.guard([&] { return e->queue.wait(me, shared ? backoff.next(user) : user); });
         if (me.granted) return 0;
-        if (w == Wake::deadlock) {
+        if (w == Wake::Deadlock) {
             // No fiber can ever post: only a signal handler or another process can. Block in
             // libc, as the program would without green.
-            return abstime ? real::sem_clockwait()(s, clock, abstime) : real::sem_wait()(s);
+            return abstime ? GREEN_REAL(sem_clockwait)(s, clock, abstime) : GREEN_REAL(sem_wait)(s);
         }
         if (try_take(s)) return 0;
         threads::test_cancel();
@@ -81,20 +81,20 @@ extern "C" {
 
 int sem_wait(sem_t* s) {
     const FiberCtx c = fiber_ctx();
-    if (!c) return real::sem_wait()(s);
+    if (!c) return GREEN_REAL(sem_wait)(s);
     return wait(c, s, CLOCK_REALTIME, nullptr);
 }
 
 int sem_timedwait(sem_t* s, const struct timespec* abstime) {
     const FiberCtx c = fiber_ctx();
-    if (!c) return real::sem_timedwait()(s, abstime);
+    if (!c) return GREEN_REAL(sem_timedwait)(s, abstime);
     if (!valid_timespec(abstime)) return fail(EINVAL);
     return wait(c, s, CLOCK_REALTIME, abstime);
 }
 
 int sem_clockwait(sem_t* s, clockid_t clock, const struct timespec* abstime) {
     const FiberCtx c = fiber_ctx();
-    if (!c) return real::sem_clockwait()(s, clock, abstime);
+    if (!c) return GREEN_REAL(sem_clockwait)(s, clock, abstime);
     if (!valid_wait_clock(clock) || !valid_timespec(abstime)) return fail(EINVAL);
     return wait(c, s, clock, abstime);
 }
@@ -111,18 +111,18 @@ int sem_post(sem_t* s) noexcept {
     } else {
         wake_from_outside(s);
     }
-    return real::sem_post()(s);
+    return GREEN_REAL(sem_post)(s);
 }
 
 int sem_init(sem_t* s, int pshared, unsigned value) noexcept {
     if (Table* t = table_if_any()) t->forget(s);
-    return real::sem_init()(s, pshared, value);
+    return GREEN_REAL(sem_init)(s, pshared, value);
 }
 
 int sem_destroy(sem_t* s) noexcept {
     if (Table* t = table_if_any())
         if (!t->forget(s)) return fail(EBUSY);
-    return real::sem_destroy()(s);
+    return GREEN_REAL(sem_destroy)(s);
 }
 
 }  // extern "C"

@@ -46,7 +46,7 @@ void link_thread(HubSignals& hs, ThreadSignals& t) noexcept {
 
 // Blocks for real what every thread blocks, unblocks the rest (of what it blocked itself).
 void update_real(HubSignals& hs) noexcept {
-    if (!sync::threads_patched()) return;  // masks are the OS thread's own, untouched
+    if (!patched(Need::Threads)) return;  // masks are the OS thread's own, untouched
     Mask want = 0;
     for (Mask m = hs.blocked_somewhere; m; m &= m - 1) {
         const int i = lowest(m) - 1;
@@ -65,8 +65,8 @@ bool blocks(const ThreadSignals& t, int sig) noexcept {
     return ((t.mask | t.handling) & bit(sig)) != 0;
 }
 
-ThreadSignals* state_of(HubSignals& hs, detail::Fiber* f) noexcept {
-    if (f && sync::threads_patched()) {
+ThreadSignals* state_of(HubSignals& hs, rt::Fiber* f) noexcept {
+    if (f && patched(Need::Threads)) {
         if (auto* t = dynamic_cast<threads::ThreadCore*>(f); t && t->signals.hub == &hs)
             return &t->signals;
     }
@@ -75,8 +75,8 @@ ThreadSignals* state_of(HubSignals& hs, detail::Fiber* f) noexcept {
 
 // The running fiber's thread, or null while the hub's loop (or nothing) runs.
 ThreadSignals* running(HubSignals& hs) noexcept {
-    if (hs.hub->in_loop_fiber()) return nullptr;
-    return state_of(hs, hs.hub->current());
+    if (rt::in_loop_fiber(*hs.hub)) return nullptr;
+    return state_of(hs, rt::current(*hs.hub));
 }
 
 Waiter* take_waiter(Waiter* w, int sig, const siginfo_t& info,
@@ -119,7 +119,7 @@ void wake(HubSignals& hs, Waiter& w, bool in_handler) noexcept {
         // not parked (woken already, or running), or parked until an operation completes (a
         // cancelled io_uring op), sees `got` as it unregisters. One with an interrupt pending
         // already (kill, Timeout) leaves with that, and its Registration passes the signal on.
-        if (w.fiber->interruptible_now()) hs.hub->interrupt(*w.fiber, hs.wake_exc);
+        if (w.fiber->interruptible_now()) rt::interrupt(*hs.hub, *w.fiber, hs.wake_exc);
         return;
     }
     // In a handler the hub may be mid-switch: the dispatcher fiber wakes it instead.
@@ -150,20 +150,20 @@ siginfo_t tkill_info(int sig) noexcept {
     return info;
 }
 
-HubSignals::HubSignals(detail::Hub& h, Mask base_mask) noexcept : hub(&h), base(base_mask) {
+HubSignals::HubSignals(rt::Hub& h, Mask base_mask) noexcept : hub(&h), base(base_mask) {
     link_thread(*this, base);
     real_blocked = base_mask & ~(kUnblockable | kReserved);
 }
 
 HubSignals* here() noexcept {
     HubSignals* hs = t_signals;
-    return hs && hs->hub == detail::Hub::peek() ? hs : nullptr;
+    return hs && hs->hub == rt::hub() ? hs : nullptr;
 }
 
-HubSignals& made(detail::Hub& hub) {
+HubSignals& made(rt::Hub& hub) {
     if (HubSignals* hs = here()) return *hs;
     // With thread patching the main fiber starts with the mask the thread has now.
-    const Mask base = sync::threads_patched() ? real_mask() : 0;
+    const Mask base = patched(Need::Threads) ? real_mask() : 0;
     auto* hs = new HubSignals(hub, base);  // never freed: handlers may look at it at any time
     hs->wake_exc = std::make_exception_ptr(SignalWake{});
     t_signals = hs;
@@ -171,19 +171,18 @@ HubSignals& made(detail::Hub& hub) {
 }
 
 bool emulating() noexcept {
-    detail::Hub* h = detail::Hub::peek();
-    return h && !h->in_loop_fiber() && sync::threads_patched() && patch_config().io;
+    return route(Need::Threads) && patched(Need::Io);
 }
 
 ThreadSignals& self(HubSignals& hs) noexcept {
-    return *state_of(hs, hs.hub->current());
+    return *state_of(hs, rt::current(*hs.hub));
 }
 
 // ---- threads -------------------------------------------------------------------------------
 
 ThreadSignals::ThreadSignals() noexcept {
-    detail::Hub* h = detail::Hub::peek();
-    if (!h || !sync::threads_patched()) return;
+    rt::Hub* h = rt::hub();
+    if (!h || !patched(Need::Threads)) return;
     HubSignals* hs;
     try {
         hs = &made(*h);
@@ -198,7 +197,7 @@ ThreadSignals::ThreadSignals() noexcept {
         link_thread(*hs, *this);
         return;
     }
-    mask = (h->in_loop_fiber() ? hs->base : self(*hs)).mask;
+    mask = (rt::in_loop_fiber(*h) ? hs->base : self(*hs)).mask;
     link_thread(*hs, *this);
     update_real(*hs);
 }

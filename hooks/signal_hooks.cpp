@@ -16,8 +16,8 @@
 #include <cstring>
 #include <mutex>
 
-#include "patch_config.hpp"
 #include "real_symbols.hpp"
+#include "route.hpp"
 #include "signal_state.hpp"
 
 namespace green::hooks {
@@ -147,7 +147,7 @@ using namespace green::hooks;
 extern "C" {
 
 int sigaction(int sig, const struct sigaction* act, struct sigaction* old) noexcept {
-    if (!patch_config().io || !wrappable(sig)) return real_sigaction(sig, act, old);
+    if (!patched(Need::Io) || !wrappable(sig)) return real_sigaction(sig, act, old);
     std::lock_guard lk(g_actions_mu);
     Action& a = g_actions[sig];
     struct sigaction previous {};

@@ -13,10 +13,7 @@
 
 #include "green/clock.hpp"
 #include "green/hub.hpp"
-
-namespace green::detail {
-class Fiber;
-}
+#include "hook_interface.hpp"
 
 namespace green::hooks {
 
@@ -30,7 +27,7 @@ inline bool signals_handled() noexcept {
 // Whether an interrupted call restarts when the handler was installed with SA_RESTART (read,
 // recv, accept, connect, write... without a timeout) or always fails with EINTR (sleep, poll,
 // select, epoll_wait, sigsuspend, calls with a timeout), as signal(7) lists them.
-enum class Restart : bool { never, with_sa_restart };
+enum class Restart : bool { Never, WithSaRestart };
 
 // Thrown (through Hub::interrupt) into a fiber parked in an interruptible call that was chosen
 // for a signal; interruptible() catches it. Never leaves the hook library.
@@ -115,7 +112,7 @@ class CallMask {
 
 // pthread_kill / raise for a fiber thread of the calling hub: the signal goes to that thread
 // alone (held if it blocks it). Returns 0 or an errno value.
-int send_to_thread(ThreadSignals& t, detail::Fiber& f, int sig) noexcept;
+int send_to_thread(ThreadSignals& t, rt::Fiber& f, int sig) noexcept;
 // pthread_kill on a real pthread_t: when it names the hub's own OS thread (the main thread, as
 // fiber threads see it), the signal goes to the main fiber's thread alone; `rc` gets the result.
 // False: not such a thread, libc's pthread_kill applies.

@@ -34,7 +34,7 @@ int fiber_sigmask(int how, const sigset_t* set, sigset_t* old) noexcept {
     if (set && !valid_how(how)) return EINVAL;
     HubSignals* hs;
     try {
-        hs = &made(*detail::Hub::peek());
+        hs = &made(*rt::hub());
     } catch (...) {
         return ENOMEM;
     }
@@ -58,7 +58,7 @@ int fiber_sigtimedwait(const sigset_t* set, siginfo_t* info, const timespec* ts)
         return -1;
     }
     ErrnoKeeper keep;
-    detail::Hub& hub = *detail::Hub::peek();
+    rt::Hub& hub = *rt::hub();
     HubSignals& hs = made(hub);
     const Mask want = to_mask(*set) & ~(kUnblockable | kReserved);
     const Deadline deadline =
@@ -116,7 +116,7 @@ int fiber_sigtimedwait(const sigset_t* set, siginfo_t* info, const timespec* ts)
 int wait_for_handler(HubSignals& hs) {
     for (;;) {
         if (deliver_unblocked(hs, self(hs))) break;
-        const int r = interruptible(Restart::never, [] {
+        const int r = interruptible(Restart::Never, [] {
             green::sleep(std::chrono::hours(24));
             return 0;
         });
@@ -130,7 +130,7 @@ int wait_for_handler(HubSignals& hs) {
 
 CallMask::CallMask(const sigset_t* mask) {
     if (!mask || !emulating()) return;
-    hs_ = &made(*detail::Hub::peek());
+    hs_ = &made(*rt::hub());
     me_ = &self(*hs_);
     before_ = me_->mask;
     {
@@ -146,7 +146,7 @@ CallMask::~CallMask() {
     set_mask(*hs_, *me_, before_);  // what the call's mask let through stays pending
 }
 
-int send_to_thread(ThreadSignals& t, detail::Fiber& f, int sig) noexcept {
+int send_to_thread(ThreadSignals& t, rt::Fiber& f, int sig) noexcept {
     (void)f;
     if (sig < 0 || sig >= NSIG) return EINVAL;
     if (sig == 0) return 0;
@@ -167,8 +167,8 @@ int send_to_thread(ThreadSignals& t, detail::Fiber& f, int sig) noexcept {
 bool send_to_hub_thread(pthread_t id, int sig, int& rc) noexcept {
     if (!emulating()) return false;
     HubSignals* hs = here();
-    if (!hs || !pthread_equal(id, sync::real::pthread_self()())) return false;
-    rc = send_to_thread(hs->base, hs->hub->main_fiber(), sig);
+    if (!hs || !pthread_equal(id, GREEN_REAL(pthread_self)())) return false;
+    rc = send_to_thread(hs->base, rt::main_fiber(*hs->hub), sig);
     return true;
 }
 
@@ -197,14 +197,14 @@ int sigpending(sigset_t* set) noexcept {
     if (!emulating()) return GREEN_REAL(sigpending)(set);
     Mask real = 0;
     if (::syscall(SYS_rt_sigpending, &real, sizeof real) != 0) return -1;
-    HubSignals& hs = made(*green::detail::Hub::peek());
+    HubSignals& hs = made(*rt::hub());
     to_sigset(real | self(hs).pending | hs.process_pending, set);
     return 0;
 }
 
 int sigsuspend(const sigset_t* mask) {
     if (!emulating()) return GREEN_REAL(sigsuspend)(mask);
-    HubSignals& hs = made(*green::detail::Hub::peek());
+    HubSignals& hs = made(*rt::hub());
     ThreadSignals& me = self(hs);
     const Mask before = me.mask;
     {
@@ -220,22 +220,22 @@ int sigsuspend(const sigset_t* mask) {
 }
 
 int pause() {
-    if (!fiber_hub()) return GREEN_REAL(pause)();
-    return wait_for_handler(made(*green::detail::Hub::peek()));
+    if (!route(Need::Io)) return GREEN_REAL(pause)();
+    return wait_for_handler(made(*rt::hub()));
 }
 
 int sigtimedwait(const sigset_t* set, siginfo_t* info, const struct timespec* ts) {
-    if (!fiber_hub()) return GREEN_REAL(sigtimedwait)(set, info, ts);
+    if (!route(Need::Io)) return GREEN_REAL(sigtimedwait)(set, info, ts);
     return fiber_sigtimedwait(set, info, ts);
 }
 
 int sigwaitinfo(const sigset_t* set, siginfo_t* info) {
-    if (!fiber_hub()) return GREEN_REAL(sigwaitinfo)(set, info);
+    if (!route(Need::Io)) return GREEN_REAL(sigwaitinfo)(set, info);
     return fiber_sigtimedwait(set, info, nullptr);
 }
 
 int sigwait(const sigset_t* set, int* sig) {
-    if (!fiber_hub()) return GREEN_REAL(sigwait)(set, sig);
+    if (!route(Need::Io)) return GREEN_REAL(sigwait)(set, sig);
     for (;;) {
         const int r = fiber_sigtimedwait(set, nullptr, nullptr);
         if (r > 0) {
@@ -248,8 +248,8 @@ int sigwait(const sigset_t* set, int* sig) {
 
 int raise(int sig) noexcept {
     if (!emulating()) return GREEN_REAL(raise)(sig);
-    HubSignals& hs = made(*green::detail::Hub::peek());
-    if (const int e = send_to_thread(self(hs), *hs.hub->current(), sig)) {
+    HubSignals& hs = made(*rt::hub());
+    if (const int e = send_to_thread(self(hs), *rt::current(*hs.hub), sig)) {
         errno = e;
         return -1;
     }

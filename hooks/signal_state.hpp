@@ -12,7 +12,7 @@
 #include <exception>
 
 #include "green/greenlet.hpp"
-#include "scheduler.hpp"
+#include "hook_interface.hpp"
 #include "signal_hooks.hpp"
 
 namespace green::hooks::signals {
@@ -38,7 +38,7 @@ bool is_handler(const struct sigaction& a) noexcept;
 struct Waiter {
     Waiter* prev = nullptr;
     Waiter* next = nullptr;
-    detail::Fiber* fiber = nullptr;
+    rt::Fiber* fiber = nullptr;
     ThreadSignals* owner = nullptr;
     Mask want = 0;  // sigwait family: these are taken, not handled
     int got = 0;    // the signal delivered to it while registered
@@ -56,9 +56,9 @@ struct Delivery {
 };
 
 struct HubSignals {
-    explicit HubSignals(detail::Hub& h, Mask base_mask) noexcept;
+    explicit HubSignals(rt::Hub& h, Mask base_mask) noexcept;
 
-    detail::Hub* hub;
+    rt::Hub* hub;
     ThreadSignals base;                // the main fiber and plain greenlets
     ThreadSignals* threads = nullptr;  // every live thread of the hub, base included
     unsigned thread_count = 0;
@@ -81,7 +81,7 @@ struct HubSignals {
 // This hub thread's state (nullptr when none was made yet, or it belongs to a hub that is gone:
 // then only plain handler calls happen). made(): created on first use, on a hub thread.
 HubSignals* here() noexcept;
-HubSignals& made(detail::Hub& hub);
+HubSignals& made(rt::Hub& hub);
 // Whether masks are emulated per fiber (threads patched, the caller a fiber of a hub).
 bool emulating() noexcept;
 // The thread the running fiber stands for.

@@ -19,7 +19,7 @@ namespace green::hooks::signals {
 namespace {
 
 void dispatch_loop(HubSignals* hs, int fd) {
-    detail::Hub::get().current()->set_ref(false);  // never what keeps the hub alive
+    rt::current(rt::hub_or_create())->set_ref(false);  // never what keeps the hub alive
     for (;;) {
         const int r = green::wait_fd(fd, POLLIN);
         if (r < 0 || hs->event_fd != fd) return;
@@ -57,7 +57,7 @@ void ensure_dispatcher(HubSignals& hs) {
 }  // namespace
 
 Registration::Registration(HubSignals& hs, Mask want) noexcept : hs_(hs) {
-    w_.fiber = hs.hub->current();
+    w_.fiber = rt::current(*hs.hub);
     w_.owner = &self(hs);
     w_.want = want;
     Busy b(hs_);
@@ -84,7 +84,7 @@ Delivery Registration::finish() noexcept {
         hs_.last_waiter = w_.prev;
     linked_ = false;
     // A wake-up that came too late to be thrown must not be thrown at some later wait.
-    detail::Hub::withdraw_interrupt(*hs_.hub->current(), hs_.wake_exc);
+    rt::withdraw_interrupt(*rt::current(*hs_.hub), hs_.wake_exc);
     if (w_.got) {
         d.sig = w_.got;
         d.info = w_.info;
@@ -114,8 +114,8 @@ namespace green::hooks {
 using namespace signals;
 
 int interruptible(Restart restart, int (*park)(void*), void* ctx) {
-    detail::Hub* h = detail::Hub::peek();
-    if (!h || h->in_loop_fiber()) return park(ctx);
+    rt::Hub* h = rt::hub();
+    if (!h || rt::in_loop_fiber(*h)) return park(ctx);
     HubSignals& hs = made(*h);
     ensure_dispatcher(hs);
     Registration reg(hs, 0);
@@ -130,12 +130,12 @@ int interruptible(Restart restart, int (*park)(void*), void* ctx) {
     if (!d.sig) return woken ? 1 : r;
     run(hs, d, nullptr);
     if (!woken) return r;
-    if (restart == Restart::with_sa_restart && (d.act.sa_flags & SA_RESTART)) return 1;
+    if (restart == Restart::WithSaRestart && (d.act.sa_flags & SA_RESTART)) return 1;
     return -EINTR;
 }
 
 int interruptible_wait_fd_slow(int fd, short events, const Deadline& deadline) {
-    return interruptible(deadline.infinite() ? Restart::with_sa_restart : Restart::never,
+    return interruptible(deadline.infinite() ? Restart::WithSaRestart : Restart::Never,
                          [&] { return green::wait_fd(fd, events, deadline); });
 }
 
@@ -145,7 +145,7 @@ Duration interruptible_sleep(Duration d) {
         return Duration::zero();
     }
     const Deadline deadline(Clock::now() + d);
-    const int r = interruptible(Restart::never, [&] {
+    const int r = interruptible(Restart::Never, [&] {
         green::sleep(deadline.remaining());
         return 0;
     });

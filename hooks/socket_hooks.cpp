@@ -1,7 +1,7 @@
 // Descriptor lifetime and mode hooks: socket, socketpair, pipe, pipe2, connect, accept, accept4,
 // close, fclose, close_range, closefrom, dup, dup2, dup3, fcntl, ioctl(FIONBIO), setsockopt.
 // Creation and mode changes keep the fd table current; close wakes fibers waiting on the fd
-// with EBADF before the number can be reused. The hub's own descriptors (detail::runtime_owns_fd)
+// with EBADF before the number can be reused. The hub's own descriptors (rt::runtime_owns_fd)
 // are refused with EBADF as if not open, and skipped by close_range and closefrom, so the daemon
 // idiom "close every inherited descriptor" leaves the hub working. connect and accept set
 // O_NONBLOCK only for the duration of the call, so the program (and any process sharing the socket)
@@ -20,7 +20,7 @@
 
 #include "green/hub.hpp"
 #include "hook_common.hpp"
-#include "owned_fds.hpp"
+#include "hook_interface.hpp"
 
 namespace green::hooks {
 
@@ -33,14 +33,10 @@ __attribute__((constructor(102))) void remember_pid() {
     ::pthread_atfork(nullptr, nullptr, [] { g_pid = ::getpid(); });
 }
 
-bool io_patched() noexcept {
-    return patch_config().io;
-}
-
 // Wakes the fibers of this thread's hub that wait on fd. Not in a vfork child: it shares the
 // parent's memory, hub and event loop, and must leave them alone.
 void notify_closing(int fd) {
-    if (fd < 0 || !detail::Hub::peek() || ::getpid() != g_pid) return;
+    if (fd < 0 || !rt::hub() || ::getpid() != g_pid) return;
     green::notify_close(fd);
 }
 
@@ -59,23 +55,8 @@ auto with_nonblock(int fd, long fl, Call call) -> decltype(call()) {
     return r;
 }
 
-int real_connect(int fd, const sockaddr* addr, socklen_t len) {
-    if (auto f = GREEN_REAL(connect)) return f(fd, addr, len);
-    return static_cast<int>(::syscall(SYS_connect, fd, addr, len));
-}
-
-int real_accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
-    if (auto f = GREEN_REAL(accept4)) return f(fd, addr, len, flags);
-    return static_cast<int>(::syscall(SYS_accept4, fd, addr, len, flags));
-}
-
-int real_close(int fd) {
-    if (auto f = GREEN_REAL(close)) return f(fd);
-    return static_cast<int>(::syscall(SYS_close, fd));
-}
-
 void accepted(int fd, int flags, const FdInfo& listener) noexcept {
-    fd_created(fd, FdKind::socket, flags & SOCK_NONBLOCK, listener.stream, O_RDWR);
+    fd_created(fd, FdKind::Socket, flags & SOCK_NONBLOCK, listener.stream, O_RDWR);
     // Linux copies the listener's timeouts into the accepted socket.
     if (listener.rcv_ns) fd_set_timeout(fd, false, listener.rcv_ns);
     if (listener.snd_ns) fd_set_timeout(fd, true, listener.snd_ns);
@@ -83,14 +64,14 @@ void accepted(int fd, int flags, const FdInfo& listener) noexcept {
 
 int accept_hook(int fd, sockaddr* addr, socklen_t* len, int flags) {
     FdInfo info;
-    if (!fiber_hub()) {
-        const int r = real_accept4(fd, addr, len, flags);
-        if (r >= 0 && io_patched()) accepted(r, flags, fd_info(fd));
+    if (!route(Need::Io)) {
+        const int r = GREEN_REAL_OR_SYSCALL(accept4, SYS_accept4, fd, addr, len, flags);
+        if (r >= 0 && patched(Need::Io)) accepted(r, flags, fd_info(fd));
         return r;
     }
     info = fd_info(fd);
-    if (info.kind != FdKind::socket || info.nonblock) {
-        const int r = real_accept4(fd, addr, len, flags);
+    if (info.kind != FdKind::Socket || info.nonblock) {
+        const int r = GREEN_REAL_OR_SYSCALL(accept4, SYS_accept4, fd, addr, len, flags);
         if (r >= 0) accepted(r, flags, info);
         return r;
     }
@@ -98,14 +79,16 @@ int accept_hook(int fd, sockaddr* addr, socklen_t* len, int flags) {
     const long fl = raw_fcntl(fd, F_GETFL);
     if (fl < 0) return -1;
     if (fl & O_NONBLOCK) {  // set behind the hooks' back: the program wants EAGAIN
-        const int r = real_accept4(fd, addr, len, flags);
+        const int r = GREEN_REAL_OR_SYSCALL(accept4, SYS_accept4, fd, addr, len, flags);
         if (r >= 0) accepted(r, flags, info);
         return r;
     }
     // Non-blocking for each attempt: another process sharing the listener may take the
     // connection between readiness and accept.
     const long r = io_wait(fd, POLLIN, deadline_after_ns(info.rcv_ns), [&] {
-        return with_nonblock(fd, fl, [&] { return real_accept4(fd, addr, len, flags); });
+        return with_nonblock(fd, fl, [&] {
+            return GREEN_REAL_OR_SYSCALL(accept4, SYS_accept4, fd, addr, len, flags);
+        });
     });
     if (r < 0) return -1;
     accepted(static_cast<int>(r), flags, info);
@@ -126,7 +109,7 @@ void before_replace(int oldfd, int newfd) {
 
 int fcntl_hook(int (*real)(int, int, ...), long sysno, int fd, int cmd, unsigned long arg) {
     const int r = real ? real(fd, cmd, arg) : static_cast<int>(::syscall(sysno, fd, cmd, arg));
-    if (r < 0 || !io_patched()) return r;
+    if (r < 0 || !patched(Need::Io)) return r;
     switch (cmd) {
         case F_SETFL:
             fd_set_nonblock(fd, arg & O_NONBLOCK);
@@ -164,7 +147,7 @@ void forget_known(int fd) {
     fd_forget(fd);
 }
 void notify_known(int fd) {
-    if (!detail::runtime_owns_fd(fd)) notify_closing(fd);
+    if (!rt::runtime_owns_fd(fd)) notify_closing(fd);
 }
 
 }  // namespace
@@ -179,8 +162,8 @@ int socket(int domain, int type, int protocol) noexcept {
     auto real = GREEN_REAL(socket);
     const int r = real ? real(domain, type, protocol)
                        : static_cast<int>(::syscall(SYS_socket, domain, type, protocol));
-    if (r >= 0 && io_patched())
-        fd_created(r, FdKind::socket, type & SOCK_NONBLOCK, (type & 0xf) == SOCK_STREAM, O_RDWR);
+    if (r >= 0 && patched(Need::Io))
+        fd_created(r, FdKind::Socket, type & SOCK_NONBLOCK, (type & 0xf) == SOCK_STREAM, O_RDWR);
     return r;
 }
 
@@ -188,9 +171,9 @@ int socketpair(int domain, int type, int protocol, int sv[2]) noexcept {
     auto real = GREEN_REAL(socketpair);
     const int r = real ? real(domain, type, protocol, sv)
                        : static_cast<int>(::syscall(SYS_socketpair, domain, type, protocol, sv));
-    if (r == 0 && io_patched()) {
+    if (r == 0 && patched(Need::Io)) {
         for (int i = 0; i < 2; ++i)
-            fd_created(sv[i], FdKind::socket, type & SOCK_NONBLOCK, (type & 0xf) == SOCK_STREAM,
+            fd_created(sv[i], FdKind::Socket, type & SOCK_NONBLOCK, (type & 0xf) == SOCK_STREAM,
                        O_RDWR);
     }
     return r;
@@ -199,9 +182,9 @@ int socketpair(int domain, int type, int protocol, int sv[2]) noexcept {
 int pipe2(int fds[2], int flags) noexcept {
     auto real = GREEN_REAL(pipe2);
     const int r = real ? real(fds, flags) : static_cast<int>(::syscall(SYS_pipe2, fds, flags));
-    if (r == 0 && io_patched()) {
-        fd_created(fds[0], FdKind::pipe, flags & O_NONBLOCK, false, O_RDONLY);
-        fd_created(fds[1], FdKind::pipe, flags & O_NONBLOCK, false, O_WRONLY);
+    if (r == 0 && patched(Need::Io)) {
+        fd_created(fds[0], FdKind::Pipe, flags & O_NONBLOCK, false, O_RDONLY);
+        fd_created(fds[1], FdKind::Pipe, flags & O_NONBLOCK, false, O_WRONLY);
     }
     return r;
 }
@@ -211,19 +194,21 @@ int pipe(int fds[2]) noexcept {
 }
 
 int connect(int fd, const sockaddr* addr, socklen_t len) {
-    if (!fiber_hub()) return real_connect(fd, addr, len);
+    if (!route(Need::Io)) return GREEN_REAL_OR_SYSCALL(connect, SYS_connect, fd, addr, len);
     const FdInfo info = fd_info(fd);
-    if (info.kind != FdKind::socket || info.nonblock) return real_connect(fd, addr, len);
+    if (info.kind != FdKind::Socket || info.nonblock)
+        return GREEN_REAL_OR_SYSCALL(connect, SYS_connect, fd, addr, len);
     ErrnoKeeper keep;
     const long fl = raw_fcntl(fd, F_GETFL);
     if (fl < 0) return -1;
     if (fl & O_NONBLOCK) {  // set behind the hooks' back: the program wants EINPROGRESS
         fd_set_nonblock(fd, true);
-        return real_connect(fd, addr, len);
+        return GREEN_REAL_OR_SYSCALL(connect, SYS_connect, fd, addr, len);
     }
     const Deadline deadline = deadline_after_ns(info.snd_ns);
     for (;;) {
-        const int r = with_nonblock(fd, fl, [&] { return real_connect(fd, addr, len); });
+        const int r = with_nonblock(
+            fd, fl, [&] { return GREEN_REAL_OR_SYSCALL(connect, SYS_connect, fd, addr, len); });
         if (r == 0) return keep.ok(0);
         if (errno == EAGAIN && addr && addr->sa_family == AF_UNIX) {
             // A full listen backlog: a blocking connect waits for room, so poll for it.
@@ -237,7 +222,7 @@ int connect(int fd, const sockaddr* addr, socklen_t len) {
     // In progress: wait for writability until the connection is made or fails. SO_SNDTIMEO
     // cuts it short with EINPROGRESS, as the kernel does.
     const long r = io_wait(fd, POLLOUT, deadline, [fd]() -> long {
-        const long c = green::detail::connect_result(fd);
+        const long c = rt::connect_result(fd);
         if (c >= 0) return c;
         errno = static_cast<int>(-c);
         return -1;
@@ -256,14 +241,14 @@ int accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
 }
 
 int close(int fd) {
-    if (green::detail::runtime_owns_fd(fd)) [[unlikely]] {
+    if (rt::runtime_owns_fd(fd)) [[unlikely]] {
         errno = EBADF;  // the hub's own descriptor: as if it were not open
         return -1;
     }
-    if (!io_patched()) return real_close(fd);
+    if (!patched(Need::Io)) return GREEN_REAL_OR_SYSCALL(close, SYS_close, fd);
     notify_closing(fd);
     fd_forget(fd);
-    const int r = real_close(fd);
+    const int r = GREEN_REAL_OR_SYSCALL(close, SYS_close, fd);
     fd_forget(fd);  // in case another thread classified it meanwhile
     return r;
 }
@@ -274,7 +259,7 @@ int fclose(FILE* f) {
         errno = ENOSYS;
         return EOF;
     }
-    const int fd = (f && io_patched()) ? ::fileno(f) : -1;
+    const int fd = (f && patched(Need::Io)) ? ::fileno(f) : -1;
     if (fd >= 0) {
         notify_closing(fd);
         fd_forget(fd);
@@ -291,13 +276,13 @@ int close_range(unsigned int first, unsigned int last, int flags) noexcept {
                     : static_cast<int>(::syscall(SYS_close_range, lo, hi, flags));
     };
     if (first > last) return call(first, last);  // the kernel's EINVAL
-    const bool closing = io_patched() && !(flags & CLOSE_RANGE_CLOEXEC);
+    const bool closing = patched(Need::Io) && !(flags & CLOSE_RANGE_CLOEXEC);
     if (closing) fd_each_known(first, last, notify_known);
     // The hub's own descriptors stay open: close the runs between them.
     int r = 0;
     unsigned lo = first;
     for (;;) {
-        const int owned = green::detail::next_runtime_fd(lo, last);
+        const int owned = rt::next_runtime_fd(lo, last);
         const unsigned hi = owned < 0 ? last : static_cast<unsigned>(owned) - 1;
         if (owned < 0 || static_cast<unsigned>(owned) > lo) {
             if (call(lo, hi) != 0) {
@@ -314,40 +299,40 @@ int close_range(unsigned int first, unsigned int last, int flags) noexcept {
 
 void closefrom(int lowfd) noexcept {
     if (lowfd < 0) lowfd = 0;
-    if (green::detail::next_runtime_fd(static_cast<unsigned>(lowfd), ~0u) >= 0) {
+    if (rt::next_runtime_fd(static_cast<unsigned>(lowfd), ~0u) >= 0) {
         // Skipping the hub's descriptors: close_range's loop does that.
         const int e = errno;
         close_range(static_cast<unsigned>(lowfd), ~0u, 0);
         errno = e;
         return;
     }
-    if (io_patched()) fd_each_known(static_cast<unsigned>(lowfd), ~0u, notify_known);
+    if (patched(Need::Io)) fd_each_known(static_cast<unsigned>(lowfd), ~0u, notify_known);
     if (auto real = GREEN_REAL(closefrom))
         real(lowfd);
     else
         ::syscall(SYS_close_range, lowfd, ~0u, 0);
-    if (io_patched()) fd_each_known(static_cast<unsigned>(lowfd), ~0u, forget_known);
+    if (patched(Need::Io)) fd_each_known(static_cast<unsigned>(lowfd), ~0u, forget_known);
 }
 
 int dup(int fd) noexcept {
     auto real = GREEN_REAL(dup);
     const int r = real ? real(fd) : static_cast<int>(::syscall(SYS_dup, fd));
-    return io_patched() ? dup_common(fd, -1, r) : r;
+    return patched(Need::Io) ? dup_common(fd, -1, r) : r;
 }
 
 int dup2(int oldfd, int newfd) noexcept {
-    if (io_patched()) before_replace(oldfd, newfd);
+    if (patched(Need::Io)) before_replace(oldfd, newfd);
     auto real = GREEN_REAL(dup2);
     const int r = real ? real(oldfd, newfd) : static_cast<int>(::syscall(SYS_dup2, oldfd, newfd));
-    return io_patched() && oldfd != newfd ? dup_common(oldfd, newfd, r) : r;
+    return patched(Need::Io) && oldfd != newfd ? dup_common(oldfd, newfd, r) : r;
 }
 
 int dup3(int oldfd, int newfd, int flags) noexcept {
-    if (io_patched()) before_replace(oldfd, newfd);
+    if (patched(Need::Io)) before_replace(oldfd, newfd);
     auto real = GREEN_REAL(dup3);
     const int r = real ? real(oldfd, newfd, flags)
                        : static_cast<int>(::syscall(SYS_dup3, oldfd, newfd, flags));
-    return io_patched() ? dup_common(oldfd, newfd, r) : r;
+    return patched(Need::Io) ? dup_common(oldfd, newfd, r) : r;
 }
 
 int fcntl(int fd, int cmd, ...) {
@@ -376,7 +361,7 @@ int ioctl(int fd, unsigned long request, ...) noexcept {
     auto real = GREEN_REAL(ioctl);
     const int r =
         real ? real(fd, request, arg) : static_cast<int>(::syscall(SYS_ioctl, fd, request, arg));
-    if (r == 0 && request == FIONBIO && arg && io_patched())
+    if (r == 0 && request == FIONBIO && arg && patched(Need::Io))
         fd_set_nonblock(fd, *static_cast<const int*>(arg) != 0);
     return r;
 }
@@ -387,7 +372,7 @@ int setsockopt(int fd, int level, int opt, const void* val, socklen_t len) noexc
                        : static_cast<int>(::syscall(SYS_setsockopt, fd, level, opt, val, len));
     bool send = false;
     if (r == 0 && level == SOL_SOCKET && is_timeout_option(opt, &send) && val &&
-        len >= sizeof(timeval) && io_patched()) {
+        len >= sizeof(timeval) && patched(Need::Io)) {
         // SO_*TIMEO_NEW uses two 64-bit fields, the same layout as timeval on 64-bit Linux.
         const auto* tv = static_cast<const timeval*>(val);
         fd_set_timeout(fd, send,

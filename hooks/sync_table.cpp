@@ -32,7 +32,7 @@ Deadline deadline_from(clockid_t clock, const timespec& abstime) noexcept {
 }
 
 Masked::~Masked() {
-    if (held_) ctx_.hub->interrupt(*ctx_.self, held_);
+    if (held_) rt::interrupt(*ctx_.hub, *ctx_.self, held_);
 }
 
 Deadline Backoff::next(const Deadline& user) noexcept {
@@ -55,12 +55,12 @@ void await_outside(FiberCtx c, const char* where) noexcept {
     // signal arrives. The eventfd is drained first so an old wake-up does not spin; a post
     // that came before the drain is still seen through has_items. Raw system calls: the I/O
     // hooks would turn a read or poll here into one more fiber wait.
-    detail::Mailbox& box = *c.hub->mailbox();
+    const int event_fd = rt::post_event_fd(*c.hub);
     std::uint64_t n;
-    while (::syscall(SYS_read, box.event_fd, &n, sizeof n) > 0) {
+    while (::syscall(SYS_read, event_fd, &n, sizeof n) > 0) {
     }
-    if (box.has_items.load(std::memory_order_acquire)) return;
-    pollfd p{box.event_fd, POLLIN, 0};
+    if (rt::has_posts(*c.hub)) return;
+    pollfd p{event_fd, POLLIN, 0};
     ::syscall(SYS_ppoll, &p, 1, nullptr, nullptr, 0);
 }
 
@@ -94,7 +94,7 @@ Table& new_table() noexcept {
     void* mem = private_pages(sizeof(Table));
     if (!mem) std::abort();  // out of memory before the first pthread object could be used
     t_table = ::new (mem) Table();
-    HubHandle here = detail::Hub::get().handle();
+    HubHandle here = rt::handle(rt::hub_or_create());
     HubsLock lk;
     if (!g_hubs) __atomic_store_n(&g_hubs, new std::vector<HubHandle>(), __ATOMIC_RELEASE);
     g_hubs->push_back(std::move(here));
@@ -128,7 +128,7 @@ void wake_from_outside(const void* obj) noexcept {
 Table* table_if_any() noexcept {
     // No hub (any more: exit() destroys it before atexit handlers run): the waiters recorded
     // here belong to it and must not be touched.
-    if (!t_table || !detail::Hub::peek() || !threads_patched()) return nullptr;
+    if (!t_table || !rt::hub() || !patched(Need::Threads)) return nullptr;
     return t_table;
 }
 

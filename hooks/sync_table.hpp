@@ -15,9 +15,9 @@
 #include "green/clock.hpp"
 #include "green/errors.hpp"
 #include "green/wait_queue.hpp"
-#include "patch_config.hpp"
+#include "hook_interface.hpp"
 #include "real_symbols.hpp"
-#include "scheduler.hpp"
+#include "route.hpp"
 #include "side_map.hpp"
 
 // Internal to the hook library: bound directly, not through the PLT (these sit on the path of
@@ -26,76 +26,25 @@
 
 namespace green::hooks::sync {
 
-// patch_config().threads, cached where every hook can read it without a call or a guard.
-inline bool threads_patched() noexcept {
-    static constinit int cached = -1;
-    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (v < 0) [[unlikely]] {
-        v = patch_config().threads ? 1 : 0;
-        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
-    }
-    return v != 0;
-}
-
-// Where a hooked pthread call runs. The fiber path applies when threads are patched and the
-// caller is a fiber (the main stack counts) of a hub, not the hub's loop fiber; everything else
-// (real OS threads such as offload workers, threads without a hub, GREEN_PATCH=io) goes to libc.
+// Where a hooked pthread call runs: route(Need::Threads), with the calling fiber (the main stack
+// counts) at hand. Empty: libc (real OS threads such as offload workers, threads without a hub,
+// the loop fiber, GREEN_PATCH=io).
 struct FiberCtx {
-    detail::Hub* hub = nullptr;
-    detail::Fiber* self = nullptr;
+    rt::Hub* hub = nullptr;
+    rt::Fiber* self = nullptr;
     explicit operator bool() const noexcept { return hub != nullptr; }
 };
 
 inline FiberCtx fiber_ctx() noexcept {
-    detail::Hub* h = detail::Hub::peek();
-    if (!h || h->in_loop_fiber() || !threads_patched()) return {};
-    return {h, h->current()};
+    rt::Hub* h = route(Need::Threads);
+    if (!h) return {};
+    return {h, rt::current(*h)};
 }
 
-// ---- libc's functions -------------------------------------------------------------------
-// Each has one cached slot. A null slot only happens while dlsym itself runs on this thread
-// (a program's malloc calling back into a hook); the process is then still starting up and
-// single-threaded, so callers treat a missing lock function as an uncontended success.
-namespace real {
-#define GREEN_SYNC_REAL(fn)     \
-    inline auto fn() noexcept { \
-        return GREEN_REAL(fn);  \
-    }
-GREEN_SYNC_REAL(pthread_mutex_lock)
-GREEN_SYNC_REAL(pthread_mutex_trylock)
-GREEN_SYNC_REAL(pthread_mutex_timedlock)
-GREEN_SYNC_REAL(pthread_mutex_clocklock)
-GREEN_SYNC_REAL(pthread_mutex_unlock)
-GREEN_SYNC_REAL(pthread_mutex_init)
-GREEN_SYNC_REAL(pthread_mutex_destroy)
-GREEN_SYNC_REAL(pthread_cond_init)
-GREEN_SYNC_REAL(pthread_cond_destroy)
-GREEN_SYNC_REAL(pthread_cond_wait)
-GREEN_SYNC_REAL(pthread_cond_timedwait)
-GREEN_SYNC_REAL(pthread_cond_clockwait)
-GREEN_SYNC_REAL(pthread_cond_signal)
-GREEN_SYNC_REAL(pthread_cond_broadcast)
-GREEN_SYNC_REAL(pthread_rwlock_init)
-GREEN_SYNC_REAL(pthread_rwlock_destroy)
-GREEN_SYNC_REAL(pthread_rwlock_rdlock)
-GREEN_SYNC_REAL(pthread_rwlock_wrlock)
-GREEN_SYNC_REAL(pthread_rwlock_tryrdlock)
-GREEN_SYNC_REAL(pthread_rwlock_trywrlock)
-GREEN_SYNC_REAL(pthread_rwlock_timedrdlock)
-GREEN_SYNC_REAL(pthread_rwlock_timedwrlock)
-GREEN_SYNC_REAL(pthread_rwlock_clockrdlock)
-GREEN_SYNC_REAL(pthread_rwlock_clockwrlock)
-GREEN_SYNC_REAL(pthread_rwlock_unlock)
-GREEN_SYNC_REAL(sem_init)
-GREEN_SYNC_REAL(sem_destroy)
-GREEN_SYNC_REAL(sem_wait)
-GREEN_SYNC_REAL(sem_timedwait)
-GREEN_SYNC_REAL(sem_clockwait)
-GREEN_SYNC_REAL(sem_trywait)
-GREEN_SYNC_REAL(sem_post)
-GREEN_SYNC_REAL(pthread_self)
-#undef GREEN_SYNC_REAL
-}  // namespace real
+// libc's own functions are GREEN_REAL(fn) (real_symbols.hpp). A null one only happens while
+// dlsym itself runs on this thread (a program's malloc calling back into a hook); the process is
+// then still starting up and single-threaded, so callers treat a missing lock function as an
+// uncontended success.
 
 // ---- time -------------------------------------------------------------------------------
 // Absolute time on `clock` as a green Deadline (steady clock). Past times give an expired
@@ -117,7 +66,7 @@ inline bool valid_wait_clock(clockid_t c) noexcept {
 }
 
 // ---- waiting ----------------------------------------------------------------------------
-enum class Wake { notified, timed_out, interrupted, deadlock };
+enum class Wake { Notified, TimedOut, Interrupted, Deadlock };
 
 // Delivered to a fiber thread parked in a cancellation point by pthread_cancel: it only wakes
 // the wait, which then acts on the cancellation itself.
@@ -132,7 +81,7 @@ class GREEN_HOOK_INTERNAL Masked {
     Masked(const Masked&) = delete;
     Masked& operator=(const Masked&) = delete;
     ~Masked();
-    // One WaitQueue wait. `deadlock`: the hub found nothing left that could wake anyone
+    // One WaitQueue wait. `Deadlock`: the hub found nothing left that could wake anyone
     // (LoopExit, delivered to the main fiber only).
     Wake wait(WaitQueue& q, const Deadline& d) noexcept {
         return guard([&] { return q.wait(d); });
@@ -141,14 +90,14 @@ class GREEN_HOOK_INTERNAL Masked {
     template <class F>
     Wake guard(F&& f) noexcept {
         try {
-            return f() ? Wake::notified : Wake::timed_out;
+            return f() ? Wake::Notified : Wake::TimedOut;
         } catch (const LoopExit&) {
-            return Wake::deadlock;
+            return Wake::Deadlock;
         } catch (const CancelWake&) {
-            return Wake::interrupted;
+            return Wake::Interrupted;
         } catch (...) {
             if (!held_) held_ = std::current_exception();
-            return Wake::interrupted;
+            return Wake::Interrupted;
         }
     }
 
@@ -186,7 +135,7 @@ GREEN_HOOK_INTERNAL void await_outside(FiberCtx c, const char* where) noexcept;
 // the owning fiber) would not fit. An entry lives only while some fiber owns or waits.
 struct Entry {
     WaitQueue queue;                 // fibers of this hub waiting on the object
-    detail::Fiber* owner = nullptr;  // mutex / rwlock writer: the owning fiber, when tracked
+    rt::Fiber* owner = nullptr;      // mutex / rwlock writer: the owning fiber, when tracked
                                      // (a mutex handed to a waiter is tracked from then on)
     unsigned count = 0;              // recursive mutex depth; barrier: threads arrived
     unsigned users = 0;              // fibers inside a hook that use this entry
@@ -269,6 +218,6 @@ GREEN_HOOK_INTERNAL int fiber_mutex_lock(FiberCtx c, pthread_mutex_t* m) noexcep
 GREEN_HOOK_INTERNAL int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept;
 // A fiber thread `dead` ended: every robust mutex it still owns is released with the state a
 // thread's death leaves in libc (the next locker gets EOWNERDEAD), and a waiter is woken.
-GREEN_HOOK_INTERNAL void release_robust_mutexes(detail::Fiber* dead) noexcept;
+GREEN_HOOK_INTERNAL void release_robust_mutexes(rt::Fiber* dead) noexcept;
 
 }  // namespace green::hooks::sync

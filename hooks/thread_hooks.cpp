@@ -17,9 +17,8 @@
 #include <unordered_map>
 
 #include "cancel_point.hpp"
-#include "config.hpp"
 #include "fiber_thread.hpp"
-#include "os_thread.hpp"
+#include "hook_interface.hpp"
 #include "sync_table.hpp"
 
 // glibc declares these for C only (C++ gets a destructor-based pthread_cleanup_push).
@@ -80,24 +79,11 @@ void registry_remove(ThreadCore* t) noexcept {
 }
 
 ThreadCore* thread_of(const GreenletHandle& h) noexcept {
-    return static_cast<ThreadCore*>(detail::core_ptr_of(h));
-}
-
-pthread_t real_self() noexcept {
-    return sync::real::pthread_self()();
+    return static_cast<ThreadCore*>(rt::core_ptr_of(h));
 }
 
 bool is_main_thread() noexcept {
     return ::gettid() == ::getpid();
-}
-
-// Whether pthread_create here makes a fiber: threads are patched and the caller is a fiber
-// of a hub (or the main thread, whose hub is created now), not the loop fiber and not one of
-// the runtime's own OS threads.
-bool creates_fibers() noexcept {
-    if (!sync::threads_patched()) return false;
-    if (detail::Hub* h = detail::Hub::peek()) return !h->in_loop_fiber();
-    return is_main_thread();
 }
 
 std::size_t libc_default_stack() noexcept {
@@ -116,11 +102,11 @@ std::size_t libc_default_stack() noexcept {
 // A size the program asked for is honoured. Otherwise GREEN_STACK_SIZE (greenrun
 // --stack-size) if set, else libc's own default (RLIMIT_STACK, usually 8 MiB): interpreters and
 // deep recursion need what a real thread would have, and stack pages are only reserved.
-std::size_t stack_size_for(const pthread_attr_t* attr, detail::Hub& hub) noexcept {
+std::size_t stack_size_for(const pthread_attr_t* attr, rt::Hub& hub) noexcept {
     std::size_t want = 0;
     if (attr && pthread_attr_getstacksize(attr, &want) == 0 && want != libc_default_stack())
         return want;
-    if (detail::config().stack_size_set) return hub.default_stack_size();
+    if (rt::config().stack_size_set) return rt::default_stack_size(hub);
     return libc_default_stack();
 }
 
@@ -160,7 +146,7 @@ _Unwind_Reason_Code stop_at_handler(int, _Unwind_Action actions, _Unwind_Excepti
     {
         sync::Masked mask(c);
         while (t.live_threads > 0) {
-            if (mask.wait(t.threads_done, Deadline::never()) == sync::Wake::deadlock)
+            if (mask.wait(t.threads_done, Deadline::never()) == sync::Wake::Deadlock)
                 sync::await_outside(c, "pthread_exit");
         }
     }
@@ -187,10 +173,10 @@ int join(pthread_t id, void** ret, const Deadline& deadline, bool try_only) {
         CancelPoint cancel_point;
         sync::Masked mask(c);
         while (!t->finished()) {
-            const sync::Wake w = mask.guard([&] { return detail::join(*t, deadline); });
-            if (w == sync::Wake::deadlock) sync::await_outside(c, "pthread_join");
-            if (w == sync::Wake::interrupted) test_cancel();
-            if (w == sync::Wake::timed_out || (!t->finished() && deadline.expired()))
+            const sync::Wake w = mask.guard([&] { return rt::join(*t, deadline); });
+            if (w == sync::Wake::Deadlock) sync::await_outside(c, "pthread_join");
+            if (w == sync::Wake::Interrupted) test_cancel();
+            if (w == sync::Wake::TimedOut || (!t->finished() && deadline.expired()))
                 return ETIMEDOUT;
         }
     }
@@ -200,13 +186,13 @@ int join(pthread_t id, void** ret, const Deadline& deadline, bool try_only) {
 }
 
 // pthread_getattr_np's answer for a fiber: its stack (or the size it will get), guard, detach.
-int describe_stack(const detail::Fiber& f, bool detached, pthread_attr_t* attr) noexcept {
+int describe_stack(const rt::Fiber& f, bool detached, pthread_attr_t* attr) noexcept {
     if (int rc = pthread_attr_init(attr)) return rc;
     if (f.stack().base)
         pthread_attr_setstack(attr, f.stack().base, f.stack().size);
     else
         pthread_attr_setstacksize(attr, f.stack_size());
-    pthread_attr_setguardsize(attr, f.stack().guarded ? detail::StackPool::page_size() : 0);
+    pthread_attr_setguardsize(attr, f.stack().guarded ? rt::page_size() : 0);
     pthread_attr_setdetachstate(attr, detached ? PTHREAD_CREATE_DETACHED : PTHREAD_CREATE_JOINABLE);
     return 0;
 }
@@ -248,20 +234,24 @@ void ThreadCore::run() {
 
 [[gnu::constructor]] static void adopt_real_pthread_create() {
     // The runtime's own threads (offload pool) must stay real OS threads.
-    if (auto f = GREEN_REAL(pthread_create)) detail::real_pthread_create = f;
+    if (auto f = GREEN_REAL(pthread_create)) rt::set_os_thread_create(f);
 }
 
 }  // namespace green::hooks::threads
 
+using namespace green::hooks;
 using namespace green::hooks::threads;
 
 extern "C" {
 
 int pthread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(void*),
                    void* arg) noexcept {
-    if (!creates_fibers()) return GREEN_REAL(pthread_create)(out, attr, start, arg);
+    // A fiber when the caller takes the fiber path, or is the main thread, whose hub is made
+    // now; never from the loop fiber or the runtime's own OS threads.
+    if (!route(Need::Threads) && (rt::hub() || !is_main_thread() || !patched(Need::Threads)))
+        return GREEN_REAL(pthread_create)(out, attr, start, arg);
     try {
-        auto& hub = green::detail::Hub::get();
+        auto& hub = rt::hub_or_create();
         int detach = PTHREAD_CREATE_JOINABLE;
         if (attr) pthread_attr_getdetachstate(attr, &detach);
         const std::uint64_t n = g_next_id.fetch_add(1, std::memory_order_relaxed);
@@ -270,12 +260,12 @@ int pthread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(vo
         opts.stack_size = stack_size_for(attr, hub);
         auto* t = new ThreadCore(start, arg, detach == PTHREAD_CREATE_DETACHED);
         t->id = static_cast<pthread_t>(n * 2 + 1);
-        t->os_thread = real_self();
+        t->os_thread = GREEN_REAL(pthread_self)();
         registry_add(t);
         ++sync::table().live_threads;
         green::hooks::cancel::g_fiber_threads.store(true, std::memory_order_relaxed);
         try {  // start() throws for a stack size above 1 GiB or no memory: undo, say EAGAIN
-            green::detail::start(*t, opts, std::nullopt);
+            rt::start(*t, opts, std::nullopt);
         } catch (...) {
             --sync::table().live_threads;
             registry_remove(t);  // drops the only reference
@@ -290,7 +280,7 @@ int pthread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(vo
 
 pthread_t pthread_self() noexcept {
     if (ThreadCore* t = ThreadCore::current()) return t->id;
-    return real_self();
+    return GREEN_REAL(pthread_self)();
 }
 
 int pthread_equal(pthread_t a, pthread_t b) noexcept {
@@ -336,10 +326,10 @@ void pthread_exit(void* value) {
         unwind_next(*t);
     }
     const sync::FiberCtx c = sync::fiber_ctx();
-    if (sync::threads_patched()) {
-        if (is_main_thread() && (!c || c.self == &c.hub->main_fiber())) {
+    if (patched(Need::Threads)) {
+        if (is_main_thread() && (!c || c.self == &rt::main_fiber(*c.hub))) {
             if (c) exit_main_thread(c);
-            if (!green::detail::Hub::peek()) std::exit(0);  // no fiber thread was ever made
+            if (!rt::hub()) std::exit(0);  // no fiber thread was ever made
         }
         if (c) throw green::GreenletExit();  // a plain greenlet: end it, not the OS thread
     }
@@ -375,7 +365,7 @@ int pthread_getattr_np(pthread_t id, pthread_attr_t* attr) noexcept {
         // A plain greenlet asking about "its" thread gets its own stack, not the main one:
         // callers want the bounds of the stack they run on.
         const sync::FiberCtx c = sync::fiber_ctx();
-        if (!c || c.self == &c.hub->main_fiber() || id != real_self())
+        if (!c || c.self == &rt::main_fiber(*c.hub) || id != GREEN_REAL(pthread_self)())
             return GREEN_REAL(pthread_getattr_np)(id, attr);
         return describe_stack(*c.self, false, attr);
     }
@@ -425,8 +415,7 @@ int pthread_kill(pthread_t id, int sig) noexcept {
     ThreadCore* t = thread_of(h);
     if (!t || t->finished()) return ESRCH;
     if (sig == 0) return 0;
-    if (t->hub() == green::detail::Hub::peek())
-        return green::hooks::signals::send_to_thread(t->signals, *t, sig);
+    if (t->hub() == rt::hub()) return green::hooks::signals::send_to_thread(t->signals, *t, sig);
     return GREEN_REAL(pthread_kill)(t->os_thread, sig);  // the OS thread that runs the fiber
 }
 
@@ -445,9 +434,9 @@ int pthread_cancel(pthread_t id) noexcept {
     // fiber's own hub may touch it. The asynchronous type acts no sooner: a fiber is only ever
     // stopped inside a hook, and the hooks that park it are where it can be reached.
     const sync::FiberCtx c = sync::fiber_ctx();
-    if (!t->cancel_disabled && t->state() == green::detail::FiberState::Parked && c &&
-        c.hub == t->hub() && (t->in_cancel_point || green::hooks::cancel::Scope::holds(t)))
-        c.hub->interrupt(*t, std::make_exception_ptr(green::hooks::CancelWake{}));
+    if (!t->cancel_disabled && t->state() == rt::FiberState::Parked && c && c.hub == t->hub() &&
+        (t->in_cancel_point || green::hooks::cancel::Scope::holds(t)))
+        rt::interrupt(*c.hub, *t, std::make_exception_ptr(green::hooks::CancelWake{}));
     return 0;
 }
 
@@ -486,7 +475,7 @@ int green_sched_yield() {
     if (!c) return GREEN_REAL(sched_yield)();
     sync::Masked mask(c);
     mask.guard([&] {
-        c.hub->yield();
+        rt::yield(*c.hub);
         return true;
     });
     // Where a fiber thread of the asynchronous cancellation type that computes in a loop can

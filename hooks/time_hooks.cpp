@@ -49,7 +49,7 @@ using namespace green::hooks;
 extern "C" {
 
 unsigned int sleep(unsigned int seconds) {
-    if (!fiber_hub()) {
+    if (!route(Need::Io)) {
         if (auto real = GREEN_REAL(sleep)) return real(seconds);
         timespec ts{static_cast<time_t>(seconds), 0};
         return ::syscall(SYS_nanosleep, &ts, &ts) == 0 ? 0 : static_cast<unsigned>(ts.tv_sec);
@@ -62,7 +62,7 @@ unsigned int sleep(unsigned int seconds) {
 }
 
 int usleep(useconds_t usec) {
-    if (!fiber_hub()) {
+    if (!route(Need::Io)) {
         if (auto real = GREEN_REAL(usleep)) return real(usec);
         timespec ts{static_cast<time_t>(usec / 1000000), static_cast<long>(usec % 1000000) * 1000};
         return static_cast<int>(::syscall(SYS_nanosleep, &ts, nullptr));
@@ -75,7 +75,7 @@ int usleep(useconds_t usec) {
 }
 
 int nanosleep(const timespec* req, timespec* rem) {
-    if (!fiber_hub() || !req) {
+    if (!route(Need::Io) || !req) {
         if (auto real = GREEN_REAL(nanosleep)) return real(req, rem);
         return static_cast<int>(::syscall(SYS_nanosleep, req, rem));
     }
@@ -93,7 +93,7 @@ int nanosleep(const timespec* req, timespec* rem) {
 }
 
 int clock_nanosleep(clockid_t clock, int flags, const timespec* req, timespec* rem) {
-    if (!fiber_hub() || !req || !sleepable(clock)) {
+    if (!route(Need::Io) || !req || !sleepable(clock)) {
         if (auto real = GREEN_REAL(clock_nanosleep)) return real(clock, flags, req, rem);
         return static_cast<int>(::syscall(SYS_clock_nanosleep, clock, flags, req, rem));
     }

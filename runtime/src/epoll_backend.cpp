@@ -110,19 +110,19 @@ class EpollBackend final : public IoBackend {
         if (op.fd < 0) return -EBADF;
         const int fd = op.fd;
         switch (op.kind) {
-            case IoOp::Kind::recv:
+            case IoOp::Kind::Recv:
                 return io_call(*this, fd, POLLIN, deadline, [&] {
                     return sys_result(::recv(fd, op.buf, op.len, op.flags | MSG_DONTWAIT));
                 });
-            case IoOp::Kind::send:
+            case IoOp::Kind::Send:
                 return io_call(*this, fd, POLLOUT, deadline, [&] {
                     return sys_result(::send(fd, op.buf, op.len, op.flags | MSG_DONTWAIT));
                 });
-            case IoOp::Kind::read:
-            case IoOp::Kind::write:
+            case IoOp::Kind::Read:
+            case IoOp::Kind::Write:
                 break;
         }
-        const bool in = op.kind == IoOp::Kind::read;
+        const bool in = op.kind == IoOp::Kind::Read;
         // A regular file is always "ready" and its reads still wait for the disk.
         if (regular_file(fd)) return offload_and_wait(op);
         const short events = in ? POLLIN : POLLOUT;
@@ -175,7 +175,7 @@ class EpollBackend final : public IoBackend {
 
   private:
     static long run_sync(const IoOp& op) noexcept {
-        if (op.kind == IoOp::Kind::read) return sys_read(op.fd, op.buf, op.len, op.offset);
+        if (op.kind == IoOp::Kind::Read) return sys_read(op.fd, op.buf, op.len, op.offset);
         return sys_write(op.fd, op.buf, op.len, op.offset);
     }
 

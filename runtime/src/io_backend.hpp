@@ -67,10 +67,10 @@ struct RecvHint {
 // One whole operation for IoBackend::submit.
 struct IoOp {
     enum class Kind : std::uint8_t {
-        read,   // read(2) / pread(2): `offset` < 0 reads at the file position
-        write,  // write(2) / pwrite(2)
-        recv,   // recv(2) with `flags`
-        send,   // send(2) with `flags` (MSG_NOSIGNAL is the caller's to add)
+        Read,   // read(2) / pread(2): `offset` < 0 reads at the file position
+        Write,  // write(2) / pwrite(2)
+        Recv,   // recv(2) with `flags`
+        Send,   // send(2) with `flags` (MSG_NOSIGNAL is the caller's to add)
     };
     Kind kind;
     int fd;

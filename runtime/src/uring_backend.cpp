@@ -134,16 +134,16 @@ class UringBackend final : public IoBackend {
                 // At most what one read(2) transfers (MAX_RW_COUNT).
                 const auto n = static_cast<unsigned>(std::min<std::size_t>(op.len, 0x7ffff000));
                 switch (op.kind) {
-                    case IoOp::Kind::read:
+                    case IoOp::Kind::Read:
                         io_uring_prep_read(sqe, op.fd, op.buf, n, off);
                         break;
-                    case IoOp::Kind::write:
+                    case IoOp::Kind::Write:
                         io_uring_prep_write(sqe, op.fd, op.buf, n, off);
                         break;
-                    case IoOp::Kind::recv:
+                    case IoOp::Kind::Recv:
                         io_uring_prep_recv(sqe, op.fd, op.buf, op.len, op.flags);
                         break;
-                    case IoOp::Kind::send:
+                    case IoOp::Kind::Send:
                         io_uring_prep_send(sqe, op.fd, op.buf, op.len, op.flags);
                         break;
                 }
@@ -157,7 +157,7 @@ class UringBackend final : public IoBackend {
         // An fd in non-blocking mode: the kernel says EAGAIN rather than waiting; so do we.
         if (r.res == -EAGAIN) {
             const short events =
-                (op.kind == IoOp::Kind::read || op.kind == IoOp::Kind::recv) ? POLLIN : POLLOUT;
+                (op.kind == IoOp::Kind::Read || op.kind == IoOp::Kind::Recv) ? POLLIN : POLLOUT;
             return io_call(*this, op.fd, events, deadline, [&] { return submit_now(op); });
         }
         return r.res;
@@ -275,18 +275,18 @@ class UringBackend final : public IoBackend {
     // The operation made at once, without parking: what an expired deadline asks for, and the
     // retry of an fd in non-blocking mode. -EAGAIN when it would block.
     static long submit_now(IoOp& op) noexcept {
-        const bool in = op.kind == IoOp::Kind::read || op.kind == IoOp::Kind::recv;
+        const bool in = op.kind == IoOp::Kind::Read || op.kind == IoOp::Kind::Recv;
         const int ready = poll_once(op.fd, in ? POLLIN : POLLOUT);
         if (ready == 0) return -ETIME;
         if (ready < 0) return ready;
         switch (op.kind) {
-            case IoOp::Kind::read:
+            case IoOp::Kind::Read:
                 return sys_read(op.fd, op.buf, op.len, op.offset);
-            case IoOp::Kind::write:
+            case IoOp::Kind::Write:
                 return sys_write(op.fd, op.buf, op.len, op.offset);
-            case IoOp::Kind::recv:
+            case IoOp::Kind::Recv:
                 return sys_result(::recv(op.fd, op.buf, op.len, op.flags | MSG_DONTWAIT));
-            case IoOp::Kind::send:
+            case IoOp::Kind::Send:
                 return sys_result(::send(op.fd, op.buf, op.len, op.flags | MSG_DONTWAIT));
         }
         return -EINVAL;

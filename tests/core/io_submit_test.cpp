@@ -66,7 +66,7 @@ TEST(IoSubmit, BlockingPipeReadParksUntilDataComes) {
         EXPECT_EQ(::write(p.w, "hello", 5), 5);
     });
     char buf[16] = {};
-    EXPECT_EQ(submit(IoOp::Kind::read, p.r, buf, sizeof buf), 5);
+    EXPECT_EQ(submit(IoOp::Kind::Read, p.r, buf, sizeof buf), 5);
     EXPECT_STREQ(buf, "hello");
     EXPECT_EQ(steps, 1);
     writer.join();
@@ -74,16 +74,16 @@ TEST(IoSubmit, BlockingPipeReadParksUntilDataComes) {
     green::notify_close(p.w);
     ::close(p.w);
     p.w = -1;
-    EXPECT_EQ(submit(IoOp::Kind::read, p.r, buf, sizeof buf), 0);
+    EXPECT_EQ(submit(IoOp::Kind::Read, p.r, buf, sizeof buf), 0);
 }
 
 TEST(IoSubmit, DeadlineEndsAReadWithNothingConsumed) {
     BlockingPipe p;
     char buf[8];
-    EXPECT_EQ(submit(IoOp::Kind::read, p.r, buf, sizeof buf, green::Deadline(20ms)), -ETIME);
-    EXPECT_EQ(submit(IoOp::Kind::read, p.r, buf, sizeof buf, green::Deadline(0ms)), -ETIME);
+    EXPECT_EQ(submit(IoOp::Kind::Read, p.r, buf, sizeof buf, green::Deadline(20ms)), -ETIME);
+    EXPECT_EQ(submit(IoOp::Kind::Read, p.r, buf, sizeof buf, green::Deadline(0ms)), -ETIME);
     ASSERT_EQ(::write(p.w, "x", 1), 1);
-    EXPECT_EQ(submit(IoOp::Kind::read, p.r, buf, sizeof buf, green::Deadline(1s)), 1);
+    EXPECT_EQ(submit(IoOp::Kind::Read, p.r, buf, sizeof buf, green::Deadline(1s)), 1);
 }
 
 TEST(IoSubmit, CloseWakesAPendingReadWithEbadf) {
@@ -96,7 +96,7 @@ TEST(IoSubmit, CloseWakesAPendingReadWithEbadf) {
     });
     const int fd = p.r;
     char buf[8];
-    EXPECT_EQ(submit(IoOp::Kind::read, fd, buf, sizeof buf, green::Deadline(5s)), -EBADF);
+    EXPECT_EQ(submit(IoOp::Kind::Read, fd, buf, sizeof buf, green::Deadline(5s)), -EBADF);
     closer.join();
 }
 
@@ -109,7 +109,7 @@ TEST(IoSubmit, KillDuringAReadUnwindsAfterTheOperationEnds) {
             ~Flag() { f = true; }
         } flag{unwound};
         char buf[8];
-        submit(IoOp::Kind::read, p.r, buf, sizeof buf);
+        submit(IoOp::Kind::Read, p.r, buf, sizeof buf);
     });
     green::sleep(5ms);
     reader.kill();
@@ -117,7 +117,7 @@ TEST(IoSubmit, KillDuringAReadUnwindsAfterTheOperationEnds) {
     // The cancelled read took nothing: the next byte written is there for the next reader.
     ASSERT_EQ(::write(p.w, "y", 1), 1);
     char c = 0;
-    EXPECT_EQ(submit(IoOp::Kind::read, p.r, &c, 1, green::Deadline(1s)), 1);
+    EXPECT_EQ(submit(IoOp::Kind::Read, p.r, &c, 1, green::Deadline(1s)), 1);
     EXPECT_EQ(c, 'y');
 }
 
@@ -127,21 +127,21 @@ TEST(IoSubmit, RegularFileReadAndWriteAtOffsets) {
     ASSERT_GE(fd, 0);
     ::unlink(path);
     char text[] = "0123456789";
-    EXPECT_EQ(submit(IoOp::Kind::write, fd, text, 10, {}, 0), 10);
+    EXPECT_EQ(submit(IoOp::Kind::Write, fd, text, 10, {}, 0), 10);
     char buf[4] = {};
-    EXPECT_EQ(submit(IoOp::Kind::read, fd, buf, 3, {}, 4), 3);
+    EXPECT_EQ(submit(IoOp::Kind::Read, fd, buf, 3, {}, 4), 3);
     EXPECT_EQ(std::string(buf, 3), "456");
     // At the file position (-1): the write above used pwrite, so the position is still 0.
-    EXPECT_EQ(submit(IoOp::Kind::read, fd, buf, 2), 2);
+    EXPECT_EQ(submit(IoOp::Kind::Read, fd, buf, 2), 2);
     EXPECT_EQ(std::string(buf, 2), "01");
-    EXPECT_EQ(submit(IoOp::Kind::read, fd, buf, 4, {}, 100), 0);  // past the end
+    EXPECT_EQ(submit(IoOp::Kind::Read, fd, buf, 4, {}, 100), 0);  // past the end
     green::notify_close(fd);
     ::close(fd);
 }
 
 TEST(IoSubmit, BadDescriptor) {
     char buf[4];
-    EXPECT_EQ(submit(IoOp::Kind::read, -1, buf, 4), -EBADF);
+    EXPECT_EQ(submit(IoOp::Kind::Read, -1, buf, 4), -EBADF);
 }
 
 // ---- io_uring refused after setup --------------------------------------------------------
@@ -168,12 +168,12 @@ int fallback_child() {
     BlockingPipe a, b;
     char got_a = 0, got_b = 0;
     long ra = 0, rb = 0;
-    auto pending = green::spawn([&] { ra = submit(IoOp::Kind::read, a.r, &got_a, 1); });
+    auto pending = green::spawn([&] { ra = submit(IoOp::Kind::Read, a.r, &got_a, 1); });
     green::sleep(10ms);  // the read is submitted and parked in the kernel
     if (!deny_io_uring_enter()) return 11;
     auto fresh = green::spawn([&] {
         char c = 0;
-        rb = submit(IoOp::Kind::read, b.r, &c, 1);
+        rb = submit(IoOp::Kind::Read, b.r, &c, 1);
         if (rb == 1) got_b = c;
     });
     auto waiter = green::spawn([&] {

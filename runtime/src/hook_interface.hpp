@@ -1,0 +1,125 @@
+// The runtime as the hook library sees it: the only runtime-internal header a file under hooks/
+// may include (ctest hooks.interface_boundary checks it). Thin inline names for the scheduler,
+// the I/O primitive, the configuration and the owned-fd registry; nothing here adds behaviour.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <exception>
+#include <utility>
+
+#include "config.hpp"
+#include "green/clock.hpp"
+#include "green/detail/fiber.hpp"
+#include "green/detail/greenlet_core.hpp"
+#include "green/greenlet.hpp"
+#include "green/hub.hpp"
+#include "io_call.hpp"
+#include "os_thread.hpp"
+#include "owned_fds.hpp"
+#include "scheduler.hpp"
+#include "stack_pool.hpp"
+
+namespace green::hooks::rt {
+
+using detail::Fiber;
+using detail::FiberState;
+using detail::GreenletCore;
+// Held by the hooks as a pointer and handed back to the functions below; nothing else of it.
+using Hub = detail::Hub;
+
+// ---- the calling thread's hub and fiber ------------------------------------------------------
+// The calling thread's hub, or nullptr if it has none yet (one TLS load).
+inline Hub* hub() noexcept {
+    return Hub::peek();
+}
+// The calling thread's hub, created on first use.
+inline Hub& hub_or_create() {
+    return Hub::get();
+}
+inline Fiber* current(const Hub& h) noexcept {
+    return h.current();
+}
+// The fiber running on this thread's hub, or nullptr when the thread has no hub.
+inline Fiber* current_fiber() noexcept {
+    const Hub* h = hub();
+    return h ? h->current() : nullptr;
+}
+// True while the hub's own loop fiber runs: hooks pass such calls straight to libc.
+inline bool in_loop_fiber(const Hub& h) noexcept {
+    return h.in_loop_fiber();
+}
+inline Fiber& main_fiber(Hub& h) noexcept {
+    return h.main_fiber();
+}
+
+// ---- scheduling ------------------------------------------------------------------------------
+inline void yield(Hub& h) {
+    h.yield();
+}
+// Delivers `e` to `f` at its next resume point, waking it if it is parked (Hub::interrupt).
+inline void interrupt(Hub& h, Fiber& f, std::exception_ptr e) noexcept {
+    h.interrupt(f, std::move(e));
+}
+// Takes back the interrupt `e` if it has not been thrown yet.
+inline void withdraw_interrupt(Fiber& f, const std::exception_ptr& e) noexcept {
+    Hub::withdraw_interrupt(f, e);
+}
+
+// ---- other OS threads ------------------------------------------------------------------------
+// A handle other threads post to (HubHandle::post runs a function on this hub).
+inline HubHandle handle(const Hub& h) {
+    return h.handle();
+}
+// The eventfd a post to `h` writes, and whether posts wait to be taken: for sleeping in the
+// kernel until another thread posts.
+inline int post_event_fd(const Hub& h) noexcept {
+    return h.mailbox()->event_fd;
+}
+inline bool has_posts(const Hub& h) noexcept {
+    return h.mailbox()->has_items.load(std::memory_order_acquire);
+}
+// Points the runtime's own OS threads (offload workers, monitor) at libc's pthread_create.
+inline void set_os_thread_create(detail::PthreadCreateFn f) noexcept {
+    detail::real_pthread_create = f;
+}
+
+// ---- stacks ----------------------------------------------------------------------------------
+inline std::size_t default_stack_size(const Hub& h) noexcept {
+    return h.default_stack_size();
+}
+inline std::size_t page_size() noexcept {
+    return detail::StackPool::page_size();
+}
+
+// ---- greenlets -------------------------------------------------------------------------------
+using detail::core_ptr_of;
+using detail::join;
+using detail::start;
+
+// ---- I/O: the one retry primitive and whole operations (io_call.hpp, io_backend.hpp) ---------
+using detail::connect_result;
+using detail::io_call_parking;
+using detail::IoOp;
+using detail::sys_result;
+using detail::when_ready_attempt;
+// Runs `op` on the calling fiber's hub and parks until it completes (IoBackend::submit).
+inline long submit(IoOp& op, const Deadline& deadline) {
+    return Hub::get().io().submit(op, deadline);
+}
+
+// ---- configuration (config.hpp; greenrun uses the parsers) -----------------------------------
+using detail::config;
+using detail::kMaxMonitorMs;
+using detail::kMaxStackSize;
+using detail::kMinStackSize;
+using detail::parse_count;
+using detail::parse_size;
+using detail::ParseError;
+using detail::PatchChoice;
+
+// ---- descriptors the runtime owns (owned_fds.hpp) --------------------------------------------
+using detail::next_runtime_fd;
+using detail::runtime_owns_fd;
+
+}  // namespace green::hooks::rt
