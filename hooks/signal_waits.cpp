@@ -144,7 +144,7 @@ Duration interruptible_sleep(Duration d) {
         green::sleep(d);
         return Duration::zero();
     }
-    const Deadline deadline(Clock::now() + d);
+    const Deadline deadline(detail::after_now(d));  // saturates: a huge d is "forever"
     const int r = interruptible(Restart::never, [&] {
         green::sleep(deadline.remaining());
         return 0;
