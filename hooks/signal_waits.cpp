@@ -12,6 +12,7 @@
 
 #include "green/greenlet.hpp"
 #include "green/hub.hpp"
+#include "owned_fds.hpp"
 #include "signal_state.hpp"
 
 namespace green::hooks::signals {
@@ -40,6 +41,8 @@ void ensure_dispatcher(HubSignals& hs) {
     if (hs.event_fd >= 0) return;
     const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (fd < 0) return;  // handlers then still run; parked fibers just are not interrupted
+    // The runtime's: the daemon idiom "close every descriptor from 3 up" must leave it open.
+    detail::runtime_fd_acquired(fd);
     hs.event_fd = fd;
     try {
         hs.dispatcher = green::spawn(green::SpawnOptions{"green-signal-dispatch", 0}, [&hs, fd] {
@@ -50,6 +53,7 @@ void ensure_dispatcher(HubSignals& hs) {
         });
     } catch (...) {
         hs.event_fd = -1;
+        detail::runtime_fd_released(fd);
         ::close(fd);
     }
 }
