@@ -12,6 +12,7 @@
 #include <cstdarg>
 #include <cstdint>
 
+#include "saturating_time.hpp"
 #include "sync_table.hpp"
 
 namespace green::hooks::sync {
@@ -34,8 +35,7 @@ long fiber_wait(FiberCtx c, long op, const std::uint32_t* word, std::uint32_t ex
     if (ts) {
         if (!valid_timespec(ts)) return fail(EINVAL);
         if ((op & kCmdMask) == FUTEX_WAIT) {
-            deadline =
-                Deadline(std::chrono::seconds(ts->tv_sec) + std::chrono::nanoseconds(ts->tv_nsec));
+            deadline = Deadline(saturating_duration(*ts));
         } else {
             deadline =
                 deadline_from((op & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC, *ts);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "hook_common.hpp"
+#include "saturating_time.hpp"
 #include "signal_hooks.hpp"
 #include "wait_any.hpp"
 
@@ -33,7 +34,7 @@ bool valid(const timespec* ts) noexcept {
 
 Deadline deadline_of(const timespec* ts) noexcept {
     if (!ts) return Deadline();
-    return Deadline(std::chrono::seconds(ts->tv_sec) + std::chrono::nanoseconds(ts->tv_nsec));
+    return Deadline(saturating_duration(*ts));
 }
 
 Deadline deadline_ms(int ms) noexcept {
@@ -142,9 +143,8 @@ int select(int nfds, fd_set* r, fd_set* w, fd_set* e, timeval* tv) {
                      (tv && (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000));
     if ((tv && tv->tv_sec == 0 && tv->tv_usec == 0) || bad || !route(Need::Io))
         return GREEN_REAL_OR_SYSCALL(select, SYS_select, nfds, r, w, e, tv);
-    const green::Deadline deadline = tv ? green::Deadline(std::chrono::seconds(tv->tv_sec) +
-                                                          std::chrono::microseconds(tv->tv_usec))
-                                        : green::Deadline();
+    const green::Deadline deadline =
+        tv ? green::Deadline(saturating_duration(*tv)) : green::Deadline();
     const int rc = select_loop(nfds, r, w, e, deadline, nullptr, [&] {
         timeval now{0, 0};
         return GREEN_REAL_OR_SYSCALL(select, SYS_select, nfds, r, w, e, &now);

@@ -105,7 +105,11 @@ __attribute__((constructor(103))) void init_fork_handler() {
     // loop, and its eventfd is shared with the parent: make fresh ones on next use.
     ::pthread_atfork(nullptr, nullptr, [] {
         if (HubSignals* hs = t_signals) {
-            if (hs->event_fd >= 0) ::syscall(SYS_close, hs->event_fd);
+            if (hs->event_fd >= 0) {
+                // No longer the runtime's: the child may get the number back from open().
+                rt::runtime_fd_released(hs->event_fd);
+                ::syscall(SYS_close, hs->event_fd);
+            }
             hs->event_fd = -1;
         }
     });

@@ -14,6 +14,7 @@
 
 #include "green/hub.hpp"
 #include "hook_common.hpp"
+#include "saturating_time.hpp"
 #include "signal_state.hpp"
 #include "sync_table.hpp"
 
@@ -57,13 +58,12 @@ int fiber_sigtimedwait(const sigset_t* set, siginfo_t* info, const timespec* ts)
         errno = EINVAL;
         return -1;
     }
+    cancel::act_if_pending();  // a cancellation point (POSIX), even with a signal at hand
     ErrnoKeeper keep;
     rt::Hub& hub = *rt::hub();
     HubSignals& hs = made(hub);
     const Mask want = to_mask(*set) & ~(kUnblockable | kReserved);
-    const Deadline deadline =
-        ts ? Deadline(std::chrono::seconds(ts->tv_sec) + std::chrono::nanoseconds(ts->tv_nsec))
-           : Deadline();
+    const Deadline deadline = ts ? Deadline(saturating_duration(*ts)) : Deadline();
     struct SignalFd {
         int fd = -1;
         ~SignalFd() {
@@ -92,11 +92,17 @@ int fiber_sigtimedwait(const sigset_t* set, siginfo_t* info, const timespec* ts)
         if (sfd.fd < 0) sfd.fd = ::signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
         Registration reg(hs, want);
         try {
-            if (sfd.fd >= 0)
-                (void)green::wait_fd(sfd.fd, POLLIN, deadline);
-            else
-                green::sleep(
-                    std::min<Duration>(deadline.remaining(), std::chrono::milliseconds(5)));
+            // A cancellation point: pthread_cancel wakes the wait and ends the thread.
+            cancellable(
+                [&] {
+                    if (sfd.fd >= 0)
+                        (void)green::wait_fd(sfd.fd, POLLIN, deadline);
+                    else
+                        green::sleep(
+                            std::min<Duration>(deadline.remaining(), std::chrono::milliseconds(5)));
+                    return 0;
+                },
+                0);
         } catch (const SignalWake&) {
         }
         const Delivery d = reg.finish();
@@ -114,12 +120,18 @@ int fiber_sigtimedwait(const sigset_t* set, siginfo_t* info, const timespec* ts)
 
 // Parks until a handler runs for this fiber (sigsuspend, pause): always -1 with EINTR.
 int wait_for_handler(HubSignals& hs) {
+    cancel::act_if_pending();
     for (;;) {
         if (deliver_unblocked(hs, self(hs))) break;
-        const int r = interruptible(Restart::Never, [] {
-            green::sleep(std::chrono::hours(24));
-            return 0;
-        });
+        // A cancellation point (sigsuspend, pause): pthread_cancel wakes it and ends the thread.
+        const int r = cancellable(
+            [] {
+                return interruptible(Restart::Never, [] {
+                    green::sleep(std::chrono::hours(24));
+                    return 0;
+                });
+            },
+            0);
         if (r == -EINTR) break;
     }
     errno = EINTR;

@@ -40,6 +40,8 @@ void ensure_dispatcher(HubSignals& hs) {
     if (hs.event_fd >= 0) return;
     const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (fd < 0) return;  // handlers then still run; parked fibers just are not interrupted
+    // The runtime's: the daemon idiom "close every descriptor from 3 up" must leave it open.
+    rt::runtime_fd_acquired(fd);
     hs.event_fd = fd;
     try {
         hs.dispatcher = green::spawn(green::SpawnOptions{"green-signal-dispatch", 0}, [&hs, fd] {
@@ -50,6 +52,7 @@ void ensure_dispatcher(HubSignals& hs) {
         });
     } catch (...) {
         hs.event_fd = -1;
+        rt::runtime_fd_released(fd);
         ::close(fd);
     }
 }
@@ -144,7 +147,7 @@ Duration interruptible_sleep(Duration d) {
         green::sleep(d);
         return Duration::zero();
     }
-    const Deadline deadline(Clock::now() + d);
+    const Deadline deadline(detail::after_now(d));  // saturates: a huge d is "forever"
     const int r = interruptible(Restart::Never, [&] {
         green::sleep(deadline.remaining());
         return 0;

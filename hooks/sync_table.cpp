@@ -20,6 +20,7 @@
 namespace green::hooks::sync {
 
 Deadline deadline_from(clockid_t clock, const timespec& abstime) noexcept {
+    if (abstime.tv_sec < 0) return Deadline(Clock::now());  // long past (and no overflow below)
     timespec now{};
     ::clock_gettime(clock, &now);
     const long long sec = static_cast<long long>(abstime.tv_sec) - now.tv_sec;
@@ -32,7 +33,20 @@ Deadline deadline_from(clockid_t clock, const timespec& abstime) noexcept {
 }
 
 Masked::~Masked() {
-    if (held_) rt::interrupt(*ctx_.hub, *ctx_.self, held_);
+    if (!held_) return;
+    rt::interrupt(*ctx_.hub, *ctx_.self, held_);
+    for (auto& e : more_) rt::interrupt(*ctx_.hub, *ctx_.self, std::move(e));
+}
+
+void Masked::hold(std::exception_ptr e) noexcept {
+    if (!held_) {
+        held_ = std::move(e);
+        return;
+    }
+    try {
+        more_.push_back(std::move(e));
+    } catch (...) {  // no memory for a second one: the first is still delivered
+    }
 }
 
 Deadline Backoff::next(const Deadline& user) noexcept {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <vector>
 
 #include "cancel_point.hpp"
 #include "green/clock.hpp"
@@ -74,7 +75,8 @@ using CancelWake = ::green::hooks::CancelWake;
 
 // A pthread wait cannot deliver a C++ exception to its C caller, so kill() and green::Timeout
 // that arrive meanwhile are held back and re-armed on the fiber when this object goes away:
-// the fiber's next cooperative call receives them.
+// the fiber's next cooperative call receives them, every one of them (the hub orders them:
+// kills before Timeouts).
 class GREEN_HOOK_INTERNAL Masked {
   public:
     explicit Masked(FiberCtx c) noexcept : ctx_(c) {}
@@ -96,14 +98,17 @@ class GREEN_HOOK_INTERNAL Masked {
         } catch (const CancelWake&) {
             return Wake::Interrupted;
         } catch (...) {
-            if (!held_) held_ = std::current_exception();
+            hold(std::current_exception());
             return Wake::Interrupted;
         }
     }
 
   private:
+    void hold(std::exception_ptr e) noexcept;
+
     FiberCtx ctx_;
-    std::exception_ptr held_;
+    std::exception_ptr held_;               // the first interrupt held back
+    std::vector<std::exception_ptr> more_;  // any that came after it, in order
 };
 
 // How long a fiber waits before looking again at an object that a real OS thread (or another

@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "hook_common.hpp"
+#include "saturating_time.hpp"
 #include "signal_hooks.hpp"
 
 namespace green::hooks {
@@ -19,8 +20,7 @@ bool valid(const timespec* ts) noexcept {
 }
 
 Duration duration_of(const timespec& ts) noexcept {
-    return std::chrono::duration_cast<Duration>(std::chrono::seconds(ts.tv_sec) +
-                                                std::chrono::nanoseconds(ts.tv_nsec));
+    return saturating_duration(ts);  // tv_sec near the largest time_t: practically forever
 }
 
 timespec timespec_of(Duration d) noexcept {
@@ -103,7 +103,7 @@ int clock_nanosleep(clockid_t clock, int flags, const timespec* req, timespec* r
     if (absolute) {
         timespec now;
         ::clock_gettime(clock, &now);
-        d -= duration_of(now);
+        if (d != Duration::max()) d -= duration_of(now);
         if (d <= Duration::zero()) return 0;
     }
     const Duration left = sleep_for(d);

@@ -120,6 +120,8 @@ using detail::PatchChoice;
 
 // ---- descriptors the runtime owns (owned_fds.hpp) --------------------------------------------
 using detail::next_runtime_fd;
+using detail::runtime_fd_acquired;
+using detail::runtime_fd_released;
 using detail::runtime_owns_fd;
 
 }  // namespace green::hooks::rt

@@ -235,3 +235,38 @@ TEST(Mutex, KillAndTimeoutWaitUntilTheLockIsTaken) {
     EXPECT_TRUE(locked);
     EXPECT_TRUE(timed_out_after);
 }
+
+TEST(Mutex, EveryInterruptHeldDuringTheWaitIsDelivered) {
+    require_patched();
+    // Two interrupts reach a greenlet blocked in pthread_mutex_lock: its Timeout expires, then
+    // it is killed. Both are held back and both are raised after the lock is taken, the kill
+    // first (as the hub orders them), then the Timeout.
+    std::mutex mu;
+    mu.lock();
+    bool locked = false, killed_after = false, timed_out_after = false;
+    auto g = green::spawn([&] {
+        green::Timeout t(std::chrono::milliseconds(20));
+        mu.lock();
+        locked = true;
+        mu.unlock();
+        try {
+            green::sleep(std::chrono::seconds(5));
+        } catch (const green::GreenletExit&) {
+            killed_after = true;
+        }
+        try {
+            green::sleep(std::chrono::seconds(5));
+        } catch (const green::Timeout& e) {
+            timed_out_after = e.is(t);
+        }
+    });
+    green::sleep(std::chrono::milliseconds(60));  // the Timeout fires while it waits for `mu`
+    g.kill(false);                                // and then a kill
+    green::sleep(std::chrono::milliseconds(20));
+    EXPECT_FALSE(locked);
+    mu.unlock();
+    g.join();
+    EXPECT_TRUE(locked);
+    EXPECT_TRUE(killed_after);
+    EXPECT_TRUE(timed_out_after);
+}

@@ -155,6 +155,34 @@ static void block_cond_wait(void) {
 static void block_sem_wait(void) {
     (void)!sem_wait(&sem);
 }
+static void block_sigwait(void) {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR2); /* blocked in every thread: nobody sends it */
+    int sig;
+    (void)!sigwait(&s, &sig);
+}
+static void block_sigwaitinfo(void) {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR2);
+    (void)!sigwaitinfo(&s, NULL);
+}
+static void block_sigtimedwait(void) {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR2);
+    struct timespec ts = {100, 0};
+    (void)!sigtimedwait(&s, NULL, &ts);
+}
+static void block_sigsuspend(void) {
+    sigset_t s;
+    sigemptyset(&s);
+    (void)!sigsuspend(&s);
+}
+static void block_pause(void) {
+    (void)!pause();
+}
 /* No cancellation point at all: only the asynchronous type reaches it. */
 static void block_yield_loop(void) {
     for (;;) sched_yield();
@@ -193,6 +221,11 @@ static const struct op ops[] = {
     {"clock_nanosleep abs", block_clock_nanosleep_abs},
     {"pthread_cond_wait", block_cond_wait},
     {"sem_wait", block_sem_wait},
+    {"sigwait", block_sigwait},
+    {"sigwaitinfo", block_sigwaitinfo},
+    {"sigtimedwait", block_sigtimedwait},
+    {"sigsuspend", block_sigsuspend},
+    {"pause", block_pause},
 };
 
 enum Mode { DEFERRED, ASYNC, DISABLED_THEN_READ, ASYNC_DISABLED, PENDING_AT_ENTRY };
@@ -289,6 +322,10 @@ int main(void) {
     struct epoll_event ev = {.events = EPOLLIN};
     CHECK(epoll_ctl(epfd, EPOLL_CTL_ADD, rpipe[0], &ev) == 0);
     CHECK(sem_init(&sem, 0, 0) == 0);
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    CHECK(pthread_sigmask(SIG_BLOCK, &usr2, NULL) == 0); /* inherited by every thread */
 
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; ++i) run(&ops[i], DEFERRED, "deferred");
     run(&ops[0], ASYNC, "asynchronous");
@@ -299,5 +336,7 @@ int main(void) {
     run(&ops[0], ASYNC_DISABLED, "async, disabled");
     run(&ops[0], PENDING_AT_ENTRY, "pending at entry");
     run(&ops[21], PENDING_AT_ENTRY, "pending at entry");
+    run(&ops[27], PENDING_AT_ENTRY, "pending at entry");
+    run(&ops[30], PENDING_AT_ENTRY, "pending at entry");
     return 0;
 }
