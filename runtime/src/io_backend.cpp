@@ -14,10 +14,13 @@ RecvPolicy configured_recv_policy(RecvPolicy backend_default) noexcept {
     // GREEN_NET_RECV, parsed with the rest of the configuration (bench/echo measures the
     // alternatives with it). "op" needs a backend that can run the receive as an operation.
     switch (config().net_recv) {
-    case NetRecvChoice::Poll: return RecvPolicy::Poll;
-    case NetRecvChoice::WaitFirst: return RecvPolicy::WaitFirst;
-    case NetRecvChoice::Op:
-    case NetRecvChoice::Default: break;
+        case NetRecvChoice::Poll:
+            return RecvPolicy::Poll;
+        case NetRecvChoice::WaitFirst:
+            return RecvPolicy::WaitFirst;
+        case NetRecvChoice::Op:
+        case NetRecvChoice::Default:
+            break;
     }
     return backend_default;
 }

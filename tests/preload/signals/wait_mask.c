@@ -68,11 +68,14 @@ static void run(int call, int use_mask, int sent_first) {
         CHECK(pthread_kill(t, SIGUSR1) == 0);
     }
     CHECK(pthread_join(t, NULL) == 0);
-    printf("%s, %s mask, signal %s: returned %s, handler ran %d time(s) during the call, %d in "
-           "all\n",
-           names[call], use_mask ? "empty" : "own", sent_first ? "held before" : "during",
-           j.result < 0 ? err_name(j.result, j.err) : j.result == 0 ? "0 (timeout)" : "ready",
-           j.handled_during, (int)handled);
+    printf(
+        "%s, %s mask, signal %s: returned %s, handler ran %d time(s) during the call, %d in "
+        "all\n",
+        names[call], use_mask ? "empty" : "own", sent_first ? "held before" : "during",
+        j.result < 0    ? err_name(j.result, j.err)
+        : j.result == 0 ? "0 (timeout)"
+                        : "ready",
+        j.handled_during, (int)handled);
 }
 
 int main(void) {
