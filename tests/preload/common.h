@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,16 @@ static inline int listen_loopback(int backlog, struct sockaddr_in* bound) {
     CHECK(getsockname(fd, (struct sockaddr*)&a, &len) == 0);
     *bound = a;
     return fd;
+}
+
+/* sigaction(sig) with handler fn, an empty sa_mask and these flags. */
+static inline void install(int sig, void (*fn)(int), int flags) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    CHECK(sigaction(sig, &sa, NULL) == 0);
 }
 
 #endif

@@ -67,10 +67,7 @@ static void run(void* (*fn)(void*), int sig) {
 
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_usr1;
-    CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+    install(SIGUSR1, on_usr1, 0);
     sigset_t usr1, usr2;
     sigemptyset(&usr1);
     sigaddset(&usr1, SIGUSR1);

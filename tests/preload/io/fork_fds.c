@@ -60,10 +60,7 @@ static int open_and_close(void) {
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     /* A handler: the hub's signal machinery is set up too when the reader blocks. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_usr1;
-    CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+    install(SIGUSR1, on_usr1, 0);
     CHECK(pipe(block) == 0);
     pthread_t t;
     CHECK(pthread_create(&t, NULL, reader, NULL) == 0);

@@ -12,15 +12,6 @@
 
 #include "../common.h"
 
-static inline void install(int sig, void (*fn)(int), int flags) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = fn;
-    sa.sa_flags = flags;
-    sigemptyset(&sa.sa_mask);
-    CHECK(sigaction(sig, &sa, NULL) == 0);
-}
-
 static inline void block(int sig, int how) {
     sigset_t s;
     sigemptyset(&s);

@@ -179,10 +179,7 @@ static void* body(void* arg) {
 
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_usr1;
-    CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+    install(SIGUSR1, on_usr1, 0);
     sigset_t usr2;
     sigemptyset(&usr2);
     sigaddset(&usr2, SIGUSR2);
