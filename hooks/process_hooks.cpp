@@ -36,15 +36,20 @@ using std::chrono::milliseconds;
 constexpr idtype_t kPidfd = static_cast<idtype_t>(3);
 
 // A pidfd this hook opened for the wait, closed however the wait ends (cancellation unwinds).
+// The runtime's while it exists: another thread's closefrom/close_range (the daemon idiom) must
+// not close it, nor a later descriptor that reuses its number be closed by mistake.
 class OwnedPidfd {
   public:
     explicit OwnedPidfd(pid_t pid) noexcept
-        : fd_(pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)) : -1) {}
+        : fd_(pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)) : -1) {
+        if (fd_ >= 0) rt::runtime_fd_acquired(fd_);
+    }
     OwnedPidfd(const OwnedPidfd&) = delete;
     OwnedPidfd& operator=(const OwnedPidfd&) = delete;
     ~OwnedPidfd() {
         if (fd_ < 0) return;
         green::notify_close(fd_);  // the hub may have registered it while we waited
+        rt::runtime_fd_released(fd_);
         ::syscall(SYS_close, fd_);
     }
     int fd() const noexcept { return fd_; }
