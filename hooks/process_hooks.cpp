@@ -10,8 +10,8 @@
 // - any child or a process group (pid -1, 0, < -1, P_ALL, P_PGID): there is no descriptor for
 //   those, so the fiber looks again on a growing interval, 1 ms to 50 ms.
 // The wait is a pthread_cancel point and a signal-interruption point: a handled signal without
-// SA_RESTART fails the call with EINTR; with SA_RESTART it keeps waiting, as the kernel restarts
-// the wait calls.
+// SA_RESTART fails the call with EINTR (unless a child is waitable by then: the kernel reports
+// that first); with SA_RESTART it keeps waiting, as the kernel restarts the wait calls.
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -87,13 +87,16 @@ long wait_child(pid_t pid, int pidfd, bool stops, Attempt attempt) {
     Duration interval = fd < 0 ? milliseconds(1) : milliseconds(10);
     for (;;) {
         const int w = park_child(fd, Deadline(interval));
+        if (w < 0 && w != -EINTR) fd = -1;  // the descriptor went bad: look on the interval
+        r = attempt();
+        if (r != 0) return keep.ok(r);
+        // A handler without SA_RESTART ran: EINTR, unless a child became waitable first (just
+        // looked at: the kernel too reports a waitable child before a pending signal, e.g. the
+        // SIGCHLD of the very exit that ends the wait).
         if (w == -EINTR) {
             errno = EINTR;
             return -1;
         }
-        if (w < 0) fd = -1;  // the descriptor went bad: look on the interval from now on
-        r = attempt();
-        if (r != 0) return keep.ok(r);
         interval = std::min<Duration>(interval * 2, cap);
     }
 }
