@@ -12,6 +12,7 @@
 // The wait is a pthread_cancel point and a signal-interruption point: a handled signal without
 // SA_RESTART fails the call with EINTR (unless a child is waitable by then: the kernel reports
 // that first); with SA_RESTART it keeps waiting, as the kernel restarts the wait calls.
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -119,6 +120,14 @@ int real_waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
     return static_cast<int>(::syscall(SYS_waitid, type, id, info, options, nullptr));
 }
 
+// A pidfd opened with PIDFD_NONBLOCK (O_NONBLOCK): waitid on it fails with EAGAIN while the
+// child runs, at once; libc's call says so.
+bool nonblocking_pidfd(idtype_t type, id_t id) noexcept {
+    if (type != kPidfd) return false;
+    const long flags = ::syscall(SYS_fcntl, static_cast<int>(id), F_GETFL);
+    return flags >= 0 && (flags & O_NONBLOCK);
+}
+
 pid_t wait4_hook(pid_t pid, int* status, int options, rusage* usage) {
     if (!route(Need::Io) || (options & WNOHANG)) return real_wait4(pid, status, options, usage);
     return static_cast<pid_t>(wait_child(pid, -1, stop_options(options), [&]() -> long {
@@ -154,7 +163,8 @@ pid_t wait4(pid_t pid, int* status, int options, struct rusage* usage) {
 }
 
 int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
-    if (!route(Need::Io) || (options & WNOHANG)) return real_waitid(type, id, info, options);
+    if (!route(Need::Io) || (options & WNOHANG) || nonblocking_pidfd(type, id))
+        return real_waitid(type, id, info, options);
     const pid_t pid = type == P_PID && static_cast<pid_t>(id) > 0 ? static_cast<pid_t>(id) : 0;
     const int pidfd = type == kPidfd ? static_cast<int>(id) : -1;
     const long r = wait_child(pid, pidfd, (options & (WSTOPPED | WCONTINUED)) != 0, [&]() -> long {

