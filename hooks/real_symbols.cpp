@@ -16,6 +16,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,6 +92,9 @@ __attribute__((constructor(101))) void resolve_io_symbols() {
     (void)GREEN_REAL(gethostbyname2_r);
     (void)GREEN_REAL(close_range);
     (void)GREEN_REAL(closefrom);
+    (void)GREEN_REAL(waitpid);
+    (void)GREEN_REAL(wait4);
+    (void)GREEN_REAL(waitid);
 }
 
 // The thread hooks' libc functions too: a program's malloc may lock a mutex or use a key, and

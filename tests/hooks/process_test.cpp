@@ -1,0 +1,93 @@
+// Linked hooks, waiting for children: fibers each blocked in waitpid (or wait4, waitid) on a
+// child of their own overlap, and the hub keeps running other fibers meanwhile.
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <ctime>
+#include <vector>
+
+#include <green/green.hpp>
+
+#include "support/stopwatch.hpp"
+
+using namespace green_test;
+
+namespace {
+
+// A child that sleeps ms (a raw nanosleep: nothing of the parent's hub runs in it), then exits.
+pid_t child_exiting(int ms, int code) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        timespec ts{ms / 1000, static_cast<long>(ms % 1000) * 1000000L};
+        ::syscall(SYS_nanosleep, &ts, nullptr);
+        ::_exit(code);
+    }
+    return pid;
+}
+
+}  // namespace
+
+TEST(ProcessHooks, FibersWaitForTheirChildrenConcurrently) {
+    constexpr int kFibers = 8;
+    int ticks = 0;
+    bool done = false;
+    auto ticker = green::spawn([&] {
+        while (!done) {
+            ::usleep(10 * 1000);
+            ++ticks;
+        }
+    });
+    const auto t0 = green::Clock::now();
+    std::vector<green::Greenlet<int>> waiters;
+    for (int i = 0; i < kFibers; ++i) {
+        waiters.push_back(green::spawn([i] {
+            const pid_t pid = child_exiting(200, i + 1);
+            if (pid < 0) return -1;
+            int status = 0;
+            pid_t r = -1;
+            if (i % 3 == 0) {
+                r = ::waitpid(pid, &status, 0);
+            } else if (i % 3 == 1) {
+                r = ::wait4(pid, &status, 0, nullptr);
+            } else {
+                siginfo_t si{};
+                if (::waitid(P_PID, static_cast<id_t>(pid), &si, WEXITED) != 0) return -2;
+                return si.si_status;
+            }
+            return r == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -3;
+        }));
+    }
+    for (int i = 0; i < kFibers; ++i) EXPECT_EQ(waiters[static_cast<std::size_t>(i)].get(), i + 1);
+    const long elapsed_ms = ms_since(t0);
+    done = true;
+    ticker.join();
+    EXPECT_LT(elapsed_ms, 1000);  // serial would be 1.6 s
+    EXPECT_GE(ticks, 8);          // the hub ran the ticker while every fiber waited
+}
+
+TEST(ProcessHooks, AnyChildWaitParksOnlyTheReaper) {
+    for (int i = 0; i < 3; ++i) ASSERT_GT(child_exiting(50 + 50 * i, 30 + i), 0);
+    int ticks = 0;
+    bool done = false;
+    auto ticker = green::spawn([&] {
+        while (!done) {
+            ::usleep(10 * 1000);
+            ++ticks;
+        }
+    });
+    auto reaper = green::spawn([] {
+        std::vector<int> codes;
+        int status = 0;
+        while (::waitpid(-1, &status, 0) > 0) codes.push_back(WEXITSTATUS(status));
+        codes.push_back(errno == ECHILD ? -1 : -2);
+        return codes;
+    });
+    EXPECT_EQ(reaper.get(), (std::vector<int>{30, 31, 32, -1}));
+    done = true;
+    ticker.join();
+    EXPECT_GE(ticks, 8);
+}
