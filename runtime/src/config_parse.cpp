@@ -75,12 +75,12 @@ ParseError parse_signal(std::string_view text, int& out) noexcept {
         int signo;
     };
     static constexpr Name names[] = {
-        {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT},   {"USR1", SIGUSR1},
-        {"USR2", SIGUSR2}, {"ALRM", SIGALRM},   {"TERM", SIGTERM},   {"CHLD", SIGCHLD},
-        {"CONT", SIGCONT}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},   {"TTOU", SIGTTOU},
-        {"URG", SIGURG},   {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},   {"VTALRM", SIGVTALRM},
-        {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},       {"PWR", SIGPWR},
-        {"SYS", SIGSYS},   {"PIPE", SIGPIPE},   {"ABRT", SIGABRT},   {"TRAP", SIGTRAP},
+        {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
+        {"USR2", SIGUSR2}, {"ALRM", SIGALRM},   {"TERM", SIGTERM}, {"CHLD", SIGCHLD},
+        {"CONT", SIGCONT}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},
+        {"URG", SIGURG},   {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM},
+        {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},     {"PWR", SIGPWR},
+        {"SYS", SIGSYS},   {"PIPE", SIGPIPE},   {"ABRT", SIGABRT}, {"TRAP", SIGTRAP},
     };
     if (!text.empty() && text.front() >= '0' && text.front() <= '9') {
         std::uint64_t n = 0;

@@ -428,11 +428,11 @@ bool Hub::park(const Deadline& deadline) {
     }
     self->wake_ = WakeReason::Notified;
     self->wait_.since_ns = coarse_now_ns();
-    self->wait_.deadline_ns =
-        deadline.infinite()
-            ? 0
-            : std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.when().time_since_epoch())
-                  .count();
+    self->wait_.deadline_ns = deadline.infinite()
+                                  ? 0
+                                  : std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        deadline.when().time_since_epoch())
+                                        .count();
     transition(*self, FiberState::Parked);
     schedule();
     timers_.cancel(timer);

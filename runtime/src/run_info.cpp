@@ -199,8 +199,8 @@ std::string format_hub(Hub& hub) {
     char thread_name[32] = "";
     (void)::pthread_getname_np(::pthread_self(), thread_name, sizeof thread_name);
     const long tid = ::syscall(SYS_gettid);
-    out += "Hub on thread " + std::to_string(tid) + " '" + thread_name + "' (" +
-           hub.io().name() + "), " + std::to_string(hub.fibers().size() + 1) + " fibers:\n";
+    out += "Hub on thread " + std::to_string(tid) + " '" + thread_name + "' (" + hub.io().name() +
+           "), " + std::to_string(hub.fibers().size() + 1) + " fibers:\n";
     const std::int64_t coarse_now = coarse_now_ns();
     const std::int64_t steady_now =
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
@@ -231,7 +231,7 @@ void dump_signal_hub_created(Hub& hub) noexcept {
     const int signo = config().dump_signal;
     if (!signo) return;
     static bool installed = [&] {
-        struct sigaction old{};
+        struct sigaction old {};
         if (::sigaction(signo, nullptr, &old) != 0) return false;
         // The program's own handler (or its choice to ignore the signal) wins.
         if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL) return false;
@@ -240,7 +240,7 @@ void dump_signal_hub_created(Hub& hub) noexcept {
         keep = hub.mailbox();
         g_dump_hub = &hub;
         g_dump_fd.store(keep->event_fd, std::memory_order_relaxed);
-        struct sigaction sa{};
+        struct sigaction sa {};
         sa.sa_handler = &on_dump_signal;
         sigemptyset(&sa.sa_mask);
         sa.sa_flags = SA_RESTART;

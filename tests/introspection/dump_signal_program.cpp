@@ -24,7 +24,7 @@ void own_handler(int) {
 int main(int argc, char** argv) {
     const bool own = argc > 1 && std::strcmp(argv[1], "own") == 0;
     if (own) {
-        struct sigaction sa{};
+        struct sigaction sa {};
         sa.sa_handler = &own_handler;
         sigemptyset(&sa.sa_mask);
         ::sigaction(SIGUSR2, &sa, nullptr);

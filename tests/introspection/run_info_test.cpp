@@ -73,9 +73,8 @@ TEST(RunInfo, NamesEveryParkedFiberWithItsReason) {
     const struct {
         const char* name;
         const char* reason;
-    } expected[] = {{"sleeper", ": sleep"},        {"reader", ": io fd "},
-                    {"event-waiter", ": event"},   {"locker", ": lock"},
-                    {"getter", ": queue get"},     {"joiner", ": join"},
+    } expected[] = {{"sleeper", ": sleep"}, {"reader", ": io fd "},    {"event-waiter", ": event"},
+                    {"locker", ": lock"},   {"getter", ": queue get"}, {"joiner", ": join"},
                     {"child", ": event"}};
     for (const auto& e : expected) {
         const std::string l = line_of(dump, e.name);
