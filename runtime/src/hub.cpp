@@ -167,6 +167,7 @@ void Hub::reinit_after_fork() noexcept {
         (void)h->io_.release();
         h->io_ = std::move(io);
         h->mailbox_ = std::move(mailbox);
+        run_info_after_fork(*h);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "green: cannot set up the event loop in a forked child: %s\n",
                      e.what());

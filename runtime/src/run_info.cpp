@@ -20,6 +20,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -90,7 +91,8 @@ HubList& hub_list() {
 
 // The dump signal's target: the first hub's eventfd, kept open by holding its mailbox.
 std::atomic<int> g_dump_fd{-1};
-Hub* g_dump_hub = nullptr;  // written once before the handler is installed
+Hub* g_dump_hub = nullptr;  // written before the handler is installed, and after a fork
+std::shared_ptr<Mailbox>* g_dump_mailbox = nullptr;
 
 void on_dump_signal(int) {
     const int saved = errno;
@@ -236,10 +238,9 @@ void dump_signal_hub_created(Hub& hub) noexcept {
         // The program's own handler (or its choice to ignore the signal) wins.
         if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL) return false;
         if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction) return false;
-        static std::shared_ptr<Mailbox> keep;  // keeps the eventfd open for the handler
-        keep = hub.mailbox();
+        g_dump_mailbox = new std::shared_ptr<Mailbox>(hub.mailbox());  // keeps the eventfd open
         g_dump_hub = &hub;
-        g_dump_fd.store(keep->event_fd, std::memory_order_relaxed);
+        g_dump_fd.store((*g_dump_mailbox)->event_fd, std::memory_order_relaxed);
         struct sigaction sa {};
         sa.sa_handler = &on_dump_signal;
         sigemptyset(&sa.sa_mask);
@@ -247,6 +248,23 @@ void dump_signal_hub_created(Hub& hub) noexcept {
         return ::sigaction(signo, &sa, nullptr) == 0;
     }();
     (void)installed;
+}
+
+void run_info_after_fork(Hub& hub) noexcept {
+    // Only this thread exists in the child: the list's lock is not held by a thread that is
+    // gone unless one was mid-update at the fork, which placement-new sidesteps.
+    auto& l = hub_list();
+    new (&l.mu) std::mutex;
+    l.mailboxes.clear();
+    try {
+        l.mailboxes.push_back(hub.mailbox());
+    } catch (...) {
+    }
+    if (g_dump_mailbox) {
+        *g_dump_mailbox = hub.mailbox();
+        g_dump_hub = &hub;
+        g_dump_fd.store(hub.mailbox()->event_fd, std::memory_order_relaxed);
+    }
 }
 
 void dump_requested(Hub& hub) noexcept {

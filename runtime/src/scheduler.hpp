@@ -213,6 +213,9 @@ std::int64_t coarse_now_ns() noexcept;
 // GREEN_DUMP_SIGNAL: installs the handler (once, at the first hub) and, on the loop's turn,
 // prints the run info when the signal came (run_info.cpp).
 void dump_signal_hub_created(Hub& hub) noexcept;
+// In a forked child: the calling thread's hub is the only one (the list of hubs is reset) and the
+// dump signal, if it was the parent's first hub, targets its new eventfd.
+void run_info_after_fork(Hub& hub) noexcept;
 extern std::atomic<bool> g_dump_requested;
 void dump_requested(Hub& hub) noexcept;
 

@@ -1,6 +1,7 @@
 // format_run_info: every fiber of the hub, with its state, what it waits for, who spawned it.
 #include <poll.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -206,4 +207,61 @@ TEST(RunInfo, ParseSignal) {
     EXPECT_EQ(parse_signal("USR3", s), ParseError::Malformed);
     EXPECT_EQ(parse_signal("", s), ParseError::Malformed);
     EXPECT_EQ(parse_signal("SIG", s), ParseError::Malformed);
+}
+
+TEST(RunInfo, MoreWaitReasons) {
+    green::AsyncResult<int> result;
+    green::Semaphore sem(0);
+    green::Queue<int> full(1);
+    full.put(1);
+    green::Event release_offload;
+    auto a = green::spawn(named("result-getter"), [&] { (void)result.get(); });
+    auto s = green::spawn(named("sem-acquirer"), [&] { sem.acquire(); });
+    auto p = green::spawn(named("putter"), [&] { full.put(2); });
+    std::atomic<bool> offload_go{false};
+    auto o = green::spawn(named("offloader"), [&] {
+        green::offload([&] {
+            while (!offload_go.load()) std::this_thread::sleep_for(1ms);
+        });
+    });
+    green::sleep(20ms);
+    const std::string dump = green::format_run_info();
+    SCOPED_TRACE(dump);
+    EXPECT_TRUE(has(line_of(dump, "result-getter"), ": async result"));
+    EXPECT_TRUE(has(line_of(dump, "sem-acquirer"), ": semaphore"));
+    EXPECT_TRUE(has(line_of(dump, "putter"), ": queue put"));
+    EXPECT_TRUE(has(line_of(dump, "offloader"), ": offload"));
+    result.set(1);
+    sem.release();
+    (void)full.get();
+    offload_go = true;
+    green::joinall({a, s, p, o}, 5s);
+}
+
+TEST(RunInfo, ForkedChildListsOnlyItsOwnHub) {
+    std::atomic<bool> stop{false};
+    std::thread t([&] {
+        auto g = green::spawn(named("parent-thread-fiber"), [&] {
+            while (!stop.load()) green::sleep(2ms);
+        });
+        g.join();
+    });
+    auto g = green::spawn(named("forking-hub-fiber"), [] { green::sleep(60s); });
+    green::sleep(10ms);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        const std::string dump = green::format_run_info();
+        const bool one_hub =
+            dump.find("Hub on thread", dump.find("Hub on thread") + 1) == std::string::npos;
+        const bool ok = one_hub && has(dump, "'forking-hub-fiber'") &&
+                        !has(dump, "parent-thread-fiber") && !has(dump, "did not answer");
+        ::_exit(ok ? 0 : 1);
+    }
+    ASSERT_GT(pid, 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    stop = true;
+    t.join();
+    g.kill();
 }
