@@ -35,6 +35,8 @@ void usage(std::FILE* out) {
         "  --monitor MS              report a fiber that runs MS ms (1 to 3600000) without\n"
         "                            yielding (GREEN_MONITOR_MS)\n"
         "  --stack-size N[k|m|g]     default fiber stack size, 16k to 1g (GREEN_STACK_SIZE)\n"
+        "  --dump-signal SIG         print every fiber to stderr on signal SIG (USR2,\n"
+        "                            SIGUSR2 or a number; GREEN_DUMP_SIGNAL)\n"
         "  -h, --help                this text\n"
         "  --version                 print greenrun's version\n"
         "environment: GREEN_PRELOAD_LIB overrides the path of %s\n",
@@ -110,7 +112,7 @@ void set(const char* name, const std::string& value) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string backend, monitor, stack;
+    std::string backend, monitor, stack, dump_signal;
     bool no_threads = false;
     int i = 1;
     for (; i < argc; ++i) {
@@ -140,6 +142,14 @@ int main(int argc, char** argv) {
         } else if (a == "--monitor") {
             monitor = value("--monitor");
             check_monitor(monitor);
+        } else if (a == "--dump-signal") {
+            dump_signal = value("--dump-signal");
+            int signo = 0;
+            if (rt::parse_signal(dump_signal, signo) != rt::ParseError::None)
+                fail(
+                    "--dump-signal wants a signal that can be caught (USR2, SIGUSR2, 12), not "
+                    "'%s'",
+                    dump_signal.c_str());
         } else if (a == "--stack-size") {
             stack = value("--stack-size");
             check_stack_size(stack);
@@ -167,6 +177,7 @@ int main(int argc, char** argv) {
     if (!backend.empty()) set("GREEN_BACKEND", backend);
     if (!monitor.empty()) set("GREEN_MONITOR_MS", monitor);
     if (!stack.empty()) set("GREEN_STACK_SIZE", stack);
+    if (!dump_signal.empty()) set("GREEN_DUMP_SIGNAL", dump_signal);
 
     ::execvp(argv[i], argv + i);
     const int err = errno;

@@ -159,6 +159,15 @@ Config load_config(const char* (*getenv)(const char*), int warn_fd) noexcept {
                                                       {"op", NetRecvChoice::Op}};
     c.net_recv = read_choice(r, "GREEN_NET_RECV", recvs, NetRecvChoice::Default,
                              "is not one of poll, waitfirst, op", "the backend's default");
+
+    if (const char* v = r.value("GREEN_DUMP_SIGNAL")) {
+        int signo = 0;
+        if (parse_signal(v, signo) == ParseError::None)
+            c.dump_signal = signo;
+        else
+            r.warn("GREEN_DUMP_SIGNAL", v, "is not a signal that can be caught (USR2, SIGUSR2, 12)",
+                   "no dump signal");
+    }
     return c;
 }
 

@@ -26,6 +26,10 @@ ParseError parse_size(std::string_view text, std::uint64_t min, std::uint64_t ma
 ParseError parse_count(std::string_view text, std::uint64_t min, std::uint64_t max,
                        std::uint64_t& out) noexcept;
 
+// A signal that may be caught: a name (USR2, SIGUSR2; either case) or its number. SIGKILL,
+// SIGSTOP and numbers past SIGRTMAX are refused (TooLarge for those).
+ParseError parse_signal(std::string_view text, int& out) noexcept;
+
 // Fiber stack sizes. The largest is what one stack slot may reserve: a slot is carved out of a
 // chunk of up to 256 slots, so 1 GiB keeps every slot and chunk computation far from overflow
 // (256 x 1 GiB = 2^38) and a chunk of such stacks within a 47-bit address space several
@@ -53,6 +57,7 @@ struct Config {
     std::size_t warm_stacks = 1024;               // GREEN_WARM_STACKS
     PatchChoice patch = PatchChoice::Default;     // GREEN_PATCH
     NetRecvChoice net_recv = NetRecvChoice::Default;  // GREEN_NET_RECV
+    int dump_signal = 0;  // GREEN_DUMP_SIGNAL: prints the run info on this signal; 0: none
 };
 
 // Limits of the counts (documented in README.md's Configuration table).

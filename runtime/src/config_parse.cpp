@@ -2,6 +2,8 @@
 // counts. Strict on purpose: "12q", "-1" or a value past 64 bits is an error, never a guess.
 #include "config.hpp"
 
+#include <signal.h>
+
 namespace green::detail {
 
 namespace {
@@ -65,6 +67,47 @@ ParseError parse_count(std::string_view text, std::uint64_t min, std::uint64_t m
     std::uint64_t n = 0;
     if (const ParseError e = parse_digits(text, n); e != ParseError::None) return e;
     return check_range(n, min, max, out);
+}
+
+ParseError parse_signal(std::string_view text, int& out) noexcept {
+    struct Name {
+        const char* name;
+        int signo;
+    };
+    static constexpr Name names[] = {
+        {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
+        {"USR2", SIGUSR2}, {"ALRM", SIGALRM},   {"TERM", SIGTERM}, {"CHLD", SIGCHLD},
+        {"CONT", SIGCONT}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},
+        {"URG", SIGURG},   {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM},
+        {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},     {"PWR", SIGPWR},
+        {"SYS", SIGSYS},   {"PIPE", SIGPIPE},   {"ABRT", SIGABRT}, {"TRAP", SIGTRAP},
+    };
+    if (!text.empty() && text.front() >= '0' && text.front() <= '9') {
+        std::uint64_t n = 0;
+        const ParseError e = parse_count(text, 1, 64, n);
+        if (e != ParseError::None) return e;
+        if (n == SIGKILL || n == SIGSTOP || static_cast<int>(n) > SIGRTMAX)
+            return ParseError::TooLarge;
+        out = static_cast<int>(n);
+        return ParseError::None;
+    }
+    auto upper = [](char ch) { return ch >= 'a' && ch <= 'z' ? static_cast<char>(ch - 32) : ch; };
+    auto equal = [&](std::string_view a, std::string_view b) {
+        if (a.size() != b.size()) return false;
+        for (std::size_t i = 0; i < a.size(); ++i)
+            if (upper(a[i]) != b[i]) return false;
+        return true;
+    };
+    std::string_view bare = text;
+    if (bare.size() > 3 && equal(bare.substr(0, 3), "SIG")) bare.remove_prefix(3);
+    for (const auto& n : names) {
+        if (equal(bare, n.name)) {
+            out = n.signo;
+            return ParseError::None;
+        }
+    }
+    if (equal(bare, "KILL") || equal(bare, "STOP")) return ParseError::TooLarge;
+    return ParseError::Malformed;
 }
 
 }  // namespace green::detail

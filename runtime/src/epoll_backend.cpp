@@ -91,6 +91,7 @@ class EpollBackend final : public IoBackend {
         FdWaiter w;
         w.fiber = hub_.current();
         w.events = events;
+        const WaitNote note(w.fiber, WaitKind::Io, nullptr, fd, events);
         link(fd, w);
         const CountedWaiter counted(*this, w.fiber->ref());
         struct Cleanup {
@@ -199,6 +200,7 @@ class EpollBackend final : public IoBackend {
         std::shared_ptr<Mailbox> mailbox = hub_.mailbox();
         {
             const CountedWaiter counted(*this, true);
+            const WaitNote note(job.fiber, WaitKind::Offload, &job, op.fd);
             default_threadpool().submit([&job, mailbox, this] {
                 const long r = run_sync(job.op);
                 mailbox->post([&job, r, this] {

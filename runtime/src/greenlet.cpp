@@ -109,6 +109,7 @@ void GreenletCore::reaped() noexcept {
 void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration> delay) {
     Hub& hub = Hub::get();
     core.prepare(hub, opts.stack_size, opts.ref);
+    core.set_spawned_by(hub.current(), &hub.main_fiber());
     if (!opts.name.empty()) core.set_name(opts.name);
     // The stack is reserved here, so that an impossible size (std::length_error) or no memory
     // (std::bad_alloc) is thrown by spawn, to its caller, rather than failing the first switch.
@@ -139,6 +140,7 @@ bool join(GreenletCore& core, Deadline deadline) {
         LinkNode& n;
         ~Unlink() { c.unlink(n); }
     } guard{core, node};
+    const WaitNote note(hub.current(), WaitKind::Join, &core);
     while (!core.ready()) {
         if (!hub.park(deadline)) break;
     }

@@ -114,6 +114,7 @@ using detail::kMaxMonitorMs;
 using detail::kMaxStackSize;
 using detail::kMinStackSize;
 using detail::parse_count;
+using detail::parse_signal;
 using detail::parse_size;
 using detail::ParseError;
 using detail::PatchChoice;

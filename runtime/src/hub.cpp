@@ -128,6 +128,7 @@ Hub::Hub()
     io_->watch_wakeup(mailbox_->event_fd);
     install_overflow_guard(&alt_stack_);
     monitor_hub_created(*this);
+    dump_signal_hub_created(*this);
 }
 
 Hub::~Hub() {
@@ -139,6 +140,7 @@ Hub::~Hub() {
         mailbox_->open = false;
         mailbox_->items.clear();
     }
+    (void)fibers_.take_all();  // fibers still parked here are never reaped
     io_.reset();
     release_alt_stack(alt_stack_);
 }
@@ -165,6 +167,7 @@ void Hub::reinit_after_fork() noexcept {
         (void)h->io_.release();
         h->io_ = std::move(io);
         h->mailbox_ = std::move(mailbox);
+        run_info_after_fork(*h);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "green: cannot set up the event loop in a forked child: %s\n",
                      e.what());
@@ -175,8 +178,13 @@ void Hub::reinit_after_fork() noexcept {
 // ---- switching ----------------------------------------------------------------------------
 
 void Hub::take_stack(Fiber& f) {
-    if (!f.stack_.base)
+    if (!f.stack_.base) {
         f.stack_ = stacks_.allocate(f.stack_size_ ? f.stack_size_ : default_stack_size_);
+        if (!f.registry_link_.linked) {
+            f.registry_link_.owner = &f;
+            fibers_.push_back(f.registry_link_);
+        }
+    }
 }
 
 void Hub::prepare_stack(Fiber& f) {
@@ -236,6 +244,7 @@ void Hub::entry(void* fctx, void* data) noexcept {
 }
 
 void Hub::reap(Fiber& dead) noexcept {
+    fibers_.remove(dead.registry_link_);
     stacks_.release(dead.stack_);
     dead.stack_ = StackSlot{};
     dead.ctx_ = nullptr;
@@ -419,6 +428,12 @@ bool Hub::park(const Deadline& deadline) {
         timers_.add(timer);
     }
     self->wake_ = WakeReason::Notified;
+    self->wait_.since_ns = coarse_now_ns();
+    self->wait_.deadline_ns = deadline.infinite()
+                                  ? 0
+                                  : std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        deadline.when().time_since_epoch())
+                                        .count();
     transition(*self, FiberState::Parked);
     schedule();
     timers_.cancel(timer);
@@ -429,6 +444,8 @@ bool Hub::park(const Deadline& deadline) {
 void Hub::park_uninterruptible() {
     Fiber* self = current_;
     self->uninterruptible_ = true;
+    self->wait_.since_ns = coarse_now_ns();
+    self->wait_.deadline_ns = 0;
     transition(*self, FiberState::Parked);
     schedule();
     self->uninterruptible_ = false;
@@ -567,6 +584,8 @@ void Hub::loop() {
         loop_due_ = switch_count() + kTicksPerPoll;
         run_due_timers();
         run_posts();
+        if (g_dump_requested.load(std::memory_order_relaxed)) [[unlikely]]
+            dump_requested(*this);
         if (!runq_head_) {
             if (!idle_.empty()) {
                 idle_.notify_all();
@@ -587,6 +606,8 @@ void Hub::loop() {
                 io_->poll(timeout);
                 run_due_timers();
                 run_posts();
+                if (g_dump_requested.load(std::memory_order_relaxed)) [[unlikely]]
+                    dump_requested(*this);
             }
         } else if (io_->parked() > 0) {
             io_->poll(Duration::zero());

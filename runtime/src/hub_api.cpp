@@ -12,13 +12,16 @@ void sleep(Duration d) {
     auto& hub = detail::Hub::get();
     if (d <= Duration::zero()) return hub.yield();
     const Deadline deadline(detail::after_now(d));
+    const detail::WaitNote note(hub.current(), detail::WaitKind::Sleep);
     while (hub.park(deadline)) {
         // Woken early by someone who should not have; keep sleeping.
     }
 }
 
 void idle() {
-    detail::Hub::get().idle_waiters().wait();
+    auto& hub = detail::Hub::get();
+    const detail::WaitNote note(hub.current(), detail::WaitKind::Idle);
+    hub.idle_waiters().wait();
 }
 
 const char* backend_name() {

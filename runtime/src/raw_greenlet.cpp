@@ -50,6 +50,7 @@ RawGreenlet::RawGreenlet(Function fn, RawGreenlet* parent)
     : owned_(std::make_unique<detail::RawFiber>(this, std::move(fn))), fiber_(owned_.get()) {
     auto& hub = detail::Hub::get();
     fiber_->hub_ = &hub;
+    fiber_->set_spawned_by(hub.current(), &hub.main_fiber());
     fiber_->raw_view_ = this;
     parent_ = parent ? parent : &current();
 }

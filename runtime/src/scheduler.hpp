@@ -152,6 +152,11 @@ class Hub {
     void take_stack(Fiber& f);
     void reap(Fiber& dead) noexcept;
 
+    // Every fiber of this hub that holds a stack (spawned, not yet reaped; the loop fiber
+    // included, the main fiber not). Hub thread only.
+    const IntrusiveList<FiberLink>& fibers() const noexcept { return fibers_; }
+    const Fiber& loop_fiber() const noexcept { return *loop_; }
+
     // Ends the current fiber (after its body returned) and runs the next one.
     [[noreturn]] void exit_current() noexcept;
 
@@ -199,6 +204,19 @@ class Hub {
     void* eh_globals_;
     int* errno_;  // this thread's errno (its address never changes)
     void* alt_stack_ = nullptr;
+    IntrusiveList<FiberLink> fibers_;  // the registry: fibers holding a stack
 };
+
+// CLOCK_MONOTONIC_COARSE in nanoseconds: a few nanoseconds through the vDSO, the resolution of
+// a tick. When a fiber parked (run_info).
+std::int64_t coarse_now_ns() noexcept;
+// GREEN_DUMP_SIGNAL: installs the handler (once, at the first hub) and, on the loop's turn,
+// prints the run info when the signal came (run_info.cpp).
+void dump_signal_hub_created(Hub& hub) noexcept;
+// In a forked child: the calling thread's hub is the only one (the list of hubs is reset) and the
+// dump signal, if it was the parent's first hub, targets its new eventfd.
+void run_info_after_fork(Hub& hub) noexcept;
+extern std::atomic<bool> g_dump_requested;
+void dump_requested(Hub& hub) noexcept;
 
 }  // namespace green::detail

@@ -24,6 +24,9 @@ Semaphore::Semaphore(std::ptrdiff_t value, Kind kind)
 bool Semaphore::acquire_slow(Deadline deadline) {
     if (deadline.expired()) return false;
     WaitQueue::Node w;
+    const detail::WaitNote note(
+        detail::Hub::get().current(),
+        kind_ == Kind::Lock ? detail::WaitKind::Lock : detail::WaitKind::Semaphore, this);
     try {
         return waiters_.wait(w, deadline);
     } catch (...) {

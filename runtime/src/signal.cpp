@@ -49,7 +49,7 @@ void forward_to_hub(int signo) {
 }
 
 struct SignalWaiter {
-    WaitQueue queue;
+    WaitQueue queue{detail::WaitKind::Signal};
     int got = 0;
 };
 

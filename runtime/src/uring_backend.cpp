@@ -236,6 +236,23 @@ class UringBackend final : public IoBackend {
         if (!sqe) [[unlikely]]
             return {0, false, true};
         prep(sqe);
+        short events = 0;  // for run_info
+        switch (sqe->opcode) {
+            case IORING_OP_POLL_ADD:
+                events = static_cast<short>(sqe->poll32_events);
+                break;
+            case IORING_OP_RECV:
+            case IORING_OP_READ:
+                events = POLLIN;
+                break;
+            case IORING_OP_SEND:
+            case IORING_OP_WRITE:
+                events = POLLOUT;
+                break;
+            default:
+                break;
+        }
+        const WaitNote note(op.fiber, WaitKind::Io, nullptr, fd, events);
         io_uring_sqe_set_data(sqe, &op);
         ++fds_[fd].inflight;
         inflight_.push_back(op);

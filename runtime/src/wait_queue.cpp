@@ -40,6 +40,7 @@ bool WaitQueue::wait(Node& n, Deadline deadline) {
         Node& n;
         ~Unlink() { list.remove(n); }
     } unlink{waiters_, n};
+    const detail::WaitNote note(n.fiber, kind_, this);
     while (!n.notified) {
         if (!hub.park(deadline)) break;
     }

@@ -105,7 +105,7 @@ class Event final : public Waitable {
     void wake_here();
 
     std::atomic<bool> flag_{false};
-    WaitQueue waiters_;
+    WaitQueue waiters_{detail::WaitKind::Event};
     LinkList links_;
     detail::HubBinding binding_;
 };
@@ -215,7 +215,7 @@ class AsyncResult final : public Waitable {
     std::optional<Stored> value_;
     std::exception_ptr error_;
     std::atomic<std::uint8_t> state_{kPending};
-    WaitQueue waiters_;
+    WaitQueue waiters_{detail::WaitKind::AsyncResult};
     LinkList links_;
     detail::HubBinding binding_;
 };

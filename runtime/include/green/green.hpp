@@ -12,6 +12,7 @@
 #include "green/pool.hpp"
 #include "green/queue.hpp"
 #include "green/raw_greenlet.hpp"
+#include "green/run_info.hpp"
 #include "green/semaphore.hpp"
 #include "green/server.hpp"
 #include "green/signal.hpp"

@@ -334,9 +334,9 @@ class BasicQueue {
 
     Store store_;
     std::size_t cap_;
-    WaitQueue getters_;
-    WaitQueue putters_;
-    WaitQueue peekers_;
+    WaitQueue getters_{detail::WaitKind::QueueGet};
+    WaitQueue putters_{detail::WaitKind::QueuePut};
+    WaitQueue peekers_{detail::WaitKind::QueuePeek};
     detail::SameHubCheck owner_;
     bool closed_ = false;
 };
@@ -397,7 +397,7 @@ class JoinableQueue : public Queue<T> {
 
   private:
     std::size_t done_ = 0;
-    WaitQueue all_done_;
+    WaitQueue all_done_{detail::WaitKind::QueueJoin};
 };
 
 // A rendezvous (gevent's Channel, a Go unbuffered channel): put() waits until a getter takes

@@ -6,6 +6,7 @@
 
 #include "green/clock.hpp"
 #include "green/detail/intrusive_list.hpp"
+#include "green/detail/wait_reason.hpp"
 
 namespace green {
 
@@ -38,6 +39,8 @@ class SameHubCheck {
 class WaitQueue {
   public:
     WaitQueue() = default;
+    // `kind` labels its waiters in green::format_run_info (run_info.hpp).
+    explicit WaitQueue(detail::WaitKind kind) noexcept : kind_(kind) {}
     WaitQueue(const WaitQueue&) = delete;
     WaitQueue& operator=(const WaitQueue&) = delete;
     ~WaitQueue();
@@ -80,6 +83,7 @@ class WaitQueue {
 
   private:
     detail::IntrusiveList<Node> waiters_;
+    detail::WaitKind kind_ = detail::WaitKind::WaitQueue;
 };
 
 }  // namespace green

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "green/detail/intrusive_list.hpp"
+#include "green/detail/wait_reason.hpp"
 
 namespace green {
 class Timeout;
@@ -43,6 +44,7 @@ class RawGreenlet;
 namespace green::detail {
 
 class Hub;
+class Fiber;
 
 struct StackSlot {
     void* base = nullptr;  // lowest usable address (the stack grows down towards it)
@@ -81,6 +83,31 @@ struct TimeoutLink {
     Timeout* owner = nullptr;
 };
 
+// Links a fiber into its hub's registry of live fibers (Hub::fibers()): from the moment it gets
+// a stack (spawn, or its first switch) until it is reaped. Never touched by a switch.
+struct FiberLink {
+    FiberLink* prev = nullptr;
+    FiberLink* next = nullptr;
+    bool linked = false;
+    Fiber* owner = nullptr;
+};
+
+// What a parked fiber waits for. kind/object/fd/events are set by the waiting primitive
+// (WaitNote), since_ns and the deadline by Hub::park. Meaningful only while it is Parked.
+struct WaitInfo {
+    std::int64_t since_ns = 0;     // CLOCK_MONOTONIC_COARSE when it last parked
+    std::int64_t deadline_ns = 0;  // steady_clock, ns since its epoch; 0: none
+    const void* object = nullptr;  // the primitive waited on (its wait queue), if any
+    int fd = -1;
+    short events = 0;
+    WaitKind kind = WaitKind::None;
+};
+
+// Who spawned a fiber, in Fiber::spawned_by_: a greenlet id, or one of these.
+inline constexpr std::uint64_t kSpawnedByUnknown = 0;
+inline constexpr std::uint64_t kSpawnedByMain = ~std::uint64_t{0};
+inline constexpr std::uint64_t kSpawnedByOther = ~std::uint64_t{0} - 1;  // a raw greenlet, the loop
+
 enum class WakeReason : std::uint8_t { None, Notified, TimedOut };
 
 class Fiber {
@@ -98,6 +125,8 @@ class Fiber {
     // Called on another stack after this fiber died and its stack was released.
     virtual void reaped() noexcept {}
     virtual std::string name() const { return "fiber"; }
+    // A greenlet's id (green::Greenlet::id); 0 for the other fibers (main, loop, raw greenlets).
+    virtual std::uint64_t id() const noexcept { return 0; }
 
     FiberState state() const noexcept { return state_; }
     Hub* hub() const noexcept { return hub_; }
@@ -120,6 +149,20 @@ class Fiber {
         hub_ = &hub;
         stack_size_ = stack_size;
         ref_ = ref;
+    }
+
+    // Introspection (run_info.hpp). What it waits for while parked, and who spawned it.
+    const WaitInfo& wait_info() const noexcept { return wait_; }
+    std::uint64_t spawned_by() const noexcept { return spawned_by_; }
+    // Records `spawner` as the fiber that spawned this one.
+    void set_spawned_by(const Fiber* spawner, const Fiber* main) noexcept {
+        if (!spawner) return;
+        if (spawner == main)
+            spawned_by_ = kSpawnedByMain;
+        else if (std::uint64_t id = spawner->id())
+            spawned_by_ = id;
+        else
+            spawned_by_ = kSpawnedByOther;
     }
 
   private:
@@ -148,8 +191,35 @@ class Fiber {
     void* asan_fake_stack_ = nullptr;
     const void* asan_bottom_ = nullptr;
     std::size_t asan_size_ = 0;
+    FiberLink registry_link_;  // in its hub's registry while it has a stack
+    WaitInfo wait_;            // why it is parked
+    std::uint64_t spawned_by_ = kSpawnedByUnknown;
+    friend class WaitNote;
     void* raw_view_ = nullptr;  // RawGreenlet view of this fiber, if one was made
     void (*raw_view_deleter_)(void*) = nullptr;
+};
+
+// Labels the waits of fiber `f` in its scope (the first label wins: an Event's label is kept
+// when the Event waits through a WaitQueue). Two stores; cleared on exit.
+class WaitNote {
+  public:
+    WaitNote(Fiber* f, WaitKind kind, const void* object = nullptr, int fd = -1,
+             short events = 0) noexcept
+        : f_(f->wait_.kind == WaitKind::None ? f : nullptr) {
+        if (!f_) return;
+        f_->wait_.kind = kind;
+        f_->wait_.object = object;
+        f_->wait_.fd = fd;
+        f_->wait_.events = events;
+    }
+    WaitNote(const WaitNote&) = delete;
+    WaitNote& operator=(const WaitNote&) = delete;
+    ~WaitNote() {
+        if (f_) f_->wait_.kind = WaitKind::None;
+    }
+
+  private:
+    Fiber* f_;
 };
 
 }  // namespace green::detail

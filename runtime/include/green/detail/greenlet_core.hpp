@@ -45,7 +45,7 @@ class GreenletCore : public Fiber, public Waitable {
     bool finished() const noexcept { return finished_; }
     bool killed() const noexcept { return killed_; }
     const std::exception_ptr& exception() const noexcept { return exception_; }
-    std::uint64_t id() const noexcept { return id_; }
+    std::uint64_t id() const noexcept override { return id_; }
 
     void body() noexcept final;
     void reaped() noexcept final;
