@@ -201,14 +201,20 @@ static void process_shared(void) {
     CHECK(pthread_join(b, NULL) == 0);
 
     printf("process-shared robust: a child process locks it and dies\n");
+    int locked[2];
+    CHECK(pipe(locked) == 0);
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
         if (pthread_mutex_lock(m) != 0) _exit(2);
+        if (write(locked[1], "l", 1) != 1) _exit(3);  /* the parent locks only after this */
         usleep(50 * 1000);
         _exit(0);
     }
-    usleep(10 * 1000);
+    char c;
+    CHECK(read(locked[0], &c, 1) == 1);
+    close(locked[0]);
+    close(locked[1]);
     printf("  parent: lock -> %s\n", err_name(pthread_mutex_lock(m)));
     int status;
     CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
