@@ -207,7 +207,7 @@ static void process_shared(void) {
     CHECK(pid >= 0);
     if (pid == 0) {
         if (pthread_mutex_lock(m) != 0) _exit(2);
-        if (write(locked[1], "l", 1) != 1) _exit(3);  /* the parent locks only after this */
+        if (write(locked[1], "l", 1) != 1) _exit(3); /* the parent locks only after this */
         usleep(50 * 1000);
         _exit(0);
     }
