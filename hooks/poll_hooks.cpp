@@ -48,6 +48,7 @@ int wait_loop(const pollfd* fds, nfds_t n, const Deadline& deadline, const sigse
               Check check) {
     ErrnoKeeper keep;
     signals::CallMask call_mask(mask);
+    const bool held_delivered = call_mask.deliver_held();
     struct WakeFd {
         int fd;
         ~WakeFd() { close_wake_fd(fd); }
@@ -55,7 +56,7 @@ int wait_loop(const pollfd* fds, nfds_t n, const Deadline& deadline, const sigse
     for (;;) {
         const int r = check();
         if (r != 0) return r < 0 ? -1 : keep.ok(r);
-        if (call_mask.delivered()) {  // a signal held for the thread, which `mask` unblocked
+        if (held_delivered) {  // a signal held for the thread, which `mask` unblocked
             errno = EINTR;
             return -1;
         }

@@ -89,11 +89,12 @@ class ThreadSignals {
     ThreadSignals* next = nullptr;
 };
 
-// ppoll, pselect and epoll_pwait wait with the mask they are given in place of the thread's, as
-// the kernel swaps the two for the call. Emulated per fiber thread (threads patched): its mask
-// is `mask` for this object's lifetime, and a signal held for it that `mask` unblocks runs its
-// handler at once (delivered(): the call fails with EINTR unless something is ready). Otherwise
-// (nullptr, or masks not emulated) it does nothing and the caller watches the real mask.
+// ppoll, pselect, epoll_pwait and sigsuspend wait with the mask they are given in place of the
+// thread's, as the kernel swaps the two for the call. Emulated per fiber thread (threads
+// patched): its mask is `mask` for this object's lifetime. deliver_held() then runs the handlers
+// of signals held for it that `mask` unblocks (true if any ran: the call fails with EINTR unless
+// something is ready). Otherwise (nullptr, or masks not emulated) it does nothing and the caller
+// watches the real mask.
 class CallMask {
   public:
     explicit CallMask(const sigset_t* mask);
@@ -101,13 +102,12 @@ class CallMask {
     CallMask& operator=(const CallMask&) = delete;
     ~CallMask();
     bool emulated() const noexcept { return me_ != nullptr; }
-    bool delivered() const noexcept { return delivered_; }
+    bool deliver_held() noexcept;
 
   private:
     HubSignals* hs_ = nullptr;
     ThreadSignals* me_ = nullptr;
     Mask before_ = 0;
-    bool delivered_ = false;
 };
 
 // pthread_kill / raise for a fiber thread of the calling hub: the signal goes to that thread

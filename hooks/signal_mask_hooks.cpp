@@ -149,7 +149,10 @@ CallMask::CallMask(const sigset_t* mask) {
         Busy b(*hs_);
         set_mask(*hs_, *me_, to_mask(*mask));
     }
-    delivered_ = deliver_unblocked(*hs_, *me_);
+}
+
+bool CallMask::deliver_held() noexcept {
+    return me_ && deliver_unblocked(*hs_, *me_);
 }
 
 CallMask::~CallMask() {
@@ -216,19 +219,8 @@ int sigpending(sigset_t* set) noexcept {
 
 int sigsuspend(const sigset_t* mask) {
     if (!emulating()) return GREEN_REAL(sigsuspend)(mask);
-    HubSignals& hs = made(*rt::hub());
-    ThreadSignals& me = self(hs);
-    const Mask before = me.mask;
-    {
-        Busy b(hs);
-        set_mask(hs, me, to_mask(*mask));
-    }
-    const int r = wait_for_handler(hs);
-    {
-        Busy b(hs);
-        set_mask(hs, me, before);
-    }
-    return r;
+    const CallMask swapped(mask);  // wait_for_handler delivers what it lets through
+    return wait_for_handler(made(*rt::hub()));
 }
 
 int pause() {

@@ -29,18 +29,27 @@ pid_t child_exiting(int ms, int code) {
     return pid;
 }
 
-}  // namespace
-
-TEST(ProcessHooks, FibersWaitForTheirChildrenConcurrently) {
-    constexpr int kFibers = 8;
+// A fiber that counts 10 ms sleeps until stopped: it moves only while the hub runs it.
+struct Ticker {
     int ticks = 0;
     bool done = false;
-    auto ticker = green::spawn([&] {
+    green::Greenlet<void> fiber = green::spawn([this] {
         while (!done) {
             ::usleep(10 * 1000);
             ++ticks;
         }
     });
+    void stop() {
+        done = true;
+        fiber.join();
+    }
+};
+
+}  // namespace
+
+TEST(ProcessHooks, FibersWaitForTheirChildrenConcurrently) {
+    constexpr int kFibers = 8;
+    Ticker ticker;
     const auto t0 = green::Clock::now();
     std::vector<green::Greenlet<int>> waiters;
     for (int i = 0; i < kFibers; ++i) {
@@ -63,22 +72,14 @@ TEST(ProcessHooks, FibersWaitForTheirChildrenConcurrently) {
     }
     for (int i = 0; i < kFibers; ++i) EXPECT_EQ(waiters[static_cast<std::size_t>(i)].get(), i + 1);
     const long elapsed_ms = ms_since(t0);
-    done = true;
-    ticker.join();
+    ticker.stop();
     EXPECT_LT(elapsed_ms, 1000);  // serial would be 1.6 s
-    EXPECT_GE(ticks, 8);          // the hub ran the ticker while every fiber waited
+    EXPECT_GE(ticker.ticks, 8);   // the hub ran the ticker while every fiber waited
 }
 
 TEST(ProcessHooks, AnyChildWaitParksOnlyTheReaper) {
     for (int i = 0; i < 3; ++i) ASSERT_GT(child_exiting(50 + 50 * i, 30 + i), 0);
-    int ticks = 0;
-    bool done = false;
-    auto ticker = green::spawn([&] {
-        while (!done) {
-            ::usleep(10 * 1000);
-            ++ticks;
-        }
-    });
+    Ticker ticker;
     auto reaper = green::spawn([] {
         std::vector<int> codes;
         int status = 0;
@@ -87,7 +88,6 @@ TEST(ProcessHooks, AnyChildWaitParksOnlyTheReaper) {
         return codes;
     });
     EXPECT_EQ(reaper.get(), (std::vector<int>{30, 31, 32, -1}));
-    done = true;
-    ticker.join();
-    EXPECT_GE(ticks, 8);
+    ticker.stop();
+    EXPECT_GE(ticker.ticks, 8);
 }
