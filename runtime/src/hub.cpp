@@ -643,10 +643,7 @@ bool Mailbox::post(std::function<void()> fn) {
         items.push_back(std::move(fn));
         has_items.store(true, std::memory_order_release);
     }
-    if (was_empty) {
-        std::uint64_t one = 1;
-        (void)!::write(event_fd, &one, sizeof one);
-    }
+    if (was_empty) poke_event_fd(event_fd);
     return true;
 }
 

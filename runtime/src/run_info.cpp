@@ -98,10 +98,7 @@ void on_dump_signal(int) {
     const int saved = errno;
     g_dump_requested.store(true, std::memory_order_relaxed);
     const int fd = g_dump_fd.load(std::memory_order_relaxed);
-    if (fd >= 0) {
-        std::uint64_t one = 1;
-        (void)!::write(fd, &one, sizeof one);
-    }
+    if (fd >= 0) poke_event_fd(fd);
     errno = saved;
 }
 

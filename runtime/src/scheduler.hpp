@@ -4,6 +4,9 @@
 // from other threads — when the run queue is empty, or every kTicksPerPoll switches.
 #pragma once
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +39,14 @@
 #endif
 
 namespace green::detail {
+
+// Adds one to an eventfd that wakes a hub. The raw system call: it is async-signal-safe (the
+// dump signal's handler calls it) and, with the hook library loaded, libc's write would lead
+// back into the hooks.
+inline void poke_event_fd(int fd) noexcept {
+    const std::uint64_t one = 1;
+    (void)!::syscall(SYS_write, fd, &one, sizeof one);
+}
 
 // A hub's inbox for other OS threads. Shared with HubHandles so it outlives the hub safely.
 struct Mailbox {
