@@ -98,8 +98,9 @@ class StackPool {
     struct Chunk {
         char* base;
         std::size_t bytes;
-        std::size_t slot;   // bytes per slot: one guard page + the stack
-        std::size_t count;  // slots
+        std::size_t slot;    // bytes per slot: one guard page + the stack
+        std::size_t count;   // slots
+        bool slots_guarded;  // every slot's guard page was installed with the chunk
     };
     struct SizeClass {
         std::vector<StackSlot> free;  // LIFO; free[0 .. trimmed) were already trimmed
@@ -108,18 +109,23 @@ class StackPool {
                                     // were not touched meanwhile
         Chunk* carving = nullptr;   // chunk with unused slots
         std::size_t next_slot = 0;
+        std::size_t faulted_in = 0;  // slots of `carving` below this have their top page resident
+        std::size_t carved = 0;      // stacks carved in this class so far
     };
 
     StackSlot carve(SizeClass& cls, std::size_t size);
+    Chunk& new_chunk(std::size_t slot, std::size_t count);
     bool install_guard(char* page) noexcept;
+    void fault_in_ahead(SizeClass& cls) noexcept;
 
     std::map<std::size_t, SizeClass> classes_;
     std::deque<Chunk> chunks_;  // deque: carving pointers stay valid
     std::size_t guarded_ = 0;   // stacks that got a guard page of their own
     std::size_t guard_budget_;  // at most this many
     bool guard_budget_set_;
-    bool guard_regions_;      // MADV_GUARD_INSTALL works here (until it fails once)
-    std::size_t warm_limit_;  // free stacks kept resident; beyond, pages go back to the OS
+    bool guard_regions_;          // MADV_GUARD_INSTALL works here (until it fails once)
+    bool batch_fault_in_ = true;  // MADV_POPULATE_WRITE through process_madvise works here
+    std::size_t warm_limit_;      // free stacks kept resident; beyond, pages go back to the OS
     std::size_t free_total_ = 0;
     Clock::time_point last_trim_{};
 };

@@ -1,6 +1,8 @@
 // The stack pool: stacks share mappings, are reused LIFO, every stack has a guard page where
 // the kernel has guard regions (a budget of them elsewhere), and sizes are bounded.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <fstream>
@@ -60,6 +62,44 @@ TEST(StackPool, GuardRegionsGuardEveryStackWithoutMappings) {
     EXPECT_EQ(pool.guarded(), 20001u);
     for (auto& s : slots) pool.release(s);
     pool.release(first);
+}
+
+// The guard pages installed a chunk at a time (one process_madvise) are real: a write just below
+// any stack of the chunk, first, middle or last, faults.
+TEST(StackPoolDeathTest, ChunkGuardsInstalledTogetherFault) {
+    StackPool pool;
+    std::vector<green::detail::StackSlot> slots;
+    for (int i = 0; i < 256; ++i) slots.push_back(pool.allocate(64 * 1024));
+    if (!pool.guard_regions()) {
+        for (auto& s : slots) pool.release(s);
+        GTEST_SKIP() << "kernel without MADV_GUARD_INSTALL (Linux < 6.13)";
+    }
+    for (int i : {0, 1, 128, 255}) {
+        volatile char* below = static_cast<char*>(slots[i].base) - 1;
+        EXPECT_DEATH(*below = 1, "") << "stack " << i;
+    }
+    for (auto& s : slots) pool.release(s);
+}
+
+// The top page of a stack (where its first frames go) is faulted in ahead in batches that grow
+// with the stacks carved: a program's first stack is not touched, a burst's later ones are
+// resident before their fiber writes to them.
+TEST(StackPool, TopPagesOfABurstAreFaultedInAhead) {
+    StackPool pool;
+    const std::size_t page = StackPool::page_size();
+    auto resident = [&](const green::detail::StackSlot& s) {
+        unsigned char v = 0;
+        char* top_page = static_cast<char*>(s.base) + s.size - page;
+        EXPECT_EQ(::mincore(top_page, page, &v), 0);
+        return (v & 1) != 0;
+    };
+    std::vector<green::detail::StackSlot> slots;
+    for (int i = 0; i < 100; ++i) slots.push_back(pool.allocate(64 * 1024));
+    EXPECT_FALSE(resident(slots[0]));
+    int ahead = 0;
+    for (int i = 50; i < 100; ++i) ahead += resident(slots[i]);
+    EXPECT_EQ(ahead, 50) << "stacks 50..99 should all have been faulted in ahead";
+    for (auto& s : slots) pool.release(s);
 }
 
 TEST(StackPool, ReuseIsLifo) {
