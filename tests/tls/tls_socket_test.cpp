@@ -330,3 +330,25 @@ TEST_F(TlsTest, TenMegabytesBothWaysAtOnce) {
     EXPECT_EQ(h.h, want_down.h);
     EXPECT_EQ(server_got, want_up.h);
 }
+
+TEST_F(TlsTest, LineReaderReadsLinesOverTls) {
+    TlsStreamServer server(Address("127.0.0.1", 0), server_ctx(), [](TlsSocket& c, const Address&) {
+        green::LineReader lines(c);
+        while (true) {
+            const std::string line = lines.readline();
+            if (line.empty()) break;
+            c.sendall("got " + line);
+        }
+        c.shutdown();
+    });
+    server.start();
+    TlsSocket c = green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
+    c.sendall("first\nsecond\nthi");
+    c.sendall("rd\n");
+    c.shutdown();
+    green::LineReader replies(c);
+    EXPECT_EQ(replies.readline(), "got first\n");
+    EXPECT_EQ(replies.readline(), "got second\n");
+    EXPECT_EQ(replies.readline(), "got third\n");
+    EXPECT_EQ(replies.readline(), "");
+}
