@@ -98,17 +98,22 @@ static int want(Conn* c, uint32_t id, int r) {
 
 int main(int argc, char** argv) {
     if (argc < 5) {
-        fprintf(stderr, "usage: %s HOST PORT CONNS echo|handshake [--warmup S] [--window S] "
-                        "[--server-pid PID]\n", argv[0]);
+        fprintf(stderr,
+                "usage: %s HOST PORT CONNS echo|handshake [--warmup S] [--window S] "
+                "[--server-pid PID]\n",
+                argv[0]);
         return 2;
     }
     int port = atoi(argv[2]), nconn = atoi(argv[3]), server_pid = 0;
     const int handshakes = !strcmp(argv[4], "handshake");
     double warmup = 1.0, window = 3.0;
     for (int i = 5; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--warmup")) warmup = atof(argv[i + 1]);
-        else if (!strcmp(argv[i], "--window")) window = atof(argv[i + 1]);
-        else if (!strcmp(argv[i], "--server-pid")) server_pid = atoi(argv[i + 1]);
+        if (!strcmp(argv[i], "--warmup"))
+            warmup = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--window"))
+            window = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--server-pid"))
+            server_pid = atoi(argv[i + 1]);
     }
     struct rlimit rl;
     getrlimit(RLIMIT_NOFILE, &rl);

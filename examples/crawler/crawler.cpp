@@ -40,9 +40,10 @@ struct Options {
 };
 
 [[noreturn]] void usage_error(const std::string& what) {
-    std::fprintf(stderr,
-                 "crawler: %s\nusage: crawler [--https] [--pages N] [--delay MS] [--size BYTES] [URL...]\n",
-                 what.c_str());
+    std::fprintf(
+        stderr,
+        "crawler: %s\nusage: crawler [--https] [--pages N] [--delay MS] [--size BYTES] [URL...]\n",
+        what.c_str());
     std::exit(2);
 }
 
@@ -102,8 +103,12 @@ class SlowSite {
         (void)https;
         server_->start();
     }
-    ~SlowSite() { server_->stop(); }
-    std::uint16_t port() const { return server_->address().port(); }
+    ~SlowSite() {
+        server_->stop();
+    }
+    std::uint16_t port() const {
+        return server_->address().port();
+    }
 
   private:
     static std::string make_body(std::size_t size) {

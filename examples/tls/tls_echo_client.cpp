@@ -25,7 +25,8 @@ int main(int argc, char** argv) try {
         first += 2;
     }
     if (argc < first + 2) {
-        std::fprintf(stderr, "usage: tls_echo_client [--ca FILE] [--name HOST] host port message...\n");
+        std::fprintf(stderr,
+                     "usage: tls_echo_client [--ca FILE] [--name HOST] host port message...\n");
         return 2;
     }
     const std::string host = argv[first];

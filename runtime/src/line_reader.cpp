@@ -1,4 +1,5 @@
-// LineReader: buffered reads over a Socket (or a TlsSocket) for line-based protocols (HTTP headers, chat).
+// LineReader: buffered reads over a Socket (or a TlsSocket) for line-based protocols (HTTP headers,
+// chat).
 #include <algorithm>
 #include <cstring>
 

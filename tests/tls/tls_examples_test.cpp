@@ -15,7 +15,8 @@ using namespace std::chrono_literals;
 namespace {
 
 green_test::CommandRun client(const std::string& args) {
-    return green::offload(green_test::run_command, std::string(TLS_ECHO_CLIENT) + " " + args + " 2>&1");
+    return green::offload(green_test::run_command,
+                          std::string(TLS_ECHO_CLIENT) + " " + args + " 2>&1");
 }
 
 }  // namespace

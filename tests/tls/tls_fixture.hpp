@@ -21,7 +21,9 @@ class TlsTest : public ::testing::Test {
           cert_file_(dir_.write("cert.pem", leaf_.cert)),
           key_file_(dir_.write("key.pem", leaf_.key)) {}
 
-    green::TlsContext server_ctx() const { return green::TlsContext::server(cert_file_, key_file_); }
+    green::TlsContext server_ctx() const {
+        return green::TlsContext::server(cert_file_, key_file_);
+    }
     green::TlsContext client_ctx() const {
         auto c = green::TlsContext::client();
         c.load_verify_file(ca_file_);

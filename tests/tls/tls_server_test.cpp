@@ -37,8 +37,8 @@ std::string read_to_close(Socket& s) {
 }
 
 bool have(const char* tool) {
-    return green_test::run_command(std::string("command -v ") + tool + " >/dev/null 2>&1")
-               .status == 0;
+    return green_test::run_command(std::string("command -v ") + tool + " >/dev/null 2>&1").status ==
+           0;
 }
 
 }  // namespace
@@ -146,8 +146,9 @@ TEST_F(TlsTest, CurlFetchesFromGreenServer) {
         c.shutdown();
     });
     server.start();
-    const std::string cmd = "curl -sS --max-time 20 --cacert " + ca_file_ + " https://localhost:" +
-                            std::to_string(server.address().port()) + "/ 2>&1";
+    const std::string cmd = "curl -sS --max-time 20 --cacert " + ca_file_ +
+                            " https://localhost:" + std::to_string(server.address().port()) +
+                            "/ 2>&1";
     const auto r = green::offload(green_test::run_command, cmd);
     EXPECT_EQ(r.status, 0) << r.out;
     EXPECT_EQ(r.out, "hello from green over TLSv1.3\n");
@@ -165,7 +166,8 @@ TEST_F(TlsTest, GreenClientTalksToOpensslSServer) {
                                 key_file_, "-www", "-naccept", "1"});
     s_server.expect("ACCEPT", 10s);
     auto ctx = client_ctx();
-    TlsSocket c = green::create_tls_connection("localhost", static_cast<std::uint16_t>(port), ctx, 10s);
+    TlsSocket c =
+        green::create_tls_connection("localhost", static_cast<std::uint16_t>(port), ctx, 10s);
     c.sendall("GET / HTTP/1.0\r\n\r\n");
     std::string page;
     try {

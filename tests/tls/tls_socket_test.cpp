@@ -40,7 +40,8 @@ std::string tls_error_of(F&& f) {
 TEST_F(TlsTest, HandshakeAndEcho) {
     TlsStreamServer server(Address("127.0.0.1", 0), server_ctx(), tls_echo);
     server.start();
-    TlsSocket c = green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
+    TlsSocket c =
+        green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
     EXPECT_TRUE(c.handshake_done());
     EXPECT_EQ(c.version(), "TLSv1.3");
     EXPECT_FALSE(c.cipher().empty());
@@ -59,7 +60,8 @@ TEST_F(TlsTest, HandshakeAndEcho) {
 TEST_F(TlsTest, IpAddressIsCheckedAgainstIpSubjectAltName) {
     TlsStreamServer server(Address("127.0.0.1", 0), server_ctx(), tls_echo);
     server.start();
-    TlsSocket c = green::create_tls_connection("127.0.0.1", server.address().port(), client_ctx(), 10s);
+    TlsSocket c =
+        green::create_tls_connection("127.0.0.1", server.address().port(), client_ctx(), 10s);
     c.sendall("ip");
     EXPECT_EQ(c.recv_exact(2), "ip");
 }
@@ -122,19 +124,18 @@ TEST_F(TlsTest, ProtocolVersionMismatchFails) {
         [&] { green::create_tls_connection("localhost", server.address().port(), ctx, 10s); });
     EXPECT_NE(err.find("protocol version"), std::string::npos) << err;
     // And TLS 1.2 itself works.
-    TlsSocket c = green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
+    TlsSocket c =
+        green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
     EXPECT_EQ(c.version(), "TLSv1.2");
 }
 
 TEST_F(TlsTest, BadCertificateFilesAreClearErrors) {
-    const std::string err = tls_error_of([&] {
-        TlsContext::server(dir_.path() + "/missing.pem", key_file_);
-    });
+    const std::string err =
+        tls_error_of([&] { TlsContext::server(dir_.path() + "/missing.pem", key_file_); });
     EXPECT_NE(err.find("use_certificate_chain_file"), std::string::npos) << err;
     const auto other = ca_.issue("x", {"x"});
-    const std::string mismatch = tls_error_of([&] {
-        TlsContext::server(cert_file_, dir_.write("other.key", other.key));
-    });
+    const std::string mismatch =
+        tls_error_of([&] { TlsContext::server(cert_file_, dir_.write("other.key", other.key)); });
     EXPECT_NE(mismatch.find("values mismatch"), std::string::npos) << mismatch;
 }
 
@@ -163,10 +164,11 @@ TEST_F(TlsTest, AlpnServerPicksItsPreference) {
 
 TEST_F(TlsTest, SessionIsResumedFromTicket) {
     std::vector<bool> server_reused;
-    TlsStreamServer server(Address("127.0.0.1", 0), server_ctx(), [&](TlsSocket& c, const Address& a) {
-        server_reused.push_back(c.session_reused());
-        tls_echo(c, a);
-    });
+    TlsStreamServer server(Address("127.0.0.1", 0), server_ctx(),
+                           [&](TlsSocket& c, const Address& a) {
+                               server_reused.push_back(c.session_reused());
+                               tls_echo(c, a);
+                           });
     server.start();
     auto ctx = client_ctx();
     for (int i = 0; i < 3; ++i) {
@@ -182,7 +184,8 @@ TEST_F(TlsTest, SessionIsResumedFromTicket) {
     auto fresh = client_ctx();
     fresh.set_session_resumption(false);
     for (int i = 0; i < 2; ++i) {
-        TlsSocket c = green::create_tls_connection("localhost", server.address().port(), fresh, 10s);
+        TlsSocket c =
+            green::create_tls_connection("localhost", server.address().port(), fresh, 10s);
         c.sendall("ping");
         c.recv_exact(4);
         EXPECT_FALSE(c.session_reused());
@@ -198,21 +201,24 @@ TEST_F(TlsTest, CloseNotifyIsEndOfStreamAbruptCloseIsAnError) {
     });
     server.start();
     {
-        TlsSocket c = green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
+        TlsSocket c =
+            green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
         c.sendall("notify");
         EXPECT_EQ(c.recv_exact(3), "bye");
         EXPECT_EQ(c.recv(100), "");
         EXPECT_EQ(c.recv(100), "");
     }
     {
-        TlsSocket c = green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
+        TlsSocket c =
+            green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
         c.sendall("abrupt");
         EXPECT_EQ(c.recv_exact(3), "bye");
         const std::string err = tls_error_of([&] { c.recv(100); });
         EXPECT_NE(err.find("unexpected eof"), std::string::npos) << err;
     }
     {  // recv_exact before close_notify: IncompleteRead, as on a Socket
-        TlsSocket c = green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
+        TlsSocket c =
+            green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
         c.sendall("notify");
         EXPECT_THROW(c.recv_exact(10), green::IncompleteRead);
     }
@@ -230,7 +236,8 @@ TEST_F(TlsTest, PeerResetMidRecordIsConnectionReset) {
         c.close();
     });
     server.start();
-    TlsSocket c = green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
+    TlsSocket c =
+        green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
     c.sendall("go");
     try {
         c.recv(100, green::Deadline(10s));
@@ -276,13 +283,15 @@ TEST_F(TlsTest, KillMidHandshakeClosesSocket) {
 
 TEST_F(TlsTest, RecvTimeoutLeavesConnectionUsable) {
     green::Event go;
-    TlsStreamServer server(Address("127.0.0.1", 0), server_ctx(), [&](TlsSocket& c, const Address&) {
-        go.wait(10s);
-        c.sendall("late");
-        c.recv(10);
-    });
+    TlsStreamServer server(Address("127.0.0.1", 0), server_ctx(),
+                           [&](TlsSocket& c, const Address&) {
+                               go.wait(10s);
+                               c.sendall("late");
+                               c.recv(10);
+                           });
     server.start();
-    TlsSocket c = green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
+    TlsSocket c =
+        green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
     EXPECT_THROW(c.recv(10, green::Deadline(50ms)), green::Timeout);
     EXPECT_TRUE(c.valid());
     {
@@ -298,22 +307,24 @@ TEST_F(TlsTest, TenMegabytesBothWaysAtOnce) {
     const std::string up = green_test::pattern(kSize, 1), down = green_test::pattern(kSize, 2);
     // The server receives `up` while another fiber sends `down` on the same TlsSocket.
     std::uint64_t server_got = 0;
-    TlsStreamServer server(Address("127.0.0.1", 0), server_ctx(), [&](TlsSocket& c, const Address&) {
-        auto sender = green::spawn([&] { c.sendall(down); });
-        green_test::Fnv h;
-        std::string buf(65536, '\0');
-        for (std::size_t got = 0; got < kSize;) {
-            const std::size_t n = c.recv(buf.data(), std::min(buf.size(), kSize - got));
-            ASSERT_GT(n, 0u);
-            h.add(buf.data(), n);
-            got += n;
-        }
-        server_got = h.h;
-        sender.get(30s);
-        c.shutdown();
-    });
+    TlsStreamServer server(
+        Address("127.0.0.1", 0), server_ctx(), [&](TlsSocket& c, const Address&) {
+            auto sender = green::spawn([&] { c.sendall(down); });
+            green_test::Fnv h;
+            std::string buf(65536, '\0');
+            for (std::size_t got = 0; got < kSize;) {
+                const std::size_t n = c.recv(buf.data(), std::min(buf.size(), kSize - got));
+                ASSERT_GT(n, 0u);
+                h.add(buf.data(), n);
+                got += n;
+            }
+            server_got = h.h;
+            sender.get(30s);
+            c.shutdown();
+        });
     server.start();
-    TlsSocket c = green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
+    TlsSocket c =
+        green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
     auto sender = green::spawn([&] { c.sendall(up); });
     green_test::Fnv h;
     std::string buf(65536, '\0');
@@ -342,7 +353,8 @@ TEST_F(TlsTest, LineReaderReadsLinesOverTls) {
         c.shutdown();
     });
     server.start();
-    TlsSocket c = green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
+    TlsSocket c =
+        green::create_tls_connection("localhost", server.address().port(), client_ctx(), 10s);
     c.sendall("first\nsecond\nthi");
     c.sendall("rd\n");
     c.shutdown();

@@ -22,8 +22,9 @@ int fd_of(BIO* b) {
 long raw_io(BIO* b, bool reading, void* buf, int len) {
     const int flags = MSG_DONTWAIT | (reading ? 0 : MSG_NOSIGNAL);
     for (;;) {
-        const long r = reading ? ::syscall(SYS_recvfrom, fd_of(b), buf, len, flags, nullptr, nullptr)
-                               : ::syscall(SYS_sendto, fd_of(b), buf, len, flags, nullptr, 0);
+        const long r = reading
+                           ? ::syscall(SYS_recvfrom, fd_of(b), buf, len, flags, nullptr, nullptr)
+                           : ::syscall(SYS_sendto, fd_of(b), buf, len, flags, nullptr, 0);
         if (r >= 0 || errno != EINTR) return r;
     }
 }

@@ -36,8 +36,7 @@ SSL_SESSION* TlsContextState::take_copy(const std::string& key) {
 
 int tls_session_key_index() {
     static const int index = SSL_get_ex_new_index(
-        0, nullptr, nullptr, nullptr,
-        [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+        0, nullptr, nullptr, nullptr, [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
             delete static_cast<std::string*>(ptr);
         });
     return index;
@@ -56,8 +55,8 @@ TlsContextState& state_of(const SSL* ssl) {
 
 // OpenSSL hands each new client session (a TLS 1.3 ticket arrives after the handshake) here.
 int on_new_session(SSL* ssl, SSL_SESSION* session) {
-    const auto* key = static_cast<const std::string*>(
-        SSL_get_ex_data(ssl, detail::tls_session_key_index()));
+    const auto* key =
+        static_cast<const std::string*>(SSL_get_ex_data(ssl, detail::tls_session_key_index()));
     TlsContextState& st = state_of(ssl);
     if (!key || !st.resume_sessions || !SSL_SESSION_is_resumable(session)) return 0;
     st.remember(*key, session);
@@ -68,10 +67,9 @@ int on_alpn_select(SSL*, const unsigned char** out, unsigned char* outlen, const
                    unsigned int inlen, void* arg) {
     auto& st = *static_cast<TlsContextState*>(arg);
     unsigned char* chosen = nullptr;
-    if (st.alpn.empty() ||
-        SSL_select_next_proto(&chosen, outlen, st.alpn.data(),
-                              static_cast<unsigned>(st.alpn.size()), in,
-                              inlen) != OPENSSL_NPN_NEGOTIATED)
+    if (st.alpn.empty() || SSL_select_next_proto(&chosen, outlen, st.alpn.data(),
+                                                 static_cast<unsigned>(st.alpn.size()), in,
+                                                 inlen) != OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_NOACK;
     *out = chosen;
     return SSL_TLSEXT_ERR_OK;
@@ -199,8 +197,9 @@ void TlsContext::load_default_verify_paths() {
 
 void TlsContext::set_verify(bool on) {
     int mode = SSL_VERIFY_NONE;
-    if (on) mode = state_->server_side ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
-                                       : SSL_VERIFY_PEER;
+    if (on)
+        mode = state_->server_side ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+                                   : SSL_VERIFY_PEER;
     SSL_CTX_set_verify(state_->ctx, mode, nullptr);
 }
 

@@ -50,11 +50,11 @@ void TlsStreamServer::serve_connection(Socket& conn, const Address& peer) {
         throw;  // the server stops: not a failed handshake
     } catch (const Timeout&) {
         ++failed_;
-        std::fprintf(stderr, "green: %s: handshake with %s failed: no handshake within %lld ms\n",
-                     options_.name.c_str(), peer.to_string().c_str(),
-                     static_cast<long long>(
-                         std::chrono::duration_cast<std::chrono::milliseconds>(handshake_timeout_)
-                             .count()));
+        std::fprintf(
+            stderr, "green: %s: handshake with %s failed: no handshake within %lld ms\n",
+            options_.name.c_str(), peer.to_string().c_str(),
+            static_cast<long long>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(handshake_timeout_).count()));
         return;
     } catch (const std::exception& e) {
         ++failed_;

@@ -25,7 +25,8 @@ namespace {
 
 bool is_ip_literal(const std::string& host) {
     unsigned char buf[sizeof(in6_addr)];
-    return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+    return inet_pton(AF_INET, host.c_str(), buf) == 1 ||
+           inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 // Closes `s` unless the call completed: a handshake or record interrupted halfway cannot resume.
@@ -121,28 +122,27 @@ long TlsSocket::run(const char* op, short first_events, const Deadline& deadline
     detail::IoBackend& io = detail::Hub::get().io();
     short events = first_events;
     int ssl_error = SSL_ERROR_NONE, saved_errno = 0;
-    const long r = detail::io_call_parking(
-        [&] { return io.wait_fd(fd, events, deadline); },
-        [&]() -> long {
-            ERR_clear_error();
-            errno = 0;
-            const int n = attempt();
-            if (n > 0) return 1;
-            ssl_error = SSL_get_error(ssl_, n);
-            saved_errno = errno;
-            switch (ssl_error) {
-                case SSL_ERROR_WANT_READ:
-                    events = POLLIN;
-                    return -EAGAIN;
-                case SSL_ERROR_WANT_WRITE:
-                    events = POLLOUT;
-                    return -EAGAIN;
-                case SSL_ERROR_ZERO_RETURN:
-                    return 0;
-                default:
-                    return -EPROTO;  // ssl_error says what
-            }
-        });
+    const long r = detail::io_call_parking([&] { return io.wait_fd(fd, events, deadline); },
+                                           [&]() -> long {
+                                               ERR_clear_error();
+                                               errno = 0;
+                                               const int n = attempt();
+                                               if (n > 0) return 1;
+                                               ssl_error = SSL_get_error(ssl_, n);
+                                               saved_errno = errno;
+                                               switch (ssl_error) {
+                                                   case SSL_ERROR_WANT_READ:
+                                                       events = POLLIN;
+                                                       return -EAGAIN;
+                                                   case SSL_ERROR_WANT_WRITE:
+                                                       events = POLLOUT;
+                                                       return -EAGAIN;
+                                                   case SSL_ERROR_ZERO_RETURN:
+                                                       return 0;
+                                                   default:
+                                                       return -EPROTO;  // ssl_error says what
+                                               }
+                                           });
     if (r >= 0) return r;
     if (r == -ETIME) detail::throw_timeout_expired();
     if (r != -EPROTO) throw std::system_error(static_cast<int>(-r), std::system_category(), op);
@@ -187,8 +187,7 @@ std::size_t TlsSocket::recv(void* buf, std::size_t len, Deadline deadline) {
     if (!handshaken_) handshake(deadline);
     if (len == 0) return 0;
     std::size_t got = 0;
-    const long r =
-        run("recv", POLLIN, deadline, [&] { return SSL_read_ex(ssl_, buf, len, &got); });
+    const long r = run("recv", POLLIN, deadline, [&] { return SSL_read_ex(ssl_, buf, len, &got); });
     return r == 0 ? 0 : got;
 }
 
