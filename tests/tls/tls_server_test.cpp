@@ -95,7 +95,7 @@ TEST_F(TlsTest, ManyConcurrentHandshakesOverlap) {
             peak = std::max(peak, server.active_handlers());
             tls_echo(c, a);
         },
-        options);
+        options, 120s);  // CPU-bound here (both ends, one thread): not a slowloris test
     server.start();
     auto ctx = client_ctx();
     ctx.set_session_resumption(false);
@@ -106,7 +106,9 @@ TEST_F(TlsTest, ManyConcurrentHandshakesOverlap) {
                 green::create_tls_connection("localhost", server.address().port(), ctx, 60s);
             green::sleep(10ms);  // every connection is open at once
             c.sendall("client " + std::to_string(i));
-            return c.recv(100, green::Deadline(60s));
+            std::string reply = c.recv(100, green::Deadline(60s));
+            c.shutdown();
+            return reply;
         }));
     for (int i = 0; i < n; ++i) EXPECT_EQ(clients[i].get(90s), "client " + std::to_string(i));
     EXPECT_GT(peak, static_cast<std::size_t>(n / 2));
