@@ -364,3 +364,17 @@ TEST_F(TlsTest, LineReaderReadsLinesOverTls) {
     EXPECT_EQ(replies.readline(), "got third\n");
     EXPECT_EQ(replies.readline(), "");
 }
+
+TEST_F(TlsTest, BadSocketsAndMissingNamesAreClearErrors) {
+    EXPECT_THROW(TlsSocket(client_ctx(), Socket()), std::invalid_argument);
+    try {  // a client must know its server: the session key needs the peer
+        TlsSocket(client_ctx(), Socket::tcp(), "localhost");
+        FAIL() << "no error";
+    } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code().value(), ENOTCONN) << e.what();
+    }
+    SilentPeer peer;
+    Socket s = Socket::tcp();
+    s.connect(peer.listener.getsockname());
+    EXPECT_THROW(TlsSocket(client_ctx(), std::move(s)), std::invalid_argument);  // no host name
+}

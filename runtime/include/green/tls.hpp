@@ -164,6 +164,7 @@ class TlsSocket {
     ssl_st* native_handle() const noexcept { return ssl_; }
 
   private:
+    void setup_client();
     template <class Attempt>
     long run(const char* op, short first_events, const Deadline& deadline, Attempt&& attempt);
     [[noreturn]] void fail(const char* op, int ssl_error, int saved_errno);

@@ -10,6 +10,7 @@
 #include <poll.h>
 
 #include <cerrno>
+#include <memory>
 #include <system_error>
 #include <utility>
 
@@ -47,12 +48,20 @@ TlsSocket::TlsSocket(const TlsContext& ctx, Socket sock, std::string_view server
     if (!sock_) throw std::invalid_argument("green::TlsSocket: no socket");
     ssl_ = SSL_new(ctx_->ctx);
     if (!ssl_) detail::throw_tls_error("SSL_new");
-    BIO* bio = detail::new_socket_bio(sock_.fd());
-    SSL_set_bio(ssl_, bio, bio);
-    if (ctx_->server_side) {
-        SSL_set_accept_state(ssl_);
-        return;
+    try {
+        BIO* bio = detail::new_socket_bio(sock_.fd());
+        SSL_set_bio(ssl_, bio, bio);
+        if (ctx_->server_side)
+            SSL_set_accept_state(ssl_);
+        else
+            setup_client();
+    } catch (...) {
+        close();  // no destructor runs for a constructor that throws
+        throw;
     }
+}
+
+void TlsSocket::setup_client() {
     SSL_set_connect_state(ssl_);
     if (!hostname_.empty()) {
         const bool ip = is_ip_literal(hostname_);
@@ -75,7 +84,9 @@ TlsSocket::TlsSocket(const TlsContext& ctx, Socket sock, std::string_view server
             SSL_set_session(ssl_, s);
             SSL_SESSION_free(s);
         }
-        SSL_set_ex_data(ssl_, detail::tls_session_key_index(), new std::string(std::move(key)));
+        auto owned = std::make_unique<std::string>(std::move(key));
+        if (SSL_set_ex_data(ssl_, detail::tls_session_key_index(), owned.get()) == 1)
+            owned.release();  // freed with the SSL (tls_session_key_index's free callback)
     }
 }
 
