@@ -378,3 +378,27 @@ TEST_F(TlsTest, BadSocketsAndMissingNamesAreClearErrors) {
     s.connect(peer.listener.getsockname());
     EXPECT_THROW(TlsSocket(client_ctx(), std::move(s)), std::invalid_argument);  // no host name
 }
+
+// A server that reads the ClientHello, then closes, or answers it with plain text.
+TEST_F(TlsTest, PeerClosingOrTalkingGarbageMidHandshakeIsAClearError) {
+    for (const std::string answer : {"", "HTTP/1.0 400 Bad Request\r\n\r\n"}) {
+        Socket listener = green_test::listener();
+        auto peer = green::spawn([&] {
+            Socket c = listener.accept().first;
+            c.recv(4096);
+            if (!answer.empty()) c.sendall(answer);
+            green::sleep(20ms);
+        });
+        Socket s = Socket::tcp();
+        s.connect(listener.getsockname());
+        TlsSocket c(client_ctx(), std::move(s), "localhost");
+        const std::string err = tls_error_of([&] { c.handshake(10s); });
+        if (answer.empty())
+            EXPECT_NE(err.find("handshake: unexpected eof while reading"), std::string::npos)
+                << err;
+        else
+            EXPECT_NE(err.find("handshake: wrong version number"), std::string::npos) << err;
+        EXPECT_FALSE(c.valid());
+        peer.get(10s);
+    }
+}
