@@ -373,9 +373,7 @@ TEST_F(TlsTest, BadSocketsAndMissingNamesAreClearErrors) {
     } catch (const std::system_error& e) {
         EXPECT_EQ(e.code().value(), ENOTCONN) << e.what();
     }
-    SilentPeer peer;
-    Socket s = Socket::tcp();
-    s.connect(peer.listener.getsockname());
+    auto [s, peer] = green_test::tcp_pair();
     EXPECT_THROW(TlsSocket(client_ctx(), std::move(s)), std::invalid_argument);  // no host name
 }
 
