@@ -9,9 +9,10 @@
 // Each fiber calls libcurl's plain blocking curl_easy_perform. Linking green::hooks makes the
 // poll/recv/send/connect calls inside libcurl cooperative, so the downloads overlap on one
 // thread. Without URLs it serves its own site (pages that answer after a delay) on 127.0.0.1,
-// so the demo runs without internet access.
+// so the demo runs without internet access; with --https that site serves over TLS (green's
+// TlsStreamServer, a certificate made at build time) and libcurl's OpenSSL runs in the fibers.
 //
-//     crawler [--pages N] [--delay MS] [--size BYTES] [URL...]
+//     crawler [--https] [--pages N] [--delay MS] [--size BYTES] [URL...]
 #include <curl/curl.h>
 
 #include <chrono>
@@ -24,6 +25,9 @@
 #include <vector>
 
 #include <green/green.hpp>
+#ifdef GREEN_EXAMPLE_TLS_CERT
+#include <green/tls.hpp>
+#endif
 
 namespace {
 
@@ -31,13 +35,15 @@ struct Options {
     int pages = 5;
     int delay_ms = 500;
     std::size_t size = 2000;
+    bool https = false;
     std::vector<std::string> urls;
 };
 
 [[noreturn]] void usage_error(const std::string& what) {
-    std::fprintf(stderr,
-                 "crawler: %s\nusage: crawler [--pages N] [--delay MS] [--size BYTES] [URL...]\n",
-                 what.c_str());
+    std::fprintf(
+        stderr,
+        "crawler: %s\nusage: crawler [--https] [--pages N] [--delay MS] [--size BYTES] [URL...]\n",
+        what.c_str());
     std::exit(2);
 }
 
@@ -58,7 +64,13 @@ Options parse(int argc, char** argv) {
             if (i + 1 >= argc) usage_error(a + " needs a value");
             return argv[++i];
         };
-        if (a == "--pages")
+        if (a == "--https")
+#ifdef GREEN_EXAMPLE_TLS_CERT
+            o.https = true;
+#else
+            usage_error("--https: built without green::tls or the openssl command");
+#endif
+        else if (a == "--pages")
             o.pages = static_cast<int>(number("--pages", value(), 1, 100000));
         else if (a == "--delay")
             o.delay_ms = static_cast<int>(number("--delay", value(), 0, 600000));
@@ -73,18 +85,30 @@ Options parse(int argc, char** argv) {
 }
 
 // The local site: every page answers after `delay`, like a slow web server. Written with
-// green's StreamServer; each request is handled in its own greenlet.
+// green's StreamServer (TlsStreamServer for https); each request is handled in its own greenlet.
 class SlowSite {
   public:
-    SlowSite(green::Duration delay, std::size_t size)
-        : delay_(delay),
-          body_(make_body(size)),
-          server_(green::Address("127.0.0.1", 0),
-                  [this](green::Socket& conn, const green::Address&) { serve(conn); }) {
-        server_.start();
+    SlowSite(green::Duration delay, std::size_t size, bool https)
+        : delay_(delay), body_(make_body(size)) {
+        const green::Address where("127.0.0.1", 0);
+#ifdef GREEN_EXAMPLE_TLS_CERT
+        if (https)
+            server_ = std::make_unique<green::TlsStreamServer>(
+                where, green::TlsContext::server(GREEN_EXAMPLE_TLS_CERT, GREEN_EXAMPLE_TLS_KEY),
+                [this](green::TlsSocket& conn, const green::Address&) { serve(conn); });
+#endif
+        if (!server_)
+            server_ = std::make_unique<green::StreamServer>(
+                where, [this](green::Socket& conn, const green::Address&) { serve(conn); });
+        (void)https;
+        server_->start();
     }
-    ~SlowSite() { server_.stop(); }
-    std::uint16_t port() const { return server_.address().port(); }
+    ~SlowSite() {
+        server_->stop();
+    }
+    std::uint16_t port() const {
+        return server_->address().port();
+    }
 
   private:
     static std::string make_body(std::size_t size) {
@@ -94,7 +118,8 @@ class SlowSite {
         return b;
     }
 
-    void serve(green::Socket& conn) {
+    template <class Connection>  // green::Socket or green::TlsSocket
+    void serve(Connection& conn) {
         std::string request;
         while (request.find("\r\n\r\n") == std::string::npos) {
             std::string part = conn.recv(4096);
@@ -110,7 +135,7 @@ class SlowSite {
 
     green::Duration delay_;
     std::string body_;
-    green::StreamServer server_;
+    std::unique_ptr<green::StreamServer> server_;
 };
 
 std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
@@ -119,7 +144,8 @@ std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
 }
 
 // One page with the blocking easy API, exactly as a program unaware of green would write it.
-bool get_page(const std::string& url) {
+// `cainfo`: the CA bundle to trust instead of the system's (empty: the system's).
+bool get_page(const std::string& url, const std::string& cainfo) {
     std::printf("GET: %s\n", url.c_str());
     std::fflush(stdout);
     CURL* curl = curl_easy_init();
@@ -131,6 +157,7 @@ bool get_page(const std::string& url) {
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+    if (!cainfo.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, cainfo.c_str());
     const CURLcode rc = curl_easy_perform(curl);
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -157,16 +184,22 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::unique_ptr<SlowSite> site;
+    std::string cainfo;
     if (opts.urls.empty()) {
-        site = std::make_unique<SlowSite>(std::chrono::milliseconds(opts.delay_ms), opts.size);
+        site = std::make_unique<SlowSite>(std::chrono::milliseconds(opts.delay_ms), opts.size,
+                                          opts.https);
+        // https names the host as its certificate does; the certificate is its own CA.
+        const std::string base = opts.https ? "https://localhost:" : "http://127.0.0.1:";
         for (int i = 0; i < opts.pages; ++i)
-            opts.urls.push_back("http://127.0.0.1:" + std::to_string(site->port()) + "/page/" +
-                                std::to_string(i));
+            opts.urls.push_back(base + std::to_string(site->port()) + "/page/" + std::to_string(i));
     }
+#ifdef GREEN_EXAMPLE_TLS_CERT
+    if (opts.https) cainfo = GREEN_EXAMPLE_TLS_CERT;
+#endif
 
     const auto start = green::Clock::now();
     std::vector<green::Greenlet<bool>> jobs;
-    for (const auto& url : opts.urls) jobs.push_back(green::spawn(get_page, url));
+    for (const auto& url : opts.urls) jobs.push_back(green::spawn(get_page, url, cainfo));
     green::joinall(jobs);
     const std::chrono::duration<double> took = green::Clock::now() - start;
     std::printf("run time is %.3f s\n", took.count());

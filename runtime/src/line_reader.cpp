@@ -1,4 +1,5 @@
-// LineReader: buffered reads over a Socket for line-based protocols (HTTP headers, chat).
+// LineReader: buffered reads over a Socket (or a TlsSocket) for line-based protocols (HTTP headers,
+// chat).
 #include <algorithm>
 #include <cstring>
 
@@ -18,7 +19,7 @@ bool LineReader::fill() {
     buf_.resize(old + chunk_);
     std::size_t n = 0;
     try {
-        n = sock_.recv(buf_.data() + old, chunk_);
+        n = recv_(stream_, buf_.data() + old, chunk_);
     } catch (...) {
         buf_.resize(old);
         throw;

@@ -38,6 +38,25 @@ TEST(Crawler, HundredSlowPagesTakeAboutOneDelay) {
     EXPECT_LT(seconds, 2.0) << "100 fetches of a 100 ms page ran one after another?";
 }
 
+#ifdef CRAWLER_HTTPS
+// --https: the local site is a TlsStreamServer and each fiber's libcurl does its TLS handshake
+// and reads with its own OpenSSL on blocking-looking calls, made cooperative by the hooks: the
+// handshakes and the slow pages overlap.
+TEST(Crawler, HttpsPagesOverlapToo) {
+    const green_test::CommandRun r = run("--https --pages 50 --delay 200 --size 3000");
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_EQ(
+        count(r.out, std::regex(R"(\n3000 bytes received from https://localhost:\d+/page/\d+)")),
+        50)
+        << r.out;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(run time is ([0-9.]+) s)"))) << r.out;
+    const double seconds = std::stod(m[1]);
+    EXPECT_GE(seconds, 0.2);
+    EXPECT_LT(seconds, 5.0) << "50 fetches of a 200 ms page over https ran one after another?";
+}
+#endif
+
 TEST(Crawler, UnreachableUrlIsReportedAsAFailure) {
     // Port 1 on loopback: nothing listens there, the connect is refused at once.
     const green_test::CommandRun r = run("http://127.0.0.1:1/");

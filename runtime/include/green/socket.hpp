@@ -154,9 +154,16 @@ Socket create_connection(std::string_view host, std::uint16_t port,
 
 // A buffered reader over a stream socket, the part of Python's makefile('rb') that line-based
 // protocols need. Do not mix with direct recv on the same socket: the buffer may hold data.
+// Works on any stream with Socket's recv(void*, std::size_t) (a Socket, a green::TlsSocket).
 class LineReader {
   public:
-    explicit LineReader(Socket& sock, std::size_t chunk = 16384) : sock_(sock), chunk_(chunk) {}
+    template <class Stream>
+    explicit LineReader(Stream& stream, std::size_t chunk = 16384)
+        : stream_(&stream),
+          recv_([](void* s, void* buf, std::size_t n) -> std::size_t {
+              return static_cast<Stream*>(s)->recv(buf, n);
+          }),
+          chunk_(chunk) {}
     // One line including its '\n'; the remaining bytes at end of stream; "" at end of stream.
     // At most `limit` bytes are returned (a longer line comes back in pieces).
     std::string readline(std::size_t limit = static_cast<std::size_t>(-1));
@@ -167,7 +174,8 @@ class LineReader {
 
   private:
     bool fill();
-    Socket& sock_;
+    void* stream_;
+    std::size_t (*recv_)(void* stream, void* buf, std::size_t len);
     std::size_t chunk_;
     std::string buf_;
     std::size_t pos_ = 0;
