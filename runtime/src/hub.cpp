@@ -132,6 +132,14 @@ Hub::Hub()
 }
 
 Hub::~Hub() {
+    // Greenlets killed before they ran wait dead in the run queue for the loop to reap them;
+    // when the thread ends first (spawn, kill, return from main) nobody else frees them.
+    for (Fiber* f = runq_head_; f;) {
+        Fiber* next = f->next_;
+        if (f->state_ == FiberState::Dead) reap(*f);
+        f = next;
+    }
+    runq_head_ = runq_tail_ = nullptr;
     // From here on hooked libc calls made by the teardown (closing the backend's fds) must see
     // no hub on this thread and go straight to libc.
     t_hub = nullptr;

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -99,6 +100,18 @@ TEST(Hub, StackReservedForAFiberKilledBeforeItRanIsReturned) {
     EXPECT_FALSE(b_ran);
     EXPECT_TRUE(b.killed());
     EXPECT_EQ(pool.free_stacks(), free_before);
+}
+
+// A greenlet killed before it ran sits dead in the run queue until the loop next runs; when its
+// thread ends first (a main() that spawns, kills and returns), the hub's teardown frees it.
+TEST(Hub, GreenletKilledBeforeItRanIsFreedWhenItsThreadEnds) {
+    auto token = std::make_shared<int>(0);
+    std::weak_ptr<int> alive = token;
+    std::thread([t = std::move(token)]() mutable {
+        auto g = green::spawn([t = std::move(t)] { green::sleep(1s); });
+        g.kill();
+    }).join();
+    EXPECT_TRUE(alive.expired());
 }
 
 TEST(Hub, LoopExitInsteadOfHang) {
