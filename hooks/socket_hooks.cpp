@@ -18,6 +18,7 @@
 
 #include <algorithm>
 
+#include "file_locks.hpp"
 #include "green/hub.hpp"
 #include "hook_common.hpp"
 #include "hook_interface.hpp"
@@ -108,6 +109,8 @@ void before_replace(int oldfd, int newfd) {
 }
 
 int fcntl_hook(int (*real)(int, int, ...), long sysno, int fd, int cmd, unsigned long arg) {
+    if (fcntl_waits_for_lock(cmd) && route(Need::Io))
+        return fcntl_lock_wait(real, sysno, fd, cmd, arg);
     const int r = real ? real(fd, cmd, arg) : static_cast<int>(::syscall(sysno, fd, cmd, arg));
     if (r < 0 || !patched(Need::Io)) return r;
     switch (cmd) {
