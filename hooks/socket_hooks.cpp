@@ -22,6 +22,7 @@
 #include "green/hub.hpp"
 #include "hook_common.hpp"
 #include "hook_interface.hpp"
+#include "stdio_lock.hpp"
 
 namespace green::hooks {
 
@@ -263,6 +264,7 @@ int fclose(FILE* f) {
         return EOF;
     }
     const int fd = (f && patched(Need::Io)) ? ::fileno(f) : -1;
+    if (fd >= 0) stdio::before_fclose(f);
     if (fd >= 0) {
         notify_closing(fd);
         fd_forget(fd);
