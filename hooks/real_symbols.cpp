@@ -12,6 +12,7 @@
 #include <semaphore.h>
 #include <stdio.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -95,6 +96,9 @@ __attribute__((constructor(101))) void resolve_io_symbols() {
     (void)GREEN_REAL(waitpid);
     (void)GREEN_REAL(wait4);
     (void)GREEN_REAL(waitid);
+    (void)GREEN_REAL(flock);
+    (void)GREEN_REAL(lockf);
+    (void)GREEN_REAL(lockf64);
 }
 
 // The thread hooks' libc functions too: a program's malloc may lock a mutex or use a key, and

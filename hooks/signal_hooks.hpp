@@ -38,14 +38,17 @@ struct SignalWake {};
 // handled signals. Returns park's result; or, when a signal was delivered to this fiber while it
 // waited, runs the handler here and returns -EINTR (the call must fail) or 1 (restart: look
 // again). A signal that arrives as the wait ends on its own runs its handler and park's result
-// stands, as when the kernel delivers a signal on the way out of a completed call.
-int interruptible(Restart restart, int (*park)(void*), void* ctx);
+// stands, as when the kernel delivers a signal on the way out of a completed call. A poll
+// (`polls`: park only sleeps until the caller looks again, as the file-lock waits do) completes
+// nothing, so a signal that lands as it ends interrupts it all the same.
+int interruptible(Restart restart, int (*park)(void*), void* ctx, bool polls = false);
 template <class Park>
-int interruptible(Restart restart, Park&& park) {
+int interruptible(Restart restart, Park&& park, bool polls = false) {
     if (!signals_handled()) [[likely]]
         return park();
     return interruptible(
-        restart, [](void* p) { return (*static_cast<Park*>(p))(); }, static_cast<void*>(&park));
+        restart, [](void* p) { return (*static_cast<Park*>(p))(); }, static_cast<void*>(&park),
+        polls);
 }
 
 // wait_fd as an interruptible call: restartable without a deadline (a plain blocking call),

@@ -116,7 +116,7 @@ namespace green::hooks {
 
 using namespace signals;
 
-int interruptible(Restart restart, int (*park)(void*), void* ctx) {
+int interruptible(Restart restart, int (*park)(void*), void* ctx, bool polls) {
     rt::Hub* h = rt::hub();
     if (!h || rt::in_loop_fiber(*h)) return park(ctx);
     HubSignals& hs = made(*h);
@@ -132,7 +132,7 @@ int interruptible(Restart restart, int (*park)(void*), void* ctx) {
     const Delivery d = reg.finish();
     if (!d.sig) return woken ? 1 : r;
     run(hs, d, nullptr);
-    if (!woken) return r;
+    if (!woken && !polls) return r;
     if (restart == Restart::WithSaRestart && (d.act.sa_flags & SA_RESTART)) return 1;
     return -EINTR;
 }

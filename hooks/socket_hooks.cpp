@@ -18,9 +18,11 @@
 
 #include <algorithm>
 
+#include "file_locks.hpp"
 #include "green/hub.hpp"
 #include "hook_common.hpp"
 #include "hook_interface.hpp"
+#include "stdio_lock.hpp"
 
 namespace green::hooks {
 
@@ -108,6 +110,8 @@ void before_replace(int oldfd, int newfd) {
 }
 
 int fcntl_hook(int (*real)(int, int, ...), long sysno, int fd, int cmd, unsigned long arg) {
+    if (fcntl_waits_for_lock(cmd) && route(Need::Io))
+        return fcntl_lock_wait(real, sysno, fd, cmd, arg);
     const int r = real ? real(fd, cmd, arg) : static_cast<int>(::syscall(sysno, fd, cmd, arg));
     if (r < 0 || !patched(Need::Io)) return r;
     switch (cmd) {
@@ -260,6 +264,7 @@ int fclose(FILE* f) {
         return EOF;
     }
     const int fd = (f && patched(Need::Io)) ? ::fileno(f) : -1;
+    if (fd >= 0) stdio::before_fclose(f);
     if (fd >= 0) {
         notify_closing(fd);
         fd_forget(fd);

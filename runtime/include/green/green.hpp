@@ -16,6 +16,7 @@
 #include "green/semaphore.hpp"
 #include "green/server.hpp"
 #include "green/signal.hpp"
+#include "green/file_object.hpp"
 #include "green/socket.hpp"
 #include "green/threadpool.hpp"
 #include "green/timeout.hpp"
