@@ -4,6 +4,7 @@
 // (as in glibc); a handled signal interrupts each as it does natively (EINTR, or a restart
 // with SA_RESTART). copy_file_range works on regular files only and is left to libc.
 #include <fcntl.h>
+#include <linux/sock_diag.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -52,6 +53,23 @@ long transfer_loop(CancelPoint cp, Attempt attempt, WaitFor wait_for) {
         attempt)));
 }
 
+// A direct sendfile is worth it from this size on; below it the bounce buffer goes.
+constexpr std::size_t kMinDirect = 64 * 1024;
+
+// Bytes a send on `fd` takes now without waiting for room, for certain: half of what the
+// kernel's own accounting leaves below the send buffer's limit (the other half covers the
+// per-packet overhead it counts too). 0 when the kernel does not say.
+std::size_t certain_room(int fd) noexcept {
+    std::uint32_t mem[SK_MEMINFO_VARS] = {};
+    socklen_t len = sizeof mem;
+    if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+        len < sizeof(std::uint32_t) * (SK_MEMINFO_WMEM_QUEUED + 1))
+        return 0;
+    const std::uint32_t used = std::max(mem[SK_MEMINFO_WMEM_ALLOC], mem[SK_MEMINFO_WMEM_QUEUED]);
+    const std::uint32_t limit = mem[SK_MEMINFO_SNDBUF];
+    return used < limit ? (limit - used) / 2 : 0;
+}
+
 // sendfile from a regular file to a blocking stream socket. The socket is in blocking mode and
 // sendfile has no flag to say "don't wait", so the bytes go through a buffer: pread from the
 // file, send(MSG_DONTWAIT) to the socket, park while the socket is full. Like the native call,
@@ -68,6 +86,24 @@ ssize_t sendfile_to_socket(int out, const FdInfo& oi, int in, off_t* offset, std
     std::size_t have = 0, taken = 0;  // bytes in buf, and how many of them the socket took
     long err = 0;
     while (done < count) {
+        if (taken == have) {
+            // Room the socket has for certain: the kernel's sendfile itself (no copy).
+            const std::size_t room = std::min(count - done, certain_room(out));
+            if (room >= kMinDirect) {
+                off_t at = static_cast<off_t>(pos);
+                const ssize_t r =
+                    GREEN_REAL_OR_SYSCALL(sendfile64, SYS_sendfile, out, in, &at, room);
+                if (r > 0) {
+                    done += static_cast<std::size_t>(r);
+                    pos = at;
+                    continue;
+                }
+                if (r == 0 || errno != EAGAIN) {
+                    err = r == 0 ? 0 : -errno;
+                    break;
+                }
+            }
+        }
         if (taken == have) {  // pos is where the buffered bytes end
             const std::size_t want = std::min(count - done, kChunk);
             const long got = rt::sys_result(::syscall(SYS_pread64, in, buf.get(), want, pos));
