@@ -4,7 +4,8 @@
 //           gap and the read's throughput;
 //   small - 4 KiB pread(2) of a cached file from a fiber: ns per call for the plain system call,
 //           the hooked call (RWF_NOWAIT first) and an io_uring read through the backend.
-// usage: file_bench cold read|pread FILE   |   file_bench small DIR
+//   idle  - the ticker alone for 500 ms: the longest gap this machine gives a 1 ms sleeper.
+// usage: file_bench cold read|pread FILE   |   file_bench small DIR   |   file_bench idle
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -96,6 +97,20 @@ int cold(bool positional, const std::string& path) {
     return static_cast<off_t>(total) == size ? 0 : 1;
 }
 
+int idle() {
+    double max_gap = 0;
+    green::spawn([&] {
+        auto last = Clock::now();
+        for (int i = 0; i < 500; ++i) {
+            green::sleep(std::chrono::milliseconds(1));
+            max_gap = std::max(max_gap, ms_since(last));
+            last = Clock::now();
+        }
+    }).join();
+    std::printf("idle  1 ms ticker alone, 500 ticks: ticker_max_gap_ms=%.1f\n", max_gap);
+    return 0;
+}
+
 int small(const std::string& dir) {
     const std::string path = make_file(dir, 1 << 20);
     const int fd = ::open(path.c_str(), O_RDONLY);
@@ -131,6 +146,9 @@ int main(int argc, char** argv) {
     if (argc == 4 && std::strcmp(argv[1], "cold") == 0)
         return cold(std::strcmp(argv[2], "read") == 0, argv[3]);
     if (argc == 3 && std::strcmp(argv[1], "small") == 0) return small(argv[2]);
-    std::fprintf(stderr, "usage: file_bench cold read|pread SIZE_MIB DIR | file_bench small DIR\n");
+    if (argc == 2 && std::strcmp(argv[1], "idle") == 0) return idle();
+    std::fprintf(
+        stderr,
+        "usage: file_bench cold read|pread FILE | file_bench small DIR | file_bench idle\n");
     return 2;
 }

@@ -21,6 +21,7 @@ head -c $((size << 20)) /dev/urandom >"$tmp/data"
 sync "$tmp/data"
 echo "== cold read of $size MiB, 1 MiB calls, 1 ms ticker fiber (kernel $(uname -r), $(nproc) cores)"
 for round in 1 2; do
+    "$bench" idle
     for backend in io_uring epoll; do
         for fio in off uring offload; do
             for call in read pread; do
