@@ -25,7 +25,7 @@ void usage(std::FILE* out) {
     std::fprintf(
         out,
         "usage: greenrun [options] [--] program [args...]\n"
-        "Runs program with green's hooks preloaded: blocking sleeps, socket and pipe\n"
+        "Runs program with green's hooks preloaded: blocking sleeps, socket, pipe and file\n"
         "I/O, poll/select/epoll and name lookups become cooperative, and (unless\n"
         "--no-threads) pthreads become fibers on one hub.\n"
         "\n"

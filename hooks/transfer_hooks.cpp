@@ -71,7 +71,8 @@ std::size_t certain_room(int fd) noexcept {
 }
 
 // sendfile from a regular file to a blocking stream socket. The socket is in blocking mode and
-// sendfile has no flag to say "don't wait", so the bytes go through a buffer: pread from the
+// sendfile has no flag to say "don't wait": the kernel's sendfile moves only what the socket
+// certainly takes (certain_room), and otherwise the bytes go through a buffer: pread from the
 // file, send(MSG_DONTWAIT) to the socket, park while the socket is full. Like the native call,
 // it sends everything (up to the end of the file) unless an error comes first, and then
 // reports what was sent; the file position (or *offset) moves by what was sent.
