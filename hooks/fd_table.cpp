@@ -125,6 +125,10 @@ FdInfo classify(int fd) noexcept {
             info.kind = ::syscall(SYS_ioctl, fd, TCGETS, &t) == 0 ? FdKind::Tty : FdKind::Other;
             break;
         }
+        case S_IFREG:
+        case S_IFBLK:
+            info.kind = FdKind::File;
+            break;
         case 0:  // anonymous inodes: eventfd, timerfd, signalfd, inotify, epoll
             info.kind = FdKind::Anon;
             break;

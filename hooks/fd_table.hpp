@@ -14,7 +14,8 @@ enum class FdKind : std::uint8_t {
     Pipe,         // pipes and FIFOs: wait for readiness, then call
     Tty,          // terminals: reads wait for readiness
     Anon,         // eventfd, timerfd, signalfd, inotify: reads wait for readiness
-    Other,        // regular files, devices, epoll fds...: never patched
+    File,         // regular files and block devices: operations that wait for the disk (file_io)
+    Other,        // character devices, epoll fds...: never patched
 };
 
 struct FdInfo {

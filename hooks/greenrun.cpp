@@ -25,13 +25,16 @@ void usage(std::FILE* out) {
     std::fprintf(
         out,
         "usage: greenrun [options] [--] program [args...]\n"
-        "Runs program with green's hooks preloaded: blocking sleeps, socket and pipe\n"
+        "Runs program with green's hooks preloaded: blocking sleeps, socket, pipe and file\n"
         "I/O, poll/select/epoll and name lookups become cooperative, and (unless\n"
         "--no-threads) pthreads become fibers on one hub.\n"
         "\n"
         "options:\n"
         "  --backend epoll|io_uring  I/O backend (GREEN_BACKEND; default io_uring)\n"
         "  --no-threads              keep real threads; patch I/O only (GREEN_PATCH=io)\n"
+        "  --file-io uring|offload|off  regular-file I/O: io_uring operations, the offload\n"
+        "                            pool, or plain blocking calls (GREEN_FILE_IO; default\n"
+        "                            uring on io_uring, offload on epoll)\n"
         "  --monitor MS              report a fiber that runs MS ms (1 to 3600000) without\n"
         "                            yielding (GREEN_MONITOR_MS)\n"
         "  --stack-size N[k|m|g]     default fiber stack size, 16k to 1g (GREEN_STACK_SIZE)\n"
@@ -112,7 +115,7 @@ void set(const char* name, const std::string& value) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string backend, monitor, stack, dump_signal;
+    std::string backend, monitor, stack, dump_signal, file_io;
     bool no_threads = false;
     int i = 1;
     for (; i < argc; ++i) {
@@ -139,6 +142,10 @@ int main(int argc, char** argv) {
             backend = value("--backend");
             if (backend != "epoll" && backend != "io_uring")
                 fail("unknown backend '%s' (epoll or io_uring)", backend.c_str());
+        } else if (a == "--file-io") {
+            file_io = value("--file-io");
+            if (file_io != "uring" && file_io != "offload" && file_io != "off")
+                fail("unknown --file-io '%s' (uring, offload or off)", file_io.c_str());
         } else if (a == "--monitor") {
             monitor = value("--monitor");
             check_monitor(monitor);
@@ -178,6 +185,7 @@ int main(int argc, char** argv) {
     if (!monitor.empty()) set("GREEN_MONITOR_MS", monitor);
     if (!stack.empty()) set("GREEN_STACK_SIZE", stack);
     if (!dump_signal.empty()) set("GREEN_DUMP_SIGNAL", dump_signal);
+    if (!file_io.empty()) set("GREEN_FILE_IO", file_io);
 
     ::execvp(argv[i], argv + i);
     const int err = errno;

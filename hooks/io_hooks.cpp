@@ -13,7 +13,9 @@
 #include <cstring>
 #include <vector>
 
+#include "file_io.hpp"
 #include "hook_common.hpp"
+#include "iov_window.hpp"
 
 namespace green::hooks {
 
@@ -58,38 +60,6 @@ ssize_t pipe_out(int fd, std::size_t total, WriteAt write_at) {
     return static_cast<ssize_t>(done);
 }
 
-// An iovec array viewed from a byte offset, at most `limit` bytes long.
-class IovWindow {
-  public:
-    IovWindow(const iovec* iov, int n, std::size_t offset, std::size_t limit) {
-        for (int i = 0; i < n && limit > 0; ++i) {
-            std::size_t len = iov[i].iov_len;
-            char* base = static_cast<char*>(iov[i].iov_base);
-            if (offset >= len) {
-                offset -= len;
-                continue;
-            }
-            base += offset;
-            len -= offset;
-            offset = 0;
-            len = std::min(len, limit);
-            limit -= len;
-            v_.push_back(iovec{base, len});
-        }
-    }
-    iovec* data() noexcept { return v_.data(); }
-    int size() const noexcept { return static_cast<int>(v_.size()); }
-
-  private:
-    std::vector<iovec> v_;
-};
-
-std::size_t iov_total(const iovec* iov, int n) noexcept {
-    std::size_t t = 0;
-    for (int i = 0; i < n; ++i) t += iov[i].iov_len;
-    return t;
-}
-
 // The descriptor turned out not to be a socket (closed and reused behind the hooks' back):
 // forget what we knew and let the caller start over.
 bool stale_socket(int fd) noexcept {
@@ -98,11 +68,12 @@ bool stale_socket(int fd) noexcept {
     return true;
 }
 
-// Should this call on fd go to libc as is? Fills `info` otherwise.
+// Should this call on fd go to libc as is? Fills `info` otherwise. O_NONBLOCK means nothing to
+// a regular file or a block device: their calls still wait for the disk.
 bool direct(int fd, FdInfo& info) noexcept {
     if (!route(Need::Io)) return true;
     info = fd_info(fd);
-    return info.nonblock || info.kind == FdKind::Other;
+    return (info.nonblock && info.kind != FdKind::File) || info.kind == FdKind::Other;
 }
 
 ssize_t recvfrom_hook(int fd, void* buf, size_t n, int flags, sockaddr* addr, socklen_t* len) {
@@ -152,6 +123,10 @@ ssize_t read(int fd, void* buf, size_t n) {
     FdInfo info;
     if (direct(fd, info) || !info.readable)
         return GREEN_REAL_OR_SYSCALL(read, SYS_read, fd, buf, n);
+    if (info.kind == FdKind::File) {
+        iovec v{buf, n};
+        return file_transfer(FileDir::Read, fd, &v, 1, -1, 0);
+    }
     if (info.kind == FdKind::Socket) {
         const ssize_t r = socket_in(fd, info, [&](int dw) {
             return GREEN_REAL_OR_SYSCALL(recvfrom, SYS_recvfrom, fd, buf, n, dw, nullptr, nullptr);
@@ -170,6 +145,10 @@ ssize_t write(int fd, const void* buf, size_t n) {
     if (direct(fd, info) || !info.writable)
         return GREEN_REAL_OR_SYSCALL(write, SYS_write, fd, buf, n);
     switch (info.kind) {
+        case FdKind::File: {
+            iovec v{const_cast<void*>(buf), n};
+            return file_transfer(FileDir::Write, fd, &v, 1, -1, 0);
+        }
         case FdKind::Socket: {
             const ssize_t r = socket_out(fd, info, n, [&](std::size_t done, int dw) {
                 return GREEN_REAL_OR_SYSCALL(sendto, SYS_sendto, fd,
@@ -193,6 +172,7 @@ ssize_t readv(int fd, const iovec* iov, int n) {
     FdInfo info;
     if (direct(fd, info) || !info.readable)
         return GREEN_REAL_OR_SYSCALL(readv, SYS_readv, fd, iov, n);
+    if (info.kind == FdKind::File) return file_transfer(FileDir::Read, fd, iov, n, -1, 0);
     if (info.kind == FdKind::Socket) {
         const ssize_t r = socket_in(fd, info, [&](int dw) {
             msghdr msg{};
@@ -213,6 +193,8 @@ ssize_t writev(int fd, const iovec* iov, int n) {
         return GREEN_REAL_OR_SYSCALL(writev, SYS_writev, fd, iov, n);
     const std::size_t total = iov_total(iov, n);
     switch (info.kind) {
+        case FdKind::File:
+            return file_transfer(FileDir::Write, fd, iov, n, -1, 0);
         case FdKind::Socket: {
             const ssize_t r = socket_out(fd, info, total, [&](std::size_t done, int dw) {
                 IovWindow w(iov, n, done, total);

@@ -160,6 +160,13 @@ Config load_config(const char* (*getenv)(const char*), int warn_fd) noexcept {
     c.net_recv = read_choice(r, "GREEN_NET_RECV", recvs, NetRecvChoice::Default,
                              "is not one of poll, waitfirst, op", "the backend's default");
 
+    static constexpr Choice<FileIoChoice> file_ios[] = {{"uring", FileIoChoice::Uring},
+                                                        {"offload", FileIoChoice::Offload},
+                                                        {"off", FileIoChoice::Off}};
+    c.file_io = read_choice(r, "GREEN_FILE_IO", file_ios, FileIoChoice::Default,
+                            "is not one of uring, offload, off",
+                            "the default (uring on io_uring, offload on epoll)");
+
     if (const char* v = r.value("GREEN_DUMP_SIGNAL")) {
         int signo = 0;
         if (parse_signal(v, signo) == ParseError::None)

@@ -45,6 +45,10 @@ enum class BackendChoice : std::uint8_t { Auto, Epoll, IoUring };
 enum class PatchChoice : std::uint8_t { Default, All, Io, None };
 // Socket::recv's strategy (a benchmark knob; socket.cpp documents the three).
 enum class NetRecvChoice : std::uint8_t { Default, Poll, WaitFirst, Op };
+// How the hooks run I/O on regular files and block devices (GREEN_FILE_IO): io_uring
+// operations, the offload pool, or plain libc calls that block the hub. Default: io_uring
+// where the hub's backend is io_uring, else the offload pool.
+enum class FileIoChoice : std::uint8_t { Default, Uring, Offload, Off };
 
 struct Config {
     std::size_t stack_size = kDefaultStackSize;   // GREEN_STACK_SIZE
@@ -57,6 +61,7 @@ struct Config {
     std::size_t warm_stacks = 1024;               // GREEN_WARM_STACKS
     PatchChoice patch = PatchChoice::Default;     // GREEN_PATCH
     NetRecvChoice net_recv = NetRecvChoice::Default;  // GREEN_NET_RECV
+    FileIoChoice file_io = FileIoChoice::Default;     // GREEN_FILE_IO
     int dump_signal = 0;  // GREEN_DUMP_SIGNAL: prints the run info on this signal; 0: none
 };
 

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "green/detail/intrusive_list.hpp"
-#include "green/threadpool.hpp"
 #include "io_backend.hpp"
 #include "io_call.hpp"
 #include "owned_fds.hpp"
@@ -119,15 +118,13 @@ class EpollBackend final : public IoBackend {
                 return io_call(*this, fd, POLLOUT, deadline, [&] {
                     return sys_result(::send(fd, op.buf, op.len, op.flags | MSG_DONTWAIT));
                 });
-            case IoOp::Kind::Read:
-            case IoOp::Kind::Write:
+            default:
                 break;
         }
-        const bool in = op.kind == IoOp::Kind::Read;
-        // A regular file is always "ready" and its reads still wait for the disk.
-        if (regular_file(fd)) return offload_and_wait(op);
-        const short events = in ? POLLIN : POLLOUT;
-        auto call = [&] { return run_sync(op); };
+        // A regular file is always "ready" and its operations still wait for the disk.
+        if (op.pool || is_file_op(op.kind) || regular_file(fd)) return offload(op);
+        const short events = is_input(op.kind) ? POLLIN : POLLOUT;
+        auto call = [&] { return run_blocking(op); };
         return io_call(*this, fd, events, deadline, when_ready_attempt(fd, events, call));
     }
 
@@ -175,44 +172,11 @@ class EpollBackend final : public IoBackend {
     }
 
   private:
-    static long run_sync(const IoOp& op) noexcept {
-        if (op.kind == IoOp::Kind::Read) return sys_read(op.fd, op.buf, op.len, op.offset);
-        return sys_write(op.fd, op.buf, op.len, op.offset);
-    }
-
     bool regular_file(int fd) noexcept {
         if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(fd + 1024);
         FdState& st = fds_[fd];
         if (!st.registered && register_fd(fd, st) != 0) return false;  // the call reports it
         return st.always_ready;
-    }
-
-    // Runs the file operation on the offload pool and parks until it is done. Uninterruptibly:
-    // the pool thread writes into the caller's buffer, which must outlive the call (a disk
-    // read always ends). A kill or Timeout that came meanwhile is thrown afterwards.
-    long offload_and_wait(IoOp& op) {
-        struct Job {
-            IoOp& op;
-            Fiber* fiber;
-            long res = 0;
-            bool done = false;
-        } job{op, hub_.current()};
-        std::shared_ptr<Mailbox> mailbox = hub_.mailbox();
-        {
-            const CountedWaiter counted(*this, true);
-            const WaitNote note(job.fiber, WaitKind::Offload, &job, op.fd);
-            default_threadpool().submit([&job, mailbox, this] {
-                const long r = run_sync(job.op);
-                mailbox->post([&job, r, this] {
-                    job.res = r;
-                    job.done = true;
-                    hub_.ready(*job.fiber);
-                });
-            });
-            while (!job.done) hub_.park_uninterruptible();
-        }
-        hub_.throw_if_interrupted();
-        return job.res;
     }
 
     static std::uint64_t key(int fd, std::uint32_t seq) noexcept {

@@ -101,6 +101,8 @@ using detail::start;
 using detail::connect_result;
 using detail::io_call_parking;
 using detail::IoOp;
+using detail::kMaxRwCount;
+using detail::poll_once;
 using detail::sys_result;
 using detail::when_ready_attempt;
 // Runs `op` on the calling fiber's hub and parks until it completes (IoBackend::submit).
@@ -110,6 +112,7 @@ inline long submit(IoOp& op, const Deadline& deadline) {
 
 // ---- configuration (config.hpp; greenrun uses the parsers) -----------------------------------
 using detail::config;
+using detail::FileIoChoice;
 using detail::kMaxMonitorMs;
 using detail::kMaxStackSize;
 using detail::kMinStackSize;

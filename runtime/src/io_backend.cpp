@@ -1,12 +1,15 @@
-// What both backends share: the readiness-based receive (RecvPolicy Poll and WaitFirst) and the
-// GREEN_NET_RECV override of the receive policy.
+// What both backends share: the readiness-based receive (RecvPolicy Poll and WaitFirst), the
+// GREEN_NET_RECV override of the receive policy, and operations run on the offload pool.
 #include "io_backend.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "config.hpp"
+#include "green/threadpool.hpp"
 #include "io_call.hpp"
+#include "scheduler.hpp"
 
 namespace green::detail {
 
@@ -23,6 +26,56 @@ RecvPolicy configured_recv_policy(RecvPolicy backend_default) noexcept {
             break;
     }
     return backend_default;
+}
+
+long run_blocking(const IoOp& op) noexcept {
+    switch (op.kind) {
+        case IoOp::Kind::Read:
+            return sys_read(op.fd, op.buf, op.len, op.offset);
+        case IoOp::Kind::Write:
+            return sys_write(op.fd, op.buf, op.len, op.offset);
+        case IoOp::Kind::Recv:
+            return sys_result(::recv(op.fd, op.buf, op.len, op.flags | MSG_DONTWAIT));
+        case IoOp::Kind::Send:
+            return sys_result(::send(op.fd, op.buf, op.len, op.flags | MSG_DONTWAIT));
+        case IoOp::Kind::ReadV:
+        case IoOp::Kind::WriteV:
+            // The raw call: libc's name leads back into the hooks. On 64-bit the offset is one
+            // register (the kernel ignores the high half); -1 is the file position.
+            return sys_result(::syscall(op.kind == IoOp::Kind::ReadV ? SYS_preadv2 : SYS_pwritev2,
+                                        op.fd, op.buf, op.len, static_cast<long>(op.offset), 0L,
+                                        op.flags));
+        case IoOp::Kind::Fsync:
+            return sys_result(
+                ::syscall(op.flags == IoOp::kDataSync ? SYS_fdatasync : SYS_fsync, op.fd));
+    }
+    return -EINVAL;
+}
+
+long IoBackend::offload(IoOp& op) {
+    struct Job {
+        IoOp& op;
+        Fiber* fiber;
+        long res = 0;
+        bool done = false;
+    } job{op, hub_.current()};
+    std::shared_ptr<Mailbox> mailbox = hub_.mailbox();
+    {
+        const CountedWaiter counted(*this, true);
+        const WaitNote note(job.fiber, WaitKind::Offload, &job, op.fd);
+        Hub* hub = &hub_;
+        default_threadpool().submit([&job, mailbox, hub] {
+            const long r = run_blocking(job.op);
+            mailbox->post([&job, r, hub] {
+                job.res = r;
+                job.done = true;
+                hub->ready(*job.fiber);
+            });
+        });
+        while (!job.done) hub_.park_uninterruptible();
+    }
+    hub_.throw_if_interrupted();
+    return job.res;
 }
 
 long IoBackend::recv(int fd, void* buf, std::size_t len, int flags, const Deadline& deadline,

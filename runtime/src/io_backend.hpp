@@ -64,22 +64,43 @@ struct RecvHint {
     long landed = 0;       // bytes a receive cut short by an interrupt still took (see above)
 };
 
+// What one read(2), write(2) or sendfile(2) moves at most (the kernel's MAX_RW_COUNT).
+inline constexpr std::size_t kMaxRwCount = 0x7ffff000;
+
 // One whole operation for IoBackend::submit.
 struct IoOp {
     enum class Kind : std::uint8_t {
-        Read,   // read(2) / pread(2): `offset` < 0 reads at the file position
-        Write,  // write(2) / pwrite(2)
-        Recv,   // recv(2) with `flags`
-        Send,   // send(2) with `flags` (MSG_NOSIGNAL is the caller's to add)
+        Read,    // read(2) / pread(2): `offset` < 0 reads at the file position
+        Write,   // write(2) / pwrite(2)
+        Recv,    // recv(2) with `flags`
+        Send,    // send(2) with `flags` (MSG_NOSIGNAL is the caller's to add)
+        ReadV,   // preadv2(2): `buf` is the iovec array, `len` its count, `flags` the RWF_* flags
+        WriteV,  // pwritev2(2), likewise
+        Fsync,   // fsync(2), or fdatasync(2) when `flags` is kDataSync
     };
+    static constexpr int kDataSync = 1;
     Kind kind;
     int fd;
     void* buf;
     std::size_t len;
     int flags = 0;
     std::int64_t offset = -1;
-    long landed = 0;  // out: bytes an interrupted read/recv still took
+    long landed = 0;    // out: bytes an interrupted read/recv still took
+    bool pool = false;  // run it on the offload pool even where the backend could submit it
 };
+
+// The kinds only regular files and block devices take: always "ready", their calls wait for
+// the disk, not for readiness.
+inline bool is_file_op(IoOp::Kind k) noexcept {
+    return k == IoOp::Kind::ReadV || k == IoOp::Kind::WriteV || k == IoOp::Kind::Fsync;
+}
+// Whether `op` moves data in (readiness it would wait for: POLLIN) rather than out.
+inline bool is_input(IoOp::Kind k) noexcept {
+    return k == IoOp::Kind::Read || k == IoOp::Kind::Recv || k == IoOp::Kind::ReadV;
+}
+
+// Makes `op` with a blocking system call, as a count or -errno (Recv/Send with MSG_DONTWAIT).
+long run_blocking(const IoOp& op) noexcept;
 
 class IoBackend {
   public:
@@ -104,7 +125,8 @@ class IoBackend {
     // waits for readiness and then makes the call (a regular file, which is always "ready",
     // is read or written by the offload pool so that a slow disk does not stall the hub).
     // The fd may be in blocking mode: the call is made only when it cannot block. Returns the
-    // result or -errno, -ETIME at the deadline with nothing transferred.
+    // result or -errno, -ETIME at the deadline with nothing transferred. `op.pool` and the file
+    // kinds on epoll run on the offload pool, uninterruptibly (see offload()).
     virtual long submit(IoOp& op, const Deadline& deadline) = 0;
 
     // `fd` is about to be closed: wake its waiters with EBADF, forget its state.
@@ -159,6 +181,11 @@ class IoBackend {
     // one the hub holds, so that the hub's view of waiters stays whole.
     void count_into(IoBackend& owner) noexcept { counts_ = owner.counts_; }
     Counts& counts() noexcept { return *counts_; }
+
+    // Runs `op` on the offload pool (run_blocking) and parks until it is done. Uninterruptibly:
+    // the pool thread works on the caller's buffer, which must outlive the call (a disk
+    // operation always ends). A kill or Timeout that came meanwhile is thrown afterwards.
+    long offload(IoOp& op);
 
     // The readiness-based receive both backends share (RecvPolicy Poll and WaitFirst).
     long recv_by_readiness(int fd, void* buf, std::size_t len, int flags, const Deadline& deadline,

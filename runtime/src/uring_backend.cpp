@@ -126,13 +126,14 @@ class UringBackend final : public IoBackend {
             return fallback_->submit(op, deadline);
         op.landed = 0;
         if (op.fd < 0) return -EBADF;
+        if (op.pool) return offload(op);
         if (deadline.expired()) return submit_now(op);
         const OpOutcome r = run_op(
             op.fd,
             [&](io_uring_sqe* sqe) {
                 const auto off = static_cast<std::uint64_t>(op.offset);  // -1: the file position
-                // At most what one read(2) transfers (MAX_RW_COUNT).
-                const auto n = static_cast<unsigned>(std::min<std::size_t>(op.len, 0x7ffff000));
+                // At most what one read(2) transfers.
+                const auto n = static_cast<unsigned>(std::min(op.len, kMaxRwCount));
                 switch (op.kind) {
                     case IoOp::Kind::Read:
                         io_uring_prep_read(sqe, op.fd, op.buf, n, off);
@@ -146,6 +147,18 @@ class UringBackend final : public IoBackend {
                     case IoOp::Kind::Send:
                         io_uring_prep_send(sqe, op.fd, op.buf, op.len, op.flags);
                         break;
+                    case IoOp::Kind::ReadV:
+                        io_uring_prep_readv2(sqe, op.fd, static_cast<const iovec*>(op.buf),
+                                             static_cast<unsigned>(op.len), off, op.flags);
+                        break;
+                    case IoOp::Kind::WriteV:
+                        io_uring_prep_writev2(sqe, op.fd, static_cast<const iovec*>(op.buf),
+                                              static_cast<unsigned>(op.len), off, op.flags);
+                        break;
+                    case IoOp::Kind::Fsync:
+                        io_uring_prep_fsync(
+                            sqe, op.fd, op.flags == IoOp::kDataSync ? IORING_FSYNC_DATASYNC : 0);
+                        break;
                 }
             },
             deadline, &op.landed);
@@ -155,9 +168,9 @@ class UringBackend final : public IoBackend {
         if (r.fd_closed) return -EBADF;
         if (r.res == -ECANCELED || r.res == -EINTR) return -ETIME;
         // An fd in non-blocking mode: the kernel says EAGAIN rather than waiting; so do we.
-        if (r.res == -EAGAIN) {
-            const short events =
-                (op.kind == IoOp::Kind::Read || op.kind == IoOp::Kind::Recv) ? POLLIN : POLLOUT;
+        // (A file operation's EAGAIN is its answer: RWF_NOWAIT, which readiness cannot change.)
+        if (r.res == -EAGAIN && !is_file_op(op.kind)) {
+            const short events = is_input(op.kind) ? POLLIN : POLLOUT;
             return io_call(*this, op.fd, events, deadline, [&] { return submit_now(op); });
         }
         return r.res;
@@ -243,10 +256,12 @@ class UringBackend final : public IoBackend {
                 break;
             case IORING_OP_RECV:
             case IORING_OP_READ:
+            case IORING_OP_READV:
                 events = POLLIN;
                 break;
             case IORING_OP_SEND:
             case IORING_OP_WRITE:
+            case IORING_OP_WRITEV:
                 events = POLLOUT;
                 break;
             default:
@@ -292,21 +307,10 @@ class UringBackend final : public IoBackend {
     // The operation made at once, without parking: what an expired deadline asks for, and the
     // retry of an fd in non-blocking mode. -EAGAIN when it would block.
     static long submit_now(IoOp& op) noexcept {
-        const bool in = op.kind == IoOp::Kind::Read || op.kind == IoOp::Kind::Recv;
-        const int ready = poll_once(op.fd, in ? POLLIN : POLLOUT);
+        const int ready = poll_once(op.fd, is_input(op.kind) ? POLLIN : POLLOUT);
         if (ready == 0) return -ETIME;
         if (ready < 0) return ready;
-        switch (op.kind) {
-            case IoOp::Kind::Read:
-                return sys_read(op.fd, op.buf, op.len, op.offset);
-            case IoOp::Kind::Write:
-                return sys_write(op.fd, op.buf, op.len, op.offset);
-            case IoOp::Kind::Recv:
-                return sys_result(::recv(op.fd, op.buf, op.len, op.flags | MSG_DONTWAIT));
-            case IoOp::Kind::Send:
-                return sys_result(::send(op.fd, op.buf, op.len, op.flags | MSG_DONTWAIT));
-        }
-        return -EINVAL;
+        return run_blocking(op);
     }
 
     // io_uring_enter failed for good: hand over to epoll. Closing the ring makes the kernel

@@ -139,6 +139,7 @@ TEST(ConfigLoad, DefaultsWithoutAWord) {
     EXPECT_EQ(r.config.warm_stacks, 1024u);
     EXPECT_EQ(r.config.patch, green::detail::PatchChoice::Default);
     EXPECT_EQ(r.config.net_recv, green::detail::NetRecvChoice::Default);
+    EXPECT_EQ(r.config.file_io, green::detail::FileIoChoice::Default);
     // Empty is unset too.
     r = load({{"GREEN_STACK_SIZE", ""}, {"GREEN_BACKEND", ""}});
     EXPECT_TRUE(r.warnings.empty());
@@ -152,7 +153,8 @@ TEST(ConfigLoad, GoodValues) {
                    {"GREEN_GUARD_PAGES", "0"},
                    {"GREEN_WARM_STACKS", "16"},
                    {"GREEN_PATCH", "io"},
-                   {"GREEN_NET_RECV", "poll"}});
+                   {"GREEN_NET_RECV", "poll"},
+                   {"GREEN_FILE_IO", "offload"}});
     EXPECT_TRUE(r.warnings.empty());
     EXPECT_EQ(r.config.stack_size, 256u << 10);
     EXPECT_TRUE(r.config.stack_size_set);
@@ -164,6 +166,10 @@ TEST(ConfigLoad, GoodValues) {
     EXPECT_EQ(r.config.warm_stacks, 16u);
     EXPECT_EQ(r.config.patch, green::detail::PatchChoice::Io);
     EXPECT_EQ(r.config.net_recv, green::detail::NetRecvChoice::Poll);
+    EXPECT_EQ(r.config.file_io, green::detail::FileIoChoice::Offload);
+    EXPECT_EQ(load({{"GREEN_FILE_IO", "uring"}}).config.file_io,
+              green::detail::FileIoChoice::Uring);
+    EXPECT_EQ(load({{"GREEN_FILE_IO", "off"}}).config.file_io, green::detail::FileIoChoice::Off);
 }
 
 TEST(ConfigLoad, BadStackSizes) {
@@ -213,6 +219,12 @@ TEST(ConfigLoad, BadChoices) {
     r = load({{"GREEN_NET_RECV", "fast"}});
     expect_one_warning(r, "GREEN_NET_RECV=fast", "the backend's default");
     EXPECT_EQ(r.config.net_recv, green::detail::NetRecvChoice::Default);
+    for (const char* bad : {"io_uring", "URING", "threads", "0"}) {
+        r = load({{"GREEN_FILE_IO", bad}});
+        expect_one_warning(r, std::string("GREEN_FILE_IO=") + bad,
+                           "the default (uring on io_uring");
+        EXPECT_EQ(r.config.file_io, green::detail::FileIoChoice::Default) << bad;
+    }
 }
 
 TEST(ConfigLoad, OneLinePerBadVariableAndLongValuesCut) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /* "Threads:" of /proc/self/status: the OS threads of this process (-1 if unreadable). */
 static inline int os_threads(void) {
@@ -27,6 +28,22 @@ static inline int os_threads(void) {
 
 static inline void report_os_threads(void) {
     fprintf(stderr, "info: os_threads=%d\n", os_threads());
+}
+
+/* A fresh directory /tmp/TAG.XXXXXX (written into dir) and the path of a file "data" in it;
+ * remove_temp_file removes both. */
+static inline void make_temp_file_path(const char* tag, char dir[64], char path[80]) {
+    snprintf(dir, 64, "/tmp/%s.XXXXXX", tag);
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        exit(1);
+    }
+    snprintf(path, 80, "%s/data", dir);
+}
+
+static inline void remove_temp_file(const char* dir, const char* path) {
+    unlink(path);
+    rmdir(dir);
 }
 
 static inline long now_ms(void) {

@@ -29,12 +29,13 @@ refuse "--monitor wants milliseconds from 1 to 3600000, not '-5'" --monitor -5
 refuse "--monitor wants milliseconds .* not '0'" --monitor 0
 refuse "--monitor wants milliseconds .* not 'abc'" --monitor abc
 refuse "unknown backend 'foo' \(epoll or io_uring\)" --backend foo
+refuse "unknown --file-io 'io_uring' \(uring, offload or off\)" --file-io io_uring
 
 # Good values pass through as the runtime's variables.
-out=$(env -u GREEN_STACK_SIZE -u GREEN_MONITOR_MS -u GREEN_BACKEND \
-    "$greenrun" --stack-size 1g --monitor 250 --backend epoll -- env 2>&1)
+out=$(env -u GREEN_STACK_SIZE -u GREEN_MONITOR_MS -u GREEN_BACKEND -u GREEN_FILE_IO \
+    "$greenrun" --stack-size 1g --monitor 250 --backend epoll --file-io offload -- env 2>&1)
 rc=$?
-for want in GREEN_STACK_SIZE=1g GREEN_MONITOR_MS=250 GREEN_BACKEND=epoll; do
+for want in GREEN_STACK_SIZE=1g GREEN_MONITOR_MS=250 GREEN_BACKEND=epoll GREEN_FILE_IO=offload; do
     grep -qx "$want" <<<"$out" || { echo "FAIL: $want not passed on (rc=$rc)"; fail=1; }
 done
 exit $fail

@@ -1,0 +1,109 @@
+// Regular-file and block-device I/O for the hooks. A transfer first tries the call with
+// RWF_NOWAIT: data in the page cache (or a write that need not wait) moves at once, at the
+// cost of one system call. Only what would wait for the disk becomes a backend operation:
+// - at an explicit offset (pread, pwrite, preadv, pwritev, preadv2 with offset >= 0): an
+//   io_uring read/write (on epoll, or with GREEN_FILE_IO=offload: the offload pool), also
+//   where the file system does not support RWF_NOWAIT (ext4's buffered writes);
+// - at the file position (read, write, readv, writev): the offload pool, whose thread makes
+//   the plain call. io_uring's "offset -1" reads f_pos without the kernel's position lock, so
+//   two such operations in flight on one open file would both use the same position
+//   (axboe/liburing#32): natively the second read gets the next bytes, and a second write to a
+//   file that two threads share as stdout must not overwrite the first. Where RWF_NOWAIT is
+//   not supported (procfs, sysfs, ext4's buffered writes) the plain call is made at once: those
+//   wait for the page cache, not the disk (dirty-page throttling aside).
+// Neither path returns before the kernel is done with the caller's buffer: a fiber killed
+// while its operation is in flight stays parked until the operation completes (io_uring:
+// cancel, then wait for the completion; the pool: the thread's call always ends).
+#include "file_io.hpp"
+
+#include <limits.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "hook_common.hpp"
+#include "iov_window.hpp"
+
+namespace green::hooks {
+
+namespace {
+
+// The raw preadv2/pwritev2 (libc's names lead back into the hooks), as a count or -errno.
+long raw_transfer(FileDir dir, int fd, const iovec* iov, int n, std::int64_t offset,
+                  int flags) noexcept {
+    // On 64-bit the offset is one register: the kernel ignores the high half.
+    return rt::sys_result(::syscall(dir == FileDir::Read ? SYS_preadv2 : SYS_pwritev2, fd, iov, n,
+                                    static_cast<long>(offset), 0L, flags));
+}
+
+rt::FileIoChoice file_io_choice() noexcept {
+    return rt::config().file_io;
+}
+
+// One backend operation for the rest of a transfer; the fiber parks until it completes.
+long transfer_op(FileDir dir, int fd, const iovec* iov, int n, std::int64_t offset, int flags) {
+    rt::IoOp op{dir == FileDir::Read ? rt::IoOp::Kind::ReadV : rt::IoOp::Kind::WriteV, fd,
+                const_cast<iovec*>(iov), static_cast<std::size_t>(n)};
+    op.flags = flags;
+    op.offset = offset;
+    op.pool = offset < 0 || file_io_choice() == rt::FileIoChoice::Offload;
+    return rt::submit(op, Deadline());
+}
+
+}  // namespace
+
+ssize_t file_transfer(FileDir dir, int fd, const iovec* iov, int n, std::int64_t offset,
+                      int flags) {
+    // What the kernel refuses, or a caller that asked not to wait: the call as it is.
+    if (n <= 0 || n > IOV_MAX || offset < -1 || (flags & RWF_NOWAIT) ||
+        file_io_choice() == rt::FileIoChoice::Off)
+        return libc_result(raw_transfer(dir, fd, iov, n, offset, flags));
+    ErrnoKeeper keep;
+    cancel::act_if_pending();  // read, write and their kind are cancellation points
+    // One call moves at most MAX_RW_COUNT bytes, as the kernel's own read(2) does.
+    const std::size_t total = std::min(iov_total(iov, n), rt::kMaxRwCount);
+    std::size_t done = 0;
+    bool nowait = true;  // RWF_NOWAIT until it says EAGAIN (or is not supported)
+    for (;;) {
+        IovWindow rest(iov, n, done, total - done);
+        const std::int64_t at = offset < 0 ? -1 : offset + static_cast<std::int64_t>(done);
+        long r;
+        if (nowait) {
+            r = raw_transfer(dir, fd, rest.data(), rest.size(), at, flags | RWF_NOWAIT);
+            if (r == -EOPNOTSUPP && at < 0) {
+                // The file system cannot tell (procfs, sysfs; ext4's buffered writes): the
+                // plain call, which takes the kernel's position lock.
+                r = raw_transfer(dir, fd, rest.data(), rest.size(), at, flags);
+            } else if (r == -EAGAIN || r == -EOPNOTSUPP) {
+                nowait = false;
+                continue;
+            }
+        } else {
+            r = transfer_op(dir, fd, rest.data(), rest.size(), at, flags);
+        }
+        // A failure after progress reports the progress, as the kernel does for a short
+        // transfer; the end of the file (0) ends it too.
+        if (r <= 0) return done ? keep.ok(static_cast<ssize_t>(done)) : libc_result(r);
+        done += static_cast<std::size_t>(r);
+        if (done >= total) return keep.ok(static_cast<ssize_t>(done));
+        // A short transfer: the rest was not cached (or the file ends: the next try says 0).
+        nowait = true;
+    }
+}
+
+int file_sync(int fd, bool datasync) {
+    if (file_io_choice() == rt::FileIoChoice::Off)
+        return static_cast<int>(
+            libc_result(rt::sys_result(::syscall(datasync ? SYS_fdatasync : SYS_fsync, fd))));
+    ErrnoKeeper keep;
+    cancel::act_if_pending();
+    rt::IoOp op{rt::IoOp::Kind::Fsync, fd, nullptr, 0};
+    op.flags = datasync ? rt::IoOp::kDataSync : 0;
+    op.pool = file_io_choice() == rt::FileIoChoice::Offload;
+    return static_cast<int>(keep.ok(libc_result(rt::submit(op, Deadline()))));
+}
+
+}  // namespace green::hooks

@@ -1,0 +1,23 @@
+// The hooks' path for regular files and block devices (FdKind::File): data transfers and syncs
+// run as backend operations (io_uring, or the offload pool) so that the disk never stalls the
+// hub; GREEN_FILE_IO picks the way (config.hpp). Internal to the hook library.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <cstdint>
+
+namespace green::hooks {
+
+enum class FileDir : bool { Read, Write };
+
+// preadv2/pwritev2 on a file descriptor classified as FdKind::File, by a fiber that route()
+// let through: `offset` -1 is the file position (read, write, readv, writev), `flags` the
+// RWF_* flags. The result and errno are what the system call would give.
+ssize_t file_transfer(FileDir dir, int fd, const iovec* iov, int n, std::int64_t offset, int flags);
+
+// fsync (datasync false) or fdatasync, likewise.
+int file_sync(int fd, bool datasync);
+
+}  // namespace green::hooks

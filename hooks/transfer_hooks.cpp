@@ -1,0 +1,230 @@
+// Kernel-side transfers: sendfile, splice, tee. A fiber whose transfer would wait on a socket or
+// a pipe parks until that side is ready, then tries again; partial transfers, offsets and
+// errors are the system call's own. splice and tee are cancellation points, sendfile is not
+// (as in glibc); a handled signal interrupts each as it does natively (EINTR, or a restart
+// with SA_RESTART). copy_file_range works on regular files only and is left to libc.
+#include <fcntl.h>
+#include <linux/sock_diag.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <memory>
+
+#include "hook_common.hpp"
+
+namespace green::hooks {
+
+namespace {
+
+// The bounce buffer of a sendfile to a socket: one piece of a transfer.
+constexpr std::size_t kChunk = 256 * 1024;
+
+// Whether the fiber may wait on fd as a blocking socket or pipe would.
+bool waitable(const FdInfo& info) noexcept {
+    return !info.nonblock && (info.kind == FdKind::Socket || info.kind == FdKind::Pipe);
+}
+
+enum class CancelPoint : bool { No, Yes };
+
+// The park of these transfers: readiness of fd (or the deadline: 0), interruptible by a
+// handled signal, and a cancellation point if the call is one.
+int transfer_park(int fd, short events, CancelPoint cp, const Deadline& deadline = Deadline()) {
+    if (cp == CancelPoint::Yes) return hook_park(fd, events, deadline);
+    return interruptible_wait_fd(fd, events, deadline);
+}
+
+// attempt() until it stops saying EAGAIN; between tries park on what wait_for() names.
+template <class Attempt, class WaitFor>
+long transfer_loop(CancelPoint cp, Attempt attempt, WaitFor wait_for) {
+    ErrnoKeeper keep;
+    if (cp == CancelPoint::Yes) cancel::act_if_pending();
+    return keep.ok(libc_result(rt::io_call_parking(
+        [&] {
+            int fd = -1;
+            short events = 0;
+            wait_for(fd, events);
+            return transfer_park(fd, events, cp);
+        },
+        attempt)));
+}
+
+// A direct sendfile is worth it from this size on; below it the bounce buffer goes.
+constexpr std::size_t kMinDirect = 64 * 1024;
+
+// Bytes a send on `fd` takes now without waiting for room, for certain: half of what the
+// kernel's own accounting leaves below the send buffer's limit (the other half covers the
+// per-packet overhead it counts too). 0 when the kernel does not say.
+std::size_t certain_room(int fd) noexcept {
+    std::uint32_t mem[SK_MEMINFO_VARS] = {};
+    socklen_t len = sizeof mem;
+    if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+        len < sizeof(std::uint32_t) * (SK_MEMINFO_WMEM_QUEUED + 1))
+        return 0;
+    const std::uint32_t used = std::max(mem[SK_MEMINFO_WMEM_ALLOC], mem[SK_MEMINFO_WMEM_QUEUED]);
+    const std::uint32_t limit = mem[SK_MEMINFO_SNDBUF];
+    return used < limit ? (limit - used) / 2 : 0;
+}
+
+// sendfile from a regular file to a blocking stream socket. The socket is in blocking mode and
+// sendfile has no flag to say "don't wait": the kernel's sendfile moves only what the socket
+// certainly takes (certain_room), and otherwise the bytes go through a buffer: pread from the
+// file, send(MSG_DONTWAIT) to the socket, park while the socket is full. Like the native call,
+// it sends everything (up to the end of the file) unless an error comes first, and then
+// reports what was sent; the file position (or *offset) moves by what was sent.
+ssize_t sendfile_to_socket(int out, const FdInfo& oi, int in, off_t* offset, std::size_t count) {
+    ErrnoKeeper keep;
+    const Deadline deadline = deadline_after_ns(oi.snd_ns);  // SO_SNDTIMEO: EAGAIN, as natively
+    std::int64_t pos = offset ? *offset : ::lseek(in, 0, SEEK_CUR);
+    if (pos < 0) return -1;
+    count = std::min(count, rt::kMaxRwCount);
+    std::unique_ptr<char[]> buf(new char[std::min(count, kChunk)]);
+    std::size_t done = 0;
+    std::size_t have = 0, taken = 0;  // bytes in buf, and how many of them the socket took
+    long err = 0;
+    while (done < count) {
+        if (taken == have) {
+            // Room the socket has for certain: the kernel's sendfile itself (no copy).
+            const std::size_t room = std::min(count - done, certain_room(out));
+            if (room >= kMinDirect) {
+                off_t at = static_cast<off_t>(pos);
+                const ssize_t r =
+                    GREEN_REAL_OR_SYSCALL(sendfile64, SYS_sendfile, out, in, &at, room);
+                if (r > 0) {
+                    done += static_cast<std::size_t>(r);
+                    pos = at;
+                    continue;
+                }
+                if (r == 0 || errno != EAGAIN) {
+                    err = r == 0 ? 0 : -errno;
+                    break;
+                }
+            }
+        }
+        if (taken == have) {  // pos is where the buffered bytes end
+            const std::size_t want = std::min(count - done, kChunk);
+            const long got = rt::sys_result(::syscall(SYS_pread64, in, buf.get(), want, pos));
+            if (got <= 0) {
+                err = got;
+                break;
+            }
+            have = static_cast<std::size_t>(got);
+            taken = 0;
+        }
+        // Native sendfile raises SIGPIPE on a closed connection: no MSG_NOSIGNAL.
+        const long sent = rt::io_call_parking(
+            [&] { return transfer_park(out, POLLOUT, CancelPoint::No, deadline); },
+            [&] {
+                return rt::sys_result(GREEN_REAL_OR_SYSCALL(sendto, SYS_sendto, out,
+                                                            buf.get() + taken, have - taken,
+                                                            MSG_DONTWAIT, nullptr, 0));
+            });
+        if (sent <= 0) {
+            err = sent;
+            break;
+        }
+        taken += static_cast<std::size_t>(sent);
+        done += static_cast<std::size_t>(sent);
+        pos += sent;
+    }
+    if (offset)
+        *offset = static_cast<off_t>(pos);
+    else if (done)
+        ::lseek(in, pos, SEEK_SET);
+    if (done) return keep.ok(static_cast<ssize_t>(done));
+    return keep.ok(libc_result(err));
+}
+
+ssize_t sendfile_hook(int out, int in, off_t* offset, size_t count) {
+    auto real = [&](off_t* off, size_t n) {
+        return GREEN_REAL_OR_SYSCALL(sendfile64, SYS_sendfile, out, in, off, n);
+    };
+    if (!route(Need::Io)) return real(offset, count);
+    const FdInfo oi = fd_info(out);
+    if (!waitable(oi) || !oi.writable) return real(offset, count);
+    // The call with nothing to move: the kernel's own checks (bad descriptors, an invalid
+    // offset, an input it cannot read from) fail it exactly as the real transfer would.
+    off_t probe = offset ? *offset : 0;
+    const ssize_t checked = real(offset ? &probe : nullptr, 0);
+    if (checked < 0 || count == 0) return checked;
+    if (oi.kind == FdKind::Socket && oi.stream && fd_info(in).kind == FdKind::File)
+        return sendfile_to_socket(out, oi, in, offset, count);
+    // A pipe (or another socket input): once the pipe has room, the kernel fills what fits and
+    // returns, as it does natively.
+    return transfer_loop(
+        CancelPoint::No,
+        [&]() -> long {
+            if (rt::poll_once(out, POLLOUT) == 0) return -EAGAIN;
+            return rt::sys_result(real(offset, count));
+        },
+        [&](int& fd, short& ev) {
+            fd = out;
+            ev = POLLOUT;
+        });
+}
+
+// The side of a splice/tee that would wait: an empty input pipe or socket, else the output.
+void side_to_wait(int in, const FdInfo& ii, int out, int& fd, short& events) noexcept {
+    if (waitable(ii) && rt::poll_once(in, POLLIN) == 0) {
+        fd = in;
+        events = POLLIN;
+    } else {
+        fd = out;
+        events = POLLOUT;
+    }
+}
+
+}  // namespace
+
+}  // namespace green::hooks
+
+using namespace green::hooks;
+
+extern "C" {
+
+ssize_t sendfile(int out, int in, off_t* offset, size_t count) {
+    return sendfile_hook(out, in, offset, count);
+}
+ssize_t sendfile64(int out, int in, off64_t* offset, size_t count) {
+    return sendfile_hook(out, in, offset, count);
+}
+
+// SPLICE_F_NONBLOCK makes the pipe side of a splice non-blocking (and a Unix socket's input);
+// a TCP input ignores it, so the call is made only once the socket has data.
+ssize_t splice(int in, loff_t* off_in, int out, loff_t* off_out, size_t len, unsigned flags) {
+    auto real = [&](unsigned f) {
+        return GREEN_REAL_OR_SYSCALL(splice, SYS_splice, in, off_in, out, off_out, len, f);
+    };
+    if ((flags & SPLICE_F_NONBLOCK) || !route(Need::Io)) return real(flags);
+    const FdInfo ii = fd_info(in);
+    const FdInfo oi = fd_info(out);
+    if (!waitable(ii) && !waitable(oi)) return real(flags);
+    return transfer_loop(
+        CancelPoint::Yes,
+        [&]() -> long {
+            if (ii.kind == FdKind::Socket && waitable(ii) && rt::poll_once(in, POLLIN) == 0)
+                return -EAGAIN;
+            // An output socket is waited for first; it may still take less than is offered.
+            if (oi.kind == FdKind::Socket && waitable(oi) && rt::poll_once(out, POLLOUT) == 0)
+                return -EAGAIN;
+            return rt::sys_result(real(flags | SPLICE_F_NONBLOCK));
+        },
+        [&](int& fd, short& ev) { side_to_wait(in, ii, out, fd, ev); });
+}
+
+ssize_t tee(int in, int out, size_t len, unsigned flags) {
+    auto real = [&](unsigned f) { return GREEN_REAL_OR_SYSCALL(tee, SYS_tee, in, out, len, f); };
+    if ((flags & SPLICE_F_NONBLOCK) || !route(Need::Io)) return real(flags);
+    const FdInfo ii = fd_info(in);
+    const FdInfo oi = fd_info(out);
+    if (!waitable(ii) || !waitable(oi)) return real(flags);
+    return transfer_loop(
+        CancelPoint::Yes, [&]() -> long { return rt::sys_result(real(flags | SPLICE_F_NONBLOCK)); },
+        [&](int& fd, short& ev) { side_to_wait(in, ii, out, fd, ev); });
+}
+
+}  // extern "C"
