@@ -42,6 +42,7 @@ int start_ten(LockA& a, LockB& b, std::chrono::milliseconds pause) {
         green::joinall(threads);
     } catch (const green::LoopExit& e) {
         std::printf("然后就卡住，死锁了: %s\n", e.what());
+        green::killall(threads);  // unwinds the stuck fibers, so that they are freed
         return 1;
     }
     std::printf("all ten finished\n");
