@@ -145,4 +145,78 @@ TEST(ThreadingExamples, ProducerConsumerEatsEveryBaoziInOrder) {
     for (int i = 0; i < 10; ++i) EXPECT_GT(eaten_at[i], produced_at[i]) << "baozi " << i;
 }
 
+TEST(ThreadingExamples, TwoLocksDeadlockRaisesLoopExitInsteadOfHanging) {
+    auto r = run(std::string(THREADING_DEADLOCK) + " --sleep-ms 20");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.out,
+              "Thread-1 拿到A锁\n"
+              "Thread-1 拿到B锁\n"
+              "Thread-1 拿到B锁\n"
+              "Thread-2 拿到A锁\n"
+              "然后就卡住，死锁了: green::LoopExit: this operation would block forever\n");
+    EXPECT_LT(r.seconds, 10.0);
+}
+
+TEST(ThreadingExamples, OneRLockLetsAllTenFinish) {
+    auto r = run(std::string(THREADING_DEADLOCK) + " --rlock --sleep-ms 5");
+    ASSERT_EQ(r.status, 0) << r.out;
+    auto ls = lines(r.out);
+    ASSERT_EQ(ls.size(), 41u) << r.out;
+    EXPECT_EQ(ls.back(), "all ten finished");
+    // Each thread takes A, B, B, A in that order (func1 then func2), whatever the interleaving.
+    std::map<int, std::string> order;
+    std::regex re(R"(Thread-(\d+) 拿到([AB])锁)");
+    for (size_t i = 0; i + 1 < ls.size(); ++i) {
+        std::smatch m;
+        ASSERT_TRUE(std::regex_match(ls[i], m, re)) << ls[i];
+        order[std::stoi(m[1])] += m[2];
+    }
+    ASSERT_EQ(order.size(), 10u);
+    for (auto& [n, taken] : order) EXPECT_EQ(taken, "ABBA") << "Thread-" << n;
+}
+
+TEST(ThreadingExamples, LocalKeepsOneValuePerGreenlet) {
+    auto r = run(THREADING_LOCAL);
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.out,
+              "one (inThread-A)内存地址独立\n"
+              "two (inThread-B)内存地址独立\n"
+              "主线程的值为main-Thread\n");
+}
+
+TEST(ThreadingExamples, PoolAndThreadPoolMapInOrder) {
+    auto r = run(std::string(THREADING_POOL_MAP) + " --task-ms 50");
+    ASSERT_EQ(r.status, 0) << r.out;
+    auto ls = lines(r.out);
+    ASSERT_EQ(ls.size(), 3u) << r.out;
+    EXPECT_EQ(ls[0],
+              "Pool(5).map: 0 1 4 9 16 25 36 49 64 81 100 121 144 169 196 225 256 289 324 361");
+    EXPECT_EQ(ls[1],
+              "ThreadPool(4): 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 "
+              "116 117 118 119");
+    // Five at a time: 4 task times ideally; one at a time would take 20.
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(ls[2], m, std::regex(R"(Pool\(5\) took ([0-9.]+) task times)")));
+    EXPECT_LT(std::stod(m[1]), 15.0);
+}
+
+TEST(ThreadingExamples, DaemonThreadEndsWithTheProcess) {
+    std::vector<std::string> prefixes = {""};
+#ifdef GREENRUN
+    prefixes.push_back(std::string(GREENRUN) + " -- ");
+#endif
+    for (const auto& prefix : prefixes) {
+        // A joined thread keeps the process alive: the daemon's line comes first.
+        auto r = run(prefix + THREADING_DAEMON + " --unit-ms 300");
+        EXPECT_EQ(r.status, 0);
+        EXPECT_EQ(r.out, "主线程\n这是线程1\n这是线程2\n") << prefix;
+        // Nothing to wait for: the process ends, the daemon with it, before it prints.
+        // (The daemon sleeps 4 s, far longer than even a sanitizer's exit takes.)
+        r = run(prefix + THREADING_DAEMON + " --unit-ms 2000 --alone");
+        EXPECT_EQ(r.status, 0);
+        EXPECT_EQ(r.out, "主线程\n") << prefix;
+        EXPECT_LT(r.seconds, 3.5) << prefix;  // it did not wait for the daemon
+    }
+}
+
 }  // namespace

@@ -141,6 +141,7 @@ class Child {
         stdin_ = -1;
     }
     void signal(int signo) { ::kill(pid_, signo); }
+    pid_t pid() const { return pid_; }
 
     // The exit code (128+signal if killed by one); -1 if it did not end in time (then killed).
     int wait(green::Duration limit = 10s) {
