@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "backtrace.hpp"
 #include "config.hpp"
 #include "scheduler.hpp"
 
@@ -136,7 +137,7 @@ std::string events_text(short ev) {
 }
 
 void append_fiber(std::string& out, const Fiber& f, const Hub& hub, bool is_main,
-                  std::int64_t coarse_now, std::int64_t steady_now) {
+                  std::int64_t coarse_now, std::int64_t steady_now, Backtracer& bt) {
     char buf[160];
     out += "  ";
     if (is_main) {
@@ -190,6 +191,11 @@ void append_fiber(std::string& out, const Fiber& f, const Hub& hub, bool is_main
         out += buf;
     }
     out += '\n';
+    // Every fiber that is not running and has run has a saved context to unwind from.
+    const FiberState st = f.state();
+    if (&f != hub.current() && f.saved_context() &&
+        (st == FiberState::Parked || st == FiberState::Runnable || st == FiberState::Suspended))
+        bt.append(out, bt.unwind_fiber(f, is_main), "    ");
 }
 
 // The run info of the calling thread's hub.
@@ -204,9 +210,11 @@ std::string format_hub(Hub& hub) {
     const std::int64_t steady_now =
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
             .count();
-    append_fiber(out, hub.main_fiber(), hub, true, coarse_now, steady_now);
+    Backtracer bt;
+    if (!bt.unavailable().empty()) out += "  (no backtraces: " + bt.unavailable() + ")\n";
+    append_fiber(out, hub.main_fiber(), hub, true, coarse_now, steady_now, bt);
     for (const FiberLink* l = hub.fibers().front(); l; l = l->next)
-        append_fiber(out, *l->owner, hub, false, coarse_now, steady_now);
+        append_fiber(out, *l->owner, hub, false, coarse_now, steady_now, bt);
     return out;
 }
 

@@ -138,6 +138,9 @@ class Fiber {
     std::size_t stack_size() const noexcept { return stack_size_; }
     // True from its first run until it is reaped: it has (or had) a stack and a context.
     bool has_context() const noexcept { return ctx_ != nullptr; }
+    // The registers its last switch saved, on its stack (null before it started; stale while it
+    // runs): where a backtrace of a fiber that is not running starts.
+    const void* saved_context() const noexcept { return ctx_; }
     // Parked, and an interrupt would wake it now: none is pending yet and it is not parked until
     // an operation finishes.
     bool interruptible_now() const noexcept {
