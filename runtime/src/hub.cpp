@@ -117,7 +117,9 @@ Hub::Hub()
       mailbox_(std::make_shared<Mailbox>()),
       default_stack_size_(initial_stack_size()),
       eh_globals_(abi::__cxa_get_globals()),
-      errno_(&errno) {
+      errno_(&errno),
+      turn_ns_(coarse_now_ns()),
+      os_tid_(static_cast<pid_t>(::syscall(SYS_gettid))) {
     main_.hub_ = this;
     main_.state_ = FiberState::Running;  // born running: the thread's own stack (t_hub is not
                                          // set yet, so not through transition())
@@ -167,6 +169,7 @@ void Hub::reinit_after_fork() noexcept {
         (void)h->io_.release();
         h->io_ = std::move(io);
         h->mailbox_ = std::move(mailbox);
+        h->os_tid_ = static_cast<pid_t>(::syscall(SYS_gettid));
         run_info_after_fork(*h);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "green: cannot set up the event loop in a forked child: %s\n",
@@ -428,7 +431,7 @@ bool Hub::park(const Deadline& deadline) {
         timers_.add(timer);
     }
     self->wake_ = WakeReason::Notified;
-    self->wait_.since_ns = coarse_now_ns();
+    self->wait_.since_ns = turn_ns_;
     self->wait_.deadline_ns = deadline.infinite()
                                   ? 0
                                   : std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -444,7 +447,7 @@ bool Hub::park(const Deadline& deadline) {
 void Hub::park_uninterruptible() {
     Fiber* self = current_;
     self->uninterruptible_ = true;
-    self->wait_.since_ns = coarse_now_ns();
+    self->wait_.since_ns = turn_ns_;
     self->wait_.deadline_ns = 0;
     transition(*self, FiberState::Parked);
     schedule();
@@ -582,6 +585,7 @@ void Hub::deliver_loop_exit() {
 void Hub::loop() {
     for (;;) {
         loop_due_ = switch_count() + kTicksPerPoll;
+        turn_ns_ = coarse_now_ns();
         run_due_timers();
         run_posts();
         if (g_dump_requested.load(std::memory_order_relaxed)) [[unlikely]]
@@ -604,6 +608,7 @@ void Hub::loop() {
                     if (timeout < Duration::zero()) timeout = Duration::zero();
                 }
                 io_->poll(timeout);
+                turn_ns_ = coarse_now_ns();  // after a wait of any length
                 run_due_timers();
                 run_posts();
                 if (g_dump_requested.load(std::memory_order_relaxed)) [[unlikely]]

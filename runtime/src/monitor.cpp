@@ -1,7 +1,9 @@
 // The blocking monitor: one real OS thread samples each watched hub's switch counter; when it
 // has not moved for the threshold while a fiber (not the loop, which may just be polling) is
-// current, that fiber is reported. Hubs are reached under their mailbox lock, which the hub's
-// destructor takes first, so a hub is never read after it started to go away.
+// current, that fiber is reported, once per episode: its name, its backtrace (captured on the
+// hub's thread by a signal, named here) and what it last waited for. Hubs are reached under
+// their mailbox lock, which the hub's destructor takes first, so a hub is never read after it
+// started to go away.
 #include "green/monitor.hpp"
 
 #include <pthread.h>
@@ -16,10 +18,12 @@
 #include <thread>
 #include <vector>
 
+#include "backtrace.hpp"
 #include "config.hpp"
 #include "hub_monitor.hpp"
 #include "os_thread.hpp"
 #include "scheduler.hpp"
+#include "stall_capture.hpp"
 
 namespace green {
 
@@ -31,18 +35,54 @@ struct Watched {
     Hub* hub;
     std::shared_ptr<Mailbox> mailbox;
     Duration threshold;
-    MonitorReport report;
+    MonitorReport report;  // empty: the default report (with the backtrace)
     std::uint64_t last_switches;
     Clock::time_point since;
     bool reported = false;
 };
 
-void print_report(std::string_view name, Duration ran) {
+// What the default report adds to the name: the stalled fiber's stack and its latest wait.
+struct Stall {
+    Frames frames;
+    bool captured = false;
+    WaitInfo last_wait;
+    std::int64_t parked_ago_ns = -1;  // since its latest park; -1: never parked
+};
+
+void print_report(std::string_view name, Duration ran, const Stall& st) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ran).count();
-    std::fprintf(stderr,
-                 "green: monitor: fiber '%.*s' has run for %lld ms without yielding "
-                 "(a blocking call or a long computation is stalling its hub)\n",
-                 static_cast<int>(name.size()), name.data(), static_cast<long long>(ms));
+    char head[256];
+    std::snprintf(head, sizeof head,
+                  "green: monitor: fiber '%.*s' has run for %lld ms without yielding "
+                  "(a blocking call or a long computation is stalling its hub)\n",
+                  static_cast<int>(name.size()), name.data(), static_cast<long long>(ms));
+    std::string text = head;
+    {
+        const Stall* stall = &st;
+        if (stall->parked_ago_ns >= 0 && stall->last_wait.last_kind != WaitKind::None) {
+            char ago[64];
+            std::snprintf(ago, sizeof ago, "  it last waited %.3fs ago, for: ",
+                          static_cast<double>(stall->parked_ago_ns) / 1e9);
+            text += ago;
+            WaitInfo w = stall->last_wait;
+            w.deadline_ns = 0;  // long gone
+            append_wait(text, w, w.last_kind, 0);
+            text += '\n';
+        } else {
+            text += "  it has not waited since it started\n";
+        }
+        Backtracer bt;
+        if (!bt.unavailable().empty())
+            text += "  (no backtrace: " + bt.unavailable() + ")\n";
+        else if (!stall->captured)
+            text +=
+                "  (no backtrace: its thread did not answer SIGURG, or the program handles "
+                "SIGURG itself)\n";
+        else
+            bt.append(text, stall->frames, "    ");
+    }
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fflush(stderr);
 }
 
 class Monitor {
@@ -66,7 +106,6 @@ class Monitor {
             if (it != watched_.end()) watched_.erase(it);
             return;
         }
-        if (!report) report = print_report;
         if (it != watched_.end()) {
             it->threshold = threshold;
             it->report = std::move(report);
@@ -122,6 +161,7 @@ class Monitor {
     // False once the hub is gone.
     static bool check(Watched& w, Clock::time_point now) {
         std::string name;
+        Stall stall;
         {
             std::lock_guard hub_alive(w.mailbox->mu);
             if (!w.mailbox->open) return false;
@@ -140,10 +180,25 @@ class Monitor {
             Fiber* f = w.hub->current();
             name = f == &w.hub->main_fiber() ? std::string("main") : f->name();
             if (w.hub->switch_count() != s) return true;
+            if (!w.report) {
+                // The hub thread stays in that fiber while the counter stands still: its
+                // stack, captured there, and its latest wait are the stall's.
+                stall.last_wait = f->wait_info();
+                if (stall.last_wait.kind != WaitKind::None)  // spinning inside a wait's scope
+                    stall.last_wait.last_kind = stall.last_wait.kind;
+                stall.captured =
+                    capture_thread(w.hub->os_tid(), stall.frames, std::chrono::milliseconds(200));
+                if (w.hub->switch_count() != s) return true;
+                if (stall.last_wait.since_ns)
+                    stall.parked_ago_ns = coarse_now_ns() - stall.last_wait.since_ns;
+            }
         }
         w.reported = true;
         try {
-            w.report(name, now - w.since);
+            if (w.report)
+                w.report(name, now - w.since);
+            else
+                print_report(name, now - w.since, stall);
         } catch (...) {
             std::fprintf(stderr, "green: monitor: the report callback threw\n");
         }

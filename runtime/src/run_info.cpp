@@ -28,6 +28,11 @@
 #include "config.hpp"
 #include "scheduler.hpp"
 
+// glibc's sigaction under its internal name: under the preload the hooks wrap `sigaction`, and
+// a handler installed through them runs later, from a fiber; this one must run at once and only
+// poke the hub (async-signal-safe).
+extern "C" int __sigaction(int, const struct sigaction*, struct sigaction*);
+
 namespace green {
 
 namespace detail {
@@ -80,6 +85,42 @@ std::int64_t coarse_now_ns() noexcept {
 
 namespace {
 
+std::string events_text(short ev) {
+    std::string s;
+    if (ev & POLLIN) s += "in";
+    if (ev & POLLOUT) s += s.empty() ? "out" : "|out";
+    if (s.empty()) s = std::to_string(ev);
+    return s;
+}
+
+void append_seconds(std::string& out, std::int64_t ns) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(ns) / 1e9);
+    out += buf;
+}
+
+}  // namespace
+
+void append_wait(std::string& out, const WaitInfo& w, WaitKind kind, std::int64_t steady_now) {
+    char buf[48];
+    out += wait_kind_name(kind);
+    if (kind == WaitKind::Io) {
+        out += " fd " + std::to_string(w.fd) + " " + events_text(w.events);
+    } else if (kind == WaitKind::Offload && w.fd >= 0) {
+        out += " fd " + std::to_string(w.fd);
+    }
+    if (w.object) {
+        std::snprintf(buf, sizeof buf, " %p", w.object);
+        out += buf;
+    }
+    if (w.deadline_ns) {
+        out += ", deadline in ";
+        append_seconds(out, w.deadline_ns - steady_now > 0 ? w.deadline_ns - steady_now : 0);
+    }
+}
+
+namespace {
+
 // Every hub's mailbox, for format_run_info to ask them. Pruned as hubs go away.
 struct HubList {
     std::mutex mu;
@@ -122,20 +163,6 @@ const char* state_word(const Fiber& f, const Hub& hub) {
     return "?";
 }
 
-void append_seconds(std::string& out, std::int64_t ns) {
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(ns) / 1e9);
-    out += buf;
-}
-
-std::string events_text(short ev) {
-    std::string s;
-    if (ev & POLLIN) s += "in";
-    if (ev & POLLOUT) s += s.empty() ? "out" : "|out";
-    if (s.empty()) s = std::to_string(ev);
-    return s;
-}
-
 void append_fiber(std::string& out, const Fiber& f, const Hub& hub, bool is_main,
                   std::int64_t coarse_now, std::int64_t steady_now, Backtracer& bt) {
     char buf[160];
@@ -163,20 +190,7 @@ void append_fiber(std::string& out, const Fiber& f, const Hub& hub, bool is_main
         out += " for ";
         append_seconds(out, coarse_now - w.since_ns > 0 ? coarse_now - w.since_ns : 0);
         out += ": ";
-        out += wait_kind_name(w.kind);
-        if (w.kind == WaitKind::Io) {
-            out += " fd " + std::to_string(w.fd) + " " + events_text(w.events);
-        } else if (w.kind == WaitKind::Offload && w.fd >= 0) {
-            out += " fd " + std::to_string(w.fd);
-        }
-        if (w.object) {
-            std::snprintf(buf, sizeof buf, " %p", w.object);
-            out += buf;
-        }
-        if (w.deadline_ns) {
-            out += ", deadline in ";
-            append_seconds(out, w.deadline_ns - steady_now > 0 ? w.deadline_ns - steady_now : 0);
-        }
+        append_wait(out, w, w.kind, steady_now);
     }
     const std::uint64_t by = f.spawned_by();
     if (by == kSpawnedByMain)
@@ -239,7 +253,7 @@ void dump_signal_hub_created(Hub& hub) noexcept {
     if (!signo) return;
     static bool installed = [&] {
         struct sigaction old {};
-        if (::sigaction(signo, nullptr, &old) != 0) return false;
+        if (__sigaction(signo, nullptr, &old) != 0) return false;
         // The program's own handler (or its choice to ignore the signal) wins.
         if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL) return false;
         if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction) return false;
@@ -250,7 +264,7 @@ void dump_signal_hub_created(Hub& hub) noexcept {
         sa.sa_handler = &on_dump_signal;
         sigemptyset(&sa.sa_mask);
         sa.sa_flags = SA_RESTART;
-        return ::sigaction(signo, &sa, nullptr) == 0;
+        return __sigaction(signo, &sa, nullptr) == 0;
     }();
     (void)installed;
 }

@@ -13,6 +13,7 @@
 
 #include <green/green.hpp>
 
+#include "support/command.hpp"
 #include "support/pipe.hpp"
 
 using namespace std::chrono_literals;
@@ -150,4 +151,19 @@ TEST(Backtrace, TenThousandParkedFibers) {
     EXPECT_EQ(named_frames, 10000u);
     go.set();
     for (auto& g : fibers) g.join();
+}
+
+// The blocking monitor's report: the stalled fiber's name, its stack (captured on the hub's
+// thread by a signal) with the spinning function, and what it last waited for.
+TEST(Backtrace, TheMonitorPrintsTheStalledFibersStack) {
+    const auto r = green_test::run_command(std::string("GREEN_MONITOR_MS=50 ") +
+                                           GREEN_MONITOR_PROGRAM + " 2>&1");
+    EXPECT_EQ(r.status, 0) << r.out;
+    EXPECT_TRUE(has(r.out, "green: monitor: fiber 'stalling-fiber' has run for")) << r.out;
+    EXPECT_TRUE(has(r.out, "    #0 0x")) << r.out;
+    EXPECT_TRUE(has(r.out, "spins_without_yielding")) << r.out;
+    EXPECT_TRUE(has(r.out, "it last waited ")) << r.out;
+    EXPECT_TRUE(has(r.out, "ago, for: event 0x")) << r.out;
+    // One episode, one report.
+    EXPECT_EQ(r.out.find("green: monitor:"), r.out.rfind("green: monitor:")) << r.out;
 }
