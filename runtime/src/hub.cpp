@@ -23,6 +23,7 @@
 #include "context_jump.hpp"
 #include "green/errors.hpp"
 #include "green/timeout.hpp"
+#include "hub_list.hpp"
 #include "hub_monitor.hpp"
 #include "overflow_guard.hpp"
 #include "sanitizer.hpp"
@@ -129,6 +130,7 @@ Hub::Hub()
     io_ = choose_backend(*this);
     io_->watch_wakeup(mailbox_->event_fd);
     install_overflow_guard(&alt_stack_);
+    hub_list_add(*this);
     monitor_hub_created(*this);
     dump_signal_hub_created(*this);
 }

@@ -20,6 +20,7 @@
 
 #include "backtrace.hpp"
 #include "config.hpp"
+#include "hub_list.hpp"
 #include "hub_monitor.hpp"
 #include "os_thread.hpp"
 #include "scheduler.hpp"
@@ -29,17 +30,16 @@ namespace green {
 
 namespace detail {
 
-namespace {
-
-struct Watched {
-    Hub* hub;
-    std::shared_ptr<Mailbox> mailbox;
+// The monitor's state for one watched hub, in its entry of the hub list.
+struct MonitorWatch {
     Duration threshold;
     MonitorReport report;  // empty: the default report (with the backtrace)
     std::uint64_t last_switches;
     Clock::time_point since;
     bool reported = false;
 };
+
+namespace {
 
 // What the default report adds to the name: the stalled fiber's stack and its latest wait.
 struct Stall {
@@ -100,38 +100,50 @@ class Monitor {
 
     void watch(Hub& hub, Duration threshold, MonitorReport report) {
         std::lock_guard lk(mu_);
-        auto it = std::find_if(watched_.begin(), watched_.end(),
-                               [&](const Watched& w) { return w.hub == &hub; });
-        if (threshold <= Duration::zero()) {
-            if (it != watched_.end()) watched_.erase(it);
-            return;
-        }
-        if (it != watched_.end()) {
-            it->threshold = threshold;
-            it->report = std::move(report);
-        } else {
-            watched_.push_back(Watched{&hub, hub.mailbox(), threshold, std::move(report),
-                                       hub.switch_count(), Clock::now()});
+        {
+            auto& l = hub_list();
+            std::lock_guard list(l.mu);
+            auto it = std::find_if(l.entries.rbegin(), l.entries.rend(),
+                                   [&](const HubEntry& e) { return e.hub == &hub; });
+            if (it == l.entries.rend()) return;  // not listed: it could not be (out of memory)
+            if (threshold <= Duration::zero()) {
+                it->watch.reset();
+                return;
+            }
+            if (it->watch) {
+                it->watch->threshold = threshold;
+                it->watch->report = std::move(report);
+            } else {
+                it->watch = std::make_shared<MonitorWatch>(
+                    MonitorWatch{threshold, std::move(report), hub.switch_count(), Clock::now()});
+            }
         }
         start_locked();
         cv_.notify_all();
     }
 
-    // fork(2): the monitor thread does not exist in the child; the forking thread's hub (with
-    // its new mailbox) is watched by a fresh one.
+    // fork(2): the monitor thread does not exist in the child; the forking thread's hub, the one
+    // the hub list kept (its handler ran before this one), is watched by a fresh one if it was.
     void prepare_fork() { mu_.lock(); }
     void parent_after_fork() { mu_.unlock(); }
     void child_after_fork() {
         (void)new std::thread(std::move(thread_));  // the parent's thread: never joinable here
         running_ = false;
-        Hub* mine = Hub::peek();
-        std::erase_if(watched_, [&](const Watched& w) { return w.hub != mine; });
-        for (auto& w : watched_) w.mailbox = w.hub->mailbox();
-        if (!watched_.empty()) start_locked();
+        bool any = false;
+        for (const auto& e : hub_list().entries) any = any || e.watch;
+        if (any) start_locked();
         mu_.unlock();
     }
 
   private:
+    // A report to make once the hub list is unlocked.
+    struct Due {
+        std::string name;
+        Duration ran;
+        std::shared_ptr<MonitorWatch> watch;
+        Stall stall;
+    };
+
     void start_locked() {
         if (running_ || stopping_) return;
         static const bool fork_safe = ::pthread_atfork([] { instance().prepare_fork(); },
@@ -142,72 +154,94 @@ class Monitor {
         running_ = true;
     }
 
-    Duration period_locked() const {
+    static Duration period() {
         Duration p = std::chrono::milliseconds(100);
-        for (const auto& w : watched_) p = std::min(p, w.threshold / 4);
+        auto& l = hub_list();
+        std::lock_guard list(l.mu);
+        for (const auto& e : l.entries)
+            if (e.watch) p = std::min(p, e.watch->threshold / 4);
         return std::max<Duration>(p, std::chrono::milliseconds(1));
     }
 
     void run() {
         std::unique_lock lk(mu_);
         while (!stopping_) {
-            cv_.wait_for(lk, period_locked());
+            cv_.wait_for(lk, period());
             if (stopping_) break;
             const auto now = Clock::now();
-            std::erase_if(watched_, [&](Watched& w) { return !check(w, now); });
+            std::vector<Due> due;
+            {
+                auto& l = hub_list();
+                std::lock_guard list(l.mu);
+                for (auto& e : l.entries)
+                    if (e.watch) check(e, now, due);
+            }
+            for (auto& d : due) {
+                try {
+                    if (d.watch->report)
+                        d.watch->report(d.name, d.ran);
+                    else
+                        print_report(d.name, d.ran, d.stall);
+                } catch (...) {
+                    std::fprintf(stderr, "green: monitor: the report callback threw\n");
+                }
+            }
         }
     }
 
-    // False once the hub is gone.
-    static bool check(Watched& w, Clock::time_point now) {
-        std::string name;
-        Stall stall;
+    // Adds a report to `due` when the hub has stalled; stops watching a hub that went away.
+    static void check(HubEntry& e, Clock::time_point now, std::vector<Due>& due) {
+        MonitorWatch& w = *e.watch;
+        auto mailbox = e.mailbox.lock();
+        if (!mailbox) {
+            e.watch.reset();
+            return;
+        }
+        Hub* hub = e.hub;
+        Due d;
         {
-            std::lock_guard hub_alive(w.mailbox->mu);
-            if (!w.mailbox->open) return false;
-            const std::uint64_t s = w.hub->switch_count();
+            std::lock_guard hub_alive(mailbox->mu);
+            if (!mailbox->open) {
+                e.watch.reset();
+                return;
+            }
+            const std::uint64_t s = hub->switch_count();
             if (s != w.last_switches) {
                 w.last_switches = s;
                 w.since = now;
                 w.reported = false;
-                return true;
+                return;
             }
-            if (w.reported || now - w.since < w.threshold) return true;
+            if (w.reported || now - w.since < w.threshold) return;
             // The loop fiber being current means the hub is idle in its poll, not stalled.
-            if (w.hub->in_loop_fiber()) return true;
+            if (hub->in_loop_fiber()) return;
             // The counter has not moved, so the current fiber cannot have died meanwhile; the
             // second read discards a name taken while it was switching away.
-            Fiber* f = w.hub->current();
-            name = f == &w.hub->main_fiber() ? std::string("main") : f->name();
-            if (w.hub->switch_count() != s) return true;
+            Fiber* f = hub->current();
+            d.name = f == &hub->main_fiber() ? std::string("main") : f->name();
+            if (hub->switch_count() != s) return;
             if (!w.report) {
                 // The hub thread stays in that fiber while the counter stands still: its
                 // stack, captured there, and its latest wait are the stall's.
+                Stall& stall = d.stall;
                 stall.last_wait = f->wait_info();
                 if (stall.last_wait.kind != WaitKind::None)  // spinning inside a wait's scope
                     stall.last_wait.last_kind = stall.last_wait.kind;
                 stall.captured =
-                    capture_thread(w.hub->os_tid(), stall.frames, std::chrono::milliseconds(200));
-                if (w.hub->switch_count() != s) return true;
+                    capture_thread(hub->os_tid(), stall.frames, std::chrono::milliseconds(200));
+                if (hub->switch_count() != s) return;
                 if (stall.last_wait.since_ns)
                     stall.parked_ago_ns = coarse_now_ns() - stall.last_wait.since_ns;
             }
         }
         w.reported = true;
-        try {
-            if (w.report)
-                w.report(name, now - w.since);
-            else
-                print_report(name, now - w.since, stall);
-        } catch (...) {
-            std::fprintf(stderr, "green: monitor: the report callback threw\n");
-        }
-        return true;
+        d.ran = now - w.since;
+        d.watch = e.watch;
+        due.push_back(std::move(d));
     }
 
     std::mutex mu_;
     std::condition_variable cv_;
-    std::vector<Watched> watched_;
     std::thread thread_;
     bool running_ = false;
     bool stopping_ = false;

@@ -26,6 +26,7 @@
 
 #include "backtrace.hpp"
 #include "config.hpp"
+#include "hub_list.hpp"
 #include "scheduler.hpp"
 
 // glibc's sigaction under its internal name: under the preload the hooks wrap `sigaction`, and
@@ -120,16 +121,6 @@ void append_wait(std::string& out, const WaitInfo& w, WaitKind kind, std::int64_
 }
 
 namespace {
-
-// Every hub's mailbox, for format_run_info to ask them. Pruned as hubs go away.
-struct HubList {
-    std::mutex mu;
-    std::vector<std::weak_ptr<Mailbox>> mailboxes;
-};
-HubList& hub_list() {
-    static auto* l = new HubList;  // never destroyed: hubs of other threads may outlive main
-    return *l;
-}
 
 // The dump signal's target: the first hub's eventfd, kept open by holding its mailbox.
 std::atomic<int> g_dump_fd{-1};
@@ -232,23 +223,9 @@ std::string format_hub(Hub& hub) {
     return out;
 }
 
-void run_info_hub_created(Hub& hub) noexcept {
-    try {
-        auto& l = hub_list();
-        std::lock_guard lk(l.mu);
-        std::erase_if(l.mailboxes, [](const std::weak_ptr<Mailbox>& m) {
-            auto p = m.lock();
-            return !p || !p->open;
-        });
-        l.mailboxes.push_back(hub.mailbox());
-    } catch (...) {
-    }
-}
-
 }  // namespace
 
 void dump_signal_hub_created(Hub& hub) noexcept {
-    run_info_hub_created(hub);
     const int signo = config().dump_signal;
     if (!signo) return;
     static bool installed = [&] {
@@ -270,15 +247,6 @@ void dump_signal_hub_created(Hub& hub) noexcept {
 }
 
 void run_info_after_fork(Hub& hub) noexcept {
-    // Only this thread exists in the child: the list's lock is not held by a thread that is
-    // gone unless one was mid-update at the fork, which placement-new sidesteps.
-    auto& l = hub_list();
-    new (&l.mu) std::mutex;
-    l.mailboxes.clear();
-    try {
-        l.mailboxes.push_back(hub.mailbox());
-    } catch (...) {
-    }
     if (g_dump_mailbox) {
         *g_dump_mailbox = hub.mailbox();
         g_dump_hub = &hub;
@@ -305,8 +273,8 @@ std::string format_run_info() {
     {
         auto& l = hub_list();
         std::lock_guard lk(l.mu);
-        for (auto& w : l.mailboxes)
-            if (auto m = w.lock(); m && m != mine.mailbox()) others.push_back(std::move(m));
+        for (auto& e : l.entries)
+            if (auto m = e.mailbox.lock(); m && m != mine.mailbox()) others.push_back(std::move(m));
     }
     std::string out = format_hub(mine);
     struct Answer {
