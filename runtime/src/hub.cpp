@@ -21,6 +21,7 @@
 
 #include "config.hpp"
 #include "context_jump.hpp"
+#include "event_hook.hpp"
 #include "green/errors.hpp"
 #include "green/timeout.hpp"
 #include "hub_list.hpp"
@@ -188,6 +189,7 @@ void Hub::take_stack(Fiber& f) {
         if (!f.registry_link_.linked) {
             f.registry_link_.owner = &f;
             fibers_.push_back(f.registry_link_);
+            ++spawned_;
         }
     }
 }
@@ -223,6 +225,8 @@ void Hub::switch_to(Fiber& to) noexcept {
     }
     current_ = &to;
     transition(to, FiberState::Running);
+    if (g_event_hook.load(std::memory_order_relaxed)) [[unlikely]]
+        emit_event(RuntimeEventKind::SwitchIn, to.id(), os_tid_);
     const bool dying = from->state_ == FiberState::Dead;
     asan::start_switch(dying ? nullptr : &from->asan_fake_stack_, to.asan_bottom_, to.asan_size_);
     ctx::transfer_t t = jump_context(to.ctx_, from);
@@ -249,6 +253,7 @@ void Hub::entry(void* fctx, void* data) noexcept {
 }
 
 void Hub::reap(Fiber& dead) noexcept {
+    if (dead.registry_link_.linked) ++finished_;
     fibers_.remove(dead.registry_link_);
     stacks_.release(dead.stack_);
     dead.stack_ = StackSlot{};
@@ -269,6 +274,8 @@ void Hub::exit_current() noexcept {
         }
     }
     transition(*self, FiberState::Dead);
+    if (g_event_hook.load(std::memory_order_relaxed)) [[unlikely]]
+        emit_event(RuntimeEventKind::Finish, self->id(), os_tid_);
     Fiber* parent = self->parent_;
     if (parent &&
         (parent->state_ == FiberState::Suspended || parent->state_ == FiberState::Created)) {
@@ -352,6 +359,8 @@ void Hub::launch(Fiber& f) noexcept {
             bad_state(f, FiberState::Runnable, "launch() of a fiber that was started already");
     transition(f, FiberState::Runnable);
     enqueue(f);
+    if (g_event_hook.load(std::memory_order_relaxed)) [[unlikely]]
+        emit_event(RuntimeEventKind::Spawn, f.id(), os_tid_);
 }
 
 namespace {
@@ -434,6 +443,7 @@ bool Hub::park(const Deadline& deadline) {
     }
     self->wake_ = WakeReason::Notified;
     self->wait_.since_ns = turn_ns_;
+    ++parks_[static_cast<unsigned>(self->wait_.kind)];
     self->wait_.deadline_ns = deadline.infinite()
                                   ? 0
                                   : std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -450,6 +460,7 @@ void Hub::park_uninterruptible() {
     Fiber* self = current_;
     self->uninterruptible_ = true;
     self->wait_.since_ns = turn_ns_;
+    ++parks_[static_cast<unsigned>(self->wait_.kind)];
     self->wait_.deadline_ns = 0;
     transition(*self, FiberState::Parked);
     schedule();
@@ -588,6 +599,7 @@ void Hub::loop() {
     for (;;) {
         loop_due_ = switch_count() + kTicksPerPoll;
         turn_ns_ = coarse_now_ns();
+        ++loop_turns_;
         run_due_timers();
         run_posts();
         if (g_dump_requested.load(std::memory_order_relaxed)) [[unlikely]]
@@ -626,6 +638,24 @@ void Hub::loop() {
             switch_to(*next);
         }
     }
+}
+
+HubStats Hub::stats() const noexcept {
+    HubStats s;
+    s.os_tid = os_tid_;
+    s.fibers_live = fibers_.size();
+    s.fibers_spawned = spawned_;
+    s.fibers_finished = finished_;
+    s.switches = switch_count();
+    s.loop_turns = loop_turns_;
+    for (int i = 0; i < kParkReasonCount; ++i) {
+        s.parks_by_reason[i] = parks_[i];
+        s.parks += parks_[i];
+    }
+    s.timers_armed = timers_.size();
+    s.io_waits_started = io_->waits_started();
+    s.io_waiting = io_->parked();
+    return s;
 }
 
 // ---- cross-thread mailbox ----------------------------------------------------------------

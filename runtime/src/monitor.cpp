@@ -20,6 +20,7 @@
 
 #include "backtrace.hpp"
 #include "config.hpp"
+#include "event_hook.hpp"
 #include "hub_list.hpp"
 #include "hub_monitor.hpp"
 #include "os_thread.hpp"
@@ -139,6 +140,8 @@ class Monitor {
     // A report to make once the hub list is unlocked.
     struct Due {
         std::string name;
+        std::uint64_t fiber_id = 0;
+        long os_tid = 0;
         Duration ran;
         std::shared_ptr<MonitorWatch> watch;
         Stall stall;
@@ -177,6 +180,7 @@ class Monitor {
                     if (e.watch) check(e, now, due);
             }
             for (auto& d : due) {
+                emit_event(RuntimeEventKind::HubBlocked, d.fiber_id, d.os_tid, d.ran);
                 try {
                     if (d.watch->report)
                         d.watch->report(d.name, d.ran);
@@ -219,6 +223,8 @@ class Monitor {
             // second read discards a name taken while it was switching away.
             Fiber* f = hub->current();
             d.name = f == &hub->main_fiber() ? std::string("main") : f->name();
+            d.fiber_id = f->id();
+            d.os_tid = hub->os_tid();
             if (hub->switch_count() != s) return;
             if (!w.report) {
                 // The hub thread stays in that fiber while the counter stands still: its

@@ -269,37 +269,10 @@ void dump_requested(Hub& hub) noexcept {
 std::string format_run_info() {
     using namespace detail;
     Hub& mine = Hub::get();
-    std::vector<std::shared_ptr<Mailbox>> others;
-    {
-        auto& l = hub_list();
-        std::lock_guard lk(l.mu);
-        for (auto& e : l.entries)
-            if (auto m = e.mailbox.lock(); m && m != mine.mailbox()) others.push_back(std::move(m));
-    }
     std::string out = format_hub(mine);
-    struct Answer {
-        std::mutex mu;
-        std::condition_variable cv;
-        std::string text;
-        bool done = false;
-    };
-    for (auto& m : others) {
-        auto answer = std::make_shared<Answer>();
-        const bool posted = m->post([answer] {
-            std::string text;
-            if (Hub* h = Hub::peek()) text = format_hub(*h);
-            std::lock_guard lk(answer->mu);
-            answer->text = std::move(text);
-            answer->done = true;
-            answer->cv.notify_all();
-        });
-        if (!posted) continue;  // that hub is going away
-        std::unique_lock lk(answer->mu);
-        if (answer->cv.wait_for(lk, std::chrono::seconds(1), [&] { return answer->done; }))
-            out += answer->text;
-        else
-            out += "A hub that did not answer within 1s (busy or blocked in a system call)\n";
-    }
+    for (auto& text : ask_other_hubs<std::string>(mine, [](Hub& h) { return format_hub(h); }))
+        out += text ? *text
+                    : "A hub that did not answer within 1s (busy or blocked in a system call)\n";
     return out;
 }
 

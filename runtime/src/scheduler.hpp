@@ -21,6 +21,7 @@
 #include "green/detail/fiber.hpp"
 #include "green/detail/timer.hpp"
 #include "green/hub.hpp"
+#include "green/stats.hpp"
 #include "green/wait_queue.hpp"
 #include "io_backend.hpp"
 #include "stack_pool.hpp"
@@ -146,6 +147,8 @@ class Hub {
     // The kernel's id of the hub's OS thread (the blocking monitor signals it to capture the
     // stack of a stalled fiber).
     pid_t os_tid() const noexcept { return os_tid_; }
+    // Its counters (green::stats()). Hub thread only.
+    HubStats stats() const noexcept;
 
     // Context switches so far. Read from another thread by the blocking monitor (monitor.cpp).
     std::uint64_t switch_count() const noexcept {
@@ -224,6 +227,11 @@ class Hub {
     // this (one load) rather than a clock read per park; accurate to a loop turn.
     std::int64_t turn_ns_ = 0;
     pid_t os_tid_;
+    // Counters for green::stats(): plain increments on paths that do more anyway.
+    std::uint64_t spawned_ = 0;
+    std::uint64_t finished_ = 0;
+    std::uint64_t loop_turns_ = 0;
+    std::uint64_t parks_[kParkReasonCount] = {};
 };
 
 // CLOCK_MONOTONIC_COARSE in nanoseconds: a few nanoseconds through the vDSO, the resolution of
