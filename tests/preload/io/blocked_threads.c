@@ -65,7 +65,7 @@ int main(void) {
     }
     printf("ready\n");
     fflush(stdout);
-    char c;  /* read(2), not stdio: glibc's stdio refills its buffer through an internal call */
+    char c; /* read(2), not stdio: glibc's stdio refills its buffer through an internal call */
     CHECK(read(0, &c, 1) == 1);
     pthread_mutex_lock(&mu);
     go = 1;
