@@ -228,6 +228,7 @@ int collect_frame(Dwfl_Frame* frame, void* arg) {
 }
 
 std::string describe(Symbolizer& s, std::uintptr_t pc) {
+    if (!s.dwfl) return "??";  // a refresh failed earlier in this scope
     Dwfl_Module* mod = s.dw.dwfl_addrmodule(s.dwfl, pc);
     if (!mod && !s.refreshed) {
         s.refreshed = true;
