@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "green/detail/fiber.hpp"
 #include "green/stats.hpp"
 
 namespace green::detail {
@@ -15,10 +16,10 @@ struct EventHookSlot {
 // Never freed once set: another thread may be calling through it.
 extern std::atomic<const EventHookSlot*> g_event_hook;
 
-inline void emit_event(RuntimeEventKind kind, std::uint64_t fiber, long os_tid,
-                       Duration ran = Duration::zero()) noexcept {
-    if (const EventHookSlot* h = g_event_hook.load(std::memory_order_acquire))
-        h->fn(RuntimeEvent{kind, fiber, os_tid, ran}, h->arg);
-}
+// Out of line and cold: the places that test g_event_hook keep no extra live values for it.
+[[gnu::cold, gnu::noinline]] void emit_event(RuntimeEventKind kind, std::uint64_t fiber,
+                                             long os_tid, Duration ran = Duration::zero()) noexcept;
+[[gnu::cold, gnu::noinline]] void emit_fiber_event(RuntimeEventKind kind, const Fiber& f,
+                                                   long os_tid) noexcept;
 
 }  // namespace green::detail

@@ -226,7 +226,7 @@ void Hub::switch_to(Fiber& to) noexcept {
     current_ = &to;
     transition(to, FiberState::Running);
     if (g_event_hook.load(std::memory_order_relaxed)) [[unlikely]]
-        emit_event(RuntimeEventKind::SwitchIn, to.id(), os_tid_);
+        emit_fiber_event(RuntimeEventKind::SwitchIn, to, os_tid_);
     const bool dying = from->state_ == FiberState::Dead;
     asan::start_switch(dying ? nullptr : &from->asan_fake_stack_, to.asan_bottom_, to.asan_size_);
     ctx::transfer_t t = jump_context(to.ctx_, from);
@@ -275,7 +275,7 @@ void Hub::exit_current() noexcept {
     }
     transition(*self, FiberState::Dead);
     if (g_event_hook.load(std::memory_order_relaxed)) [[unlikely]]
-        emit_event(RuntimeEventKind::Finish, self->id(), os_tid_);
+        emit_fiber_event(RuntimeEventKind::Finish, *self, os_tid_);
     Fiber* parent = self->parent_;
     if (parent &&
         (parent->state_ == FiberState::Suspended || parent->state_ == FiberState::Created)) {
@@ -360,7 +360,7 @@ void Hub::launch(Fiber& f) noexcept {
     transition(f, FiberState::Runnable);
     enqueue(f);
     if (g_event_hook.load(std::memory_order_relaxed)) [[unlikely]]
-        emit_event(RuntimeEventKind::Spawn, f.id(), os_tid_);
+        emit_fiber_event(RuntimeEventKind::Spawn, f, os_tid_);
 }
 
 namespace {

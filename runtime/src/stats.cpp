@@ -11,6 +11,15 @@ namespace detail {
 
 std::atomic<const EventHookSlot*> g_event_hook{nullptr};
 
+void emit_event(RuntimeEventKind kind, std::uint64_t fiber, long os_tid, Duration ran) noexcept {
+    if (const EventHookSlot* h = g_event_hook.load(std::memory_order_acquire))
+        h->fn(RuntimeEvent{kind, fiber, os_tid, ran}, h->arg);
+}
+
+void emit_fiber_event(RuntimeEventKind kind, const Fiber& f, long os_tid) noexcept {
+    emit_event(kind, f.id(), os_tid);
+}
+
 static_assert(kParkReasonCount == static_cast<int>(WaitKind::WaitQueue) + 1,
               "one counter per WaitKind");
 
