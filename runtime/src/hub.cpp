@@ -21,8 +21,10 @@
 
 #include "config.hpp"
 #include "context_jump.hpp"
+#include "event_hook.hpp"
 #include "green/errors.hpp"
 #include "green/timeout.hpp"
+#include "hub_list.hpp"
 #include "hub_monitor.hpp"
 #include "overflow_guard.hpp"
 #include "sanitizer.hpp"
@@ -117,7 +119,9 @@ Hub::Hub()
       mailbox_(std::make_shared<Mailbox>()),
       default_stack_size_(initial_stack_size()),
       eh_globals_(abi::__cxa_get_globals()),
-      errno_(&errno) {
+      errno_(&errno),
+      turn_ns_(coarse_now_ns()),
+      os_tid_(static_cast<pid_t>(::syscall(SYS_gettid))) {
     main_.hub_ = this;
     main_.state_ = FiberState::Running;  // born running: the thread's own stack (t_hub is not
                                          // set yet, so not through transition())
@@ -127,6 +131,7 @@ Hub::Hub()
     io_ = choose_backend(*this);
     io_->watch_wakeup(mailbox_->event_fd);
     install_overflow_guard(&alt_stack_);
+    hub_list_add(*this);
     monitor_hub_created(*this);
     dump_signal_hub_created(*this);
 }
@@ -175,6 +180,7 @@ void Hub::reinit_after_fork() noexcept {
         (void)h->io_.release();
         h->io_ = std::move(io);
         h->mailbox_ = std::move(mailbox);
+        h->os_tid_ = static_cast<pid_t>(::syscall(SYS_gettid));
         run_info_after_fork(*h);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "green: cannot set up the event loop in a forked child: %s\n",
@@ -191,6 +197,7 @@ void Hub::take_stack(Fiber& f) {
         if (!f.registry_link_.linked) {
             f.registry_link_.owner = &f;
             fibers_.push_back(f.registry_link_);
+            ++spawned_;
         }
     }
 }
@@ -226,6 +233,8 @@ void Hub::switch_to(Fiber& to) noexcept {
     }
     current_ = &to;
     transition(to, FiberState::Running);
+    if (g_event_hook.load(std::memory_order_relaxed)) [[unlikely]]
+        emit_fiber_event(RuntimeEventKind::SwitchIn, to, os_tid_);
     const bool dying = from->state_ == FiberState::Dead;
     asan::start_switch(dying ? nullptr : &from->asan_fake_stack_, to.asan_bottom_, to.asan_size_);
     ctx::transfer_t t = jump_context(to.ctx_, from);
@@ -252,6 +261,7 @@ void Hub::entry(void* fctx, void* data) noexcept {
 }
 
 void Hub::reap(Fiber& dead) noexcept {
+    if (dead.registry_link_.linked) ++finished_;
     fibers_.remove(dead.registry_link_);
     stacks_.release(dead.stack_);
     dead.stack_ = StackSlot{};
@@ -272,6 +282,8 @@ void Hub::exit_current() noexcept {
         }
     }
     transition(*self, FiberState::Dead);
+    if (g_event_hook.load(std::memory_order_relaxed)) [[unlikely]]
+        emit_fiber_event(RuntimeEventKind::Finish, *self, os_tid_);
     Fiber* parent = self->parent_;
     if (parent &&
         (parent->state_ == FiberState::Suspended || parent->state_ == FiberState::Created)) {
@@ -355,6 +367,8 @@ void Hub::launch(Fiber& f) noexcept {
             bad_state(f, FiberState::Runnable, "launch() of a fiber that was started already");
     transition(f, FiberState::Runnable);
     enqueue(f);
+    if (g_event_hook.load(std::memory_order_relaxed)) [[unlikely]]
+        emit_fiber_event(RuntimeEventKind::Spawn, f, os_tid_);
 }
 
 namespace {
@@ -436,7 +450,8 @@ bool Hub::park(const Deadline& deadline) {
         timers_.add(timer);
     }
     self->wake_ = WakeReason::Notified;
-    self->wait_.since_ns = coarse_now_ns();
+    self->wait_.since_ns = turn_ns_;
+    ++parks_[static_cast<unsigned>(self->wait_.kind)];
     self->wait_.deadline_ns = deadline.infinite()
                                   ? 0
                                   : std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -452,7 +467,8 @@ bool Hub::park(const Deadline& deadline) {
 void Hub::park_uninterruptible() {
     Fiber* self = current_;
     self->uninterruptible_ = true;
-    self->wait_.since_ns = coarse_now_ns();
+    self->wait_.since_ns = turn_ns_;
+    ++parks_[static_cast<unsigned>(self->wait_.kind)];
     self->wait_.deadline_ns = 0;
     transition(*self, FiberState::Parked);
     schedule();
@@ -590,6 +606,8 @@ void Hub::deliver_loop_exit() {
 void Hub::loop() {
     for (;;) {
         loop_due_ = switch_count() + kTicksPerPoll;
+        turn_ns_ = coarse_now_ns();
+        ++loop_turns_;
         run_due_timers();
         run_posts();
         if (g_dump_requested.load(std::memory_order_relaxed)) [[unlikely]]
@@ -612,6 +630,7 @@ void Hub::loop() {
                     if (timeout < Duration::zero()) timeout = Duration::zero();
                 }
                 io_->poll(timeout);
+                turn_ns_ = coarse_now_ns();  // after a wait of any length
                 run_due_timers();
                 run_posts();
                 if (g_dump_requested.load(std::memory_order_relaxed)) [[unlikely]]
@@ -627,6 +646,24 @@ void Hub::loop() {
             switch_to(*next);
         }
     }
+}
+
+HubStats Hub::stats() const noexcept {
+    HubStats s;
+    s.os_tid = os_tid_;
+    s.fibers_live = fibers_.size();
+    s.fibers_spawned = spawned_;
+    s.fibers_finished = finished_;
+    s.switches = switch_count();
+    s.loop_turns = loop_turns_;
+    for (int i = 0; i < kParkReasonCount; ++i) {
+        s.parks_by_reason[i] = parks_[i];
+        s.parks += parks_[i];
+    }
+    s.timers_armed = timers_.size();
+    s.io_waits_started = io_->waits_started();
+    s.io_waiting = io_->parked();
+    return s;
 }
 
 // ---- cross-thread mailbox ----------------------------------------------------------------

@@ -150,11 +150,14 @@ class IoBackend {
     std::size_t waiters() const noexcept { return counts_->waiters; }
     // Fibers parked in an I/O wait, counted or not: while there are any, the loop polls.
     std::size_t parked() const noexcept { return counts_->parked; }
+    // I/O waits started so far (an operation submitted, or a readiness wait): green::stats().
+    std::uint64_t waits_started() const noexcept { return counts_->started; }
 
   protected:
     struct Counts {
         std::size_t waiters = 0;
         std::size_t parked = 0;
+        std::uint64_t started = 0;
     };
 
     // Counts a fiber as parked for as long as it is parked in this backend, cancellation
@@ -163,6 +166,7 @@ class IoBackend {
       public:
         CountedWaiter(IoBackend& b, bool counts) noexcept : c_(*b.counts_), counts_(counts) {
             ++c_.parked;
+            ++c_.started;
             if (counts_) ++c_.waiters;
         }
         ~CountedWaiter() {

@@ -1,7 +1,9 @@
 // The blocking monitor: one real OS thread samples each watched hub's switch counter; when it
 // has not moved for the threshold while a fiber (not the loop, which may just be polling) is
-// current, that fiber is reported. Hubs are reached under their mailbox lock, which the hub's
-// destructor takes first, so a hub is never read after it started to go away.
+// current, that fiber is reported, once per episode: its name, its backtrace (captured on the
+// hub's thread by a signal, named here) and what it last waited for. Hubs are reached under
+// their mailbox lock, which the hub's destructor takes first, so a hub is never read after it
+// started to go away.
 #include "green/monitor.hpp"
 
 #include <pthread.h>
@@ -16,33 +18,72 @@
 #include <thread>
 #include <vector>
 
+#include "backtrace.hpp"
 #include "config.hpp"
+#include "event_hook.hpp"
+#include "hub_list.hpp"
 #include "hub_monitor.hpp"
 #include "os_thread.hpp"
 #include "scheduler.hpp"
+#include "stall_capture.hpp"
 
 namespace green {
 
 namespace detail {
 
-namespace {
-
-struct Watched {
-    Hub* hub;
-    std::shared_ptr<Mailbox> mailbox;
+// The monitor's state for one watched hub, in its entry of the hub list.
+struct MonitorWatch {
     Duration threshold;
-    MonitorReport report;
+    MonitorReport report;  // empty: the default report (with the backtrace)
     std::uint64_t last_switches;
     Clock::time_point since;
     bool reported = false;
 };
 
-void print_report(std::string_view name, Duration ran) {
+namespace {
+
+// What the default report adds to the name: the stalled fiber's stack and its latest wait.
+struct Stall {
+    Frames frames;
+    bool captured = false;
+    WaitInfo last_wait;
+    std::int64_t parked_ago_ns = -1;  // since its latest park; -1: never parked
+};
+
+void print_report(std::string_view name, Duration ran, const Stall& st) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ran).count();
-    std::fprintf(stderr,
-                 "green: monitor: fiber '%.*s' has run for %lld ms without yielding "
-                 "(a blocking call or a long computation is stalling its hub)\n",
-                 static_cast<int>(name.size()), name.data(), static_cast<long long>(ms));
+    char head[256];
+    std::snprintf(head, sizeof head,
+                  "green: monitor: fiber '%.*s' has run for %lld ms without yielding "
+                  "(a blocking call or a long computation is stalling its hub)\n",
+                  static_cast<int>(name.size()), name.data(), static_cast<long long>(ms));
+    std::string text = head;
+    {
+        const Stall* stall = &st;
+        if (stall->parked_ago_ns >= 0 && stall->last_wait.last_kind != WaitKind::None) {
+            char ago[64];
+            std::snprintf(ago, sizeof ago, "  it last waited %.3fs ago, for: ",
+                          static_cast<double>(stall->parked_ago_ns) / 1e9);
+            text += ago;
+            WaitInfo w = stall->last_wait;
+            w.deadline_ns = 0;  // long gone
+            append_wait(text, w, w.last_kind, 0);
+            text += '\n';
+        } else {
+            text += "  it has not waited since it started\n";
+        }
+        Backtracer bt;
+        if (!bt.unavailable().empty())
+            text += "  (no backtrace: " + bt.unavailable() + ")\n";
+        else if (!stall->captured)
+            text +=
+                "  (no backtrace: its thread did not answer SIGURG, or the program handles "
+                "SIGURG itself)\n";
+        else
+            bt.append(text, stall->frames, "    ");
+    }
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fflush(stderr);
 }
 
 class Monitor {
@@ -60,39 +101,52 @@ class Monitor {
 
     void watch(Hub& hub, Duration threshold, MonitorReport report) {
         std::lock_guard lk(mu_);
-        auto it = std::find_if(watched_.begin(), watched_.end(),
-                               [&](const Watched& w) { return w.hub == &hub; });
-        if (threshold <= Duration::zero()) {
-            if (it != watched_.end()) watched_.erase(it);
-            return;
-        }
-        if (!report) report = print_report;
-        if (it != watched_.end()) {
-            it->threshold = threshold;
-            it->report = std::move(report);
-        } else {
-            watched_.push_back(Watched{&hub, hub.mailbox(), threshold, std::move(report),
-                                       hub.switch_count(), Clock::now()});
+        {
+            auto& l = hub_list();
+            std::lock_guard list(l.mu);
+            auto it = std::find_if(l.entries.rbegin(), l.entries.rend(),
+                                   [&](const HubEntry& e) { return e.hub == &hub; });
+            if (it == l.entries.rend()) return;  // not listed: it could not be (out of memory)
+            if (threshold <= Duration::zero()) {
+                it->watch.reset();
+                return;
+            }
+            if (it->watch) {
+                it->watch->threshold = threshold;
+                it->watch->report = std::move(report);
+            } else {
+                it->watch = std::make_shared<MonitorWatch>(
+                    MonitorWatch{threshold, std::move(report), hub.switch_count(), Clock::now()});
+            }
         }
         start_locked();
         cv_.notify_all();
     }
 
-    // fork(2): the monitor thread does not exist in the child; the forking thread's hub (with
-    // its new mailbox) is watched by a fresh one.
+    // fork(2): the monitor thread does not exist in the child; the forking thread's hub, the one
+    // the hub list kept (its handler ran before this one), is watched by a fresh one if it was.
     void prepare_fork() { mu_.lock(); }
     void parent_after_fork() { mu_.unlock(); }
     void child_after_fork() {
         (void)new std::thread(std::move(thread_));  // the parent's thread: never joinable here
         running_ = false;
-        Hub* mine = Hub::peek();
-        std::erase_if(watched_, [&](const Watched& w) { return w.hub != mine; });
-        for (auto& w : watched_) w.mailbox = w.hub->mailbox();
-        if (!watched_.empty()) start_locked();
+        bool any = false;
+        for (const auto& e : hub_list().entries) any = any || e.watch;
+        if (any) start_locked();
         mu_.unlock();
     }
 
   private:
+    // A report to make once the hub list is unlocked.
+    struct Due {
+        std::string name;
+        std::uint64_t fiber_id = 0;
+        long os_tid = 0;
+        Duration ran;
+        std::shared_ptr<MonitorWatch> watch;
+        Stall stall;
+    };
+
     void start_locked() {
         if (running_ || stopping_) return;
         static const bool fork_safe = ::pthread_atfork([] { instance().prepare_fork(); },
@@ -103,56 +157,97 @@ class Monitor {
         running_ = true;
     }
 
-    Duration period_locked() const {
+    static Duration period() {
         Duration p = std::chrono::milliseconds(100);
-        for (const auto& w : watched_) p = std::min(p, w.threshold / 4);
+        auto& l = hub_list();
+        std::lock_guard list(l.mu);
+        for (const auto& e : l.entries)
+            if (e.watch) p = std::min(p, e.watch->threshold / 4);
         return std::max<Duration>(p, std::chrono::milliseconds(1));
     }
 
     void run() {
         std::unique_lock lk(mu_);
         while (!stopping_) {
-            cv_.wait_for(lk, period_locked());
+            cv_.wait_for(lk, period());
             if (stopping_) break;
             const auto now = Clock::now();
-            std::erase_if(watched_, [&](Watched& w) { return !check(w, now); });
+            std::vector<Due> due;
+            {
+                auto& l = hub_list();
+                std::lock_guard list(l.mu);
+                for (auto& e : l.entries)
+                    if (e.watch) check(e, now, due);
+            }
+            for (auto& d : due) {
+                emit_event(RuntimeEventKind::HubBlocked, d.fiber_id, d.os_tid, d.ran);
+                try {
+                    if (d.watch->report)
+                        d.watch->report(d.name, d.ran);
+                    else
+                        print_report(d.name, d.ran, d.stall);
+                } catch (...) {
+                    std::fprintf(stderr, "green: monitor: the report callback threw\n");
+                }
+            }
         }
     }
 
-    // False once the hub is gone.
-    static bool check(Watched& w, Clock::time_point now) {
-        std::string name;
+    // Adds a report to `due` when the hub has stalled; stops watching a hub that went away.
+    static void check(HubEntry& e, Clock::time_point now, std::vector<Due>& due) {
+        MonitorWatch& w = *e.watch;
+        auto mailbox = e.mailbox.lock();
+        if (!mailbox) {
+            e.watch.reset();
+            return;
+        }
+        Hub* hub = e.hub;
+        Due d;
         {
-            std::lock_guard hub_alive(w.mailbox->mu);
-            if (!w.mailbox->open) return false;
-            const std::uint64_t s = w.hub->switch_count();
+            std::lock_guard hub_alive(mailbox->mu);
+            if (!mailbox->open) {
+                e.watch.reset();
+                return;
+            }
+            const std::uint64_t s = hub->switch_count();
             if (s != w.last_switches) {
                 w.last_switches = s;
                 w.since = now;
                 w.reported = false;
-                return true;
+                return;
             }
-            if (w.reported || now - w.since < w.threshold) return true;
+            if (w.reported || now - w.since < w.threshold) return;
             // The loop fiber being current means the hub is idle in its poll, not stalled.
-            if (w.hub->in_loop_fiber()) return true;
+            if (hub->in_loop_fiber()) return;
             // The counter has not moved, so the current fiber cannot have died meanwhile; the
             // second read discards a name taken while it was switching away.
-            Fiber* f = w.hub->current();
-            name = f == &w.hub->main_fiber() ? std::string("main") : f->name();
-            if (w.hub->switch_count() != s) return true;
+            Fiber* f = hub->current();
+            d.name = f == &hub->main_fiber() ? std::string("main") : f->name();
+            d.fiber_id = f->id();
+            d.os_tid = hub->os_tid();
+            if (hub->switch_count() != s) return;
+            if (!w.report) {
+                // The hub thread stays in that fiber while the counter stands still: its
+                // stack, captured there, and its latest wait are the stall's.
+                Stall& stall = d.stall;
+                stall.last_wait = f->wait_info();
+                if (stall.last_wait.kind != WaitKind::None)  // spinning inside a wait's scope
+                    stall.last_wait.last_kind = stall.last_wait.kind;
+                stall.captured =
+                    capture_thread(hub->os_tid(), stall.frames, std::chrono::milliseconds(200));
+                if (hub->switch_count() != s) return;
+                if (stall.last_wait.since_ns)
+                    stall.parked_ago_ns = coarse_now_ns() - stall.last_wait.since_ns;
+            }
         }
         w.reported = true;
-        try {
-            w.report(name, now - w.since);
-        } catch (...) {
-            std::fprintf(stderr, "green: monitor: the report callback threw\n");
-        }
-        return true;
+        d.ran = now - w.since;
+        d.watch = e.watch;
+        due.push_back(std::move(d));
     }
 
     std::mutex mu_;
     std::condition_variable cv_;
-    std::vector<Watched> watched_;
     std::thread thread_;
     bool running_ = false;
     bool stopping_ = false;

@@ -24,8 +24,15 @@
 #include <string>
 #include <vector>
 
+#include "backtrace.hpp"
 #include "config.hpp"
+#include "hub_list.hpp"
 #include "scheduler.hpp"
+
+// glibc's sigaction under its internal name: under the preload the hooks wrap `sigaction`, and
+// a handler installed through them runs later, from a fiber; this one must run at once and only
+// poke the hub (async-signal-safe).
+extern "C" int __sigaction(int, const struct sigaction*, struct sigaction*);
 
 namespace green {
 
@@ -79,15 +86,41 @@ std::int64_t coarse_now_ns() noexcept {
 
 namespace {
 
-// Every hub's mailbox, for format_run_info to ask them. Pruned as hubs go away.
-struct HubList {
-    std::mutex mu;
-    std::vector<std::weak_ptr<Mailbox>> mailboxes;
-};
-HubList& hub_list() {
-    static auto* l = new HubList;  // never destroyed: hubs of other threads may outlive main
-    return *l;
+std::string events_text(short ev) {
+    std::string s;
+    if (ev & POLLIN) s += "in";
+    if (ev & POLLOUT) s += s.empty() ? "out" : "|out";
+    if (s.empty()) s = std::to_string(ev);
+    return s;
 }
+
+void append_seconds(std::string& out, std::int64_t ns) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(ns) / 1e9);
+    out += buf;
+}
+
+}  // namespace
+
+void append_wait(std::string& out, const WaitInfo& w, WaitKind kind, std::int64_t steady_now) {
+    char buf[48];
+    out += wait_kind_name(kind);
+    if (kind == WaitKind::Io) {
+        out += " fd " + std::to_string(w.fd) + " " + events_text(w.events);
+    } else if (kind == WaitKind::Offload && w.fd >= 0) {
+        out += " fd " + std::to_string(w.fd);
+    }
+    if (w.object) {
+        std::snprintf(buf, sizeof buf, " %p", w.object);
+        out += buf;
+    }
+    if (w.deadline_ns) {
+        out += ", deadline in ";
+        append_seconds(out, w.deadline_ns - steady_now > 0 ? w.deadline_ns - steady_now : 0);
+    }
+}
+
+namespace {
 
 // The dump signal's target: the first hub's eventfd, kept open by holding its mailbox.
 std::atomic<int> g_dump_fd{-1};
@@ -121,22 +154,8 @@ const char* state_word(const Fiber& f, const Hub& hub) {
     return "?";
 }
 
-void append_seconds(std::string& out, std::int64_t ns) {
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(ns) / 1e9);
-    out += buf;
-}
-
-std::string events_text(short ev) {
-    std::string s;
-    if (ev & POLLIN) s += "in";
-    if (ev & POLLOUT) s += s.empty() ? "out" : "|out";
-    if (s.empty()) s = std::to_string(ev);
-    return s;
-}
-
 void append_fiber(std::string& out, const Fiber& f, const Hub& hub, bool is_main,
-                  std::int64_t coarse_now, std::int64_t steady_now) {
+                  std::int64_t coarse_now, std::int64_t steady_now, Backtracer& bt) {
     char buf[160];
     out += "  ";
     if (is_main) {
@@ -162,20 +181,7 @@ void append_fiber(std::string& out, const Fiber& f, const Hub& hub, bool is_main
         out += " for ";
         append_seconds(out, coarse_now - w.since_ns > 0 ? coarse_now - w.since_ns : 0);
         out += ": ";
-        out += wait_kind_name(w.kind);
-        if (w.kind == WaitKind::Io) {
-            out += " fd " + std::to_string(w.fd) + " " + events_text(w.events);
-        } else if (w.kind == WaitKind::Offload && w.fd >= 0) {
-            out += " fd " + std::to_string(w.fd);
-        }
-        if (w.object) {
-            std::snprintf(buf, sizeof buf, " %p", w.object);
-            out += buf;
-        }
-        if (w.deadline_ns) {
-            out += ", deadline in ";
-            append_seconds(out, w.deadline_ns - steady_now > 0 ? w.deadline_ns - steady_now : 0);
-        }
+        append_wait(out, w, w.kind, steady_now);
     }
     const std::uint64_t by = f.spawned_by();
     if (by == kSpawnedByMain)
@@ -190,6 +196,11 @@ void append_fiber(std::string& out, const Fiber& f, const Hub& hub, bool is_main
         out += buf;
     }
     out += '\n';
+    // Every fiber that is not running and has run has a saved context to unwind from.
+    const FiberState st = f.state();
+    if (&f != hub.current() && f.saved_context() &&
+        (st == FiberState::Parked || st == FiberState::Runnable || st == FiberState::Suspended))
+        bt.append(out, bt.unwind_fiber(f, is_main), "    ");
 }
 
 // The run info of the calling thread's hub.
@@ -204,34 +215,22 @@ std::string format_hub(Hub& hub) {
     const std::int64_t steady_now =
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
             .count();
-    append_fiber(out, hub.main_fiber(), hub, true, coarse_now, steady_now);
+    Backtracer bt;
+    if (!bt.unavailable().empty()) out += "  (no backtraces: " + bt.unavailable() + ")\n";
+    append_fiber(out, hub.main_fiber(), hub, true, coarse_now, steady_now, bt);
     for (const FiberLink* l = hub.fibers().front(); l; l = l->next)
-        append_fiber(out, *l->owner, hub, false, coarse_now, steady_now);
+        append_fiber(out, *l->owner, hub, false, coarse_now, steady_now, bt);
     return out;
-}
-
-void run_info_hub_created(Hub& hub) noexcept {
-    try {
-        auto& l = hub_list();
-        std::lock_guard lk(l.mu);
-        std::erase_if(l.mailboxes, [](const std::weak_ptr<Mailbox>& m) {
-            auto p = m.lock();
-            return !p || !p->open;
-        });
-        l.mailboxes.push_back(hub.mailbox());
-    } catch (...) {
-    }
 }
 
 }  // namespace
 
 void dump_signal_hub_created(Hub& hub) noexcept {
-    run_info_hub_created(hub);
     const int signo = config().dump_signal;
     if (!signo) return;
     static bool installed = [&] {
         struct sigaction old {};
-        if (::sigaction(signo, nullptr, &old) != 0) return false;
+        if (__sigaction(signo, nullptr, &old) != 0) return false;
         // The program's own handler (or its choice to ignore the signal) wins.
         if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL) return false;
         if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction) return false;
@@ -242,21 +241,12 @@ void dump_signal_hub_created(Hub& hub) noexcept {
         sa.sa_handler = &on_dump_signal;
         sigemptyset(&sa.sa_mask);
         sa.sa_flags = SA_RESTART;
-        return ::sigaction(signo, &sa, nullptr) == 0;
+        return __sigaction(signo, &sa, nullptr) == 0;
     }();
     (void)installed;
 }
 
 void run_info_after_fork(Hub& hub) noexcept {
-    // Only this thread exists in the child: the list's lock is not held by a thread that is
-    // gone unless one was mid-update at the fork, which placement-new sidesteps.
-    auto& l = hub_list();
-    new (&l.mu) std::mutex;
-    l.mailboxes.clear();
-    try {
-        l.mailboxes.push_back(hub.mailbox());
-    } catch (...) {
-    }
     if (g_dump_mailbox) {
         *g_dump_mailbox = hub.mailbox();
         g_dump_hub = &hub;
@@ -279,37 +269,10 @@ void dump_requested(Hub& hub) noexcept {
 std::string format_run_info() {
     using namespace detail;
     Hub& mine = Hub::get();
-    std::vector<std::shared_ptr<Mailbox>> others;
-    {
-        auto& l = hub_list();
-        std::lock_guard lk(l.mu);
-        for (auto& w : l.mailboxes)
-            if (auto m = w.lock(); m && m != mine.mailbox()) others.push_back(std::move(m));
-    }
     std::string out = format_hub(mine);
-    struct Answer {
-        std::mutex mu;
-        std::condition_variable cv;
-        std::string text;
-        bool done = false;
-    };
-    for (auto& m : others) {
-        auto answer = std::make_shared<Answer>();
-        const bool posted = m->post([answer] {
-            std::string text;
-            if (Hub* h = Hub::peek()) text = format_hub(*h);
-            std::lock_guard lk(answer->mu);
-            answer->text = std::move(text);
-            answer->done = true;
-            answer->cv.notify_all();
-        });
-        if (!posted) continue;  // that hub is going away
-        std::unique_lock lk(answer->mu);
-        if (answer->cv.wait_for(lk, std::chrono::seconds(1), [&] { return answer->done; }))
-            out += answer->text;
-        else
-            out += "A hub that did not answer within 1s (busy or blocked in a system call)\n";
-    }
+    for (auto& text : ask_other_hubs<std::string>(mine, [](Hub& h) { return format_hub(h); }))
+        out += text ? *text
+                    : "A hub that did not answer within 1s (busy or blocked in a system call)\n";
     return out;
 }
 

@@ -14,12 +14,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "green/clock.hpp"
 #include "green/detail/fiber.hpp"
 #include "green/detail/timer.hpp"
 #include "green/hub.hpp"
+#include "green/stats.hpp"
 #include "green/wait_queue.hpp"
 #include "io_backend.hpp"
 #include "stack_pool.hpp"
@@ -142,6 +144,11 @@ class Hub {
     WaitQueue& idle_waiters() noexcept { return idle_; }
 
     std::size_t default_stack_size() const noexcept { return default_stack_size_; }
+    // The kernel's id of the hub's OS thread (the blocking monitor signals it to capture the
+    // stack of a stalled fiber).
+    pid_t os_tid() const noexcept { return os_tid_; }
+    // Its counters (green::stats()). Hub thread only.
+    HubStats stats() const noexcept;
 
     // Context switches so far. Read from another thread by the blocking monitor (monitor.cpp).
     std::uint64_t switch_count() const noexcept {
@@ -216,11 +223,23 @@ class Hub {
     int* errno_;  // this thread's errno (its address never changes)
     void* alt_stack_ = nullptr;
     IntrusiveList<FiberLink> fibers_;  // the registry: fibers holding a stack
+    // CLOCK_MONOTONIC_COARSE at the loop's latest turn: when a fiber parks it is stamped with
+    // this (one load) rather than a clock read per park; accurate to a loop turn.
+    std::int64_t turn_ns_ = 0;
+    pid_t os_tid_;
+    // Counters for green::stats(): plain increments on paths that do more anyway.
+    std::uint64_t spawned_ = 0;
+    std::uint64_t finished_ = 0;
+    std::uint64_t loop_turns_ = 0;
+    std::uint64_t parks_[kParkReasonCount] = {};
 };
 
 // CLOCK_MONOTONIC_COARSE in nanoseconds: a few nanoseconds through the vDSO, the resolution of
-// a tick. When a fiber parked (run_info).
+// a tick. Read once per loop turn; a fiber that parks is stamped with the turn's (run_info).
 std::int64_t coarse_now_ns() noexcept;
+// What a fiber waits (or last waited) for, as the run info words it: "event 0x...",
+// "io fd 7 in, deadline in 1.000s". `kind` is w.kind, or the kind of its last wait.
+void append_wait(std::string& out, const WaitInfo& w, WaitKind kind, std::int64_t steady_now);
 // GREEN_DUMP_SIGNAL: installs the handler (once, at the first hub) and, on the loop's turn,
 // prints the run info when the signal came (run_info.cpp).
 void dump_signal_hub_created(Hub& hub) noexcept;

@@ -18,6 +18,7 @@
 #include "green/signal.hpp"
 #include "green/file_object.hpp"
 #include "green/socket.hpp"
+#include "green/stats.hpp"
 #include "green/threadpool.hpp"
 #include "green/timeout.hpp"
 #include "green/version.hpp"

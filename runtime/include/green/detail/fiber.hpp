@@ -95,12 +95,13 @@ struct FiberLink {
 // What a parked fiber waits for. kind/object/fd/events are set by the waiting primitive
 // (WaitNote), since_ns and the deadline by Hub::park. Meaningful only while it is Parked.
 struct WaitInfo {
-    std::int64_t since_ns = 0;     // CLOCK_MONOTONIC_COARSE when it last parked
+    std::int64_t since_ns = 0;     // CLOCK_MONOTONIC_COARSE (its hub's loop turn) when it parked
     std::int64_t deadline_ns = 0;  // steady_clock, ns since its epoch; 0: none
     const void* object = nullptr;  // the primitive waited on (its wait queue), if any
     int fd = -1;
     short events = 0;
     WaitKind kind = WaitKind::None;
+    WaitKind last_kind = WaitKind::None;  // the label of its latest wait (the blocking monitor)
 };
 
 // Who spawned a fiber, in Fiber::spawned_by_: a greenlet id, or one of these.
@@ -138,6 +139,9 @@ class Fiber {
     std::size_t stack_size() const noexcept { return stack_size_; }
     // True from its first run until it is reaped: it has (or had) a stack and a context.
     bool has_context() const noexcept { return ctx_ != nullptr; }
+    // The registers its last switch saved, on its stack (null before it started; stale while it
+    // runs): where a backtrace of a fiber that is not running starts.
+    const void* saved_context() const noexcept { return ctx_; }
     // Parked, and an interrupt would wake it now: none is pending yet and it is not parked until
     // an operation finishes.
     bool interruptible_now() const noexcept {
@@ -215,7 +219,9 @@ class WaitNote {
     WaitNote(const WaitNote&) = delete;
     WaitNote& operator=(const WaitNote&) = delete;
     ~WaitNote() {
-        if (f_) f_->wait_.kind = WaitKind::None;
+        if (!f_) return;
+        f_->wait_.last_kind = f_->wait_.kind;
+        f_->wait_.kind = WaitKind::None;
     }
 
   private:

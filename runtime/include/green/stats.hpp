@@ -1,0 +1,68 @@
+// Counters of every hub, cheap enough to read every second, and an event hook (gevent.events):
+//
+//   for (const auto& h : green::stats()) std::printf("%llu switches\n", h.switches);
+//   green::set_event_hook([](const green::RuntimeEvent& e, void*) { ... }, nullptr);
+//
+// The counters are plain increments the scheduler makes anyway (a fiber gets a stack, is
+// reaped, parks, the loop turns); reading them costs one visit per hub (the calling hub directly,
+// the others through their mailbox, as format_run_info).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "green/clock.hpp"
+
+namespace green {
+
+// Why fibers parked, counted per reason (the run info's words, in this order).
+inline constexpr const char* kParkReasons[] = {
+    "unknown",   "sleep",     "io",        "event",      "async result", "lock",
+    "semaphore", "queue get", "queue put", "queue peek", "queue join",   "join",
+    "offload",   "idle",      "signal",    "wait queue"};
+inline constexpr int kParkReasonCount = sizeof(kParkReasons) / sizeof(kParkReasons[0]);
+
+struct HubStats {
+    long os_tid = 0;                    // the hub's OS thread
+    std::uint64_t fibers_live = 0;      // fibers holding a stack now (the loop fiber included)
+    std::uint64_t fibers_spawned = 0;   // fibers that got a stack so far
+    std::uint64_t fibers_finished = 0;  // fibers reaped so far
+    std::uint64_t switches = 0;         // context switches
+    std::uint64_t loop_turns = 0;       // turns of the hub's loop (timers, posts, I/O polls)
+    std::uint64_t parks = 0;            // parks, all reasons
+    std::uint64_t parks_by_reason[kParkReasonCount] = {};
+    std::uint64_t timers_armed = 0;      // timers waiting now (sleeps, timeouts, deadlines)
+    std::uint64_t io_waits_started = 0;  // I/O operations submitted or readiness waits begun
+    std::uint64_t io_waiting = 0;        // fibers parked in the I/O backend now
+};
+
+// The calling thread's hub (created if it has none).
+HubStats hub_stats();
+// Every hub of the process, the calling one first; a hub that does not answer within a second
+// is left out.
+std::vector<HubStats> stats();
+
+// Events, in the spirit of gevent.events: a process-wide hook called on the hub's thread, in the
+// order things happen, except HubBlocked (the blocking monitor's thread). It must not switch,
+// block or throw. With no hook set each place costs one predictable branch.
+enum class RuntimeEventKind : std::uint8_t {
+    Spawn,       // a fiber was queued to start (fiber: its id)
+    SwitchIn,    // a fiber is about to run (fiber: its id; 0 for main, the loop, raw greenlets)
+    Finish,      // a fiber's body returned or was killed (fiber: its id)
+    HubBlocked,  // the blocking monitor saw a fiber run past its threshold (fiber: its id)
+};
+
+struct RuntimeEvent {
+    RuntimeEventKind kind;
+    std::uint64_t fiber;  // greenlet id, 0 for the main fiber, the loop and raw greenlets
+    long os_tid;          // the hub's OS thread
+    Duration ran;         // HubBlocked: how long it has run without yielding
+};
+
+using EventHook = void (*)(const RuntimeEvent& event, void* arg);
+
+// Sets the hook (nullptr removes it). The previous one may still be running on another thread
+// when this returns; `arg` is passed to it unchanged.
+void set_event_hook(EventHook hook, void* arg = nullptr) noexcept;
+
+}  // namespace green

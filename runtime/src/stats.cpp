@@ -1,0 +1,51 @@
+// green::stats() and green::set_event_hook (green/stats.hpp).
+#include "green/stats.hpp"
+
+#include "event_hook.hpp"
+#include "hub_list.hpp"
+#include "scheduler.hpp"
+
+namespace green {
+
+namespace detail {
+
+std::atomic<const EventHookSlot*> g_event_hook{nullptr};
+
+void emit_event(RuntimeEventKind kind, std::uint64_t fiber, long os_tid, Duration ran) noexcept {
+    if (const EventHookSlot* h = g_event_hook.load(std::memory_order_acquire))
+        h->fn(RuntimeEvent{kind, fiber, os_tid, ran}, h->arg);
+}
+
+void emit_fiber_event(RuntimeEventKind kind, const Fiber& f, long os_tid) noexcept {
+    emit_event(kind, f.id(), os_tid);
+}
+
+static_assert(kParkReasonCount == static_cast<int>(WaitKind::WaitQueue) + 1,
+              "one counter per WaitKind");
+
+}  // namespace detail
+
+HubStats hub_stats() {
+    return detail::Hub::get().stats();
+}
+
+std::vector<HubStats> stats() {
+    using namespace detail;
+    Hub& mine = Hub::get();
+    std::vector<HubStats> out{mine.stats()};
+    for (auto& s : ask_other_hubs<HubStats>(mine, [](Hub& h) { return h.stats(); }))
+        if (s) out.push_back(*s);
+    return out;
+}
+
+void set_event_hook(EventHook hook, void* arg) noexcept {
+    using namespace detail;
+    const EventHookSlot* slot = nullptr;
+    if (hook) {
+        slot = new (std::nothrow) EventHookSlot{hook, arg};
+        if (!slot) return;
+    }
+    g_event_hook.store(slot, std::memory_order_release);
+}
+
+}  // namespace green

@@ -1,0 +1,169 @@
+// Backtraces in the run info: every fiber that is not running is unwound from its saved context
+// and its frames are named (function, file:line), the waiting user function among them.
+#include <poll.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <green/green.hpp>
+
+#include "support/command.hpp"
+#include "support/pipe.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+bool has(const std::string& s, const std::string& part) {
+    return s.find(part) != std::string::npos;
+}
+
+// The fiber line of `name` and the backtrace lines under it.
+std::string section_of(const std::string& dump, const std::string& name) {
+    const auto at = dump.find("'" + name + "'");
+    if (at == std::string::npos) return "";
+    const auto begin = dump.rfind('\n', at) + 1;
+    auto end = dump.find('\n', at);
+    while (end != std::string::npos && dump.compare(end + 1, 5, "    #") == 0)
+        end = dump.find('\n', end + 1);
+    return dump.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+green::SpawnOptions named(const char* name) {
+    green::SpawnOptions o;
+    o.name = name;
+    return o;
+}
+
+// The user functions that wait: each must appear in its fiber's backtrace.
+[[gnu::noinline]] void waits_for_event(green::Event& e) {
+    e.wait();
+    asm volatile("");  // not a tail call
+}
+[[gnu::noinline]] void sleeps_a_minute() {
+    green::sleep(60s);
+    asm volatile("");
+}
+[[gnu::noinline]] void naps() {
+    green::sleep(2ms);
+    asm volatile("");
+}
+[[gnu::noinline]] void reads_the_pipe(int fd) {
+    green::wait_fd(fd, POLLIN);
+    asm volatile("");
+}
+[[gnu::noinline]] void takes_the_lock(green::Lock& lock) {
+    lock.acquire();
+    lock.release();
+    asm volatile("");
+}
+[[gnu::noinline]] void main_joins(green::Greenlet<void>& g) {
+    g.join();
+    asm volatile("");
+}
+
+}  // namespace
+
+TEST(Backtrace, EveryParkedFiberShowsTheFunctionThatWaits) {
+    green_test::Pipe pipe;
+    green::Event event;
+    green::Lock lock;
+    lock.acquire();
+    auto a = green::spawn(named("bt-event"), [&] { waits_for_event(event); });
+    auto b = green::spawn(named("bt-sleep"), [] { sleeps_a_minute(); });
+    auto c = green::spawn(named("bt-pipe"), [&] { reads_the_pipe(pipe.r); });
+    auto d = green::spawn(named("bt-lock"), [&] { takes_the_lock(lock); });
+    green::sleep(20ms);
+    const std::string dump = green::format_run_info();
+    SCOPED_TRACE(dump);
+    ASSERT_FALSE(has(dump, "no backtraces")) << dump;
+    const struct {
+        const char* fiber;
+        const char* function;
+    } expected[] = {{"bt-event", "waits_for_event"},
+                    {"bt-sleep", "sleeps_a_minute"},
+                    {"bt-pipe", "reads_the_pipe"},
+                    {"bt-lock", "takes_the_lock"}};
+    for (const auto& e : expected) {
+        const std::string s = section_of(dump, e.fiber);
+        EXPECT_TRUE(has(s, "    #0 0x")) << s;
+        EXPECT_TRUE(has(s, e.function)) << s;
+    }
+    // Debug information names the file and line of the waiting call.
+    EXPECT_TRUE(has(section_of(dump, "bt-event"), "backtrace_test.cpp:")) << dump;
+    EXPECT_TRUE(has(section_of(dump, "bt-pipe"), "backtrace_test.cpp:")) << dump;
+    lock.release();
+    event.set();
+    b.kill();
+    c.kill();
+    green::joinall({a, b, c, d}, 5s);
+}
+
+TEST(Backtrace, TheParkedMainFiberFromAnotherFiber) {
+    std::string dump;
+    auto g = green::spawn(named("bt-dumper"), [&] {
+        green::sleep(5ms);
+        dump = green::format_run_info();
+    });
+    main_joins(g);
+    SCOPED_TRACE(dump);
+    EXPECT_TRUE(has(section_of(dump, "main"), "main_joins")) << section_of(dump, "main");
+    // The running fiber has no saved context: no frames under it.
+    EXPECT_FALSE(has(section_of(dump, "bt-dumper"), "    #0")) << section_of(dump, "bt-dumper");
+}
+
+TEST(Backtrace, OtherHubsAreUnwoundOnTheirOwnThread) {
+    std::atomic<bool> stop{false};
+    std::thread t([&] {
+        auto g = green::spawn(named("bt-other-hub"), [&] {
+            for (int i = 0; i < 10000 && !stop; ++i) naps();
+        });
+        g.join();
+    });
+    std::string dump;
+    for (int i = 0; i < 200 && !has(section_of(dump, "bt-other-hub"), "naps()"); ++i) {
+        green::sleep(5ms);
+        dump = green::format_run_info();
+    }
+    EXPECT_TRUE(has(section_of(dump, "bt-other-hub"), "naps()")) << dump;
+    stop = true;
+    t.join();
+}
+
+// The dump time of 10,000 parked fibers with backtraces is measured in bench/core; here it
+// only has to complete, with a frame under every one.
+TEST(Backtrace, TenThousandParkedFibers) {
+    green::Event go;
+    std::vector<green::Greenlet<void>> fibers;
+    for (int i = 0; i < 10000; ++i) fibers.push_back(green::spawn([&] { waits_for_event(go); }));
+    green::sleep(10ms);
+    const std::string dump = green::format_run_info();
+    std::size_t named_frames = 0;
+    for (std::size_t at = dump.find("waits_for_event"); at != std::string::npos;
+         at = dump.find("waits_for_event", at + 1))
+        ++named_frames;
+    EXPECT_EQ(named_frames, 10000u);
+    go.set();
+    for (auto& g : fibers) g.join();
+}
+
+// The blocking monitor's report: the stalled fiber's name, its stack (captured on the hub's
+// thread by a signal) with the spinning function, and what it last waited for.
+TEST(Backtrace, TheMonitorPrintsTheStalledFibersStack) {
+    const auto r = green_test::run_command(std::string("GREEN_MONITOR_MS=50 ") +
+                                           GREEN_MONITOR_PROGRAM + " 2>&1");
+    EXPECT_EQ(r.status, 0) << r.out;
+    EXPECT_TRUE(has(r.out, "green: monitor: fiber 'stalling-fiber' has run for")) << r.out;
+    EXPECT_TRUE(has(r.out, "    #0 0x")) << r.out;
+    EXPECT_TRUE(has(r.out, "spins_without_yielding")) << r.out;
+    EXPECT_TRUE(has(r.out, "it last waited ")) << r.out;
+    EXPECT_TRUE(has(r.out, "ago, for: event 0x")) << r.out;
+    // One episode, one report.
+    EXPECT_EQ(r.out.find("green: monitor:"), r.out.rfind("green: monitor:")) << r.out;
+}
