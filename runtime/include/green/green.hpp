@@ -17,6 +17,7 @@
 #include "green/server.hpp"
 #include "green/signal.hpp"
 #include "green/socket.hpp"
+#include "green/subprocess.hpp"
 #include "green/threadpool.hpp"
 #include "green/timeout.hpp"
 #include "green/version.hpp"
