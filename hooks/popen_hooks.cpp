@@ -50,10 +50,17 @@ bool parse_mode(const char* mode, bool& read, bool& cloexec) noexcept {
     cloexec = false;
     for (; *mode; ++mode) {
         switch (*mode) {
-            case 'r': r = true; break;
-            case 'w': w = true; break;
-            case 'e': cloexec = true; break;
-            default: return false;
+            case 'r':
+                r = true;
+                break;
+            case 'w':
+                w = true;
+                break;
+            case 'e':
+                cloexec = true;
+                break;
+            default:
+                return false;
         }
     }
     read = r;
@@ -61,8 +68,8 @@ bool parse_mode(const char* mode, bool& read, bool& cloexec) noexcept {
 }
 
 // The spawn with the chain locked: every earlier stream's fd closed in the child.
-int spawn_with_chain(posix_spawn_file_actions_t* fa, int child_fd, const char* command,
-                     pid_t* pid, ProcFile* entry) {
+int spawn_with_chain(posix_spawn_file_actions_t* fa, int child_fd, const char* command, pid_t* pid,
+                     ProcFile* entry) {
     std::lock_guard lk(g_lock);
     for (ProcFile* p = g_chain; p; p = p->next)
         if (p->fd != child_fd) ::posix_spawn_file_actions_addclose(fa, p->fd);

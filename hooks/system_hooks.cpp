@@ -27,7 +27,7 @@ int g_running = 0;
 struct sigaction g_intr, g_quit;
 
 void ignore_interactive_signals() {
-    struct sigaction ignore{};
+    struct sigaction ignore {};
     ignore.sa_handler = SIG_IGN;
     sigemptyset(&ignore.sa_mask);
     std::lock_guard lk(g_lock);

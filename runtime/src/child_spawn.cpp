@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -164,7 +166,36 @@ SpawnedChild spawn_child(const std::vector<std::string>& args, const subprocess:
         if (!opts.cwd.empty()) what += " in '" + opts.cwd + "'";
         throw_errno(e, what);
     }
-    return SpawnedChild{pid, parent[0].release(), parent[1].release(), parent[2].release()};
+    SpawnedChild c;
+    c.pid = pid;
+    c.in = parent[0].release();
+    c.out = parent[1].release();
+    c.err = parent[2].release();
+    return c;
+}
+
+SpawnedChild& SpawnedChild::operator=(SpawnedChild&& o) noexcept {
+    if (this != &o) {
+        drop();
+        pid = o.pid;
+        in = o.in;
+        out = o.out;
+        err = o.err;
+        o.release();
+    }
+    return *this;
+}
+
+void SpawnedChild::drop() noexcept {
+    close_pipe_end(in);
+    close_pipe_end(out);
+    close_pipe_end(err);
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    siginfo_t si;
+    while (::syscall(SYS_waitid, P_PID, pid, &si, WEXITED, nullptr) < 0 && errno == EINTR) {
+    }
+    pid = -1;
 }
 
 }  // namespace green::detail

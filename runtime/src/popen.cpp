@@ -14,6 +14,7 @@
 #include "child_spawn.hpp"
 #include "green/hub.hpp"
 #include "green/subprocess.hpp"
+#include "green/threadpool.hpp"
 #include "popen_state.hpp"
 
 namespace green::subprocess {
@@ -46,12 +47,18 @@ void reap(Popen::State& s, bool block) {
 }  // namespace
 
 Popen::Popen(std::vector<std::string> args, const Options& options) {
-    const detail::SpawnedChild c = detail::spawn_child(args, options);
+    // On the offload pool: posix_spawn holds its OS thread until the child has exec'd (a
+    // millisecond, tens on a loaded machine), and the hub must keep running meanwhile; many
+    // starts then also overlap. The job owns copies: a fiber killed while it waits leaves the
+    // job to finish, and the dropped child is killed and reaped.
+    detail::SpawnedChild c =
+        green::offload([a = args, o = options] { return detail::spawn_child(a, o); });
     s_ = std::make_unique<State>(c.pid);
     s_->args = std::move(args);
     s_->in = c.in;
     s_->out = c.out;
     s_->err = c.err;
+    c.release();
 }
 
 Popen::Popen(Popen&&) noexcept = default;
