@@ -3,13 +3,10 @@
 // SIGKILL-and-reap glibc's cancellation handler runs when the caller is cancelled while waiting.
 #pragma once
 
-#include <signal.h>
 #include <spawn.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
+#include "hook_interface.hpp"
 
 extern char** environ;
 
@@ -24,22 +21,15 @@ inline int spawn_shell(pid_t* pid, const posix_spawn_file_actions_t* actions,
 }
 
 // For a caller that unwinds (pthread_cancel, a fiber's kill) while it waits for `pid`: the child
-// is killed and reaped there and then, by system call (no park while unwinding), as glibc does.
-inline void kill_and_reap(pid_t pid) noexcept {
-    ::syscall(SYS_kill, pid, SIGKILL);
-    siginfo_t si;
-    while (::syscall(SYS_waitid, P_PID, pid, &si, WEXITED, nullptr) < 0 && errno == EINTR) {
-    }
-}
-
-// Runs kill_and_reap(pid) when the scope is left by an exception; dismiss() when the wait ended.
+// is killed and reaped there and then (rt::kill_and_reap: no park while unwinding), as glibc's
+// cancellation handler does. dismiss() once the wait ended.
 class ReapOnUnwind {
   public:
     explicit ReapOnUnwind(pid_t pid) noexcept : pid_(pid) {}
     ReapOnUnwind(const ReapOnUnwind&) = delete;
     ReapOnUnwind& operator=(const ReapOnUnwind&) = delete;
     ~ReapOnUnwind() {
-        if (pid_ > 0) kill_and_reap(pid_);
+        if (pid_ > 0) rt::kill_and_reap(pid_);
     }
     void dismiss() noexcept { pid_ = -1; }
 

@@ -8,8 +8,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,6 +16,7 @@
 #include <utility>
 
 #include "green/hub.hpp"
+#include "pidfd.hpp"
 
 extern char** environ;
 
@@ -191,11 +190,7 @@ void SpawnedChild::drop() noexcept {
     close_pipe_end(out);
     close_pipe_end(err);
     if (pid <= 0) return;
-    ::kill(pid, SIGKILL);
-    siginfo_t si;
-    while (::syscall(SYS_waitid, P_PID, pid, &si, WEXITED, nullptr) < 0 && errno == EINTR) {
-    }
-    pid = -1;
+    kill_and_reap(std::exchange(pid, -1));
 }
 
 }  // namespace green::detail

@@ -127,7 +127,9 @@ using detail::runtime_fd_released;
 using detail::runtime_owns_fd;
 
 // ---- children ----------------------------------------------------------------------------------
-// A pidfd for one child, the runtime's while open (pidfd.hpp).
+// A pidfd for one child, the runtime's while open; killing and reaping a child nobody will wait
+// for (pidfd.hpp).
+using detail::kill_and_reap;
 using detail::OwnedPidfd;
 
 }  // namespace green::hooks::rt

@@ -1,7 +1,10 @@
-// OwnedPidfd: pidfd_open and its close, by system call (the hooks' close must not see it).
+// OwnedPidfd: pidfd_open and its close, by system call (the hooks' close must not see it);
+// signals and the last-resort reap, by system call too (the hooks' waitid would park).
 #include "pidfd.hpp"
 
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,6 +37,13 @@ void OwnedPidfd::reset() noexcept {
 
 int pidfd_signal(int fd, int sig) noexcept {
     return ::syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0) < 0 ? -errno : 0;
+}
+
+void kill_and_reap(pid_t pid) noexcept {
+    ::syscall(SYS_kill, pid, SIGKILL);
+    siginfo_t si;
+    while (::syscall(SYS_waitid, P_PID, pid, &si, WEXITED, nullptr) < 0 && errno == EINTR) {
+    }
 }
 
 }  // namespace green::detail

@@ -1,6 +1,6 @@
 // A pidfd (pidfd_open, Linux 5.3): a descriptor for one child that becomes readable when the
 // child exits, so a fiber waits for the exit on the hub like any other fd. Used by Popen and by
-// the hooks' waitpid family.
+// the hooks' waitpid family; with the one kill-and-reap of a child nobody will wait for.
 #pragma once
 
 #include <sys/types.h>
@@ -27,5 +27,10 @@ class OwnedPidfd {
 
 // pidfd_send_signal(fd, sig): 0 or -errno.
 int pidfd_signal(int fd, int sig) noexcept;
+
+// SIGKILL to `pid` (a child not yet reaped), then a blocking reap by system call: for an owner
+// that is unwinding or being destroyed, where parking is not an option. A killed child is gone
+// within moments.
+void kill_and_reap(pid_t pid) noexcept;
 
 }  // namespace green::detail

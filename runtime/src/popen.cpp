@@ -21,15 +21,14 @@ namespace green::subprocess {
 
 namespace {
 
-// One waitid on the child by system call (the hooks' waitid would wait cooperatively; this
-// must not wait at all unless `block`). Sets returncode once the child is reaped.
-void reap(Popen::State& s, bool block) {
+// One waitid on the child with WNOHANG, by system call (the hooks' waitid would wait
+// cooperatively). Sets returncode once the child is reaped.
+void reap(Popen::State& s) {
     if (s.returncode) return;
     siginfo_t si{};
-    const int options = WEXITED | (block ? 0 : WNOHANG);
     long r;
     do {
-        r = ::syscall(SYS_waitid, P_PID, s.pid, &si, options, nullptr);
+        r = ::syscall(SYS_waitid, P_PID, s.pid, &si, WEXITED | WNOHANG, nullptr);
     } while (r < 0 && errno == EINTR);
     if (r < 0) {
         // ECHILD: someone else reaped it (a waitpid(-1) elsewhere, or SIGCHLD ignored so the
@@ -78,15 +77,12 @@ Popen::~Popen() {
     detail::close_pipe_end(s_->err);
     if (s_->returncode) return;
     try {
-        reap(*s_, false);
-        if (s_->returncode) return;
-        send_signal(SIGKILL);
-        // A killed child is gone within moments; waiting without the hub keeps a destructor
-        // that may run while a kill unwinds this fiber from parking again.
-        reap(*s_, true);
-    } catch (...) {
-        // waitid failing otherwise (EINVAL) cannot happen for our own child; nothing to do.
+        reap(*s_);
+    } catch (const std::system_error&) {  // waitid's EINVAL: cannot happen for our own child
     }
+    // Still ours and not reaped (so its pid cannot have been reused): kill it and reap it without
+    // parking, since the destructor may run while a kill unwinds this fiber.
+    if (!s_->returncode) detail::kill_and_reap(s_->pid);
 }
 
 pid_t Popen::pid() const noexcept {
@@ -113,7 +109,7 @@ std::optional<int> Popen::returncode() const noexcept {
 }
 
 std::optional<int> Popen::poll() {
-    reap(*s_, false);
+    reap(*s_);
     return s_->returncode;
 }
 
@@ -122,7 +118,7 @@ int Popen::wait(Deadline deadline) {
     // Without a pidfd (an old kernel, no descriptors left) look again on a growing interval.
     Duration interval = milliseconds(1);
     for (;;) {
-        reap(*s_, false);
+        reap(*s_);
         if (s_->returncode) return *s_->returncode;
         if (deadline.expired()) throw TimeoutExpired(s_->args, s_->out_buf, s_->err_buf);
         const int fd = s_->pidfd.fd();
