@@ -3,7 +3,8 @@
 // (exactly as glibc makes it: modes "r"/"w" with "e", a close-on-exec pipe, "/bin/sh -c", the
 // streams of earlier popen calls closed in the child) and remembered, and its pclose closes the
 // stream, then waits with the cooperative waitpid (cancellation disabled meanwhile, as glibc
-// does) and returns the wait status. Streams this file did not open go to libc's pclose.
+// does) and returns the wait status; fclose of such a stream does the same, as in glibc. Streams
+// this file did not open go to libc's pclose.
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -12,9 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <mutex>
 
 #include "hook_common.hpp"
+#include "popen_streams.hpp"
 #include "shell_child.hpp"
 #include "spin_lock.hpp"
 
@@ -32,6 +35,7 @@ struct ProcFile {
 
 SpinLock g_lock;  // held across the spawn, as glibc holds its chain's lock
 ProcFile* g_chain = nullptr;
+std::atomic<int> g_open{0};  // entries in g_chain: fclose looks only while there are any
 
 ProcFile* unlink_proc_file(FILE* fp) noexcept {
     std::lock_guard lk(g_lock);
@@ -39,6 +43,7 @@ ProcFile* unlink_proc_file(FILE* fp) noexcept {
         if ((*p)->fp != fp) continue;
         ProcFile* found = *p;
         *p = found->next;
+        g_open.fetch_sub(1, std::memory_order_relaxed);
         return found;
     }
     return nullptr;
@@ -78,6 +83,7 @@ int spawn_with_chain(posix_spawn_file_actions_t* fa, int child_fd, const char* c
         entry->pid = *pid;
         entry->next = g_chain;
         g_chain = entry;
+        g_open.fetch_add(1, std::memory_order_relaxed);
     }
     return e;
 }
@@ -146,6 +152,14 @@ int cooperative_pclose(ProcFile* entry) {
 }
 
 }  // namespace
+
+bool is_popen_stream(FILE* fp) noexcept {
+    if (g_open.load(std::memory_order_relaxed) == 0) return false;
+    std::lock_guard lk(g_lock);
+    for (ProcFile* p = g_chain; p; p = p->next)
+        if (p->fp == fp) return true;
+    return false;
+}
 
 }  // namespace green::hooks
 
