@@ -79,11 +79,12 @@ TEST(ProcessHooks, FibersWaitForTheirChildrenConcurrently) {
     for (int i = 0; i < kFibers; ++i) EXPECT_EQ(waiters[static_cast<std::size_t>(i)].get(), i + 1);
     ticker.stop();
     EXPECT_EQ(forked_at_first_return, kFibers);  // every child ran while every fiber waited
-    EXPECT_GE(ticker.ticks, 8);                  // and the hub ran the ticker meanwhile
+    // and the hub ran the ticker meanwhile (about 20 ticks, fewer on a loaded machine)
+    EXPECT_GE(ticker.ticks, 3);
 }
 
 TEST(ProcessHooks, AnyChildWaitParksOnlyTheReaper) {
-    for (int i = 0; i < 3; ++i) ASSERT_GT(child_exiting(50 + 50 * i, 30 + i), 0);
+    for (int i = 0; i < 3; ++i) ASSERT_GT(child_exiting(200 + 100 * i, 30 + i), 0);
     Ticker ticker;
     auto reaper = green::spawn([] {
         std::vector<int> codes;
@@ -94,5 +95,5 @@ TEST(ProcessHooks, AnyChildWaitParksOnlyTheReaper) {
     });
     EXPECT_EQ(reaper.get(), (std::vector<int>{30, 31, 32, -1}));
     ticker.stop();
-    EXPECT_GE(ticker.ticks, 8);
+    EXPECT_GE(ticker.ticks, 3);  // a hub blocked in the reaper's waits: one tick at most
 }

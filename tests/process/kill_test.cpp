@@ -29,12 +29,26 @@ bool gone(pid_t pid) {
     return ::kill(pid, 0) == -1 && errno == ESRCH;
 }
 
+// No child of this process is left, running or zombie, within `limit`.
+bool children_gone_within(green::Duration limit) {
+    const green::Deadline deadline(limit);
+    while (!(::waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD)) {
+        if (deadline.expired()) return false;
+        green::sleep(10ms);
+    }
+    return true;
+}
+
+// Runs body(pid) in a fiber and kills the fiber once body has started its child (the start runs
+// on the offload pool and can take a while on a loaded machine) and waits in it.
 template <class Body>
 pid_t kill_inside(Body body) {
     pid_t pid = -1;
     auto g = green::spawn([&] { body(pid); });
-    green::sleep(100ms);
+    const green::Deadline started(10s);
+    while (pid <= 0 && !started.expired()) green::sleep(5ms);
     EXPECT_GT(pid, 0);
+    green::sleep(50ms);
     EXPECT_FALSE(g.ready());
     g.kill();
     EXPECT_TRUE(g.killed());
@@ -68,11 +82,33 @@ TEST(PopenKill, KilledInsideWait) {
     EXPECT_EQ(open_fds(), before);
 }
 
+// Killed while the start itself runs on the offload pool: the start finishes in the background
+// and the child it made, which no Popen took, is killed and reaped, its pipes closed.
+TEST(PopenKill, KilledWhileStarting) {
+    green::sleep(0s);
+    green::offload([] {});  // the pool's threads exist before counting descriptors
+    const int before = open_fds();
+    auto g = green::spawn([] {
+        green::Popen p({"sleep", "10"}, {.in = sp::PIPE, .out = sp::PIPE});
+        p.wait();
+    });
+    green::sleep(0s);  // g runs up to the start's wait, then is killed there
+    g.kill();
+    EXPECT_TRUE(g.killed());
+    EXPECT_TRUE(children_gone_within(10s));
+    const green::Deadline closed(10s);
+    while (open_fds() != before && !closed.expired()) green::sleep(10ms);
+    EXPECT_EQ(open_fds(), before);
+}
+
 TEST(PopenKill, KilledInsideRun) {
     green::sleep(0s);
     const int before = open_fds();
     auto g = green::spawn([] { sp::run({"sh", "-c", "exec sleep 10"}, {.capture_output = true}); });
-    green::sleep(150ms);
+    const green::Deadline started(10s);  // until run's child exists (waitpid: 0, not ECHILD)
+    while (::waitpid(-1, nullptr, WNOHANG) != 0 && !started.expired()) green::sleep(5ms);
+    green::sleep(50ms);
+    EXPECT_FALSE(g.ready());
     g.kill();
     EXPECT_TRUE(g.killed());
     EXPECT_TRUE(::waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD);  // reaped
