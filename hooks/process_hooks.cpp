@@ -23,10 +23,6 @@
 
 #include "hook_common.hpp"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-
 namespace green::hooks {
 
 namespace {
@@ -35,29 +31,6 @@ using std::chrono::milliseconds;
 
 // waitid's P_PIDFD (Linux 5.4), by number: older C libraries' idtype_t lacks the name.
 constexpr idtype_t kPidfd = static_cast<idtype_t>(3);
-
-// A pidfd this hook opened for the wait, closed however the wait ends (cancellation unwinds).
-// The runtime's while it exists: another thread's closefrom/close_range (the daemon idiom) must
-// not close it, nor a later descriptor that reuses its number be closed by mistake.
-class OwnedPidfd {
-  public:
-    explicit OwnedPidfd(pid_t pid) noexcept
-        : fd_(pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)) : -1) {
-        if (fd_ >= 0) rt::runtime_fd_acquired(fd_);
-    }
-    OwnedPidfd(const OwnedPidfd&) = delete;
-    OwnedPidfd& operator=(const OwnedPidfd&) = delete;
-    ~OwnedPidfd() {
-        if (fd_ < 0) return;
-        green::notify_close(fd_);  // the hub may have registered it while we waited
-        rt::runtime_fd_released(fd_);
-        ::syscall(SYS_close, fd_);
-    }
-    int fd() const noexcept { return fd_; }
-
-  private:
-    int fd_;
-};
 
 // One park between two attempts: until fd (>= 0) is readable, or for the deadline. A
 // cancellation point; a handled signal gives -EINTR, or 1 (look again) with SA_RESTART.
@@ -82,7 +55,7 @@ long wait_child(pid_t pid, int pidfd, bool stops, Attempt attempt) {
     cancel::act_if_pending();
     long r = attempt();
     if (r != 0) return keep.ok(r);
-    OwnedPidfd own(pidfd < 0 ? pid : 0);
+    rt::OwnedPidfd own(pidfd < 0 ? pid : 0);
     int fd = pidfd >= 0 ? pidfd : own.fd();
     const Duration cap = fd < 0 || stops ? milliseconds(50) : milliseconds(1000);
     Duration interval = fd < 0 ? milliseconds(1) : milliseconds(10);

@@ -22,6 +22,7 @@
 #include "green/hub.hpp"
 #include "hook_common.hpp"
 #include "hook_interface.hpp"
+#include "popen_streams.hpp"
 #include "stdio_lock.hpp"
 
 namespace green::hooks {
@@ -263,6 +264,7 @@ int fclose(FILE* f) {
         errno = ENOSYS;
         return EOF;
     }
+    if (f && is_popen_stream(f)) return ::pclose(f);  // glibc's fclose of a popen stream
     const int fd = (f && patched(Need::Io)) ? ::fileno(f) : -1;
     if (fd >= 0) stdio::before_fclose(f);
     if (fd >= 0) {

@@ -19,6 +19,7 @@
 #include "cancel_point.hpp"
 #include "fiber_thread.hpp"
 #include "hook_interface.hpp"
+#include "spin_lock.hpp"
 #include "sync_table.hpp"
 
 // glibc declares these for C only (C++ gets a destructor-based pthread_cleanup_push).
@@ -39,18 +40,6 @@ bool is_fiber_id(pthread_t t) noexcept {
 }
 
 // ---- registry: pthread_t -> fiber thread, each entry holding a reference ----------------
-class SpinLock {
-  public:
-    void lock() noexcept {
-        while (flag_.test_and_set(std::memory_order_acquire)) {
-        }
-    }
-    void unlock() noexcept { flag_.clear(std::memory_order_release); }
-
-  private:
-    std::atomic_flag flag_ = ATOMIC_FLAG_INIT;
-};
-
 SpinLock g_lock;
 std::unordered_map<pthread_t, ThreadCore*>* g_threads;  // created on first use, never freed
 std::atomic<std::uint64_t> g_next_id{1};

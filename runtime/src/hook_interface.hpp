@@ -17,6 +17,7 @@
 #include "io_call.hpp"
 #include "os_thread.hpp"
 #include "owned_fds.hpp"
+#include "pidfd.hpp"
 #include "scheduler.hpp"
 #include "stack_pool.hpp"
 
@@ -127,5 +128,11 @@ using detail::next_runtime_fd;
 using detail::runtime_fd_acquired;
 using detail::runtime_fd_released;
 using detail::runtime_owns_fd;
+
+// ---- children ----------------------------------------------------------------------------------
+// A pidfd for one child, the runtime's while open; killing and reaping a child nobody will wait
+// for (pidfd.hpp).
+using detail::kill_and_reap;
+using detail::OwnedPidfd;
 
 }  // namespace green::hooks::rt

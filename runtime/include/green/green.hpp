@@ -19,6 +19,7 @@
 #include "green/file_object.hpp"
 #include "green/socket.hpp"
 #include "green/stats.hpp"
+#include "green/subprocess.hpp"
 #include "green/threadpool.hpp"
 #include "green/timeout.hpp"
 #include "green/version.hpp"
