@@ -143,6 +143,10 @@ class Hub {
 
     std::size_t default_stack_size() const noexcept { return default_stack_size_; }
 
+    // A hub of a HubPool: its greenlets may be joined, killed and linked from any thread.
+    bool pooled() const noexcept { return pooled_; }
+    void set_pooled() noexcept { pooled_ = true; }
+
     // Context switches so far. Read from another thread by the blocking monitor (monitor.cpp).
     std::uint64_t switch_count() const noexcept {
         return switches_.load(std::memory_order_relaxed);
@@ -215,6 +219,7 @@ class Hub {
     void* eh_globals_;
     int* errno_;  // this thread's errno (its address never changes)
     void* alt_stack_ = nullptr;
+    bool pooled_ = false;
     IntrusiveList<FiberLink> fibers_;  // the registry: fibers holding a stack
 };
 
