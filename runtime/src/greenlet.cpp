@@ -95,7 +95,7 @@ std::string GreenletCore::name() const {
 }
 
 void GreenletCore::rawlink(LinkNode& node) {
-    if (home_ && hub() != Hub::peek())
+    if (home_ && is_remote(*this))
         throw std::logic_error(
             "green: wait/iwait/joinall(raise_error) on a greenlet of another hub; use join() or "
             "link() for it");
@@ -308,7 +308,7 @@ GreenletHandle::LinkId GreenletHandle::link_exception(
 
 void GreenletHandle::unlink(LinkId id) const noexcept {
     if (!id) return;
-    if (core().home() && core().hub() != detail::Hub::peek()) {
+    if (core().home() && detail::is_remote(core())) {
         try {
             core().home().post([id, keep = *this] { keep.unlink(id); });
         } catch (...) {

@@ -223,6 +223,10 @@ class Hub {
     IntrusiveList<FiberLink> fibers_;  // the registry: fibers holding a stack
 };
 
+// Hubs alive in the process. With more than one, a wait on a primitive that another hub may use
+// keeps its hub alive (no LoopExit): which hubs will touch an object is not known in advance.
+extern std::atomic<int> g_live_hubs;
+
 // CLOCK_MONOTONIC_COARSE in nanoseconds: a few nanoseconds through the vDSO, the resolution of
 // a tick. When a fiber parked (run_info).
 std::int64_t coarse_now_ns() noexcept;

@@ -103,6 +103,9 @@ TEST(HubPool, LinkFromAnotherThreadRunsOnTheGreenletsHub) {
     g.link([&](const green::GreenletHandle&) { where.set(pool.current_index()); });
     auto unlinked = g.link([&](const green::GreenletHandle&) { ADD_FAILURE() << "unlinked"; });
     g.unlink(unlinked);
+    // A round trip through hub 1's mailbox, posted after the unlink: once it is back, the link
+    // and unlink have been applied there, before the greenlet could finish.
+    pool.spawn(1, [] {}).join(green::Deadline(10s));
     go.set();
     EXPECT_EQ(where.get(10s), 1u);
 }
