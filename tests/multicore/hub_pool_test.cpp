@@ -44,8 +44,9 @@ TEST(HubPool, RoundRobinPlacesOnEveryHub) {
 
 TEST(HubPool, ArgumentsResultsAndExceptionsTravel) {
     green::HubPool pool(2);
-    auto sum = pool.spawn(1, [](int a, std::string b) { return a + static_cast<int>(b.size()); },
-                          40, std::string("ab"));
+    auto sum = pool.spawn(
+        1, [](int a, std::string b) { return a + static_cast<int>(b.size()); }, 40,
+        std::string("ab"));
     EXPECT_EQ(sum.get(10s), 42);
     auto bad = pool.spawn(0, []() -> int { throw std::runtime_error("boom"); });
     EXPECT_THROW(bad.get(10s), std::runtime_error);
@@ -79,7 +80,10 @@ TEST(HubPool, KillFromPlainThreadAndFromAnotherHub) {
     a.kill(true, 10s);  // from this (plain) thread
     EXPECT_TRUE(a.ready());
     EXPECT_TRUE(a.killed());
-    auto killer = pool.spawn(1, [b] { b.kill(true, green::Deadline(10s)); return b.ready(); });
+    auto killer = pool.spawn(1, [b] {
+        b.kill(true, green::Deadline(10s));
+        return b.ready();
+    });
     EXPECT_TRUE(killer.get(10s));
     EXPECT_TRUE(b.killed());
     EXPECT_EQ(unwound.load(), 2);
@@ -125,15 +129,17 @@ TEST(HubPool, StopKillsWhatStillRunsAndJoinsThreads) {
                 never.wait();
             }));
         // Spawned from inside a pool hub: also killed.
-        pool.spawn(0, [&] {
-                green::spawn([&] {
-                    struct Guard {
-                        std::atomic<int>& n;
-                        ~Guard() { ++n; }
-                    } guard{unwound};
-                    green::sleep(1h);
-                });
-            }).join(10s);
+        pool.spawn(0,
+                   [&] {
+                       green::spawn([&] {
+                           struct Guard {
+                               std::atomic<int>& n;
+                               ~Guard() { ++n; }
+                           } guard{unwound};
+                           green::sleep(1h);
+                       });
+                   })
+            .join(10s);
         green::sleep(30ms);
         pool.stop();
         EXPECT_THROW(pool.spawn(0, [] {}), std::logic_error);

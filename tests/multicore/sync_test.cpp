@@ -22,10 +22,11 @@ namespace {
 class PlainThread {
   public:
     template <class F>
-    explicit PlainThread(F f) : t_([this, f]() mutable {
-          f();
-          done_.set();
-      }) {}
+    explicit PlainThread(F f)
+        : t_([this, f]() mutable {
+              f();
+              done_.set();
+          }) {}
     ~PlainThread() {
         EXPECT_TRUE(done_.wait(green::Deadline(60s)));
         t_.join();
@@ -110,10 +111,12 @@ TEST(CrossHubQueue, OtherFlavoursWorkAcrossHubs) {
     green::PriorityQueue<int> pq;
     green::LifoQueue<int> lq;
     green::JoinableQueue<int> jq;
-    pool.spawn(0, [&] {
-            for (int v : {5, 1, 3}) pq.put(v);
-            for (int v : {1, 2, 3}) lq.put(v);
-        }).get(green::Deadline(10s));
+    pool.spawn(0,
+               [&] {
+                   for (int v : {5, 1, 3}) pq.put(v);
+                   for (int v : {1, 2, 3}) lq.put(v);
+               })
+        .get(green::Deadline(10s));
     auto got = pool.spawn(1, [&] {
         std::vector<int> out;
         for (int i = 0; i < 3; ++i) out.push_back(pq.get());
@@ -227,9 +230,7 @@ TEST(CrossHubLock, CountsAreExactUnderContention) {
     };
     std::vector<green::Greenlet<void>> gs;
     for (int i = 0; i < 8; ++i) gs.push_back(pool.spawn(work));
-    {
-        PlainThread t(work);
-    }
+    { PlainThread t(work); }
     for (auto& g : gs) g.get(green::Deadline(60s));
     std::lock_guard g(lock);
     EXPECT_EQ(counter, 9L * kPerFiber);
@@ -277,8 +278,7 @@ TEST(CrossHubLock, WaitersAreServedInArrivalOrderAcrossHubs) {
             lock.release();
         }));
         // Bounded wait until it queued, so arrival order is known.
-        for (int spin = 0; spin < 10000 && lock.waiting() < static_cast<std::size_t>(i + 1);
-             ++spin)
+        for (int spin = 0; spin < 10000 && lock.waiting() < static_cast<std::size_t>(i + 1); ++spin)
             green::sleep(1ms);
         ASSERT_EQ(lock.waiting(), static_cast<std::size_t>(i + 1));
     }

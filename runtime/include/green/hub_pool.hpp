@@ -54,8 +54,8 @@ class HubPool {
         return g;
     }
     template <class F, class... Args>
-    requires(!std::is_same_v<std::decay_t<F>, SpawnOptions>) Greenlet<SpawnResult<F, Args...>> spawn(
-        std::size_t i, F&& f, Args&&... args) {
+    requires(!std::is_same_v<std::decay_t<F>, SpawnOptions>)
+        Greenlet<SpawnResult<F, Args...>> spawn(std::size_t i, F&& f, Args&&... args) {
         return spawn_on(i, SpawnOptions{}, std::forward<F>(f), std::forward<Args>(args)...);
     }
     // Placement chosen by the pool: round robin over the hubs, in spawn order (a counter shared by
@@ -63,9 +63,8 @@ class HubPool {
     // use, which no count of them predicts, and reading other hubs' run queues would put a
     // shared cache line on every spawn.
     template <class F, class... Args>
-    requires(!std::is_integral_v<std::decay_t<F>> &&
-             !std::is_same_v<std::decay_t<F>, SpawnOptions>) Greenlet<SpawnResult<F, Args...>>
-    spawn(F&& f, Args&&... args) {
+    requires(!std::is_integral_v<std::decay_t<F>> && !std::is_same_v<std::decay_t<F>, SpawnOptions>)
+        Greenlet<SpawnResult<F, Args...>> spawn(F&& f, Args&&... args) {
         return spawn_on(next_index(), SpawnOptions{}, std::forward<F>(f),
                         std::forward<Args>(args)...);
     }

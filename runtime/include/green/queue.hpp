@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -480,7 +480,6 @@ class PriorityQueue : public detail::BasicQueue<T, detail::PriorityStore<T, Comp
 template <class T>
 class JoinableQueue : public Queue<T> {
   public:
-
     explicit JoinableQueue(std::size_t maxsize = 0) : Queue<T>(maxsize) {
         this->owner_.add(&all_done_);
     }

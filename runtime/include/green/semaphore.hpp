@@ -6,9 +6,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <type_traits>
 
 #include "green/clock.hpp"

@@ -77,7 +77,9 @@ class HubAffinity {
 
   private:
     friend class green::WaitQueue;
-    static Hub* unbound_mark() noexcept { return reinterpret_cast<Hub*>(alignof(std::max_align_t)); }
+    static Hub* unbound_mark() noexcept {
+        return reinterpret_cast<Hub*>(alignof(std::max_align_t));
+    }
     static Hub* shared_mark() noexcept {
         return reinterpret_cast<Hub*>(2 * alignof(std::max_align_t));
     }
