@@ -47,8 +47,9 @@ class HubPool {
                                                Args&&... args) {
         using R = SpawnResult<F, Args...>;
         auto bound = detail::bind_call(std::forward<F>(f), std::forward<Args>(args)...);
+        HubHandle home = handle(i);  // std::out_of_range before anything is allocated
         auto* core = new detail::BoundCore<R, decltype(bound)>(std::move(bound));
-        core->set_home(handle(i));  // before the first handle: its count is atomic from now
+        core->set_home(std::move(home));  // before the first handle: its count is atomic now
         Greenlet<R> g(core);
         start_on(i, *core, opts);
         return g;
