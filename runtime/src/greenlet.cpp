@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "green/event.hpp"
 #include "scheduler.hpp"
 
 namespace green {
@@ -38,12 +39,49 @@ void wake_fiber(LinkNode& node, Waitable&) {
     f->hub()->ready(*f);
 }
 
-Hub& hub_of(GreenletCore& core) {
-    Hub& here = Hub::get();
-    if (core.hub() && core.hub() != &here)
+// A greenlet of another thread's hub. Only HubPool greenlets (which have a home mailbox) may
+// be reached from there; the others stay a logic_error, as their state is not thread-safe.
+bool is_remote(const GreenletCore& core) {
+    Hub* here = Hub::peek();
+    if (core.home()) return core.hub() != here || !here;
+    if (core.hub() && core.hub() != here)
         throw std::logic_error(
-            "green: a greenlet can only be joined or killed from its own thread");
-    return here;
+            "green: a greenlet can only be joined or killed from its own thread (greenlets of "
+            "a HubPool hub excepted)");
+    return false;
+}
+
+// Runs `fn` on the greenlet's home hub; false when that hub has exited (and so every greenlet
+// it ran has finished, or never will run).
+bool post_home(const GreenletCore& core, std::function<void()> fn) {
+    return core.home().post(std::move(fn));
+}
+
+// join() from another thread: the greenlet's hub links an Event that this thread waits on.
+// The link holds the Event and the greenlet, so a join that times out leaves nothing dangling.
+// A request the hub drops unrun (it exited first) still sets the Event: no joiner waits for ever.
+bool remote_join(GreenletCore& core, Deadline deadline) {
+    struct Request {
+        LinkNode node{&Request::fire};
+        std::shared_ptr<Event> done = std::make_shared<Event>(cross_thread);
+        GreenletHandle keep;
+        explicit Request(GreenletCore& c) : keep(&c) { node.arg = this; }
+        Request(const Request&) = delete;
+        Request& operator=(const Request&) = delete;
+        ~Request() { done->set(); }
+        static void fire(LinkNode& n, Waitable&) { delete static_cast<Request*>(n.arg); }
+    };
+    auto req = std::make_unique<Request>(core);
+    std::shared_ptr<Event> done = req->done;
+    auto held = std::make_shared<std::unique_ptr<Request>>(std::move(req));
+    const bool posted = post_home(core, [held] {
+        Request* r = held->get();
+        auto& c = core_of(r->keep);
+        if (c.ready()) return held->reset();  // sets the Event
+        c.rawlink(held->release()->node);     // freed (and the Event set) when it fires
+    });
+    if (!posted) return core.ready();
+    return done->wait(deadline) || core.ready();
 }
 
 }  // namespace
@@ -57,6 +95,10 @@ std::string GreenletCore::name() const {
 }
 
 void GreenletCore::rawlink(LinkNode& node) {
+    if (home_ && is_remote(*this))
+        throw std::logic_error(
+            "green: wait/iwait/joinall(raise_error) on a greenlet of another hub; use join() or "
+            "link() for it");
     links_.push(node);
 }
 void GreenletCore::unlink(LinkNode& node) noexcept {
@@ -75,9 +117,9 @@ void GreenletCore::body() noexcept {
 }
 
 void GreenletCore::finish(std::exception_ptr error, bool killed) noexcept {
-    finished_ = true;
     killed_ = killed;
     exception_ = std::move(error);
+    finished_.store(true, std::memory_order_release);
     if (exception_) {
         // gevent prints the traceback once; we print the failure once, then keep it for get().
         std::fprintf(stderr, "green: %s failed with %s\n", name().c_str(),
@@ -108,6 +150,7 @@ void GreenletCore::reaped() noexcept {
 
 void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration> delay) {
     Hub& hub = Hub::get();
+    if (hub.pooled() && !core.home()) core.set_home(hub.handle());  // before anyone shares it
     core.prepare(hub, opts.stack_size, opts.ref);
     core.set_spawned_by(hub.current(), &hub.main_fiber());
     if (!opts.name.empty()) core.set_name(opts.name);
@@ -131,7 +174,8 @@ void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration>
 
 bool join(GreenletCore& core, Deadline deadline) {
     if (core.ready()) return true;
-    Hub& hub = hub_of(core);
+    if (is_remote(core)) return remote_join(core, deadline);
+    Hub& hub = Hub::get();
     if (&core == hub.current()) throw std::logic_error("green: a greenlet cannot join itself");
     LinkNode node(&wake_fiber, hub.current());
     core.rawlink(node);
@@ -149,8 +193,15 @@ bool join(GreenletCore& core, Deadline deadline) {
 
 void kill(GreenletCore& core, std::exception_ptr exc, bool block, Deadline deadline) {
     if (core.ready()) return;
-    Hub& hub = hub_of(core);
     if (!exc) exc = std::make_exception_ptr(GreenletExit());
+    if (is_remote(core)) {
+        post_home(core, [exc, keep = GreenletHandle(&core)] {
+            kill(core_of(keep), exc, false, Deadline{});
+        });
+        if (block) remote_join(core, deadline);
+        return;
+    }
+    Hub& hub = Hub::get();
     const bool never_ran = !core.has_context() && core.state() != FiberState::Running;
     if (never_ran) {
         // gevent: a greenlet killed before it starts never runs and is dead at once.
@@ -215,9 +266,24 @@ struct UserLink {
     }
 };
 
+void add_link_here(detail::GreenletCore& core, UserLink* link) {
+    if (core.ready()) return UserLink::fire(link->node, core);
+    core.rawlink(link->node);
+}
+
 GreenletHandle::LinkId add_link(detail::GreenletCore& core,
                                 std::function<void(const GreenletHandle&)> cb, LinkWhen when) {
     auto* link = new UserLink(std::move(cb), when);
+    if (detail::is_remote(core)) {
+        // The callback runs in a new greenlet on the greenlet's own hub, as a local link's does.
+        const auto id = link->id;
+        std::unique_ptr<UserLink> owned(link);
+        auto take = std::make_shared<std::unique_ptr<UserLink>>(std::move(owned));
+        detail::post_home(core, [take, keep = GreenletHandle(&core)] {
+            add_link_here(detail::core_of(keep), take->release());
+        });
+        return id;
+    }
     if (core.ready()) {
         UserLink::fire(link->node, core);
         return 0;
@@ -242,6 +308,14 @@ GreenletHandle::LinkId GreenletHandle::link_exception(
 
 void GreenletHandle::unlink(LinkId id) const noexcept {
     if (!id) return;
+    if (core().home() && detail::is_remote(core())) {
+        try {
+            core().home().post([id, keep = *this] { keep.unlink(id); });
+        } catch (...) {
+            // Out of memory: the link stays and fires once; nothing is corrupted.
+        }
+        return;
+    }
     for (LinkNode* n = core().links().front(); n; n = n->next) {
         if (n->fire != &UserLink::fire) continue;
         auto* link = static_cast<UserLink*>(n->arg);

@@ -102,6 +102,7 @@ class Hub::LoopFiber final : public Fiber {
 };
 
 constinit thread_local Hub* t_hub __attribute__((tls_model("initial-exec"))) = nullptr;
+std::atomic<int> g_live_hubs{0};
 
 Hub& Hub::create() {
     // gevent's reinit: a forked child must not share its parent's event loop.
@@ -134,6 +135,7 @@ Hub::Hub()
     hub_list_add(*this);
     monitor_hub_created(*this);
     dump_signal_hub_created(*this);
+    g_live_hubs.fetch_add(1, std::memory_order_relaxed);
 }
 
 Hub::~Hub() {
@@ -145,6 +147,7 @@ Hub::~Hub() {
         f = next;
     }
     runq_head_ = runq_tail_ = nullptr;
+    g_live_hubs.fetch_sub(1, std::memory_order_relaxed);
     // From here on hooked libc calls made by the teardown (closing the backend's fds) must see
     // no hub on this thread and go straight to libc.
     t_hub = nullptr;
@@ -181,6 +184,7 @@ void Hub::reinit_after_fork() noexcept {
         h->io_ = std::move(io);
         h->mailbox_ = std::move(mailbox);
         h->os_tid_ = static_cast<pid_t>(::syscall(SYS_gettid));
+        g_live_hubs.store(1, std::memory_order_relaxed);  // the other threads did not fork
         run_info_after_fork(*h);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "green: cannot set up the event loop in a forked child: %s\n",

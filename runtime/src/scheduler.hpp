@@ -150,6 +150,10 @@ class Hub {
     // Its counters (green::stats()). Hub thread only.
     HubStats stats() const noexcept;
 
+    // A hub of a HubPool: its greenlets may be joined, killed and linked from any thread.
+    bool pooled() const noexcept { return pooled_; }
+    void set_pooled() noexcept { pooled_ = true; }
+
     // Context switches so far. Read from another thread by the blocking monitor (monitor.cpp).
     std::uint64_t switch_count() const noexcept {
         return switches_.load(std::memory_order_relaxed);
@@ -222,6 +226,7 @@ class Hub {
     void* eh_globals_;
     int* errno_;  // this thread's errno (its address never changes)
     void* alt_stack_ = nullptr;
+    bool pooled_ = false;
     IntrusiveList<FiberLink> fibers_;  // the registry: fibers holding a stack
     // CLOCK_MONOTONIC_COARSE at the loop's latest turn: when a fiber parks it is stamped with
     // this (one load) rather than a clock read per park; accurate to a loop turn.
@@ -233,6 +238,10 @@ class Hub {
     std::uint64_t loop_turns_ = 0;
     std::uint64_t parks_[kParkReasonCount] = {};
 };
+
+// Hubs alive in the process. With more than one, a wait on a primitive that another hub may use
+// keeps its hub alive (no LoopExit): which hubs will touch an object is not known in advance.
+extern std::atomic<int> g_live_hubs;
 
 // CLOCK_MONOTONIC_COARSE in nanoseconds: a few nanoseconds through the vDSO, the resolution of
 // a tick. Read once per loop turn; a fiber that parks is stamped with the turn's (run_info).

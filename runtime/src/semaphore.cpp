@@ -31,14 +31,60 @@ bool Semaphore::acquire_slow(Deadline deadline) {
         return waiters_.wait(w, deadline);
     } catch (...) {
         // Interrupted after release() picked us: the permit is ours, so give it on.
+        if (w.notified) give_back();
+        throw;
+    }
+}
+
+void Semaphore::give_back() {
+    if (owner_.shared()) {  // it became shared while we waited
+        detail::RemoteWakes wakes;
+        std::lock_guard lk(owner_.lock());
+        if (WaitQueue::Node* next = waiters_.front())
+            waiters_.notify_locked(*next, wakes);
+        else
+            ++count_;
+        return;
+    }
+    if (!waiters_.empty())
+        hand_off();
+    else
+        ++count_;
+}
+
+bool Semaphore::acquire_shared(Deadline deadline) {
+    detail::RemoteWakes wakes;  // posted after the lock is dropped
+    std::unique_lock lk(owner_.lock());
+    if (count_ > 0 && waiters_.empty()) {
+        --count_;
+        return true;
+    }
+    if (deadline.expired()) return false;
+    WaitQueue::Node w;
+    const detail::WaitNote note(
+        detail::Hub::get().current(),
+        kind_ == Kind::Lock ? detail::WaitKind::Lock : detail::WaitKind::Semaphore, this);
+    try {
+        return waiters_.wait_locked(w, deadline, lk);
+    } catch (...) {
         if (w.notified) {
-            if (!waiters_.empty())
-                hand_off();
+            lk.lock();
+            if (WaitQueue::Node* next = waiters_.front())
+                waiters_.notify_locked(*next, wakes);
             else
                 ++count_;
         }
         throw;
     }
+}
+
+void Semaphore::release_shared() {
+    detail::RemoteWakes wakes;
+    std::lock_guard lk(owner_.lock());
+    // Direct hand-off: the permit goes to the longest waiter, whichever hub it is on.
+    if (WaitQueue::Node* w = waiters_.front()) return waiters_.notify_locked(*w, wakes);
+    if (bounded_ && count_ >= initial_) over_release();
+    ++count_;
 }
 
 void Semaphore::hand_off() noexcept {
@@ -59,12 +105,12 @@ const void* current_fiber() {
 
 bool RLock::acquire(Deadline deadline) {
     const void* me = current_fiber();
-    if (owner_ == me) {
+    if (owner_.load(std::memory_order_relaxed) == me) {
         ++count_;
         return true;
     }
     if (!sem_.acquire(deadline)) return false;
-    owner_ = me;
+    owner_.store(me, std::memory_order_relaxed);
     count_ = 1;
     return true;
 }
@@ -74,19 +120,20 @@ bool RLock::try_acquire() {
 }
 
 void RLock::release() {
-    if (count_ == 0 || owner_ != current_fiber())
-        throw std::logic_error(count_ == 0 ? "green::RLock: release of an unlocked lock"
-                                           : "green::RLock: cannot release a lock owned by "
-                                             "another fiber");
+    const void* me = current_fiber();
+    if (owner_.load(std::memory_order_relaxed) != me)
+        throw std::logic_error(!sem_.locked() ? "green::RLock: release of an unlocked lock"
+                                              : "green::RLock: cannot release a lock owned by "
+                                                "another fiber");
     if (--count_ == 0) {
-        owner_ = nullptr;
+        owner_.store(nullptr, std::memory_order_relaxed);
         sem_.release();
     }
 }
 
 bool RLock::owned() const noexcept {
     auto* hub = detail::Hub::peek();
-    return count_ > 0 && hub && owner_ == hub->current();
+    return hub && owner_.load(std::memory_order_relaxed) == hub->current();
 }
 
 }  // namespace green

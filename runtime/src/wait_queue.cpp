@@ -1,6 +1,10 @@
 // WaitQueue and LinkList: parking and observing, on the shared intrusive list.
 #include "green/wait_queue.hpp"
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -28,23 +32,102 @@ bool WaitQueue::wait(Deadline deadline) {
 bool WaitQueue::wait(Node& n, Deadline deadline) {
     auto& hub = detail::Hub::get();
     // A notification readies the waiter through its own hub's run queue; mixing hubs would
-    // touch another thread's scheduler.
+    // touch another thread's scheduler (shared primitives use wait_locked instead).
     if (Node* first = waiters_.front(); first && first->fiber->hub() != &hub)
         throw std::logic_error(
             "green: a wait queue (lock, queue, ...) used from two OS threads; one hub only");
     n.fiber = hub.current();
     n.notified = false;
     waiters_.push_back(n);
-    struct Unlink {
-        detail::IntrusiveList<Node>& list;
+    if (affinity_ && detail::g_live_hubs.load(std::memory_order_relaxed) > 1) [[unlikely]] {
+        // Another hub may use the object later and wake this waiter: no LoopExit meanwhile. It
+        // then leaves as a shared-mode waiter does (the lock is uncontended while single-hub).
+        n.keeps_hub = true;
+        hub.mailbox()->keep_alive.fetch_add(1, std::memory_order_relaxed);
+    }
+    struct Leave {
+        WaitQueue& q;
         Node& n;
-        ~Unlink() { list.remove(n); }
-    } unlink{waiters_, n};
+        ~Leave() {
+            if (n.keeps_hub) [[unlikely]]  // its object became shared while it waited
+                q.leave_shared(n);
+            else
+                q.waiters_.remove(n);
+        }
+    } leave{*this, n};
     const detail::WaitNote note(n.fiber, kind_, this);
     while (!n.notified) {
-        if (!hub.park(deadline)) break;
+        const bool woke = hub.park(deadline);
+        if (n.keeps_hub) [[unlikely]]
+            return finish_shared(n, deadline, woke);
+        if (!woke) break;
     }
     return n.notified;
+}
+
+bool WaitQueue::wait_locked(Node& n, Deadline deadline, std::unique_lock<detail::SpinLock>& lk) {
+    auto& hub = detail::Hub::get();
+    n.fiber = hub.current();
+    n.notified = false;
+    n.keeps_hub = true;
+    // Another thread may be the one to wake it: no LoopExit while it waits.
+    hub.mailbox()->keep_alive.fetch_add(1, std::memory_order_relaxed);
+    waiters_.push_back(n);
+    lk.unlock();
+    struct Leave {
+        WaitQueue& q;
+        Node& n;
+        ~Leave() { q.leave_shared(n); }
+    } leave{*this, n};
+    const detail::WaitNote note(n.fiber, kind_, this);
+    return finish_shared(n, deadline, hub.park(deadline));
+}
+
+// The rest of a shared-mode wait: `notified` is written under the lock by whichever thread
+// picked the node, so it is read under the lock too.
+bool WaitQueue::finish_shared(Node& n, Deadline deadline, bool woke) {
+    auto& hub = *n.fiber->hub();
+    for (;;) {
+        {
+            std::lock_guard lk(affinity_->lock());
+            if (n.notified) return true;
+        }
+        if (!woke) return false;
+        woke = hub.park(deadline);
+    }
+}
+
+void WaitQueue::leave_shared(Node& n) noexcept {
+    auto& hub = *n.fiber->hub();
+    {
+        std::lock_guard lk(affinity_->lock());
+        waiters_.remove(n);
+    }
+    // Picked by another hub, whose wake-up is still on its way: it will ready this fiber, so
+    // the node must live until then.
+    while (n.wake_in_flight.load(std::memory_order_acquire)) hub.park_uninterruptible();
+    n.keeps_hub = false;
+    hub.mailbox()->keep_alive.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void WaitQueue::notify_locked(Node& n, detail::RemoteWakes& wakes) noexcept {
+    waiters_.remove(n);
+    n.notified = true;
+    detail::Hub* home = n.fiber->hub();
+    if (home == detail::t_hub) {
+        home->ready(*n.fiber);
+    } else {
+        n.wake_in_flight.store(true, std::memory_order_relaxed);
+        wakes.add(n);
+    }
+}
+
+void WaitQueue::share(detail::Mailbox& owner) noexcept {
+    for (Node* n = waiters_.front(); n; n = n->next) {
+        if (n->keeps_hub) continue;  // holds its KeepAlive already (several hubs)
+        n->keeps_hub = true;
+        owner.keep_alive.fetch_add(1, std::memory_order_relaxed);
+    }
 }
 
 void WaitQueue::notify(Node& n) noexcept {
@@ -66,16 +149,120 @@ std::size_t WaitQueue::notify_all() noexcept {
     return woken;
 }
 
-void detail::SameHubCheck::bind_or_refuse(const char* what) {
-    if (hub_ == reinterpret_cast<Hub*>(alignof(std::max_align_t))) {  // first use
-        hub_ = &Hub::get();
+namespace detail {
+
+void SpinLock::lock_slow() noexcept {
+    for (unsigned spins = 0;; ++spins) {
+        if (!locked_.load(std::memory_order_relaxed) &&
+            !locked_.exchange(true, std::memory_order_acquire))
+            return;
+        if (spins < 64)
+            __builtin_ia32_pause();
+        else
+            ::syscall(SYS_sched_yield);  // the holder may have been preempted
+    }
+}
+
+HubAffinity::HubAffinity(std::initializer_list<WaitQueue*> queues) noexcept {
+    for (WaitQueue* q : queues) add(q);
+}
+
+void HubAffinity::add(WaitQueue* q) noexcept {
+    for (WaitQueue*& slot : queues_) {
+        if (slot) continue;
+        slot = q;
+        q->affinity_ = this;
         return;
     }
-    throw std::logic_error(std::string(what) +
-                           " used from an OS thread other than the one whose hub it belongs to; "
-                           "only Event and AsyncResult cross threads (or post to the owning "
-                           "hub with HubHandle::post)");
+    std::abort();  // a primitive with more wait queues than slots: a bug caught by any test
 }
+
+void HubAffinity::become_shared() noexcept {
+    for (WaitQueue* q : queues_)
+        if (q && home_) q->share(*home_);
+    hub_.store(shared_mark(), std::memory_order_release);
+}
+
+bool HubAffinity::local_slow() {
+    Hub& here = Hub::get();
+    std::shared_ptr<Mailbox> owner;
+    {
+        std::lock_guard lk(lock_);
+        Hub* h = hub_.load(std::memory_order_acquire);
+        if (h == shared_mark()) return false;
+        if (h == &here) return true;
+        if (h == unbound_mark()) {
+            home_ = here.mailbox();
+            hub_.store(&here, std::memory_order_release);
+            return true;
+        }
+        owner = home_;
+    }
+    // Bound to another hub: its thread makes the switch, between two of its fibers' steps.
+    struct Request {
+        HubAffinity* self;
+        Fiber* waiter;
+        std::shared_ptr<Mailbox> back;
+        std::atomic<bool> done{false};
+        bool ran = false;
+    };
+    auto req = std::make_shared<Request>();
+    req->self = this;
+    req->waiter = here.current();
+    req->back = here.mailbox();
+    struct Switch {
+        std::shared_ptr<Request> r;
+        // Dropped unrun: the owner's hub exited, so no thread of it can be mid-operation.
+        ~Switch() {
+            if (!r || r->ran) return;
+            run();
+        }
+        void run() const {
+            r->ran = true;
+            {
+                std::lock_guard lk(r->self->lock_);
+                if (r->self->hub_.load(std::memory_order_relaxed) != shared_mark())
+                    r->self->become_shared();
+            }
+            auto wake = [r = r] {
+                r->done.store(true, std::memory_order_release);
+                r->waiter->hub()->ready(*r->waiter);
+            };
+            if (!r->back->post(wake)) r->done.store(true, std::memory_order_release);
+        }
+        explicit Switch(std::shared_ptr<Request> p) : r(std::move(p)) {}
+        Switch(const Switch&) = delete;
+        Switch& operator=(const Switch&) = delete;
+    };
+    // std::function copies its callable: the copies share one Switch, which runs once.
+    auto ask = [sw = std::make_shared<Switch>(req)] { sw->run(); };
+    HubHandle::KeepAlive keep(here.handle());
+    // Refused (the owner's hub has exited): dropping `ask` ran the switch here, and its wake-up
+    // is in this hub's mailbox. Either way, wait for it.
+    (void)owner->post(std::move(ask));
+    while (!req->done.load(std::memory_order_acquire)) here.park_uninterruptible();
+    return false;
+}
+
+void RemoteWakes::add(WaitQueue::Node& n) noexcept {
+    n.next_wake = first_;
+    first_ = &n;
+    ++n_;
+}
+
+void RemoteWakes::post_all() noexcept {
+    for (WaitQueue::Node* n = first_; n;) {
+        WaitQueue::Node* next = n->next_wake;  // read first: the waiter may leave once woken
+        Fiber* f = n->fiber;
+        f->hub()->mailbox()->post([n, f] {
+            n->wake_in_flight.store(false, std::memory_order_release);
+            f->hub()->ready(*f);
+        });
+        n = next;
+    }
+}
+
+}  // namespace detail
 
 void LinkList::fire_all(Waitable& source) {
     // Detach the whole list first, so callbacks may link new nodes (kept for a later call)

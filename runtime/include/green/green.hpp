@@ -7,6 +7,7 @@
 #include "green/event.hpp"
 #include "green/greenlet.hpp"
 #include "green/hub.hpp"
+#include "green/hub_pool.hpp"
 #include "green/local.hpp"
 #include "green/monitor.hpp"
 #include "green/pool.hpp"

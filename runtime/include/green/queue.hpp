@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -112,8 +114,28 @@ class PriorityStore {
     std::int64_t front_seq_ = 0;
 };
 
+// How one queue operation synchronizes (detail::HubAffinity). LocalOps: the single-hub code,
+// no lock. SharedOps: holds the lock from construction; a wait drops it; wake-ups of waiters on
+// other hubs are posted when it is destroyed, after the lock (members destroy in reverse order).
+struct LocalOps {
+    bool wait(WaitQueue& q, WaitQueue::Node& n, const Deadline& d) { return q.wait(n, d); }
+    void notify(WaitQueue& q, WaitQueue::Node& n) noexcept { q.notify(n); }
+    void notify_all(WaitQueue& q) noexcept { q.notify_all(); }
+};
+struct SharedOps {
+    explicit SharedOps(HubAffinity& a) : lk(a.lock()) {}
+    bool wait(WaitQueue& q, WaitQueue::Node& n, const Deadline& d) {
+        return q.wait_locked(n, d, lk);
+    }
+    void notify(WaitQueue& q, WaitQueue::Node& n) noexcept { q.notify_locked(n, wakes); }
+    void notify_all(WaitQueue& q) noexcept { q.notify_all_locked(wakes); }
+    RemoteWakes wakes;
+    std::unique_lock<SpinLock> lk;
+};
+
 // The queue machinery shared by every flavour; `Store` decides the order. capacity: items the
 // buffer holds before put() waits; 0 is a rendezvous (Channel), kUnbounded never waits.
+// Usable from any hub and plain thread: single-hub until a second hub uses it (HubAffinity).
 template <class T, class Store>
 class BasicQueue {
   public:
@@ -125,11 +147,11 @@ class BasicQueue {
 
     // Adds an item, waiting for room up to `deadline`: QueueFull when it passes, QueueClosed
     // after close(). A zero deadline does not wait.
-    void put(T item, Deadline deadline = {}) { check(put_impl(item, deadline), true); }
+    void put(T item, Deadline deadline = {}) { check(put_any(item, deadline), true); }
     void put_nowait(T item) { put(std::move(item), Deadline(Duration::zero())); }
     // Non-throwing put: true when the item was taken (only then is it moved from).
     bool try_put(T&& item, Deadline deadline = Deadline(Duration::zero())) {
-        return put_impl(item, deadline) == Status::Ok;
+        return put_any(item, deadline) == Status::Ok;
     }
     bool try_put(const T& item, Deadline deadline = Deadline(Duration::zero())) {
         T copy(item);
@@ -140,14 +162,14 @@ class BasicQueue {
     // QueueClosed once the queue is closed and drained.
     T get(Deadline deadline = {}) {
         std::optional<T> out;
-        check(get_impl(out, deadline), false);
+        check(get_any(out, deadline), false);
         return std::move(*out);
     }
     T get_nowait() { return get(Deadline(Duration::zero())); }
     // Non-throwing get: nullopt on deadline or when closed and drained.
     std::optional<T> try_get(Deadline deadline = Deadline(Duration::zero())) {
         std::optional<T> out;
-        if (get_impl(out, deadline) != Status::Ok) out.reset();
+        if (get_any(out, deadline) != Status::Ok) out.reset();
         return out;
     }
 
@@ -155,44 +177,62 @@ class BasicQueue {
     // for one to be buffered (QueueEmpty / QueueClosed as get()). Items handed straight to
     // waiting getters are never seen by peek, as in gevent.
     T peek(Deadline deadline = {}) {
-        check_owner();
-        while (store_.empty()) {
-            if (closed_) throw QueueClosed();
-            if (deadline.expired() || !peekers_.wait(deadline)) {
-                if (!store_.empty()) break;
-                if (closed_) throw QueueClosed();
-                throw QueueEmpty();
-            }
+        enum { kWaited, kGot, kClosed, kEmpty };
+        for (;;) {
+            // One wait per turn, each turn a fresh operation: the queue may become shared
+            // while this fiber waits.
+            std::optional<T> got;
+            const int r = operate([&](auto& ops) {
+                if (!store_.empty()) {
+                    got.emplace(store_.next());
+                    return kGot;
+                }
+                if (closed_) return kClosed;
+                if (deadline.expired()) return kEmpty;
+                WaitQueue::Node w;
+                ops.wait(peekers_, w, deadline);
+                return kWaited;
+            });
+            if (r == kGot) return std::move(*got);
+            if (r == kClosed) throw QueueClosed();
+            if (r == kEmpty) throw QueueEmpty();
         }
-        return store_.next();
     }
     std::optional<T> try_peek() const {
-        if (store_.empty()) return std::nullopt;
-        return store_.next();
+        return read([this]() -> std::optional<T> {
+            if (store_.empty()) return std::nullopt;
+            return store_.next();
+        });
     }
 
     // No more puts: waiting putters get QueueClosed, getters drain what is buffered, then get
     // QueueClosed (iteration ends). Idempotent.
     void close() {
-        check_owner();
-        closed_ = true;
-        while (WaitQueue::Node* w = getters_.front()) getters_.notify(*w);  // no item: closed
-        while (WaitQueue::Node* w = putters_.front()) {
-            static_cast<PutWaiter*>(w)->closed = true;
-            putters_.notify(*w);
+        if (owner_.local()) [[likely]] {
+            LocalOps ops;
+            return close_impl(ops);
         }
-        peekers_.notify_all();
+        SharedOps ops(owner_);
+        close_impl(ops);
     }
-    bool closed() const noexcept { return closed_; }
+    bool closed() const noexcept {
+        return read([this] { return closed_; });
+    }
 
     // Buffered items (waiting putters' items not included, as gevent's qsize).
-    std::size_t size() const noexcept { return store_.size(); }
-    bool empty() const noexcept { return store_.empty(); }
-    bool full() const noexcept { return cap_ != kUnbounded && store_.size() >= cap_; }
+    std::size_t size() const noexcept {
+        return read([this] { return store_.size(); });
+    }
+    bool empty() const noexcept { return size() == 0; }
+    bool full() const noexcept { return cap_ != kUnbounded && size() >= cap_; }
     // 0 when unbounded (or a rendezvous Channel).
     std::size_t maxsize() const noexcept { return cap_ == kUnbounded ? 0 : cap_; }
-    std::size_t getters_waiting() const noexcept { return getters_.size(); }
-    std::size_t putters_waiting() const noexcept { return putters_.size(); }
+    std::size_t getters_waiting() const noexcept {
+        return read([this] { return getters_.size(); });
+    }
+    std::size_t putters_waiting() const noexcept {
+        return read([this] { return putters_.size(); });
+    }
 
     // Iterates by get() until the queue is closed and drained: for (auto& item : q) ...
     class iterator {
@@ -212,7 +252,7 @@ class BasicQueue {
       private:
         void advance() {
             cur_.reset();
-            if (q_->get_impl(cur_, Deadline{}) != Status::Ok || (stop_ && *cur_ == *stop_))
+            if (q_->get_any(cur_, Deadline{}) != Status::Ok || (stop_ && *cur_ == *stop_))
                 cur_.reset();
         }
         BasicQueue* q_ = nullptr;
@@ -236,7 +276,38 @@ class BasicQueue {
     Until until(T sentinel) { return Until(*this, std::move(sentinel)); }
 
   protected:
-    void check_owner() { owner_.check("green::Queue"); }
+    // Runs f() as an operation of this queue: without the lock on the owning hub while the
+    // queue is single-hub, under it otherwise. f gets the ops (LocalOps / SharedOps).
+    template <class F>
+    decltype(auto) operate(F&& f) {
+        if (owner_.local()) [[likely]] {
+            LocalOps ops;
+            return f(ops);
+        }
+        SharedOps ops(owner_);
+        return f(ops);
+    }
+    // A read of the state: under the lock once shared.
+    template <class F>
+    auto read(F f) const noexcept(noexcept(f())) {
+        if (!owner_.shared()) return f();
+        std::lock_guard lk(owner_.lock());
+        return f();
+    }
+    // After a wait threw: runs f with ops that match the queue's mode now (it may have become
+    // shared during the wait); SharedOps' wait returned without the lock, so it is taken again.
+    template <class Ops, class F>
+    void after_wait(Ops& ops, F&& f) {
+        if constexpr (std::is_same_v<Ops, SharedOps>) {
+            ops.lk.lock();
+            f(ops);
+        } else if (owner_.shared()) {
+            SharedOps shared(owner_);
+            f(shared);
+        } else {
+            f(ops);
+        }
+    }
     std::size_t accepted_ = 0;  // items ever accepted (JoinableQueue counts tasks with it)
 
   private:
@@ -256,42 +327,59 @@ class BasicQueue {
         throw QueueEmpty();
     }
 
-    Status put_impl(T& item, const Deadline& deadline) {
-        check_owner();
+    Status put_any(T& item, const Deadline& deadline) {
+        if (owner_.local()) [[likely]] {
+            LocalOps ops;
+            return put_impl(item, deadline, ops);
+        }
+        SharedOps ops(owner_);
+        return put_impl(item, deadline, ops);
+    }
+    Status get_any(std::optional<T>& out, const Deadline& deadline) {
+        if (owner_.local()) [[likely]] {
+            LocalOps ops;
+            return get_impl(out, deadline, ops);
+        }
+        SharedOps ops(owner_);
+        return get_impl(out, deadline, ops);
+    }
+
+    template <class Ops>
+    Status put_impl(T& item, const Deadline& deadline, Ops& ops) {
         if (closed_) return Status::Closed;
         if (WaitQueue::Node* w =
                 getters_.front()) {  // a getter waits: the buffer is empty, hand over
             static_cast<GetWaiter*>(w)->slot->emplace(std::move(item));
             ++accepted_;
-            getters_.notify(*w);
+            ops.notify(getters_, *w);
             return Status::Ok;
         }
         if (putters_.empty() && store_.size() < cap_) {
             store_.push(std::move(item));
             ++accepted_;
-            if (!peekers_.empty()) peekers_.notify_all();
+            if (!peekers_.empty()) ops.notify_all(peekers_);
             return Status::Ok;
         }
         if (deadline.expired()) return Status::Timeout;
         PutWaiter w;
         w.item = &item;
         // Interrupted after a getter took the item: the put happened; nothing to undo.
-        if (!putters_.wait(w, deadline)) return Status::Timeout;
+        if (!ops.wait(putters_, w, deadline)) return Status::Timeout;
         return w.closed ? Status::Closed : Status::Ok;
     }
 
-    Status get_impl(std::optional<T>& out, const Deadline& deadline) {
-        check_owner();
+    template <class Ops>
+    Status get_impl(std::optional<T>& out, const Deadline& deadline, Ops& ops) {
         if (!store_.empty()) {
             out.emplace(store_.pop());
-            refill();
+            refill(ops);
             return Status::Ok;
         }
         if (WaitQueue::Node* w =
                 putters_.front()) {  // rendezvous: take straight from a waiting putter
             out.emplace(std::move(*static_cast<PutWaiter*>(w)->item));
             ++accepted_;
-            putters_.notify(*w);
+            ops.notify(putters_, *w);
             return Status::Ok;
         }
         if (closed_) return Status::Closed;
@@ -299,10 +387,10 @@ class BasicQueue {
         GetWaiter w;
         w.slot = &out;
         try {
-            if (!getters_.wait(w, deadline)) return Status::Timeout;
+            if (!ops.wait(getters_, w, deadline)) return Status::Timeout;
         } catch (...) {
             if (out) {  // handed an item, then killed: it belongs to the next getter
-                redeliver(std::move(*out));
+                after_wait(ops, [&](auto& now) { redeliver(std::move(*out), now); });
                 out.reset();
             }
             throw;
@@ -310,25 +398,38 @@ class BasicQueue {
         return out ? Status::Ok : Status::Closed;
     }
 
+    template <class Ops>
+    void close_impl(Ops& ops) {
+        closed_ = true;
+        while (WaitQueue::Node* w = getters_.front()) ops.notify(getters_, *w);  // no item: closed
+        while (WaitQueue::Node* w = putters_.front()) {
+            static_cast<PutWaiter*>(w)->closed = true;
+            ops.notify(putters_, *w);
+        }
+        ops.notify_all(peekers_);
+    }
+
     // Room appeared: the longest-waiting putters' items move into the buffer.
-    void refill() {
+    template <class Ops>
+    void refill(Ops& ops) {
         while (store_.size() < cap_ && !putters_.empty()) {
             WaitQueue::Node* w = putters_.front();
             store_.push(std::move(*static_cast<PutWaiter*>(w)->item));
             ++accepted_;
-            putters_.notify(*w);
+            ops.notify(putters_, *w);
         }
     }
 
     // An accepted item whose getter was interrupted: next getter, or the front of the buffer
     // (possibly one over capacity: it was accepted already).
-    void redeliver(T&& item) {
+    template <class Ops>
+    void redeliver(T&& item, Ops& ops) {
         if (WaitQueue::Node* w = getters_.front()) {
             static_cast<GetWaiter*>(w)->slot->emplace(std::move(item));
-            getters_.notify(*w);
+            ops.notify(getters_, *w);
         } else {
             store_.push_next(std::move(item));
-            if (!peekers_.empty()) peekers_.notify_all();
+            if (!peekers_.empty()) ops.notify_all(peekers_);
         }
     }
 
@@ -337,8 +438,11 @@ class BasicQueue {
     WaitQueue getters_{detail::WaitKind::QueueGet};
     WaitQueue putters_{detail::WaitKind::QueuePut};
     WaitQueue peekers_{detail::WaitKind::QueuePeek};
-    detail::SameHubCheck owner_;
     bool closed_ = false;
+
+  protected:
+    // After the wait queues it converts; JoinableQueue adds its own.
+    mutable HubAffinity owner_{&getters_, &putters_, &peekers_};
 };
 
 }  // namespace detail
@@ -376,24 +480,36 @@ class PriorityQueue : public detail::BasicQueue<T, detail::PriorityStore<T, Comp
 template <class T>
 class JoinableQueue : public Queue<T> {
   public:
-    using Queue<T>::Queue;
+    explicit JoinableQueue(std::size_t maxsize = 0) : Queue<T>(maxsize) {
+        this->owner_.add(&all_done_);
+    }
 
     void task_done() {
-        this->check_owner();
-        if (done_ >= this->accepted_)
-            throw std::logic_error(
-                "green::JoinableQueue: task_done() called more times than items were put");
-        if (++done_ == this->accepted_) all_done_.notify_all();
+        this->operate([this](auto& ops) {
+            if (done_ >= this->accepted_)
+                throw std::logic_error(
+                    "green::JoinableQueue: task_done() called more times than items were put");
+            if (++done_ == this->accepted_) ops.notify_all(all_done_);
+        });
     }
     // Waits until every accepted item was marked done (true) or the deadline (false).
     bool join(Deadline deadline = {}) {
-        this->check_owner();
-        while (unfinished_tasks() > 0) {
-            if (!all_done_.wait(deadline)) return unfinished_tasks() == 0;
+        for (;;) {
+            // One wait per turn, each turn a fresh operation: the queue may become shared
+            // while this fiber waits.
+            const int r = this->operate([&](auto& ops) {
+                if (this->accepted_ == done_) return 1;
+                if (deadline.expired()) return 0;
+                WaitQueue::Node w;
+                ops.wait(all_done_, w, deadline);
+                return -1;
+            });
+            if (r >= 0) return r == 1;
         }
-        return true;
     }
-    std::size_t unfinished_tasks() const noexcept { return this->accepted_ - done_; }
+    std::size_t unfinished_tasks() const noexcept {
+        return this->read([this] { return this->accepted_ - done_; });
+    }
 
   private:
     std::size_t done_ = 0;

@@ -4,9 +4,11 @@
 // scoped_lock, try_lock_for).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <type_traits>
 
 #include "green/clock.hpp"
@@ -58,53 +60,66 @@ class Semaphore : public detail::LockableNames<Semaphore> {
     // Takes a permit, waiting up to `deadline` (true) or giving up (false). A zero or negative
     // deadline only polls. Throws what kill() or a Timeout delivers, holding no permit then.
     bool acquire(Deadline deadline = {}) {
-        owner_.check(kind_name());
-        if (count_ > 0 && waiters_.empty()) {
-            --count_;
-            return true;
+        if (owner_.local()) [[likely]] {
+            if (count_ > 0 && waiters_.empty()) {
+                --count_;
+                return true;
+            }
+            return acquire_slow(deadline);
         }
-        return acquire_slow(deadline);
+        return acquire_shared(deadline);
     }
     bool try_acquire() {
-        owner_.check(kind_name());
-        if (count_ > 0 && waiters_.empty()) {
-            --count_;
-            return true;
+        if (owner_.local()) [[likely]] {
+            if (count_ > 0 && waiters_.empty()) {
+                --count_;
+                return true;
+            }
+            return false;
         }
-        return false;
+        return acquire_shared(Deadline(Duration::zero()));
     }
     // Returns a permit: to the longest waiter if any. BoundedSemaphore and Lock refuse to go
     // above their initial value (std::logic_error).
     void release() {
-        owner_.check(kind_name());
-        if (!waiters_.empty()) return hand_off();
-        if (bounded_ && count_ >= initial_) over_release();
-        ++count_;
+        if (owner_.local()) [[likely]] {
+            if (!waiters_.empty()) return hand_off();
+            if (bounded_ && count_ >= initial_) over_release();
+            ++count_;
+            return;
+        }
+        release_shared();
     }
 
     // Permits available now.
-    std::size_t counter() const noexcept { return count_; }
-    bool locked() const noexcept { return count_ == 0; }
-    std::size_t waiting() const noexcept { return waiters_.size(); }
+    std::size_t counter() const noexcept {
+        if (!owner_.shared()) return count_;
+        std::lock_guard lk(owner_.lock());
+        return count_;
+    }
+    bool locked() const noexcept { return counter() == 0; }
+    std::size_t waiting() const noexcept {
+        if (!owner_.shared()) return waiters_.size();
+        std::lock_guard lk(owner_.lock());
+        return waiters_.size();
+    }
 
   protected:
     enum class Kind : std::uint8_t { Plain, Bounded, Lock };
     Semaphore(std::ptrdiff_t value, Kind kind);
 
   private:
-    const char* kind_name() const noexcept {
-        return kind_ == Kind::Lock      ? "green::Lock"
-               : kind_ == Kind::Bounded ? "green::BoundedSemaphore"
-                                        : "green::Semaphore";
-    }
     bool acquire_slow(Deadline deadline);
+    bool acquire_shared(Deadline deadline);
+    void release_shared();
     void hand_off() noexcept;
+    void give_back();
     [[noreturn]] void over_release() const;
 
     std::size_t count_;
     std::size_t initial_;
     WaitQueue waiters_;
-    detail::SameHubCheck owner_;
+    detail::HubAffinity owner_{&waiters_};
     bool bounded_;
     Kind kind_;
 };
@@ -133,15 +148,17 @@ class RLock : public detail::LockableNames<RLock> {
     bool acquire(Deadline deadline = {});
     bool try_acquire();
     void release();
-    bool locked() const noexcept { return count_ > 0; }
+    bool locked() const noexcept { return sem_.locked(); }
     // True when the calling fiber holds it.
     bool owned() const noexcept;
     std::size_t depth() const noexcept { return count_; }
 
   private:
     Semaphore sem_{1};
-    const void* owner_ = nullptr;  // the owning fiber
-    std::size_t count_ = 0;
+    // The owning fiber. Atomic (relaxed) because fibers of other hubs compare it with
+    // themselves while the owner sets it; only the owner ever finds itself there.
+    std::atomic<const void*> owner_{nullptr};
+    std::size_t count_ = 0;  // the owner's only
 };
 
 }  // namespace green

@@ -2,7 +2,11 @@
 // fibers waiting for a notification, with deadline and kill support. Hub-thread only.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
 
 #include "green/clock.hpp"
 #include "green/detail/intrusive_list.hpp"
@@ -10,30 +14,85 @@
 
 namespace green {
 
+class WaitQueue;
+
 namespace detail {
 class Fiber;
 class Hub;
+struct Mailbox;
 // The calling thread's hub, or nullptr (hub.cpp).
 extern thread_local constinit Hub* t_hub __attribute__((tls_model("initial-exec")));
 
-// The hub a same-hub primitive (Semaphore, Lock, RLock, the Queue family, Channel) belongs to:
-// the hub of the first thread that used it (which gets a hub then, if it had none). A call from any
-// other OS thread is refused with std::logic_error before it touches anything: it would ready a
-// waiter on another hub's run queue without waking that hub (a data race, and a hang for a waiter
-// with no deadline). Event and AsyncResult are the objects that cross threads. One pointer
-// comparison per call.
-class SameHubCheck {
+// A lock for the short critical sections of shared primitives (a few list and counter
+// updates): spins, then yields the CPU. Not a std::mutex: under the preload, pthread mutexes are
+// turned into fiber mutexes, and the runtime must not lean on what it implements.
+class SpinLock {
   public:
-    void check(const char* what) {
-        if (hub_ != t_hub) [[unlikely]]
-            bind_or_refuse(what);
+    void lock() noexcept {
+        if (!locked_.exchange(true, std::memory_order_acquire)) [[likely]]
+            return;
+        lock_slow();
     }
+    void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
   private:
-    void bind_or_refuse(const char* what);
-    // Unbound: a value no thread's hub pointer has, so that the first call always binds.
-    Hub* hub_ = reinterpret_cast<Hub*>(alignof(std::max_align_t));
+    void lock_slow() noexcept;
+    std::atomic<bool> locked_{false};
 };
+
+// Which hubs a primitive (Semaphore, Lock, RLock, the Queue family, Channel) serves, and so how
+// it synchronizes. Memory-ordering rules (the README's Multi-core section):
+//  - Single-hub mode: bound to the hub of the first thread that used it; only that hub's thread
+//    touches the object, without atomics or locks: today's cost, one pointer comparison per call.
+//  - Shared mode: every access, by any thread, holds lock(); a waiter on another hub is handed
+//    what it waited for (a permit, an item) under the lock and woken through its hub's mailbox.
+//  - The switch is one way, and it is made by the owning hub's own thread, between two of its
+//    fibers' steps: the first call from another hub posts the switch to the owner's mailbox and
+//    waits (uninterruptibly) until it is done. The owner's code that read "single-hub" can then
+//    not be half-way through an operation, and everything it wrote is visible to the other
+//    thread (mailbox mutex, then the hub_ store with release, read with acquire).
+//  - Waiters parked in single-hub mode at the switch are marked there (Node::keeps_hub) and finish
+//    their wait under the lock, keeping their place in line.
+// The owning hub's thread must run its loop for the switch to happen: a thread blocked outside
+// green (std::thread::join, a long computation) delays the other hub's first call until it
+// returns to its hub. If the owner's thread has exited, the caller switches it itself.
+class HubAffinity {
+  public:
+    // The wait queues of the object, converted at the switch.
+    HubAffinity(std::initializer_list<WaitQueue*> queues) noexcept;
+    void add(WaitQueue* queue) noexcept;  // at construction, before any use; 4 queues at most
+    HubAffinity(const HubAffinity&) = delete;
+    HubAffinity& operator=(const HubAffinity&) = delete;
+
+    // True on the owning hub while single-hub (the caller goes on without the lock); binds an
+    // unbound object to the calling thread's hub. False once shared: the caller takes lock().
+    bool local() {
+        if (hub_.load(std::memory_order_relaxed) == t_hub) [[likely]]
+            return true;
+        return local_slow();
+    }
+    // True once shared (on the owning thread, in single-hub mode, it cannot change under it).
+    bool shared() const noexcept { return hub_.load(std::memory_order_acquire) == shared_mark(); }
+    SpinLock& lock() const noexcept { return lock_; }
+
+  private:
+    friend class green::WaitQueue;
+    static Hub* unbound_mark() noexcept {
+        return reinterpret_cast<Hub*>(alignof(std::max_align_t));
+    }
+    static Hub* shared_mark() noexcept {
+        return reinterpret_cast<Hub*>(2 * alignof(std::max_align_t));
+    }
+    bool local_slow();
+    void become_shared() noexcept;  // on the owner's thread, or once the owner has exited
+
+    std::atomic<Hub*> hub_{unbound_mark()};
+    mutable SpinLock lock_;
+    std::shared_ptr<Mailbox> home_;  // the owner's mailbox; under lock_
+    WaitQueue* queues_[4] = {};
+};
+
+class RemoteWakes;
 }  // namespace detail
 
 class WaitQueue {
@@ -68,6 +127,13 @@ class WaitQueue {
         detail::Fiber* fiber = nullptr;
         bool linked = false;
         bool notified = false;
+        // Shared mode (detail::HubAffinity): the waiter holds a KeepAlive on its hub and leaves
+        // under the lock. Set on the waiter's own thread.
+        bool keeps_hub = false;
+        // A notifier on another hub picked it and posted its wake-up, which has not run yet:
+        // the waiter may not return (the node is on its stack) until it has.
+        std::atomic<bool> wake_in_flight{false};
+        Node* next_wake = nullptr;  // detail::RemoteWakes
     };
 
     // Explicit form: parks the current fiber as `n` (the caller owns it) until notify(n) (true)
@@ -81,9 +147,46 @@ class WaitQueue {
     // inside this call, so the notifier may still fill the node afterwards.
     void notify(Node& n) noexcept;
 
+    // Shared mode (detail::HubAffinity), with the affinity's lock held by `lk`: parks the current
+    // fiber as `n` as wait(n, deadline) does. Returns, or throws, with the lock released.
+    bool wait_locked(Node& n, Deadline deadline, std::unique_lock<detail::SpinLock>& lk);
+    // With the lock held: unlinks `n`, marks it notified and wakes its fiber, now on this hub,
+    // or through its hub's mailbox once `wakes` goes out of scope (after the lock is dropped).
+    void notify_locked(Node& n, detail::RemoteWakes& wakes) noexcept;
+    void notify_all_locked(detail::RemoteWakes& wakes) noexcept {
+        while (Node* n = waiters_.front()) notify_locked(*n, wakes);
+    }
+
   private:
+    friend class detail::HubAffinity;
+    // At the switch to shared mode, on the owner's thread: its waiters will leave under the lock.
+    void share(detail::Mailbox& owner) noexcept;
+    bool finish_shared(Node& n, Deadline deadline, bool woke);
+    void leave_shared(Node& n) noexcept;
+
     detail::IntrusiveList<Node> waiters_;
+    detail::HubAffinity* affinity_ = nullptr;
     detail::WaitKind kind_ = detail::WaitKind::WaitQueue;
 };
+
+namespace detail {
+// Posts the mailbox wake-ups a shared primitive's operation decided on, after it dropped the lock
+// (the eventfd write stays out of the critical section). Declare it before the lock guard.
+class RemoteWakes {
+  public:
+    RemoteWakes() = default;
+    RemoteWakes(const RemoteWakes&) = delete;
+    RemoteWakes& operator=(const RemoteWakes&) = delete;
+    ~RemoteWakes() {
+        if (n_) post_all();
+    }
+    void add(WaitQueue::Node& n) noexcept;
+
+  private:
+    void post_all() noexcept;
+    WaitQueue::Node* first_ = nullptr;
+    std::size_t n_ = 0;
+};
+}  // namespace detail
 
 }  // namespace green

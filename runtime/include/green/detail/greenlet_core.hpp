@@ -3,6 +3,7 @@
 // core that binds a callable, and the functions spawn/join/kill are built on.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "green/clock.hpp"
 #include "green/detail/fiber.hpp"
 #include "green/detail/timer.hpp"
+#include "green/hub.hpp"
 #include "green/waitable.hpp"
 
 namespace green {
@@ -29,20 +31,34 @@ class GreenletCore : public Fiber, public Waitable {
     GreenletCore();
     ~GreenletCore() override;
 
-    void add_ref() noexcept { ++refs_; }
+    // Handles of a greenlet that runs on a HubPool hub may live on any thread: their count is
+    // atomic then. Every other greenlet keeps the plain count (and stays on its thread).
+    void add_ref() noexcept {
+        if (home_) [[unlikely]]
+            std::atomic_ref<unsigned>(refs_).fetch_add(1, std::memory_order_relaxed);
+        else
+            ++refs_;
+    }
     void release() noexcept {
-        if (--refs_ == 0) delete this;
+        if (home_) [[unlikely]] {
+            if (std::atomic_ref<unsigned>(refs_).fetch_sub(1, std::memory_order_acq_rel) == 1)
+                delete this;
+        } else if (--refs_ == 0) {
+            delete this;
+        }
     }
 
-    bool ready() const noexcept override { return finished_; }
+    // Release order: the outcome (value, exception, killed) is written before finished_, so a
+    // thread that sees ready() sees the outcome.
+    bool ready() const noexcept override { return finished_.load(std::memory_order_acquire); }
     void rawlink(LinkNode& node) override;
     void unlink(LinkNode& node) noexcept override;
     const LinkList& links() const noexcept { return links_; }
     std::string name() const override;
     void set_name(std::string n) { name_ = std::move(n); }
 
-    bool started() const noexcept { return state() != FiberState::Created || finished_; }
-    bool finished() const noexcept { return finished_; }
+    bool started() const noexcept { return state() != FiberState::Created || ready(); }
+    bool finished() const noexcept { return ready(); }
     bool killed() const noexcept { return killed_; }
     const std::exception_ptr& exception() const noexcept { return exception_; }
     std::uint64_t id() const noexcept override { return id_; }
@@ -51,6 +67,12 @@ class GreenletCore : public Fiber, public Waitable {
     void reaped() noexcept final;
 
     Timer start_timer_;  // spawn_later
+
+    // The mailbox of the HubPool hub it runs on: set before the greenlet is shared with other
+    // threads (hub_pool.cpp), empty for greenlets of other hubs. Other threads join, kill and
+    // link it through this handle.
+    const HubHandle& home() const noexcept { return home_; }
+    void set_home(HubHandle h) noexcept { home_ = std::move(h); }
 
   protected:
     virtual void run() = 0;
@@ -63,8 +85,9 @@ class GreenletCore : public Fiber, public Waitable {
     LinkList links_;
     std::string name_;
     std::uint64_t id_;
-    unsigned refs_ = 0;
-    bool finished_ = false;
+    HubHandle home_;
+    alignas(std::atomic_ref<unsigned>::required_alignment) unsigned refs_ = 0;
+    std::atomic<bool> finished_{false};
     bool killed_ = false;
 };
 
@@ -95,6 +118,9 @@ class BoundCore final : public ResultCore<R> {
 // Schedules a created core: now (delay < 0) or after `delay`.
 void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration> delay);
 bool join(GreenletCore& core, Deadline deadline);
+// Finishes a greenlet that never ran: killed (GreenletExit) or failed with `exc`. On its hub's
+// thread, or on any thread while it belongs to no hub yet.
+void finish_unstarted(GreenletCore& core, std::exception_ptr exc);
 void kill(GreenletCore& core, std::exception_ptr exc, bool block, Deadline deadline);
 GreenletCore* current_greenlet() noexcept;
 [[noreturn]] void throw_timeout_expired();
