@@ -114,8 +114,10 @@ static void round_of(const char* name, int (*call)(int)) {
            round_ticks >= 3 ? "ticked" : "stalled", started_at_first_return, kThreads);
     for (int i = 0; i < kThreads; ++i) {
         int s = results[i];
-        if (WIFEXITED(s)) printf(" %d", WEXITSTATUS(s));
-        else printf(" raw %#x", s);
+        if (WIFEXITED(s))
+            printf(" %d", WEXITSTATUS(s));
+        else
+            printf(" raw %#x", s);
     }
     printf("\n");
 }
@@ -178,7 +180,8 @@ static void popen_details(void) {
     FILE* cloexec = popen("echo cloexec", "re");
     CHECK(plain && cloexec);
     printf("popen r: FD_CLOEXEC %d; re: FD_CLOEXEC %d\n",
-           fcntl(fileno(plain), F_GETFD) & FD_CLOEXEC, fcntl(fileno(cloexec), F_GETFD) & FD_CLOEXEC);
+           fcntl(fileno(plain), F_GETFD) & FD_CLOEXEC,
+           fcntl(fileno(cloexec), F_GETFD) & FD_CLOEXEC);
     /* The child of a later popen does not hold an earlier stream's descriptor. */
     char cmd[96];
     snprintf(cmd, sizeof cmd, "test -e /proc/self/fd/%d && echo inherited || echo closed",
