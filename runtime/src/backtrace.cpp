@@ -84,7 +84,7 @@ struct Dw {
     GREEN_DW_FN(dwfl_report_end)
     GREEN_DW_FN(dwfl_linux_proc_report)
     GREEN_DW_FN(dwfl_linux_proc_find_elf)
-    GREEN_DW_FN(dwfl_standard_find_debuginfo)
+    GREEN_DW_FN(dwfl_build_id_find_debuginfo)
     GREEN_DW_FN(dwfl_attach_state)
     GREEN_DW_FN(dwfl_getthread_frames)
     GREEN_DW_FN(dwfl_thread_state_registers)
@@ -177,7 +177,7 @@ bool load(Symbolizer& s) {
     GREEN_DW_GET(dwfl_report_end)
     GREEN_DW_GET(dwfl_linux_proc_report)
     GREEN_DW_GET(dwfl_linux_proc_find_elf)
-    GREEN_DW_GET(dwfl_standard_find_debuginfo)
+    GREEN_DW_GET(dwfl_build_id_find_debuginfo)
     GREEN_DW_GET(dwfl_attach_state)
     GREEN_DW_GET(dwfl_getthread_frames)
     GREEN_DW_GET(dwfl_thread_state_registers)
@@ -201,7 +201,10 @@ bool report_modules(Symbolizer& s) {
         s.dwfl = nullptr;
     }
     s.callbacks.find_elf = s.dw.dwfl_linux_proc_find_elf;
-    s.callbacks.find_debuginfo = s.dw.dwfl_standard_find_debuginfo;
+    // Separate debug files by build id (/usr/lib/debug/.build-id, Debian's -dbgsym packages)
+    // only: the standard search would also start a debuginfod client, which may fetch over the
+    // network from inside a stack dump, and whose libcurl/OpenSSL set-up leaks at exit.
+    s.callbacks.find_debuginfo = s.dw.dwfl_build_id_find_debuginfo;
     Dwfl* d = s.dw.dwfl_begin(&s.callbacks);
     if (!d) return false;
     s.dw.dwfl_report_begin(d);

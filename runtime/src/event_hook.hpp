@@ -12,8 +12,10 @@ namespace green::detail {
 struct EventHookSlot {
     EventHook fn;
     void* arg;
+    const EventHookSlot* older;  // every slot ever set stays on this chain (see below)
 };
-// Never freed once set: another thread may be calling through it.
+// Never freed once set: another thread may be calling through it. Each slot is kept on a chain
+// from a global, so the few bytes per set_event_hook call stay reachable, not leaked.
 extern std::atomic<const EventHookSlot*> g_event_hook;
 
 // Out of line and cold: the places that test g_event_hook keep no extra live values for it.

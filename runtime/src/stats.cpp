@@ -10,6 +10,9 @@ namespace green {
 namespace detail {
 
 std::atomic<const EventHookSlot*> g_event_hook{nullptr};
+namespace {
+std::atomic<const EventHookSlot*> g_every_hook_slot{nullptr};
+}
 
 void emit_event(RuntimeEventKind kind, std::uint64_t fiber, long os_tid, Duration ran) noexcept {
     if (const EventHookSlot* h = g_event_hook.load(std::memory_order_acquire))
@@ -42,8 +45,13 @@ void set_event_hook(EventHook hook, void* arg) noexcept {
     using namespace detail;
     const EventHookSlot* slot = nullptr;
     if (hook) {
-        slot = new (std::nothrow) EventHookSlot{hook, arg};
-        if (!slot) return;
+        auto* fresh = new (std::nothrow) EventHookSlot{hook, arg, nullptr};
+        if (!fresh) return;
+        fresh->older = g_every_hook_slot.load(std::memory_order_relaxed);
+        while (!g_every_hook_slot.compare_exchange_weak(fresh->older, fresh,
+                                                        std::memory_order_relaxed)) {
+        }
+        slot = fresh;
     }
     g_event_hook.store(slot, std::memory_order_release);
 }
