@@ -54,15 +54,7 @@ std::string peer_text(const sockaddr_storage& ss) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-    std::setvbuf(stdout, nullptr, _IOLBF, 0);
-    ftp::Options options;
-    try {
-        options = ftp::parse_options(argc, argv);
-    } catch (const std::invalid_argument& e) {
-        std::fprintf(stderr, "ftp_server: %s\n", e.what());
-        std::fprintf(stderr, ftp::usage, argv[0]);
-        return 2;
-    }
+    const ftp::Options options = ftp::start_server("ftp_server", argc, argv);
     shared = new Shared{options, ftp::ServedRoot(options.root)};
     const int listener = ftp::listen_tcp(options.host, options.port, 128);
     std::printf("Listen the port %u....\n", ftp::local_port(listener));

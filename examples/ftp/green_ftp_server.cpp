@@ -10,15 +10,7 @@
 #include "session.hpp"
 
 int main(int argc, char** argv) try {
-    std::setvbuf(stdout, nullptr, _IOLBF, 0);
-    ftp::Options options;
-    try {
-        options = ftp::parse_options(argc, argv);
-    } catch (const std::invalid_argument& e) {
-        std::fprintf(stderr, "green_ftp_server: %s\n", e.what());
-        std::fprintf(stderr, ftp::usage, argv[0]);
-        return 2;
-    }
+    const ftp::Options options = ftp::start_server("green_ftp_server", argc, argv);
     const ftp::ServedRoot root(options.root);
     green::ServerOptions server_options;
     server_options.name = "green_ftp_server";

@@ -1,6 +1,7 @@
 // Parsing of the FTP servers' shared command line.
 #include "options.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -36,6 +37,17 @@ Options parse_options(int argc, char** argv) {
     if (o.user && (*o.user == "anonymous" || *o.user == "ftp"))
         throw std::invalid_argument("--user " + *o.user + ": reserved for anonymous login");
     return o;
+}
+
+Options start_server(const char* name, int argc, char** argv) {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    try {
+        return parse_options(argc, argv);
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "%s: %s\n", name, e.what());
+        std::fprintf(stderr, usage, argv[0]);
+        std::exit(2);
+    }
 }
 
 }  // namespace ftp

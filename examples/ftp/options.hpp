@@ -20,4 +20,8 @@ Options parse_options(int argc, char** argv);
 
 inline const char* usage = "usage: %s [--host H] [--port P] --root DIR [--user U --password P]\n";
 
+// A server's start: line-buffered stdout (its log is read line by line), then the options, or
+// the error and the usage on stderr and exit status 2.
+Options start_server(const char* name, int argc, char** argv);
+
 }  // namespace ftp

@@ -195,17 +195,6 @@ void Hub::reinit_after_fork() noexcept {
 
 // ---- switching ----------------------------------------------------------------------------
 
-void Hub::take_stack(Fiber& f) {
-    if (!f.stack_.base) {
-        f.stack_ = stacks_.allocate(f.stack_size_ ? f.stack_size_ : default_stack_size_);
-        if (!f.registry_link_.linked) {
-            f.registry_link_.owner = &f;
-            fibers_.push_back(f.registry_link_);
-            ++spawned_;
-        }
-    }
-}
-
 void Hub::prepare_stack(Fiber& f) {
     take_stack(f);
     f.asan_bottom_ = f.stack_.base;

@@ -1,6 +1,8 @@
 // The public face of the hub (green/hub.hpp): sleep, yield, idle, fd waits, HubHandle.
 #include "green/hub.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "config.hpp"
@@ -8,20 +10,35 @@
 
 namespace green {
 
-void sleep(Duration d) {
-    auto& hub = detail::Hub::get();
-    if (d <= Duration::zero()) return hub.yield();
-    const Deadline deadline(detail::after_now(d));
+namespace {
+
+// Out of line, so that sleep(0), the usual way to yield, does not pay for this frame.
+[[gnu::noinline]] void sleep_until(detail::Hub& hub, const Deadline& deadline) {
     const detail::WaitNote note(hub.current(), detail::WaitKind::Sleep);
     while (hub.park(deadline)) {
         // Woken early by someone who should not have; keep sleeping.
     }
 }
 
+}  // namespace
+
+void sleep(Duration d) {
+    auto& hub = detail::Hub::get();
+    if (d <= Duration::zero()) return hub.yield();
+    sleep_until(hub, Deadline(detail::after_now(d)));
+}
+
 void idle() {
     auto& hub = detail::Hub::get();
     const detail::WaitNote note(hub.current(), detail::WaitKind::Idle);
     hub.idle_waiters().wait();
+}
+
+void sleep(double seconds) {
+    if (std::isnan(seconds)) throw std::invalid_argument("green::sleep: seconds is NaN");
+    if (!(seconds > 0)) return sleep(Duration::zero());
+    constexpr double kLongest = 9e9;  // seconds: within Duration's range (~292 years)
+    sleep(std::chrono::ceil<Duration>(std::chrono::duration<double>(std::min(seconds, kLongest))));
 }
 
 const char* backend_name() {

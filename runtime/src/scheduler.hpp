@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core_cache.hpp"
 #include "green/clock.hpp"
 #include "green/detail/fiber.hpp"
 #include "green/detail/timer.hpp"
@@ -171,13 +172,22 @@ class Hub {
     // Reserves f's stack if it has none yet (spawn does it early, so that an impossible size
     // throws to its caller). reap(): gives a dead or never-run fiber's stack back and calls
     // its reaped().
-    void take_stack(Fiber& f);
+    void take_stack(Fiber& f) {
+        if (f.stack_.base) return;
+        f.stack_ = stacks_.allocate(f.stack_size_ ? f.stack_size_ : default_stack_size_);
+        if (!f.registry_link_.linked) {
+            f.registry_link_.owner = &f;
+            fibers_.push_back(f.registry_link_);
+            ++spawned_;
+        }
+    }
     void reap(Fiber& dead) noexcept;
 
     // Every fiber of this hub that holds a stack (spawned, not yet reaped; the loop fiber
     // included, the main fiber not). Hub thread only.
     const IntrusiveList<FiberLink>& fibers() const noexcept { return fibers_; }
     const Fiber& loop_fiber() const noexcept { return *loop_; }
+    CoreCache& core_cache() noexcept { return core_cache_; }
 
     // Ends the current fiber (after its body returned) and runs the next one.
     [[noreturn]] void exit_current() noexcept;
@@ -210,6 +220,8 @@ class Hub {
     // when resumed (its context, the park and wait frames): measured ~600 bytes.
     static constexpr int kPrefetchLines = 10;
 
+    // First, so destroyed last: the teardown below may still free cores into it.
+    CoreCache core_cache_;
     Fiber main_;
     std::unique_ptr<Fiber> loop_;
     Fiber* current_;

@@ -12,21 +12,26 @@ namespace green {
 Semaphore::Semaphore(std::ptrdiff_t value) : Semaphore(value, Kind::Plain) {}
 
 Semaphore::Semaphore(std::ptrdiff_t value, Kind kind)
-    : count_(static_cast<std::size_t>(value)),
+    : waiters_(kind == Kind::Lock ? detail::WaitKind::Lock : detail::WaitKind::Semaphore),
+      count_(static_cast<std::size_t>(value)),
       initial_(static_cast<std::size_t>(value)),
-      bounded_(kind != Kind::Plain),
+      limit_(kind == Kind::Plain ? SIZE_MAX : static_cast<std::size_t>(value)),
       kind_(kind) {
     if (value < 0)
         throw std::invalid_argument("green::Semaphore: initial value must be >= 0, got " +
                                     std::to_string(value));
 }
 
+// The inline test's local() ran first: it bound an unbound semaphore to this hub or, for one
+// bound to another hub, made it shared. Single-hub mode cannot end while this fiber runs.
 bool Semaphore::acquire_slow(Deadline deadline) {
+    if (owner_.shared()) return acquire_shared(deadline);
+    if (count_ > 0 && waiters_.empty()) {
+        --count_;
+        return true;
+    }
     if (deadline.expired()) return false;
     WaitQueue::Node w;
-    const detail::WaitNote note(
-        detail::Hub::get().current(),
-        kind_ == Kind::Lock ? detail::WaitKind::Lock : detail::WaitKind::Semaphore, this);
     try {
         return waiters_.wait(w, deadline);
     } catch (...) {
@@ -46,8 +51,8 @@ void Semaphore::give_back() {
             ++count_;
         return;
     }
-    if (!waiters_.empty())
-        hand_off();
+    if (WaitQueue::Node* w = waiters_.front())
+        waiters_.notify(*w);
     else
         ++count_;
 }
@@ -61,9 +66,6 @@ bool Semaphore::acquire_shared(Deadline deadline) {
     }
     if (deadline.expired()) return false;
     WaitQueue::Node w;
-    const detail::WaitNote note(
-        detail::Hub::get().current(),
-        kind_ == Kind::Lock ? detail::WaitKind::Lock : detail::WaitKind::Semaphore, this);
     try {
         return waiters_.wait_locked(w, deadline, lk);
     } catch (...) {
@@ -83,12 +85,15 @@ void Semaphore::release_shared() {
     std::lock_guard lk(owner_.lock());
     // Direct hand-off: the permit goes to the longest waiter, whichever hub it is on.
     if (WaitQueue::Node* w = waiters_.front()) return waiters_.notify_locked(*w, wakes);
-    if (bounded_ && count_ >= initial_) over_release();
+    if (count_ >= limit_) over_release();
     ++count_;
 }
 
-void Semaphore::hand_off() noexcept {
-    waiters_.notify(*waiters_.front());
+void Semaphore::release_slow() {
+    if (owner_.shared()) return release_shared();
+    if (WaitQueue::Node* w = waiters_.front()) return waiters_.notify(*w);
+    if (count_ >= limit_) over_release();
+    ++count_;
 }
 
 void Semaphore::over_release() const {

@@ -67,9 +67,16 @@ StackSlot StackPool::allocate(std::size_t size) {
     if (size > kMaxStackSize)
         throw std::length_error("green: a fiber stack of " + std::to_string(size) +
                                 " bytes exceeds the maximum of 1 GiB");
-    const std::size_t page = page_size();
-    size = std::max<std::size_t>((size + page - 1) / page * page, kMinStackSize);
-    SizeClass& cls = classes_[size];
+    if (size != hot_request_) [[unlikely]] {
+        const std::size_t page = page_size();
+        const std::size_t rounded =
+            std::max<std::size_t>((size + page - 1) / page * page, kMinStackSize);
+        hot_ = &classes_[rounded];  // std::map: the address stays valid
+        hot_request_ = size;
+        hot_size_ = rounded;
+    }
+    SizeClass& cls = *hot_;
+    size = hot_size_;
     if (!cls.free.empty()) {
         StackSlot s = cls.free.back();
         cls.free.pop_back();
@@ -170,10 +177,14 @@ StackSlot StackPool::carve(SizeClass& cls, std::size_t size) {
 
 void StackPool::release(const StackSlot& s) noexcept {
     if (!s.base) return;
-    auto it = classes_.find(s.size);
-    if (it == classes_.end()) return;
+    SizeClass* cls = hot_;
+    if (s.size != hot_size_) [[unlikely]] {
+        auto it = classes_.find(s.size);
+        if (it == classes_.end()) return;
+        cls = &it->second;
+    }
     // (The canary needs no reset: a fiber that touched it was reported as overflowing.)
-    it->second.free.push_back(s);
+    cls->free.push_back(s);
     ++free_total_;
 }
 

@@ -119,6 +119,11 @@ class StackPool {
     void fault_in_ahead(SizeClass& cls) noexcept;
 
     std::map<std::size_t, SizeClass> classes_;
+    // The class of the latest request, found without the map: a program spawns nearly all its
+    // fibers with one stack size, and allocate/release sit on every spawn's path.
+    std::size_t hot_request_ = SIZE_MAX;  // a size as asked for (none can be: above the maximum)
+    std::size_t hot_size_ = 0;            // its rounded size
+    SizeClass* hot_ = nullptr;
     std::deque<Chunk> chunks_;  // deque: carving pointers stay valid
     std::size_t guarded_ = 0;   // stacks that got a guard page of their own
     std::size_t guard_budget_;  // at most this many

@@ -71,7 +71,7 @@ void ThreadPool::run_and_wait(std::shared_ptr<detail::OffloadJob> job, Deadline 
         detail::OffloadJob& j;
         ~GiveUp() { j.waiter = nullptr; }
     } give_up{*job};
-    const detail::WaitNote note(hub.current(), detail::WaitKind::Offload, job.get());
+    const detail::WaitNote note(hub.current(), detail::WaitKind::Offload, job.get(), -1);
     while (!job->done) {
         if (!hub.park(deadline)) detail::throw_timeout_expired();
     }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -79,6 +80,39 @@ TEST(Hub, NegativeSleepYields) {
     green::sleep(-5s);
     EXPECT_TRUE(ran);
     g.join();
+}
+
+// gevent's spelling: plain seconds. sleep(0) and a negative number yield, a fraction sleeps at
+// least that long, NaN is refused, infinity is accepted as "as long as can be" (not waited here).
+TEST(Hub, SleepInSecondsAsGeventSpellsIt) {
+    std::string trace;
+    auto a = green::spawn([&] {
+        trace += 'a';
+        green::sleep(0);
+        trace += 'a';
+    });
+    auto b = green::spawn([&] {
+        trace += 'b';
+        green::sleep(-1.5);
+        trace += 'b';
+    });
+    green::joinall({a, b});
+    EXPECT_EQ(trace, "abab");
+
+    const auto t0 = green::Clock::now();
+    green::sleep(0.02);
+    EXPECT_GE(green::Clock::now() - t0, 20ms);
+
+    EXPECT_THROW(green::sleep(std::nan("")), std::invalid_argument);
+    bool woke = false;
+    auto forever = green::spawn([&] {
+        green::sleep(HUGE_VAL);
+        woke = true;
+    });
+    green::sleep(0);
+    forever.kill();
+    EXPECT_FALSE(woke);
+    EXPECT_TRUE(forever.dead());
 }
 
 // The hub takes the next fiber's stack early (to prefetch it); a fiber killed before it ever

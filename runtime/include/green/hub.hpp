@@ -20,6 +20,9 @@ void sleep(std::chrono::duration<Rep, Period> d) {
     // Round up so that a sleep never ends early.
     sleep(std::chrono::ceil<Duration>(d));
 }
+// gevent's spelling, seconds as a number: sleep(0) yields, sleep(0.25) sleeps a quarter of a
+// second. NaN is std::invalid_argument; beyond ~285 years (or infinity) it sleeps that long.
+void sleep(double seconds);
 void yield();
 // Waits until the hub has nothing else to run (gevent.idle).
 void idle();

@@ -327,19 +327,27 @@ class BasicQueue {
         throw QueueEmpty();
     }
 
+    // The shared-mode halves are separate functions: inlined together, the lock's state and
+    // unwinding made every single-hub put and get save and restore twice the registers.
     Status put_any(T& item, const Deadline& deadline) {
         if (owner_.local()) [[likely]] {
             LocalOps ops;
             return put_impl(item, deadline, ops);
         }
-        SharedOps ops(owner_);
-        return put_impl(item, deadline, ops);
+        return put_shared(item, deadline);
     }
     Status get_any(std::optional<T>& out, const Deadline& deadline) {
         if (owner_.local()) [[likely]] {
             LocalOps ops;
             return get_impl(out, deadline, ops);
         }
+        return get_shared(out, deadline);
+    }
+    [[gnu::noinline]] Status put_shared(T& item, const Deadline& deadline) {
+        SharedOps ops(owner_);
+        return put_impl(item, deadline, ops);
+    }
+    [[gnu::noinline]] Status get_shared(std::optional<T>& out, const Deadline& deadline) {
         SharedOps ops(owner_);
         return get_impl(out, deadline, ops);
     }

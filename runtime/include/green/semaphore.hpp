@@ -59,39 +59,22 @@ class Semaphore : public detail::LockableNames<Semaphore> {
 
     // Takes a permit, waiting up to `deadline` (true) or giving up (false). A zero or negative
     // deadline only polls. Throws what kill() or a Timeout delivers, holding no permit then.
-    bool acquire(Deadline deadline = {}) {
-        if (owner_.local()) [[likely]] {
-            if (count_ > 0 && waiters_.empty()) {
-                --count_;
-                return true;
-            }
-            return acquire_slow(deadline);
-        }
-        return acquire_shared(deadline);
+    // The inline paths are only the uncontended single-hub case; everything else (parking,
+    // hand-off, misuse, shared mode) is out of line, so that these stay small enough to inline.
+    [[gnu::always_inline]] bool acquire(Deadline deadline = {}) {
+        return take_local() || acquire_slow(deadline);
     }
-    bool try_acquire() {
-        if (owner_.local()) [[likely]] {
-            if (count_ > 0 && waiters_.empty()) {
-                --count_;
-                return true;
-            }
-            return false;
-        }
-        return acquire_shared(Deadline(Duration::zero()));
+    [[gnu::always_inline]] bool try_acquire() {
+        return take_local() || acquire_slow(Deadline(Duration::zero()));
     }
-    // Returns a permit: to the longest waiter if any. BoundedSemaphore and Lock refuse to go
-    // above their initial value (std::logic_error).
-    void release() {
-        if (owner_.local()) [[likely]] {
-            if (!waiters_.empty()) return hand_off();
-            if (bounded_ && count_ >= initial_) over_release();
+    [[gnu::always_inline]] void release() {
+        if (owner_.local() && waiters_.empty() && count_ < limit_) [[likely]] {
             ++count_;
             return;
         }
-        release_shared();
+        release_slow();
     }
 
-    // Permits available now.
     std::size_t counter() const noexcept {
         if (!owner_.shared()) return count_;
         std::lock_guard lk(owner_.lock());
@@ -109,18 +92,26 @@ class Semaphore : public detail::LockableNames<Semaphore> {
     Semaphore(std::ptrdiff_t value, Kind kind);
 
   private:
+    [[gnu::always_inline]] bool take_local() {
+        if (owner_.local() && count_ > 0 && waiters_.empty()) [[likely]] {
+            --count_;
+            return true;
+        }
+        return false;
+    }
     bool acquire_slow(Deadline deadline);
     bool acquire_shared(Deadline deadline);
+    void release_slow();
     void release_shared();
-    void hand_off() noexcept;
     void give_back();
     [[noreturn]] void over_release() const;
 
+    // First member: its waiters' label (format_run_info) names the semaphore's own address.
+    WaitQueue waiters_;
     std::size_t count_;
     std::size_t initial_;
-    WaitQueue waiters_;
+    std::size_t limit_;  // release() beyond this count is misuse: initial_ if bounded
     detail::HubAffinity owner_{&waiters_};
-    bool bounded_;
     Kind kind_;
 };
 

@@ -204,15 +204,19 @@ class Fiber {
 };
 
 // Labels the waits of fiber `f` in its scope (the first label wins: an Event's label is kept
-// when the Event waits through a WaitQueue). Two stores; cleared on exit.
+// when the Event waits through a WaitQueue). Cleared on exit. The fd and events are read only
+// for Io and Offload waits (run_info.cpp), so the other labels do not write them.
 class WaitNote {
   public:
-    WaitNote(Fiber* f, WaitKind kind, const void* object = nullptr, int fd = -1,
-             short events = 0) noexcept
+    WaitNote(Fiber* f, WaitKind kind, const void* object = nullptr) noexcept
         : f_(f->wait_.kind == WaitKind::None ? f : nullptr) {
         if (!f_) return;
         f_->wait_.kind = kind;
         f_->wait_.object = object;
+    }
+    WaitNote(Fiber* f, WaitKind kind, const void* object, int fd, short events = 0) noexcept
+        : WaitNote(f, kind, object) {
+        if (!f_) return;
         f_->wait_.fd = fd;
         f_->wait_.events = events;
     }

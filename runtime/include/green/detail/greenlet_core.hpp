@@ -31,6 +31,10 @@ class GreenletCore : public Fiber, public Waitable {
     GreenletCore();
     ~GreenletCore() override;
 
+    // Cores are recycled through their hub's cache (core_cache.hpp), not malloc'd each spawn.
+    static void* operator new(std::size_t size);
+    static void operator delete(void* p, std::size_t size) noexcept;
+
     // Handles of a greenlet that runs on a HubPool hub may live on any thread: their count is
     // atomic then. Every other greenlet keeps the plain count (and stays on its thread).
     void add_ref() noexcept {
