@@ -63,6 +63,7 @@ def _describe(fiber, hub, is_main):
         what = ": " + (KINDS[kind] if kind < len(KINDS) else "?")
         if KINDS[kind] == "io":
             what += " fd %d" % int(f["wait_"]["fd"])
+    what += _stack_use(f)
     if is_main:
         name = "main"
     elif int(fiber) == _loop_fiber(hub):
@@ -70,6 +71,31 @@ def _describe(fiber, hub, is_main):
     else:
         name = "fiber"
     return "%s %s%s" % (name, state, what)
+
+
+def _stack_use(f):
+    """"; stack N KiB, deepest M KiB": the lowest non-zero word below the fiber's first frame,
+    as green::format_run_info measures it (runtime/src/stack_use.hpp); "at most" when the stack
+    was not all zero when the fiber got it."""
+    stack = f["stack_"]
+    base, size = int(stack["base"]), int(stack["size"])
+    if base == 0 or size == 0:
+        return ""
+    top = base + size - ((base >> 12) & 31) * 64  # StackPool::top
+    inferior = gdb.selected_inferior()
+    deepest = 0
+    for page in range(base, top, 4096):
+        try:
+            data = inferior.read_memory(page, min(4096, top - page)).tobytes()
+        except gdb.MemoryError:
+            continue  # not in the core: never written
+        stripped = data.lstrip(b"\0")
+        if stripped:
+            at = page + (len(data) - len(stripped)) // 8 * 8
+            deepest = top - at
+            break
+    bound = "" if bool(stack["zeroed"]) else "at most "
+    return "; stack %d KiB, deepest %s%.1f KiB" % (size // 1024, bound, deepest / 1024)
 
 
 class GreenCommand(gdb.Command):
