@@ -83,17 +83,24 @@ def _stack_use(f):
         return ""
     top = base + size - ((base >> 12) & 31) * 64  # StackPool::top
     inferior = gdb.selected_inferior()
+    try:  # one read; page by page where a core has holes (pages never written)
+        pieces = [(base, inferior.read_memory(base, top - base).tobytes())]
+    except gdb.MemoryError:
+        pieces = []
+        for page in range(base, top, 4096):
+            try:
+                pieces.append((page, inferior.read_memory(page, min(4096, top - page)).tobytes()))
+            except gdb.MemoryError:
+                pass  # not in the core: never written
     deepest = 0
-    for page in range(base, top, 4096):
-        try:
-            data = inferior.read_memory(page, min(4096, top - page)).tobytes()
-        except gdb.MemoryError:
-            continue  # not in the core: never written
+    for start, data in pieces:
         stripped = data.lstrip(b"\0")
         if stripped:
-            at = page + (len(data) - len(stripped)) // 8 * 8
-            deepest = top - at
+            deepest = top - (start + (len(data) - len(stripped)) // 8 * 8)
             break
+    if deepest == 0 and int(f["ctx_"]) != 0:
+        # It has run, so its saved context at least is on it: gcore left the stack out.
+        return "; stack %d KiB, not in the core" % (size // 1024)
     bound = "" if bool(stack["zeroed"]) else "at most "
     return "; stack %d KiB, deepest %s%.1f KiB" % (size // 1024, bound, deepest / 1024)
 
@@ -131,9 +138,14 @@ class _FiberUnwinder(gdb.unwinder.Unwinder):
     def __call__(self, pending_frame):
         if _target is None or pending_frame.level() != 0:
             return None
-        sp = pending_frame.read_register("rsp")
+        sp = pending_frame.read_register("rsp")  # for its type
         pc = pending_frame.read_register("rip")
-        info = pending_frame.create_unwind_info(_FrameId(sp, pc))
+        # The hidden frame's id takes a stack address just below the fiber's frames: gdb stops
+        # a backtrace at a caller whose frame sits below its callee's ("previous frame inner to
+        # this frame"), which the thread's real stack pointer would make the fiber's first
+        # frame whenever it is not an inlined one (-O0).
+        below = gdb.Value(_target["rsp"] - 8).cast(sp.type)
+        info = pending_frame.create_unwind_info(_FrameId(below, pc))
         for reg, value in _target.items():
             info.add_saved_register(reg, gdb.Value(value).cast(sp.type if reg == "rsp"
                                                                else pc.type if reg == "rip"
