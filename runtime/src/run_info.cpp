@@ -28,6 +28,8 @@
 #include "config.hpp"
 #include "hub_list.hpp"
 #include "scheduler.hpp"
+#include "stack_pool.hpp"
+#include "stack_use.hpp"
 
 // glibc's sigaction under its internal name: under the preload the hooks wrap `sigaction`, and
 // a handler installed through them runs later, from a fiber; this one must run at once and only
@@ -155,7 +157,8 @@ const char* state_word(const Fiber& f, const Hub& hub) {
 }
 
 void append_fiber(std::string& out, const Fiber& f, const Hub& hub, bool is_main,
-                  std::int64_t coarse_now, std::int64_t steady_now, Backtracer& bt) {
+                  std::int64_t coarse_now, std::int64_t steady_now, Backtracer& bt,
+                  StackUseMeter& meter) {
     char buf[160];
     out += "  ";
     if (is_main) {
@@ -195,6 +198,14 @@ void append_fiber(std::string& out, const Fiber& f, const Hub& hub, bool is_main
         std::snprintf(buf, sizeof buf, "; stack %zu KiB", stack / 1024);
         out += buf;
     }
+    if (f.stack().base && !is_main) {
+        const StackSlot& s = f.stack();
+        const double kib = static_cast<double>(meter.deepest(s, StackPool::top(s))) / 1024;
+        std::snprintf(buf, sizeof buf,
+                      s.zeroed ? ", deepest %.1f KiB" : ", deepest at most %.1f KiB (reused stack)",
+                      kib);
+        out += buf;
+    }
     out += '\n';
     // Every fiber that is not running and has run has a saved context to unwind from.
     const FiberState st = f.state();
@@ -216,10 +227,13 @@ std::string format_hub(Hub& hub) {
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
             .count();
     Backtracer bt;
+    StackUseMeter meter;
     if (!bt.unavailable().empty()) out += "  (no backtraces: " + bt.unavailable() + ")\n";
-    append_fiber(out, hub.main_fiber(), hub, true, coarse_now, steady_now, bt);
+    append_fiber(out, hub.main_fiber(), hub, true, coarse_now, steady_now, bt, meter);
     for (const FiberLink* l = hub.fibers().front(); l; l = l->next)
-        append_fiber(out, *l->owner, hub, false, coarse_now, steady_now, bt);
+        append_fiber(out, *l->owner, hub, false, coarse_now, steady_now, bt, meter);
+    // Fibers spawned from now on get stacks whose deepest use is their own.
+    hub.stacks().clean_free(meter);
     return out;
 }
 

@@ -167,7 +167,7 @@ StackSlot StackPool::carve(SizeClass& cls, std::size_t size) {
     char* slot_base = c.base + page + cls.next_slot * slot;
     ++cls.next_slot;
     ++cls.carved;
-    StackSlot s{slot_base + page, size, false};
+    StackSlot s{slot_base + page, size, false, true};  // fresh memory: zero
     if (c.slots_guarded || (guarded_ < guard_budget_ && install_guard(slot_base))) {
         s.guarded = true;
         ++guarded_;
@@ -185,6 +185,7 @@ void StackPool::release(const StackSlot& s) noexcept {
     }
     // (The canary needs no reset: a fiber that touched it was reported as overflowing.)
     cls->free.push_back(s);
+    cls->free.back().zeroed = false;  // its fiber wrote it
     ++free_total_;
 }
 

@@ -18,6 +18,8 @@
 
 namespace green::detail {
 
+class StackUseMeter;
+
 struct StackPoolOptions {
     std::size_t guard_budget = SIZE_MAX;  // stacks that get their own guard page
     bool guard_budget_set = false;        // false: all with guard regions, else kMprotectGuards
@@ -82,6 +84,11 @@ class StackPool {
         const auto page_index = reinterpret_cast<std::uintptr_t>(s.base) >> 12;
         return static_cast<char*>(s.base) + s.size - (page_index & 31) * 64;
     }
+
+    // Zeroes the written part of the free stacks that spawns take next (up to the warm limit
+    // per size), so that the fibers that get them have a deepest stack use of their own
+    // (stack_use.hpp). Called by the run info, never on a spawn.
+    void clean_free(StackUseMeter& meter) noexcept;
 
     static std::size_t page_size() noexcept;
     std::size_t chunks() const noexcept { return chunks_.size(); }

@@ -1,6 +1,7 @@
-// For the gdb helper's test: two fibers park (one in a named function), then the program stops
-// itself with SIGTRAP, where gdb (run in batch mode by the test) lists the fibers and unwinds
-// one; without a debugger attached the trap ends the program.
+// For the gdb helper's test: two fibers park in named functions, then the program stops itself
+// with SIGTRAP, where gdb (run in batch mode by the test) lists the fibers and unwinds them;
+// without a debugger attached the trap ends the program with a core dump (where core dumps are
+// on), which the test reads the same way.
 #include <signal.h>
 
 #include <chrono>
@@ -14,12 +15,16 @@ namespace {
     e.wait();
     asm volatile("");
 }
+[[gnu::noinline]] void gdb_sleeps_here() {
+    green::sleep(60s);
+    asm volatile("");
+}
 }  // namespace
 
 int main() {
     green::Event never;
     auto a = green::spawn([&] { gdb_waits_here(never); });
-    auto b = green::spawn([] { green::sleep(60s); });
+    auto b = green::spawn([] { gdb_sleeps_here(); });
     green::sleep(5ms);
     ::raise(SIGTRAP);
     a.kill();

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <alloca.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -35,6 +37,28 @@ std::string line_of(const std::string& dump, const std::string& name) {
 
 bool has(const std::string& s, const std::string& part) {
     return s.find(part) != std::string::npos;
+}
+
+// The "deepest" figure of a dump line, in KiB (-1 when absent); `bound` says whether it was
+// "at most" (a reused stack).
+double deepest_kib(const std::string& line, bool* bound = nullptr) {
+    const auto at = line.find(", deepest ");
+    if (at == std::string::npos) return -1;
+    std::string rest = line.substr(at + 10);
+    const bool at_most = rest.rfind("at most ", 0) == 0;
+    if (bound) *bound = at_most;
+    if (at_most) rest = rest.substr(8);
+    return std::stod(rest);
+}
+
+// Recurses `n` frames of at least 1 KiB each. alloca, not an array: AddressSanitizer may move
+// an array to its fake stack, but never an alloca.
+[[gnu::noinline]] int recurse(int n) {
+    volatile char* buf = static_cast<volatile char*>(alloca(1024));
+    buf[0] = static_cast<char>(n | 1);
+    buf[1023] = 1;
+    if (n == 0) return buf[0];
+    return recurse(n - 1) + buf[1023];
 }
 
 green::SpawnOptions named(const char* name) {
@@ -264,4 +288,61 @@ TEST(RunInfo, ForkedChildListsOnlyItsOwnHub) {
     stop = true;
     t.join();
     g.kill();
+}
+
+// Deepest stack use per fiber: a fiber that recursed 48 KiB deep and returned shows it, one that
+// did not shows a few KiB. A fiber on a stack an earlier fiber used, with no dump in between,
+// gets an "at most" figure that includes the leftovers; a dump zeroes the free stacks, so the
+// next fiber on that stack shows its own figure again. On a thread of its own: a fresh hub and
+// stack pool, so which stack each spawn takes (LIFO) is known.
+TEST(RunInfo, DeepestStackUseIsEachFibersOwn) {
+    std::atomic<bool> done{false};
+    std::thread t([&] {
+        green::Event go;
+        auto deep = green::spawn(named("deep"), [&] {
+            (void)recurse(48);
+            go.wait();
+        });
+        auto shallow = green::spawn(named("shallow"), [&] { go.wait(); });
+        green::sleep(10ms);
+        std::string dump = green::format_run_info();
+        bool bound = true;
+        EXPECT_GE(deepest_kib(line_of(dump, "deep"), &bound), 48.0) << dump;
+        EXPECT_FALSE(bound) << dump;
+        const double own = deepest_kib(line_of(dump, "shallow"), &bound);
+        EXPECT_GT(own, 0.0) << dump;
+        EXPECT_LT(own, 16.0) << dump;
+        EXPECT_FALSE(bound) << dump;
+
+        // shallow's stack, then deep's, go back to the pool; the next spawn takes deep's.
+        shallow.kill();
+        shallow.join();
+        go.set();
+        deep.join();
+        green::Event stop;
+        auto reuser = green::spawn(named("reuser"), [&] { stop.wait(); });
+        green::sleep(10ms);
+        dump = green::format_run_info();
+        EXPECT_GE(deepest_kib(line_of(dump, "reuser"), &bound), 48.0) << dump;
+        EXPECT_TRUE(bound) << dump;
+        EXPECT_TRUE(has(line_of(dump, "reuser"), "(reused stack)")) << dump;
+
+        // That stack again, after a dump cleaned it while it was free.
+        reuser.kill();
+        reuser.join();
+        (void)green::format_run_info();
+        auto later = green::spawn(named("later"), [&] { stop.wait(); });
+        green::sleep(10ms);
+        dump = green::format_run_info();
+        const double again = deepest_kib(line_of(dump, "later"), &bound);
+        EXPECT_GT(again, 0.0) << dump;
+        EXPECT_LT(again, 16.0) << dump;
+        EXPECT_FALSE(bound) << dump;
+        later.kill();
+        later.join();
+        done = true;
+    });
+    // This thread's hub keeps turning, so it answers the other thread's dumps at once.
+    for (int i = 0; i < 30000 && !done.load(); ++i) green::sleep(1ms);
+    t.join();
 }

@@ -1,11 +1,11 @@
-# gdb helper for green's fibers (`green fibers` on a live process or a core dump, `green bt` on a
-# live process):
+# gdb helper for green's fibers (`green fibers` and `green bt` on a live process or a core dump):
 #   source tools/gdb/green.py       (or install as <libgreen>-gdb.py under gdb's auto-load dir)
 #   green fibers                    every fiber of every hub (each thread's registry), numbered
 #   green bt N                      fiber N's backtrace, from the context its last switch saved
 # It reads the same structures as green::format_run_info (t_hub, Hub::fibers_, Fiber::ctx_),
 # so it needs libgreen's debug information.
 import gdb
+import gdb.unwinder
 
 STATES = ["created", "runnable", "running", "parked", "suspended", "dead"]
 KINDS = ["-", "sleep", "io", "event", "async result", "lock", "semaphore", "queue get",
@@ -63,6 +63,7 @@ def _describe(fiber, hub, is_main):
         what = ": " + (KINDS[kind] if kind < len(KINDS) else "?")
         if KINDS[kind] == "io":
             what += " fd %d" % int(f["wait_"]["fd"])
+    what += _stack_use(f)
     if is_main:
         name = "main"
     elif int(fiber) == _loop_fiber(hub):
@@ -70,6 +71,38 @@ def _describe(fiber, hub, is_main):
     else:
         name = "fiber"
     return "%s %s%s" % (name, state, what)
+
+
+def _stack_use(f):
+    """"; stack N KiB, deepest M KiB": the lowest non-zero word below the fiber's first frame,
+    as green::format_run_info measures it (runtime/src/stack_use.hpp); "at most" when the stack
+    was not all zero when the fiber got it."""
+    stack = f["stack_"]
+    base, size = int(stack["base"]), int(stack["size"])
+    if base == 0 or size == 0:
+        return ""
+    top = base + size - ((base >> 12) & 31) * 64  # StackPool::top
+    inferior = gdb.selected_inferior()
+    try:  # one read; page by page where a core has holes (pages never written)
+        pieces = [(base, inferior.read_memory(base, top - base).tobytes())]
+    except gdb.MemoryError:
+        pieces = []
+        for page in range(base, top, 4096):
+            try:
+                pieces.append((page, inferior.read_memory(page, min(4096, top - page)).tobytes()))
+            except gdb.MemoryError:
+                pass  # not in the core: never written
+    deepest = 0
+    for start, data in pieces:
+        stripped = data.lstrip(b"\0")
+        if stripped:
+            deepest = top - (start + (len(data) - len(stripped)) // 8 * 8)
+            break
+    if deepest == 0 and int(f["ctx_"]) != 0:
+        # It has run, so its saved context at least is on it: gcore left the stack out.
+        return "; stack %d KiB, not in the core" % (size // 1024)
+    bound = "" if bool(stack["zeroed"]) else "at most "
+    return "; stack %d KiB, deepest %s%.1f KiB" % (size // 1024, bound, deepest / 1024)
 
 
 class GreenCommand(gdb.Command):
@@ -91,6 +124,70 @@ class GreenFibers(gdb.Command):
                 n, thread.num, thread.ptid[1], int(fiber), _describe(fiber, hub, is_main)))
 
 
+# `green bt N` on a fiber that is not running: a Python unwinder makes the thread's innermost
+# frame unwind into the fiber's saved context (so its caller is the fiber's innermost frame and
+# gdb's own DWARF unwinding does the rest), and a frame filter hides that innermost frame. Nothing
+# is written to the inferior, so it works on a core dump as on a live process.
+_target = None  # the registers the innermost frame unwinds to while `green bt` runs
+
+
+class _FiberUnwinder(gdb.unwinder.Unwinder):
+    def __init__(self):
+        super().__init__("green-fiber")
+
+    def __call__(self, pending_frame):
+        if _target is None or pending_frame.level() != 0:
+            return None
+        sp = pending_frame.read_register("rsp")  # for its type
+        pc = pending_frame.read_register("rip")
+        # The hidden frame's id takes a stack address just below the fiber's frames: gdb stops
+        # a backtrace at a caller whose frame sits below its callee's ("previous frame inner to
+        # this frame"), which the thread's real stack pointer would make the fiber's first
+        # frame whenever it is not an inlined one (-O0).
+        below = gdb.Value(_target["rsp"] - 8).cast(sp.type)
+        info = pending_frame.create_unwind_info(_FrameId(below, pc))
+        for reg, value in _target.items():
+            info.add_saved_register(reg, gdb.Value(value).cast(sp.type if reg == "rsp"
+                                                               else pc.type if reg == "rip"
+                                                               else _u64()))
+        return info
+
+
+class _FrameId:
+    def __init__(self, sp, pc):
+        self.sp = sp
+        self.pc = pc
+
+
+def _u64():
+    return gdb.lookup_type("unsigned long")
+
+
+class _HideThreadFrame:
+    """Frame filter: while `green bt` runs, drops the thread's own innermost frame."""
+
+    def __init__(self):
+        self.name = "green-fiber"
+        self.priority = 100
+        self.enabled = True
+        gdb.frame_filters[self.name] = self
+
+    def filter(self, frames):
+        if _target is not None:
+            next(frames, None)
+        return frames
+
+
+def _saved_registers(ctx):
+    # Boost.Context's x86-64 fcontext: mxcsr/x87, r12, r13, r14, r15, rbx, rbp, rip; green
+    # enters jump_fcontext 128 bytes below the stack pointer its caller's CFI assumes
+    # (runtime/src/context_jump.hpp), so the caller's rsp is past the context and those bytes.
+    words = gdb.selected_inferior().read_memory(ctx, 64).tobytes()
+    slot = [int.from_bytes(words[i * 8:(i + 1) * 8], "little") for i in range(8)]
+    return {"r12": slot[1], "r13": slot[2], "r14": slot[3], "r15": slot[4],
+            "rbx": slot[5], "rbp": slot[6], "rip": slot[7], "rsp": ctx + 0x40 + 128}
+
+
 class GreenBt(gdb.Command):
     """Backtrace of fiber N (from `green fibers`), unwound from its saved context."""
 
@@ -98,7 +195,11 @@ class GreenBt(gdb.Command):
         super().__init__("green bt", gdb.COMMAND_STACK)
 
     def invoke(self, arg, from_tty):
-        want = int(arg)
+        global _target
+        try:
+            want = int(arg)
+        except ValueError:
+            raise gdb.GdbError("usage: green bt N (N from `green fibers`)")
         for n, thread, hub, fiber, is_main in _fibers():
             if n != want:
                 continue
@@ -110,30 +211,24 @@ class GreenBt(gdb.Command):
             if ctx == 0:
                 gdb.write("fiber %d has not run yet\n" % n)
                 return
-            # Boost.Context's x86-64 fcontext: mxcsr/x87, r12, r13, r14, r15, rbx, rbp, rip; green
-            # enters jump_fcontext 128 bytes below the stack pointer its caller's CFI assumes.
-            words = gdb.selected_inferior().read_memory(ctx, 64).tobytes()
-            slot = [int.from_bytes(words[i * 8:(i + 1) * 8], "little") for i in range(8)]
-            regs = {"r12": slot[1], "r13": slot[2], "r14": slot[3], "r15": slot[4],
-                    "rbx": slot[5], "rbp": slot[6], "rip": slot[7], "rsp": ctx + 0x40 + 128}
-            # The thread's registers are pointed at the fiber's saved context for the `bt`, and
-            # put back afterwards.
-            gdb.execute("frame 0", to_string=True)
-            saved = {r: int(gdb.parse_and_eval("$" + r)) for r in regs}
             try:
-                gdb.execute("set $rbx = %d" % saved["rbx"])
-            except gdb.error:
-                gdb.write("green bt needs a live process (a core dump's registers cannot be "
-                          "set); `green fibers` works on both\n")
+                regs = _saved_registers(ctx)
+            except gdb.MemoryError:
+                regs = None
+            if regs is None or regs["rip"] == 0:
+                # gdb's gcore gives up on a whole mapping when one page of it cannot be read,
+                # and a guard region (Linux 6.13+, one below every stack) cannot: that core
+                # holds none of the stacks. The kernel's own core dumps skip just those pages.
+                gdb.write("fiber %d's stack is not in the core (gdb's gcore cannot copy a stack "
+                          "mapping with guard regions; a kernel core dump holds it)\n" % n)
                 return
+            _target = regs
+            gdb.invalidate_cached_frames()
             try:
-                for r, v in regs.items():
-                    gdb.execute("set $%s = %d" % (r, v))
                 gdb.execute("bt")
             finally:
-                gdb.execute("frame 0", to_string=True)
-                for r, v in saved.items():
-                    gdb.execute("set $%s = %d" % (r, v))
+                _target = None
+                gdb.invalidate_cached_frames()
             return
         gdb.write("no fiber %d (see `green fibers`)\n" % want)
 
@@ -141,3 +236,5 @@ class GreenBt(gdb.Command):
 GreenCommand()
 GreenFibers()
 GreenBt()
+gdb.unwinder.register_unwinder(None, _FiberUnwinder(), replace=True)
+_HideThreadFrame()

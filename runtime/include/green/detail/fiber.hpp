@@ -50,6 +50,7 @@ struct StackSlot {
     void* base = nullptr;  // lowest usable address (the stack grows down towards it)
     std::size_t size = 0;  // usable bytes above base
     bool guarded = false;  // a PROT_NONE page sits below base; otherwise a canary does
+    bool zeroed = false;   // all zero when handed out: its deepest use is its fiber's own
 };
 
 enum class FiberState : std::uint8_t {
