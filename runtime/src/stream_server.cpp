@@ -46,21 +46,21 @@ StreamServer::~StreamServer() {
     }
 }
 
-void StreamServer::prepare_socket() {
-    socket_.listen(options_.backlog);
+void StreamServer::prepare_socket(Socket& s) {
+    s.listen(options_.backlog);
 }
 
-void StreamServer::serve_loop() {
+void StreamServer::serve_loop(Socket& listener, detail::HandlerGroup& handlers) {
     using namespace std::chrono_literals;
     constexpr Duration kMinDelay = 10ms, kMaxDelay = 1s;
     Duration delay = kMinDelay;
     unsigned long failures = 0;
     for (;;) {
-        handlers().wait_for_slot();
+        auto slot = handlers.wait_for_slot();
         Socket conn;
         Address peer;
         try {
-            auto accepted = socket_.accept(Deadline::never());
+            auto accepted = listener.accept(Deadline::never());
             conn = std::move(accepted.first);
             peer = accepted.second;
         } catch (const std::system_error& e) {
@@ -77,7 +77,7 @@ void StreamServer::serve_loop() {
             failures = 0;
             delay = kMinDelay;
         }
-        handlers().spawn([this, c = std::move(conn), peer]() mutable {
+        handlers.spawn(std::move(slot), [this, c = std::move(conn), peer]() mutable {
             // Close when the handler ends, not when the greenlet object is freed.
             struct Closer {
                 Socket& s;
