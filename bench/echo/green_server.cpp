@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <vector>
+#include <atomic>
 
 #include <green/green.hpp>
 
@@ -35,9 +37,14 @@ int main(int argc, char** argv) {
     ::getrlimit(RLIMIT_NOFILE, &rl);
     rl.rlim_cur = rl.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &rl);
+    std::unique_ptr<green::HubPool> pool;
+    if (hubs) pool = std::make_unique<green::HubPool>(hubs, green::HubPoolOptions{.pin_cpus = true});
+    // Connections per hub, printed at the end (how evenly the hubs shared them).
+    std::vector<std::atomic<long>> per_hub(hubs ? hubs : 1);
     green::StreamServer server(
         green::Address(argv[1], static_cast<std::uint16_t>(std::atoi(argv[2]))),
-        [](green::Socket& c, const green::Address&) {
+        [&](green::Socket& c, const green::Address&) {
+            ++per_hub[pool ? pool->current_index() : 0];
             c.set_nodelay();
             char buf[4096];
             try {
@@ -49,10 +56,12 @@ int main(int argc, char** argv) {
         opts);
     auto on_stop =
         green::on_signal({SIGINT, SIGTERM}, [&] { server.stop(std::chrono::seconds(0)); });
-    if (hubs == 0) {
+    if (pool) {
+        server.serve_forever(*pool);
+    } else {
         server.serve_forever();
-        return 0;
     }
-    green::HubPool pool(hubs, {.pin_cpus = true});
-    server.serve_forever(pool);
+    std::fprintf(stderr, "connections per hub:");
+    for (auto& n : per_hub) std::fprintf(stderr, " %ld", n.load());
+    std::fprintf(stderr, "\n");
 }

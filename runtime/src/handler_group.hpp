@@ -8,6 +8,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "green/greenlet.hpp"
 #include "green/pool.hpp"
@@ -77,6 +78,17 @@ class HandlerGroup {
         if (pool_) pool_->add(g);  // a slot is free: wait_for_slot() ran just before
     }
 
+    // The groups of the same server on other hubs (a server on a HubPool), for ahead().
+    void set_siblings(std::vector<const HandlerGroup*> siblings) { siblings_ = std::move(siblings); }
+    // True when this hub runs more than one handler more than some sibling hub: its accept loop
+    // then lets the others take the next connection first (see StreamServer::serve_loop).
+    bool ahead() const noexcept {
+        const std::size_t mine = size();
+        for (const HandlerGroup* g : siblings_)
+            if (mine > g->size() + 1) return true;
+        return false;
+    }
+
     // Waits until no handler but `spare` (by default the caller) is running; false at the
     // deadline.
     bool wait_idle(Deadline deadline, GreenletCore* spare = current_greenlet());
@@ -88,6 +100,7 @@ class HandlerGroup {
     std::size_t others(GreenletCore* spare) const;
 
     std::unordered_map<GreenletCore*, GreenletHandle> live_;
+    std::vector<const HandlerGroup*> siblings_;
     std::atomic<std::size_t> count_{0};
     WaitQueue slot_free_;
     WaitQueue changed_;

@@ -25,6 +25,12 @@ ServerLanes::ServerLanes(BaseServer& server, HubPool& pool) : server_(server), p
             std::make_unique<HandlerGroup>(0, o.handler_stack_size, nullptr, cap_.get());
         lanes_.push_back(std::move(lane));
     }
+    for (auto& lane : lanes_) {
+        std::vector<const HandlerGroup*> others;
+        for (auto& other : lanes_)
+            if (other != lane) others.push_back(other->handlers.get());
+        lane->handlers->set_siblings(std::move(others));
+    }
     try {
         for (std::size_t i = 0; i < lanes_.size(); ++i) {
             Lane* lane = lanes_[i].get();

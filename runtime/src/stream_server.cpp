@@ -52,11 +52,16 @@ void StreamServer::prepare_socket(Socket& s) {
 
 void StreamServer::serve_loop(Socket& listener, detail::HandlerGroup& handlers) {
     using namespace std::chrono_literals;
-    constexpr Duration kMinDelay = 10ms, kMaxDelay = 1s;
+    constexpr Duration kMinDelay = 10ms, kMaxDelay = 1s, kBalanceDelay = 200us;
     Duration delay = kMinDelay;
     unsigned long failures = 0;
     for (;;) {
         auto slot = handlers.wait_for_slot();
+        // Balanced accepts on a HubPool: every hub is woken for a new connection and the one
+        // that happens to be running wins the race, so one hub could end up with most of the
+        // long-lived connections. A hub ahead of another by more than one handler waits a
+        // moment first; if nobody else takes the connection, it still does.
+        if (handlers.ahead()) sleep(kBalanceDelay);
         Socket conn;
         Address peer;
         try {
