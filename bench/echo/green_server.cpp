@@ -5,13 +5,13 @@
 //   --listener-per-hub: with --hubs, one SO_REUSEPORT socket per hub instead of one shared
 #include <sys/resource.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
-#include <atomic>
 
 #include <green/green.hpp>
 
@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
     rl.rlim_cur = rl.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &rl);
     std::unique_ptr<green::HubPool> pool;
-    if (hubs) pool = std::make_unique<green::HubPool>(hubs, green::HubPoolOptions{.pin_cpus = true});
+    if (hubs)
+        pool = std::make_unique<green::HubPool>(hubs, green::HubPoolOptions{.pin_cpus = true});
     // Connections per hub, printed at the end (how evenly the hubs shared them).
     std::vector<std::atomic<long>> per_hub(hubs ? hubs : 1);
     green::StreamServer server(

@@ -70,8 +70,9 @@ void DatagramServer::serve_loop(Socket& sock, detail::HandlerGroup& handlers) {
             continue;
         }
         if (options_.spawn_handlers) {
-            handlers.spawn(
-                std::move(slot), [this, data = std::string(buf.data(), n), peer] { handler_(data, peer, *this); });
+            handlers.spawn(std::move(slot), [this, data = std::string(buf.data(), n), peer] {
+                handler_(data, peer, *this);
+            });
             continue;
         }
         try {

@@ -79,7 +79,9 @@ class HandlerGroup {
     }
 
     // The groups of the same server on other hubs (a server on a HubPool), for ahead().
-    void set_siblings(std::vector<const HandlerGroup*> siblings) { siblings_ = std::move(siblings); }
+    void set_siblings(std::vector<const HandlerGroup*> siblings) {
+        siblings_ = std::move(siblings);
+    }
     // True when this hub runs more than one handler more than some sibling hub: its accept loop
     // then lets the others take the next connection first (see StreamServer::serve_loop).
     bool ahead() const noexcept {

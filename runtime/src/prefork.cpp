@@ -189,8 +189,10 @@ class Master {
         for (std::size_t i = 0; i < workers_.size(); ++i) {
             WorkerSlot& w = workers_[i];
             if (w.pid == 0) continue;
-            std::fprintf(stderr, "green: prefork: worker %zu (pid %d) still runs after %.1f s: "
-                         "killing it\n", i, static_cast<int>(w.pid),
+            std::fprintf(stderr,
+                         "green: prefork: worker %zu (pid %d) still runs after %.1f s: "
+                         "killing it\n",
+                         i, static_cast<int>(w.pid),
                          std::chrono::duration<double>(options_.stop_timeout).count());
             ::kill(w.pid, SIGKILL);
             while (::waitpid(w.pid, nullptr, 0) < 0 && errno == EINTR) {

@@ -26,12 +26,11 @@ int main(int argc, char** argv) {
         std::fclose(f);
     }
     std::rename(tmp.c_str(), argv[1]);
-    return green::prefork(std::strtoul(argv[2], nullptr, 10), std::move(listener),
-                          [](green::Socket l) {
-                              green::StreamServer server(
-                                  std::move(l), [](green::Socket& c, const green::Address&) {
-                                      c.sendall(std::to_string(::getpid()) + "\n");
-                                  });
-                              server.serve_forever();
-                          });
+    return green::prefork(
+        std::strtoul(argv[2], nullptr, 10), std::move(listener), [](green::Socket l) {
+            green::StreamServer server(std::move(l), [](green::Socket& c, const green::Address&) {
+                c.sendall(std::to_string(::getpid()) + "\n");
+            });
+            server.serve_forever();
+        });
 }

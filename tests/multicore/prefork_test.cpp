@@ -140,7 +140,7 @@ TEST_F(Prefork, KilledWorkerIsReplacedAndSigtermStopsAll) {
     EXPECT_EQ(master_->returncode(), 0) << err;
     EXPECT_NE(err.find("was killed by signal 9"), std::string::npos) << err;
     for (pid_t w : now) EXPECT_TRUE(gone(w)) << w;  // reaped by the master before it exited
-    EXPECT_EQ(ask_pid(port_), 0);                  // nobody listens any more
+    EXPECT_EQ(ask_pid(port_), 0);                   // nobody listens any more
 }
 
 TEST_F(Prefork, WorkersDieWithTheirMaster) {
@@ -157,8 +157,7 @@ TEST(PreforkRefuses, WhenAHubExistsOrNoWorker) {
     l.bind(Address("127.0.0.1", 0));
     l.listen();
     EXPECT_THROW(green::prefork(2, std::move(l), [](Socket) {}), std::logic_error);
-    EXPECT_THROW(green::prefork(0, Address("127.0.0.1", 0), [](Socket) {}),
-                 std::invalid_argument);
+    EXPECT_THROW(green::prefork(0, Address("127.0.0.1", 0), [](Socket) {}), std::invalid_argument);
     Socket unbound = Socket::tcp();
     EXPECT_THROW(green::prefork(1, std::move(unbound), [](Socket) {}), std::invalid_argument);
 }

@@ -254,11 +254,13 @@ TEST(ServerOnHubsOptions, PerHubListenersNeedRoomForEveryHubsPermit) {
     green::ServerOptions o;
     o.listener_per_hub = true;
     o.max_handlers = 1;  // hub 0 could hold the only permit while hub 1's queue waits
-    StreamServer server(Address("127.0.0.1", 0), [](Socket&, const Address&) {}, o);
+    StreamServer server(
+        Address("127.0.0.1", 0), [](Socket&, const Address&) {}, o);
     EXPECT_THROW(server.start(pool), std::invalid_argument);
     EXPECT_FALSE(server.started());
     green::Pool handlers(4);
-    StreamServer in_pool(Address("127.0.0.1", 0), [](Socket&, const Address&) {}, handlers);
+    StreamServer in_pool(
+        Address("127.0.0.1", 0), [](Socket&, const Address&) {}, handlers);
     EXPECT_THROW(in_pool.start(pool), std::logic_error);
 }
 
@@ -304,6 +306,24 @@ TEST(ServerOnHubsOptions, ServeForeverFromAPlainThreadEndsWithStop) {
     EXPECT_FALSE(server.started());
 }
 
+TEST(ServerOnHubsOptions, HandlerExceptionsAreReportedAndServingGoesOn) {
+    HubPool pool(2);
+    PerHub handled;
+    std::atomic<int> thrown{0};
+    StreamServer server(Address("127.0.0.1", 0), [&](Socket& c, const Address& peer) {
+        if (++thrown <= 4) throw std::runtime_error("handler boom on a pool hub");
+        hub_answer(pool, handled)(c, peer);
+    });
+    server.start(pool);
+    testing::internal::CaptureStderr();
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(ask_hub(server.address()), -1);  // closed unanswered
+    EXPECT_GE(ask_hub(server.address()), 0);
+    server.stop();
+    const std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_NE(err.find("handler boom on a pool hub"), std::string::npos) << err;
+    EXPECT_EQ(server.active_handlers(), 0u);
+}
+
 TEST(ServerOnHubsOptions, PoolStoppedBeforeTheServer) {
     auto pool = std::make_unique<HubPool>(2);
     PerHub parked;
@@ -316,7 +336,7 @@ TEST(ServerOnHubsOptions, PoolStoppedBeforeTheServer) {
     Socket c = Socket::tcp();
     c.connect(server.address());
     for (int k = 0; k < 1000 && parked.total() == 0; ++k) green::sleep(1ms);
-    pool->stop();  // kills the loops and the handler on its hubs
+    pool->stop();   // kills the loops and the handler on its hubs
     server.stop();  // what is left closes here
     EXPECT_EQ(server.active_handlers(), 0u);
     EXPECT_EQ(c.recv(16, green::Deadline(10s)), "");

@@ -26,7 +26,7 @@ class Pool;
 namespace detail {
 class HandlerGroup;
 class ServerLanes;
-}
+}  // namespace detail
 
 struct ServerOptions {
     int backlog = 256;                   // listen(2) backlog (StreamServer)
@@ -72,7 +72,9 @@ class BaseServer {
     // accepting first, then all hubs' handlers share the one deadline.
     void stop(Duration timeout = std::chrono::seconds(1));
 
-    bool started() const noexcept { return state_.load(std::memory_order_acquire) == State::Running; }
+    bool started() const noexcept {
+        return state_.load(std::memory_order_acquire) == State::Running;
+    }
     // The bound address (a requested port 0 is resolved once started).
     const Address& address() const noexcept { return address_; }
     Socket& socket() noexcept { return socket_; }
