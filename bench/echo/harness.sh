@@ -34,12 +34,13 @@ build_targets() {
     trap 'rm -rf "$tmp"; [[ -n ${spid:-} ]] && kill -9 "$spid" 2>/dev/null || true' EXIT
 }
 
-# launch_server name command... : starts it on $server_cpu, sets spid, waits until it accepts.
-# taskset, env and greenrun all exec, so the pid (and /proc/<pid>/stat) is the server's own.
+# launch_server name cpus command... : starts it on `cpus` (a taskset list), sets spid, waits
+# until it accepts. taskset, env and greenrun all exec, so the pid (and /proc/<pid>/stat) is the
+# server's own (its CPU time covers all its threads).
 launch_server() {
-    local name=$1
-    shift
-    taskset -c "$server_cpu" "$@" >"$tmp/server.log" 2>&1 &
+    local name=$1 cpus=$2
+    shift 2
+    taskset -c "$cpus" "$@" >"$tmp/server.log" 2>&1 &
     spid=$!
     for _ in $(seq 100); do
         if (exec 3<>/dev/tcp/$host/$port) 2>/dev/null; then return 0; fi

@@ -56,6 +56,13 @@ start_server() {  # name -> sets spid
         threads) cmd=("$bin/echo_threads_server" $host $port) ;;
         green-uring) cmd=(env GREEN_BACKEND=io_uring "$bin/echo_green_server" $host $port) ;;
         green-epoll) cmd=(env GREEN_BACKEND=epoll "$bin/echo_green_server" $host $port) ;;
+        # The same server on a HubPool of 2 hubs (pinned to CPUs 0 and 1; the load generator
+        # shares CPU 1): one listening socket all hubs accept from, or one SO_REUSEPORT socket per
+        # hub. CPU per round trip, not throughput, is what compares with the 1-hub server here.
+        green-uring-2hubs) cmd=(env GREEN_BACKEND=io_uring "$bin/echo_green_server" $host $port --hubs 2) ;;
+        green-epoll-2hubs) cmd=(env GREEN_BACKEND=epoll "$bin/echo_green_server" $host $port --hubs 2) ;;
+        green-uring-2hubs-reuseport) cmd=(env GREEN_BACKEND=io_uring "$bin/echo_green_server" $host $port --hubs 2 --listener-per-hub) ;;
+        green-epoll-2hubs-reuseport) cmd=(env GREEN_BACKEND=epoll "$bin/echo_green_server" $host $port --hubs 2 --listener-per-hub) ;;
         # io_uring backend, recv by readiness (poll then retry) instead of a recv op:
         green-uring-poll) cmd=(env GREEN_BACKEND=io_uring GREEN_NET_RECV=poll "$bin/echo_green_server" $host $port) ;;
         green-uring-waitfirst) cmd=(env GREEN_BACKEND=io_uring GREEN_NET_RECV=waitfirst "$bin/echo_green_server" $host $port) ;;
@@ -65,7 +72,9 @@ start_server() {  # name -> sets spid
         go) cmd=(env GOMAXPROCS=1 "$tmp/go_server" $host $port) ;;
         gevent) cmd=("$gevent_python" bench/echo/gevent_server.py $host $port) ;;
     esac
-    launch_server "$name" "${cmd[@]}"
+    local cpus=$server_cpu
+    [[ $name == *-2hubs* ]] && cpus=$server_cpu,$client_cpu
+    launch_server "$name" "$cpus" "${cmd[@]}"
 }
 
 echo "echo harness: $(nproc) cores, server on cpu $server_cpu, load generator on cpu $client_cpu,"

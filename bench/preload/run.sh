@@ -33,7 +33,7 @@ start_server() {  # name -> sets spid
         green-epoll) cmd=(env GREEN_BACKEND=epoll "$bin/echo_green_server" $host $port) ;;
         *) echo "unknown server $1" >&2; return 1 ;;
     esac
-    launch_server "$1" "${cmd[@]}"
+    launch_server "$1" "$server_cpu" "${cmd[@]}"
 }
 
 status_field() { sed -n "s/^$1:[[:space:]]*\\([0-9]*\\).*/\\1/p" "/proc/$spid/status" 2>/dev/null || true; }

@@ -29,7 +29,7 @@ start_server() {  # name -> sets spid
         green-uring) cmd=(env GREEN_BACKEND=io_uring "$bin/tls_green_server") ;;
         green-epoll) cmd=(env GREEN_BACKEND=epoll "$bin/tls_green_server") ;;
     esac
-    launch_server "$1" "${cmd[@]}" $host $port "$tmp/cert.pem" "$tmp/key.pem"
+    launch_server "$1" "$server_cpu" "${cmd[@]}" $host $port "$tmp/cert.pem" "$tmp/key.pem"
 }
 
 echo "TLS harness: $(nproc) cores, server on cpu $server_cpu, load generator on cpu $client_cpu,"

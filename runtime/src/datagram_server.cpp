@@ -54,15 +54,15 @@ DatagramServer::~DatagramServer() {
     }
 }
 
-void DatagramServer::serve_loop() {
+void DatagramServer::serve_loop(Socket& sock, detail::HandlerGroup& handlers) {
     using namespace std::chrono_literals;
     std::vector<char> buf(options_.max_datagram);
     for (;;) {
-        handlers().wait_for_slot();
+        auto slot = handlers.wait_for_slot();
         std::size_t n = 0;
         Address peer;
         try {
-            std::tie(n, peer) = socket_.recvfrom(buf.data(), buf.size(), 0, Deadline::never());
+            std::tie(n, peer) = sock.recvfrom(buf.data(), buf.size(), 0, Deadline::never());
         } catch (const std::system_error& e) {
             // e.g. ECONNREFUSED reported for an earlier sendto: the socket itself is fine.
             log_error("recvfrom", e);
@@ -70,8 +70,9 @@ void DatagramServer::serve_loop() {
             continue;
         }
         if (options_.spawn_handlers) {
-            handlers().spawn(
-                [this, data = std::string(buf.data(), n), peer] { handler_(data, peer, *this); });
+            handlers.spawn(std::move(slot), [this, data = std::string(buf.data(), n), peer] {
+                handler_(data, peer, *this);
+            });
             continue;
         }
         try {

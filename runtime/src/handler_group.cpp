@@ -8,28 +8,27 @@ namespace green::detail {
 
 void HandlerGroup::finished(GreenletCore* core) noexcept {
     if (live_.erase(core) == 0) return;
+    count_.fetch_sub(1, std::memory_order_relaxed);
     slot_free_.notify_one();
     changed_.notify_all();
 }
 
-std::size_t HandlerGroup::others() const {
-    GreenletCore* self = current_greenlet();
-    return live_.size() - (self && live_.count(self) ? 1 : 0);
+std::size_t HandlerGroup::others(GreenletCore* spare) const {
+    return live_.size() - (spare && live_.count(spare) ? 1 : 0);
 }
 
-bool HandlerGroup::wait_idle(Deadline deadline) {
-    while (others() > 0) {
-        if (!changed_.wait(deadline)) return others() == 0;
+bool HandlerGroup::wait_idle(Deadline deadline, GreenletCore* spare) {
+    while (others(spare) > 0) {
+        if (!changed_.wait(deadline)) return others(spare) == 0;
     }
     return true;
 }
 
-void HandlerGroup::kill_all() {
-    GreenletCore* self = current_greenlet();
+void HandlerGroup::kill_all(GreenletCore* spare) {
     std::vector<GreenletHandle> victims;
     victims.reserve(live_.size());
     for (auto& [core, g] : live_)
-        if (core != self) victims.push_back(g);
+        if (core != spare) victims.push_back(g);
     killall(victims, /*block=*/true);
     // A greenlet killed before it started never runs its body, so it never reported itself.
     for (auto& g : victims)

@@ -46,21 +46,26 @@ StreamServer::~StreamServer() {
     }
 }
 
-void StreamServer::prepare_socket() {
-    socket_.listen(options_.backlog);
+void StreamServer::prepare_socket(Socket& s) {
+    s.listen(options_.backlog);
 }
 
-void StreamServer::serve_loop() {
+void StreamServer::serve_loop(Socket& listener, detail::HandlerGroup& handlers) {
     using namespace std::chrono_literals;
-    constexpr Duration kMinDelay = 10ms, kMaxDelay = 1s;
+    constexpr Duration kMinDelay = 10ms, kMaxDelay = 1s, kBalanceDelay = 200us;
     Duration delay = kMinDelay;
     unsigned long failures = 0;
     for (;;) {
-        handlers().wait_for_slot();
+        auto slot = handlers.wait_for_slot();
+        // Balanced accepts on a HubPool: every hub is woken for a new connection and the one
+        // that happens to be running wins the race, so one hub could end up with most of the
+        // long-lived connections. A hub ahead of another by more than one handler waits a
+        // moment first; if nobody else takes the connection, it still does.
+        if (handlers.ahead()) sleep(kBalanceDelay);
         Socket conn;
         Address peer;
         try {
-            auto accepted = socket_.accept(Deadline::never());
+            auto accepted = listener.accept(Deadline::never());
             conn = std::move(accepted.first);
             peer = accepted.second;
         } catch (const std::system_error& e) {
@@ -77,7 +82,7 @@ void StreamServer::serve_loop() {
             failures = 0;
             delay = kMinDelay;
         }
-        handlers().spawn([this, c = std::move(conn), peer]() mutable {
+        handlers.spawn(std::move(slot), [this, c = std::move(conn), peer]() mutable {
             // Close when the handler ends, not when the greenlet object is freed.
             struct Closer {
                 Socket& s;

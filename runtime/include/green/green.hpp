@@ -12,6 +12,7 @@
 #include "green/local.hpp"
 #include "green/monitor.hpp"
 #include "green/pool.hpp"
+#include "green/prefork.hpp"
 #include "green/queue.hpp"
 #include "green/raw_greenlet.hpp"
 #include "green/run_info.hpp"
