@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <exception>
+#include <functional>
 
 #include "scheduler.hpp"
 
@@ -22,7 +23,7 @@ class LockSet {
   public:
     LockSet(SelectCase* const* cases, std::size_t n, HubAffinity** locks) : locks_(locks) {
         for (std::size_t i = 0; i < n; ++i) locks_[i] = &cases[i]->affinity();
-        std::sort(locks_, locks_ + n);
+        std::sort(locks_, locks_ + n, std::less<HubAffinity*>());
         n_ = static_cast<std::size_t>(std::unique(locks_, locks_ + n) - locks_);
     }
     // Binds every unbound queue to this hub and has those of other hubs switched to shared (that
