@@ -127,12 +127,11 @@ void Event::set() {
         flag_.exchange(true, std::memory_order_seq_cst);
         return wake_here();
     }
-    {
-        auto lk = binding_.lock();
-        flag_.exchange(true, std::memory_order_seq_cst);
-        binding_.post_locked([this] { wake_here(); });
-    }
-    binding_.wake_away();
+    // Waiters of other hubs are woken by wake_here on the home hub too: after the lock is
+    // dropped this object may be gone (the destructor waits for the lock, nothing more).
+    auto lk = binding_.lock();
+    flag_.exchange(true, std::memory_order_seq_cst);
+    binding_.post_locked([this] { wake_here(); });
 }
 
 void Event::wake_here() {
