@@ -1,11 +1,13 @@
 // Cross-hub hand-offs (issue 15): a round trip through two Queues / Channels between fibers of
 // two HubPool hubs, each wake-up a mailbox post to the other hub, next to the same round trip
 // between two fibers of one pool hub (the same shared-mode objects, no mailbox), and a Lock
-// passed between two hubs. Wall time per round trip; on a 2-core machine the two hubs' threads
-// share the cores with everything else.
+// passed between two hubs, and a green::select over two Channels answering a driver on another
+// hub. Wall time per round trip; on a 2-core machine the two hubs' threads share the cores with
+// everything else. go_channels.go is the Go baseline (run_go.sh).
 #include <benchmark/benchmark.h>
 
 #include <green/green.hpp>
+#include <optional>
 
 namespace {
 
@@ -48,6 +50,45 @@ void BM_OneHubQueuePingPongInPool(benchmark::State& state) {
     round_trips<green::Queue<int>>(state, 0);
 }
 BENCHMARK(BM_OneHubQueuePingPongInPool)->UseRealTime();
+
+// The echo fiber selects over two Channels (the driver alternates between them) and answers on a
+// third: each round trip is one select woken from the other hub plus one plain hand-off back,
+// next to BM_CrossHubChannelPingPong's two plain hand-offs.
+void select_round_trips(benchmark::State& state, std::size_t echo_hub) {
+    green::HubPool pool(2);
+    green::Channel<int> a, b, back;
+    auto echo = pool.spawn(echo_hub, [&] {
+        for (;;) {
+            std::optional<int> x, y;
+            const int i = green::select(green::recv(a, x), green::recv(b, y));
+            const int v = i == 0 ? *x : *y;
+            if (v < 0) return;
+            back.put(v);
+        }
+    });
+    auto driver = pool.spawn(0, [&] {
+        int v = 0;
+        for (auto _ : state) {
+            ((v & 1) ? a : b).put(v + 1);
+            v = back.get();
+        }
+        a.put(-1);
+        benchmark::DoNotOptimize(v);
+    });
+    driver.join();
+    echo.join();
+}
+
+void BM_CrossHubSelectTwoChannels(benchmark::State& state) {
+    select_round_trips(state, 1);
+}
+BENCHMARK(BM_CrossHubSelectTwoChannels)->UseRealTime();
+
+// Both fibers on hub 0: the select's queues stay single-hub (no lock).
+void BM_OneHubSelectTwoChannelsInPool(benchmark::State& state) {
+    select_round_trips(state, 0);
+}
+BENCHMARK(BM_OneHubSelectTwoChannelsInPool)->UseRealTime();
 
 // Two hubs each taking the Lock, holding it across a yield: the FIFO hand-off goes back and
 // forth between the hubs on every acquire.

@@ -15,6 +15,19 @@
 namespace green {
 namespace detail {
 
+// A greenlet of another thread's hub (greenlet_core.hpp). Only HubPool greenlets (which have a home
+// mailbox) may be reached from there; the others stay a logic_error, as their state is not
+// thread-safe.
+bool is_remote(const GreenletCore& core) {
+    Hub* here = Hub::peek();
+    if (core.home()) return core.hub() != here || !here;
+    if (core.hub() && core.hub() != here)
+        throw std::logic_error(
+            "green: a greenlet can only be joined or killed from its own thread (greenlets of "
+            "a HubPool hub excepted)");
+    return false;
+}
+
 namespace {
 
 std::atomic<std::uint64_t> g_next_greenlet{1};
@@ -37,18 +50,6 @@ std::string describe(const std::exception_ptr& e) {
 void wake_fiber(LinkNode& node, Waitable&) {
     auto* f = static_cast<Fiber*>(node.arg);
     f->hub()->ready(*f);
-}
-
-// A greenlet of another thread's hub. Only HubPool greenlets (which have a home mailbox) may
-// be reached from there; the others stay a logic_error, as their state is not thread-safe.
-bool is_remote(const GreenletCore& core) {
-    Hub* here = Hub::peek();
-    if (core.home()) return core.hub() != here || !here;
-    if (core.hub() && core.hub() != here)
-        throw std::logic_error(
-            "green: a greenlet can only be joined or killed from its own thread (greenlets of "
-            "a HubPool hub excepted)");
-    return false;
 }
 
 // Runs `fn` on the greenlet's home hub; false when that hub has exited (and so every greenlet

@@ -4,31 +4,69 @@
 
 #include <stdexcept>
 
+#include "scheduler.hpp"
+
 namespace green {
 
+namespace detail {
+struct GroupHome {
+    Group* group;
+    HubHandle hub;
+};
+}  // namespace detail
+
 Group::~Group() {
-    for (auto& [core, m] : members_) detail::core_of(m->g).unlink(m->node);
+    for (auto& [core, m] : members_) untrack(*m);
+    if (home_) home_->group = nullptr;
 }
 
 void Group::insert(const GreenletHandle& g) {
     auto m = std::make_unique<Member>(this, g);
     Member* raw = m.get();
-    members_.emplace(detail::core_ptr_of(g), std::move(m));
-    detail::core_of(g).rawlink(raw->node);
+    const void* key = detail::core_ptr_of(g);
+    members_.emplace(key, std::move(m));
+    auto& core = detail::core_of(g);
+    if (!detail::is_remote(core)) return core.rawlink(raw->node);
+    // A greenlet of another hub of a HubPool: its link runs there, and posts its completion to
+    // this hub, where the group's state lives.
+    try {
+        if (!home_) home_ = std::make_shared<detail::GroupHome>(this, detail::Hub::get().handle());
+        raw->remote_link = g.link([home = home_](const GreenletHandle& done) {
+            std::exception_ptr error = detail::core_of(done).exception();
+            home->hub.post([home, done, error] {
+                if (home->group) home->group->member_done(detail::core_ptr_of(done), error);
+            });
+        });
+    } catch (...) {
+        members_.erase(key);
+        throw;
+    }
+}
+
+void Group::untrack(Member& m) noexcept {
+    if (m.remote_link)
+        m.g.unlink(m.remote_link);  // posted to its hub; a completion already posted is ignored
+    else
+        detail::core_of(m.g).unlink(m.node);
 }
 
 void Group::on_done(LinkNode& node, Waitable& source) {
     auto* m = static_cast<Member*>(node.arg);
-    Group* group = m->group;
     auto& core = static_cast<detail::GreenletCore&>(source);
-    const bool failed = static_cast<bool>(core.exception());
+    m->group->member_done(&core, core.exception());
+}
+
+void Group::member_done(const void* core, std::exception_ptr error) {
+    auto it = members_.find(core);
+    if (it == members_.end()) return;  // discarded after its completion was posted
+    const bool failed = static_cast<bool>(error);
     if (failed) {
-        ++group->failures_;
-        group->last_failure_ = core.exception();
+        ++failures_;
+        last_failure_ = std::move(error);
     }
-    group->members_.erase(&core);  // frees m
-    group->release_slot();
-    if (failed || group->members_.empty()) group->changed_.notify_all();
+    members_.erase(it);
+    release_slot();
+    changed_.notify_all();  // join() waits for a failure or the end; kill() for these members
 }
 
 bool Group::add(const GreenletHandle& g, Deadline deadline) {
@@ -47,7 +85,7 @@ void Group::discard(const GreenletHandle& g) noexcept {
     if (!g) return;
     auto it = members_.find(detail::core_ptr_of(g));
     if (it == members_.end()) return;
-    detail::core_of(g).unlink(it->second->node);
+    untrack(*it->second);
     members_.erase(it);
     release_slot();
     if (members_.empty()) changed_.notify_all();
@@ -82,8 +120,12 @@ void Group::kill(bool block, Deadline deadline) {
         if (gs.empty()) return;
         for (auto& g : gs) g.kill(false);
         if (!block) return;
-        for (auto& g : gs)
+        for (auto& g : gs) {
             if (!g.join(deadline)) return;
+            // A member of another hub leaves once its completion, posted here, has run.
+            while (contains(g))
+                if (!changed_.wait(deadline)) return;
+        }
     }
 }
 

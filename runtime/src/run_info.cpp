@@ -76,6 +76,8 @@ const char* wait_kind_name(WaitKind k) noexcept {
             return "signal";
         case WaitKind::WaitQueue:
             return "wait queue";
+        case WaitKind::Select:
+            return "select";
     }
     return "unknown";
 }

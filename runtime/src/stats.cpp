@@ -23,7 +23,7 @@ void emit_fiber_event(RuntimeEventKind kind, const Fiber& f, long os_tid) noexce
     emit_event(kind, f.id(), os_tid);
 }
 
-static_assert(kParkReasonCount == static_cast<int>(WaitKind::WaitQueue) + 1,
+static_assert(kParkReasonCount == static_cast<int>(WaitKind::Select) + 1,
               "one counter per WaitKind");
 
 }  // namespace detail

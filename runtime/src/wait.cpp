@@ -1,6 +1,11 @@
 // Waiting on many things at once: iwait/wait over any Waitable, and joinall/killall for
 // greenlets, as in gevent's module functions.
 #include <green/greenlet.hpp>
+#include <green/queue.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
 
 namespace green {
 
@@ -48,9 +53,41 @@ std::vector<Waitable*> wait(const std::vector<WaitableRef>& objects, Deadline de
     return out;
 }
 
+namespace {
+
+// joinall(raise_error) over greenlets of several hubs (HubPool): each one's link, which runs on
+// its own hub, puts it into a queue shared between the hubs; this fiber takes them in completion
+// order. The queue outlives an early return (links still to fire find it).
+void join_across_hubs(const std::vector<GreenletHandle>& greenlets, Deadline deadline) {
+    auto finished = std::make_shared<Queue<GreenletHandle>>();
+    std::vector<GreenletHandle::LinkId> links;
+    links.reserve(greenlets.size());
+    struct Unlink {
+        const std::vector<GreenletHandle>& gs;
+        std::vector<GreenletHandle::LinkId>& ids;
+        ~Unlink() {
+            for (std::size_t i = 0; i < ids.size(); ++i) gs[i].unlink(ids[i]);
+        }
+    } unlink{greenlets, links};
+    for (const auto& g : greenlets)
+        links.push_back(g.link([finished](const GreenletHandle& h) { finished->put(h); }));
+    for (std::size_t left = greenlets.size(); left > 0; --left) {
+        std::optional<GreenletHandle> g = finished->try_get(deadline);
+        if (!g) return;
+        if (auto& error = detail::core_of(*g).exception()) std::rethrow_exception(error);
+    }
+}
+
+}  // namespace
+
 std::vector<GreenletHandle> joinall(const std::vector<GreenletHandle>& greenlets, Deadline deadline,
                                     bool raise_error) {
-    if (raise_error) {
+    const bool across_hubs = std::any_of(greenlets.begin(), greenlets.end(), [](const auto& g) {
+        return g && detail::is_remote(detail::core_of(g));
+    });
+    if (raise_error && across_hubs) {
+        join_across_hubs(greenlets, deadline);
+    } else if (raise_error) {
         std::vector<WaitableRef> refs(greenlets.begin(), greenlets.end());
         IWait it(refs, deadline);
         while (Waitable* w = it.next()) {

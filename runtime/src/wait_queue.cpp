@@ -124,7 +124,9 @@ void WaitQueue::notify_locked(Node& n, detail::RemoteWakes& wakes) noexcept {
 
 void WaitQueue::share(detail::Mailbox& owner) noexcept {
     for (Node* n = waiters_.front(); n; n = n->next) {
-        if (n->keeps_hub) continue;  // holds its KeepAlive already (several hubs)
+        // Holds its KeepAlive already (several hubs), or a select's node: the select keeps its
+        // hub alive and takes the locks itself when it leaves.
+        if (n->keeps_hub || n->select) continue;
         n->keeps_hub = true;
         owner.keep_alive.fetch_add(1, std::memory_order_relaxed);
     }

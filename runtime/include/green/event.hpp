@@ -37,7 +37,8 @@ class Hub;
 
 // The hub an Event or AsyncResult belongs to: the one its first waiter (or link) ran on. Other
 // threads reach it through its mailbox; deliveries still in flight when the object dies are
-// dropped, never run on freed memory.
+// dropped, never run on freed memory. Fibers of other hubs wait too, "away": on a list under the
+// lock, each woken through its own hub's mailbox when the object becomes ready.
 class HubBinding {
   public:
     explicit HubBinding(bool cross = false) noexcept : cross_(cross) {}
@@ -48,6 +49,19 @@ class HubBinding {
     // Called by a fiber before it waits or links: binds to its hub, or checks that it is the
     // bound one (std::logic_error otherwise).
     void bind();
+    // The same without the check: false when bound to another hub (the caller waits away).
+    bool try_bind();
+    // A fiber of a hub other than the bound one waits until wake_away() (true) or the deadline
+    // (false); throws what kill() or a Timeout delivers. ready(object) is checked under the lock
+    // before parking; the setter makes the object ready with a seq_cst store or exchange, then
+    // calls wake_away() (which reads the count of away waiters after it).
+    bool wait_away(bool (*ready)(const void*), const void* object, WaitKind kind,
+                   Deadline deadline);
+    // Any thread, once the object is ready: wakes the waiters of other hubs.
+    void wake_away() noexcept {
+        if (away_count_.load(std::memory_order_seq_cst) != 0) [[unlikely]]
+            wake_away_slow();
+    }
     // True on the bound hub's thread.
     bool at_home() const noexcept;
     // For another thread: hold the lock while changing shared state, then post_locked().
@@ -65,6 +79,17 @@ class HubBinding {
     struct Token {
         std::atomic<bool> alive{true};
     };
+    struct AwayWaiter {
+        AwayWaiter* prev = nullptr;
+        AwayWaiter* next = nullptr;
+        bool linked = false;
+        bool notified = false;  // under mu_
+        Fiber* fiber = nullptr;
+        std::atomic<bool> wake_in_flight{false};
+    };
+    void wake_away_slow() noexcept;
+    IntrusiveList<AwayWaiter> away_;  // under mu_
+    std::atomic<std::size_t> away_count_{0};
     std::atomic<Hub*> hub_{nullptr};
     mutable std::mutex mu_;
     HubHandle handle_;              // set once, under mu_, when bound
@@ -150,7 +175,10 @@ class AsyncResult final : public Waitable {
     // Waits until ready (true) or the deadline (false).
     bool wait(Deadline deadline = {}) {
         if (ready()) return true;
-        binding_.bind();
+        if (!binding_.try_bind()) [[unlikely]]
+            return binding_.wait_away(
+                [](const void* r) { return static_cast<const AsyncResult*>(r)->ready(); }, this,
+                detail::WaitKind::AsyncResult, deadline);
         if (ready()) return true;
         if (binding_.cross_thread()) {
             HubHandle::KeepAlive keep = binding_.keep_alive();
@@ -207,8 +235,10 @@ class AsyncResult final : public Waitable {
             value_ = std::move(value);
             error_ = nullptr;
         }
-        state_.store(error_ ? kError : kValue, std::memory_order_release);
+        // seq_cst: against a waiter of another hub that checks ready() after it queued.
+        state_.exchange(error_ ? kError : kValue, std::memory_order_seq_cst);
         waiters_.notify_all();
+        binding_.wake_away();
         links_.fire_all(*this);
     }
 

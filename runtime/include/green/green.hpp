@@ -16,6 +16,7 @@
 #include "green/queue.hpp"
 #include "green/raw_greenlet.hpp"
 #include "green/run_info.hpp"
+#include "green/select.hpp"
 #include "green/semaphore.hpp"
 #include "green/server.hpp"
 #include "green/signal.hpp"

@@ -89,11 +89,17 @@ struct TaskLink {
     std::size_t index;
 };
 
+// A Group's hub, for members on other hubs of a HubPool: their completion is posted back here.
+// `group` is cleared when the Group dies (on this hub, so posts never see a dangling one).
+struct GroupHome;
+
 template <class Range>
 using RangeItem = std::ranges::range_value_t<std::remove_cvref_t<Range>>;
 
 }  // namespace detail
 
+// A Group is used from one hub (the members may run on any hub of a HubPool: they leave the
+// group on its hub, through its mailbox, when they finish).
 class Group {
   public:
     Group() = default;
@@ -195,17 +201,22 @@ class Group {
     struct Member {
         Member(Group* grp, GreenletHandle h)
             : node(&Group::on_done, this), group(grp), g(std::move(h)) {}
-        LinkNode node;
+        LinkNode node;  // on a member of this hub
         Group* group;
         GreenletHandle g;
+        GreenletHandle::LinkId remote_link = 0;  // on a member of another hub
     };
+    friend struct detail::GroupHome;
     static void on_done(LinkNode& node, Waitable& source);
+    void member_done(const void* core, std::exception_ptr error);
+    void untrack(Member& m) noexcept;
     void insert(const GreenletHandle& g);
 
     template <class F, class Range>
     auto start_map(F f, Range&& range, bool ordered);
 
     std::unordered_map<const void*, std::unique_ptr<Member>> members_;
+    std::shared_ptr<detail::GroupHome> home_;  // made at the first member of another hub
     WaitQueue changed_;
     std::size_t failures_ = 0;
     std::exception_ptr last_failure_;

@@ -132,6 +132,18 @@ struct SharedOps {
     RemoteWakes wakes;
     std::unique_lock<SpinLock> lk;
 };
+// green::select: the caller holds the lock of every shared queue it works on (a local one needs
+// none) and posts the wake-ups after dropping them all. Never waits.
+struct HeldOps {
+    RemoteWakes& wakes;
+    void notify(WaitQueue& q, WaitQueue::Node& n) noexcept { q.notify_locked(n, wakes); }
+    void notify_all(WaitQueue& q) noexcept { q.notify_all_locked(wakes); }
+};
+
+template <class Q>
+class SelectRecv;
+template <class Q>
+class SelectSend;
 
 // The queue machinery shared by every flavour; `Store` decides the order. capacity: items the
 // buffer holds before put() waits; 0 is a rendezvous (Channel), kUnbounded never waits.
@@ -139,6 +151,7 @@ struct SharedOps {
 template <class T, class Store>
 class BasicQueue {
   public:
+    using value_type = T;
     static constexpr std::size_t kUnbounded = static_cast<std::size_t>(-1);
 
     explicit BasicQueue(std::size_t capacity) : cap_(capacity) {}
@@ -311,7 +324,11 @@ class BasicQueue {
     std::size_t accepted_ = 0;  // items ever accepted (JoinableQueue counts tasks with it)
 
   private:
-    enum class Status { Ok, Timeout, Closed };
+    template <class Q>
+    friend class SelectRecv;
+    template <class Q>
+    friend class SelectSend;
+    enum class Status { Ok, Timeout, Closed, NotReady };
     struct GetWaiter : WaitQueue::Node {
         std::optional<T>* slot = nullptr;
     };
@@ -352,22 +369,30 @@ class BasicQueue {
         return get_impl(out, deadline, ops);
     }
 
+    // The part of a put that does not wait: Ok, Closed, or NotReady (no room).
     template <class Ops>
-    Status put_impl(T& item, const Deadline& deadline, Ops& ops) {
+    Status put_now(T& item, Ops& ops) {
         if (closed_) return Status::Closed;
         if (WaitQueue::Node* w =
-                getters_.front()) {  // a getter waits: the buffer is empty, hand over
+                getters_.claim_front()) {  // a getter waits: the buffer is empty, hand over
             static_cast<GetWaiter*>(w)->slot->emplace(std::move(item));
             ++accepted_;
             ops.notify(getters_, *w);
             return Status::Ok;
         }
-        if (putters_.empty() && store_.size() < cap_) {
+        // Waiting putters go first (a select's node whose select went another way does not count).
+        if ((putters_.empty() || !putters_.live_waiter()) && store_.size() < cap_) {
             store_.push(std::move(item));
             ++accepted_;
             if (!peekers_.empty()) ops.notify_all(peekers_);
             return Status::Ok;
         }
+        return Status::NotReady;
+    }
+
+    template <class Ops>
+    Status put_impl(T& item, const Deadline& deadline, Ops& ops) {
+        if (const Status s = put_now(item, ops); s != Status::NotReady) return s;
         if (deadline.expired()) return Status::Timeout;
         PutWaiter w;
         w.item = &item;
@@ -376,21 +401,27 @@ class BasicQueue {
         return w.closed ? Status::Closed : Status::Ok;
     }
 
+    // The part of a get that does not wait: Ok, Closed (and drained), or NotReady (nothing yet).
     template <class Ops>
-    Status get_impl(std::optional<T>& out, const Deadline& deadline, Ops& ops) {
+    Status get_now(std::optional<T>& out, Ops& ops) {
         if (!store_.empty()) {
             out.emplace(store_.pop());
             refill(ops);
             return Status::Ok;
         }
         if (WaitQueue::Node* w =
-                putters_.front()) {  // rendezvous: take straight from a waiting putter
+                putters_.claim_front()) {  // rendezvous: take straight from a waiting putter
             out.emplace(std::move(*static_cast<PutWaiter*>(w)->item));
             ++accepted_;
             ops.notify(putters_, *w);
             return Status::Ok;
         }
-        if (closed_) return Status::Closed;
+        return closed_ ? Status::Closed : Status::NotReady;
+    }
+
+    template <class Ops>
+    Status get_impl(std::optional<T>& out, const Deadline& deadline, Ops& ops) {
+        if (const Status s = get_now(out, ops); s != Status::NotReady) return s;
         if (deadline.expired()) return Status::Timeout;
         GetWaiter w;
         w.slot = &out;
@@ -409,8 +440,9 @@ class BasicQueue {
     template <class Ops>
     void close_impl(Ops& ops) {
         closed_ = true;
-        while (WaitQueue::Node* w = getters_.front()) ops.notify(getters_, *w);  // no item: closed
-        while (WaitQueue::Node* w = putters_.front()) {
+        while (WaitQueue::Node* w = getters_.claim_front())
+            ops.notify(getters_, *w);  // no item: closed
+        while (WaitQueue::Node* w = putters_.claim_front()) {
             static_cast<PutWaiter*>(w)->closed = true;
             ops.notify(putters_, *w);
         }
@@ -420,8 +452,9 @@ class BasicQueue {
     // Room appeared: the longest-waiting putters' items move into the buffer.
     template <class Ops>
     void refill(Ops& ops) {
-        while (store_.size() < cap_ && !putters_.empty()) {
-            WaitQueue::Node* w = putters_.front();
+        while (store_.size() < cap_) {
+            WaitQueue::Node* w = putters_.claim_front();
+            if (!w) break;
             store_.push(std::move(*static_cast<PutWaiter*>(w)->item));
             ++accepted_;
             ops.notify(putters_, *w);
@@ -432,7 +465,7 @@ class BasicQueue {
     // (possibly one over capacity: it was accepted already).
     template <class Ops>
     void redeliver(T&& item, Ops& ops) {
-        if (WaitQueue::Node* w = getters_.front()) {
+        if (WaitQueue::Node* w = getters_.claim_front()) {
             static_cast<GetWaiter*>(w)->slot->emplace(std::move(item));
             ops.notify(getters_, *w);
         } else {

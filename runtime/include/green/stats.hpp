@@ -19,7 +19,7 @@ namespace green {
 inline constexpr const char* kParkReasons[] = {
     "unknown",   "sleep",     "io",        "event",      "async result", "lock",
     "semaphore", "queue get", "queue put", "queue peek", "queue join",   "join",
-    "offload",   "idle",      "signal",    "wait queue"};
+    "offload",   "idle",      "signal",    "wait queue", "select"};
 inline constexpr int kParkReasonCount = sizeof(kParkReasons) / sizeof(kParkReasons[0]);
 
 struct HubStats {

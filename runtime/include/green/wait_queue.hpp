@@ -93,6 +93,21 @@ class HubAffinity {
 };
 
 class RemoteWakes;
+
+// The decision of one green::select call (select.hpp). Each of its branches waits as a node on
+// its queue; a notifier that reaches such a node claims the select for that branch (a CAS, under
+// the queue's lock or on its single hub), and one that finds it decided already drops the node
+// and moves on, so exactly one branch happens (Go's selectDone).
+struct SelectClaim {
+    static constexpr int kOpen = -1;
+    static constexpr int kCancelled = -2;  // the select's deadline or an interrupt came first
+    std::atomic<int> winner{kOpen};
+    bool claim(int branch) noexcept {
+        int open = kOpen;
+        return winner.compare_exchange_strong(open, branch, std::memory_order_acq_rel,
+                                              std::memory_order_acquire);
+    }
+};
 }  // namespace detail
 
 class WaitQueue {
@@ -134,6 +149,9 @@ class WaitQueue {
         // the waiter may not return (the node is on its stack) until it has.
         std::atomic<bool> wake_in_flight{false};
         Node* next_wake = nullptr;  // detail::RemoteWakes
+        // A branch of a green::select: `select` decides whether a notifier may take this node.
+        detail::SelectClaim* select = nullptr;
+        int branch = 0;
     };
 
     // Explicit form: parks the current fiber as `n` (the caller owns it) until notify(n) (true)
@@ -143,6 +161,36 @@ class WaitQueue {
     bool wait(Node& n, Deadline deadline);
     // The longest waiter, or nullptr.
     Node* front() const noexcept { return waiters_.front(); }
+    // The longest waiter that may take a hand-off now, or nullptr. A select's node (select.hpp)
+    // is claimed for its branch first, and dropped when another branch of its select won; the
+    // caller must then hand off to the node it got and notify it. Under the owning object's lock
+    // in shared mode.
+    Node* claim_front() noexcept {
+        for (;;) {
+            Node* n = waiters_.front();
+            if (!n || !n->select) [[likely]]
+                return n;
+            if (n->select->claim(n->branch)) return n;
+            waiters_.remove(*n);
+        }
+    }
+    // True when a waiter is queued that may still take a hand-off; drops the nodes in front whose
+    // select went another way.
+    bool live_waiter() noexcept {
+        for (;;) {
+            Node* n = waiters_.front();
+            if (!n) return false;
+            if (!n->select ||
+                n->select->winner.load(std::memory_order_acquire) == detail::SelectClaim::kOpen)
+                return true;
+            waiters_.remove(*n);
+        }
+    }
+    // For green::select, which parks on several queues at once: queue `n` (its fiber set) without
+    // parking, and take it out again (no-op when a notifier did already). Under the owning
+    // object's lock in shared mode.
+    void link(Node& n) noexcept { waiters_.push_back(n); }
+    void unlink(Node& n) noexcept { waiters_.remove(n); }
     // Unlinks `n`, marks it notified and makes its fiber runnable. The fiber runs later, never
     // inside this call, so the notifier may still fill the node afterwards.
     void notify(Node& n) noexcept;

@@ -122,6 +122,9 @@ class BoundCore final : public ResultCore<R> {
 // Schedules a created core: now (delay < 0) or after `delay`.
 void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration> delay);
 bool join(GreenletCore& core, Deadline deadline);
+// True for a greenlet of another thread's hub. Only HubPool greenlets (which have a home
+// mailbox) may be reached from there; for the others this throws std::logic_error.
+bool is_remote(const GreenletCore& core);
 // Finishes a greenlet that never ran: killed (GreenletExit) or failed with `exc`. On its hub's
 // thread, or on any thread while it belongs to no hub yet.
 void finish_unstarted(GreenletCore& core, std::exception_ptr exc);

@@ -23,6 +23,7 @@ enum class WaitKind : std::uint8_t {
     Idle,         // green::idle
     Signal,       // a signal wait
     WaitQueue,    // another primitive built on WaitQueue
+    Select,       // green::select over several queues and channels
 };
 
 // A short lower-case name ("sleep", "io", "event", ...).
