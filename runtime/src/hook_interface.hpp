@@ -84,6 +84,8 @@ inline bool has_posts(const Hub& h) noexcept {
 inline void set_os_thread_create(detail::PthreadCreateFn f) noexcept {
     detail::real_pthread_create = f;
 }
+// A real OS thread with every asynchronous signal blocked (os_thread.hpp), never a fiber.
+using detail::start_os_thread;
 
 // ---- stacks ----------------------------------------------------------------------------------
 inline std::size_t default_stack_size(const Hub& h) noexcept {
