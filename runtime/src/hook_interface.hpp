@@ -102,6 +102,7 @@ using detail::start;
 
 // ---- I/O: the one retry primitive and whole operations (io_call.hpp, io_backend.hpp) ---------
 using detail::connect_result;
+using detail::CopyRangeArgs;
 using detail::io_call_parking;
 using detail::IoOp;
 using detail::kMaxRwCount;

@@ -126,7 +126,7 @@ class UringBackend final : public IoBackend {
             return fallback_->submit(op, deadline);
         op.landed = 0;
         if (op.fd < 0) return -EBADF;
-        if (op.pool) return offload(op);
+        if (op.pool || pool_only(op.kind)) return offload(op);
         if (deadline.expired()) return submit_now(op);
         const OpOutcome r = run_op(
             op.fd,
@@ -158,6 +158,8 @@ class UringBackend final : public IoBackend {
                     case IoOp::Kind::Fsync:
                         io_uring_prep_fsync(
                             sqe, op.fd, op.flags == IoOp::kDataSync ? IORING_FSYNC_DATASYNC : 0);
+                        break;
+                    case IoOp::Kind::CopyRange:  // pool_only: offloaded above
                         break;
                 }
             },
