@@ -114,6 +114,18 @@ inline long submit(IoOp& op, const Deadline& deadline) {
     return Hub::get().io().submit(op, deadline);
 }
 
+// Runs f() (returning long, noexcept) on the offload pool while the calling fiber parks,
+// uninterruptibly: a kill or a signal for the fiber is delivered once f returned, so nothing f
+// made (a started child) is lost with a job left to finish alone. For calls that hold their OS
+// thread without an fd to wait on.
+template <class F>
+long run_on_pool(F& f) {
+    detail::PoolCall call{[](void* p) noexcept -> long { return (*static_cast<F*>(p))(); }, &f};
+    IoOp op{IoOp::Kind::Call, -1, &call, 0};
+    op.pool = true;
+    return submit(op, Deadline());
+}
+
 // ---- configuration (config.hpp; greenrun uses the parsers) -----------------------------------
 using detail::config;
 using detail::FileIoChoice;

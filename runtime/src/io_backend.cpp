@@ -55,6 +55,10 @@ long run_blocking(const IoOp& op) noexcept {
             return sys_result(::syscall(SYS_copy_file_range, op.fd, a->off_in, a->fd_out,
                                         a->off_out, op.len, static_cast<unsigned>(op.flags)));
         }
+        case IoOp::Kind::Call: {
+            const auto* c = static_cast<const PoolCall*>(op.buf);
+            return c->fn(c->ctx);
+        }
     }
     return -EINVAL;
 }

@@ -80,6 +80,9 @@ struct IoOp {
         // copy_file_range(2) from `fd` (`buf` is the CopyRangeArgs, `len` the count, `flags`
         // its flags): io_uring has no such operation, so it always runs on the offload pool
         CopyRange,
+        // A function of the hook library's (`buf` is the PoolCall; `fd` unused, -1): calls that
+        // hold their OS thread without waiting for any fd (posix_spawn until the child exec'd)
+        Call,
     };
     static constexpr int kDataSync = 1;
     Kind kind;
@@ -99,6 +102,12 @@ struct CopyRangeArgs {
     std::int64_t* off_out;
 };
 
+// IoOp::Call's function and its argument; its result is the operation's (a count or -errno).
+struct PoolCall {
+    long (*fn)(void*) noexcept;
+    void* ctx;
+};
+
 // The kinds only regular files and block devices take: always "ready", their calls wait for
 // the disk, not for readiness.
 inline bool is_file_op(IoOp::Kind k) noexcept {
@@ -107,7 +116,7 @@ inline bool is_file_op(IoOp::Kind k) noexcept {
 }
 // The kinds no backend submits itself: the offload pool's thread makes the call.
 inline bool pool_only(IoOp::Kind k) noexcept {
-    return k == IoOp::Kind::CopyRange;
+    return k == IoOp::Kind::CopyRange || k == IoOp::Kind::Call;
 }
 // Whether `op` moves data in (readiness it would wait for: POLLIN) rather than out.
 inline bool is_input(IoOp::Kind k) noexcept {
