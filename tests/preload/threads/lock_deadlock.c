@@ -74,7 +74,7 @@ static void deadlock(int c) {
         printf("child: %s on the parent's byte: %d %s\n", call_name[c], rc,
                rc < 0 ? strerror(e) : "");
         fflush(stdout);
-        usleep(200 * 1000); /* the parent's ticker keeps going meanwhile */
+        usleep(300 * 1000); /* the parent's ticker keeps going meanwhile */
         _exit(0);
     }
     close(ready[1]);
@@ -95,7 +95,8 @@ static void deadlock(int c) {
     printf("parent: %s on the child's byte: %d %s\n", call_name[c], rc, rc < 0 ? strerror(e) : "");
     printf("child exit: %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
     fprintf(stderr, "info: %d ticks while the parent waited\n", seen);
-    printf("ticker ran while the parent waited: %s\n", seen >= 5 ? "yes" : "no");
+    /* A hub held by the wait would not run the ticker at all (0 ticks). */
+    printf("ticker ran while the parent waited: %s\n", seen >= 1 ? "yes" : "no");
     close(fd);
 }
 
