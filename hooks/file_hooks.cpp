@@ -1,5 +1,6 @@
 // File I/O hooks at an explicit offset, and the syncs: pread, pwrite, preadv, pwritev,
-// preadv2, pwritev2 (with their 64-bit names, which glibc exports as well), fsync, fdatasync.
+// preadv2, pwritev2 (with their 64-bit names, which glibc exports as well), fsync, fdatasync,
+// copy_file_range.
 // On a regular file or a block device they run through file_io (the hub keeps running while
 // the disk works); on anything else, and outside a fiber, they are libc's. read, write, readv
 // and writev take the same path from io_hooks.cpp.
@@ -104,6 +105,15 @@ int fsync(int fd) {
 }
 int fdatasync(int fd) {
     return sync_hook(fd, true);
+}
+
+// Regular files only (the kernel refuses anything else): the copy reads and writes the disk.
+ssize_t copy_file_range(int in, off64_t* off_in, int out, off64_t* off_out, size_t len,
+                        unsigned flags) {
+    if (!file_path(in, FileDir::Read) || !file_path(out, FileDir::Write))
+        return libc_result(
+            rt::sys_result(::syscall(SYS_copy_file_range, in, off_in, out, off_out, len, flags)));
+    return file_copy_range(in, off_in, out, off_out, len, flags);
 }
 
 }  // extern "C"

@@ -94,6 +94,22 @@ ssize_t file_transfer(FileDir dir, int fd, const iovec* iov, int n, std::int64_t
     }
 }
 
+ssize_t file_copy_range(int in, std::int64_t* off_in, int out, std::int64_t* off_out,
+                        std::size_t len, unsigned flags) {
+    auto raw = [&](std::size_t n) {
+        return rt::sys_result(::syscall(SYS_copy_file_range, in, off_in, out, off_out, n, flags));
+    };
+    if (len == 0 || file_io_choice() == rt::FileIoChoice::Off) return libc_result(raw(len));
+    // A refused zero-length call: the whole call gives the kernel's own error for it (the
+    // checks depend on the count: EOVERFLOW rather than EINVAL for a negative offset).
+    if (raw(0) < 0) return libc_result(raw(len));
+    ErrnoKeeper keep;
+    rt::CopyRangeArgs args{out, off_in, off_out};
+    rt::IoOp op{rt::IoOp::Kind::CopyRange, in, &args, len};
+    op.flags = static_cast<int>(flags);
+    return keep.ok(libc_result(rt::submit(op, Deadline())));
+}
+
 int file_sync(int fd, bool datasync) {
     if (file_io_choice() == rt::FileIoChoice::Off)
         return static_cast<int>(

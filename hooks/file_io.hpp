@@ -6,6 +6,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace green::hooks {
@@ -16,6 +17,11 @@ enum class FileDir : bool { Read, Write };
 // let through: `offset` -1 is the file position (read, write, readv, writev), `flags` the
 // RWF_* flags. The result and errno are what the system call would give.
 ssize_t file_transfer(FileDir dir, int fd, const iovec* iov, int n, std::int64_t offset, int flags);
+
+// copy_file_range between two such descriptors, likewise: on the offload pool (io_uring has no
+// such operation), after a zero-length call has made the kernel's own argument checks.
+ssize_t file_copy_range(int in, std::int64_t* off_in, int out, std::int64_t* off_out,
+                        std::size_t len, unsigned flags);
 
 // fsync (datasync false) or fdatasync, likewise.
 int file_sync(int fd, bool datasync);

@@ -1,7 +1,8 @@
 // popen() and pclose(): glibc's, with pclose's wait made cooperative. glibc's pclose waits for
 // the shell inside libc, where no hook reaches, so while I/O is patched every popen is made here
 // (exactly as glibc makes it: modes "r"/"w" with "e", a close-on-exec pipe, "/bin/sh -c", the
-// streams of earlier popen calls closed in the child) and remembered, and its pclose closes the
+// streams of earlier popen calls closed in the child, the caller's signal mask; from a fiber the
+// shell starts on the offload pool) and remembered, and its pclose closes the
 // stream, then waits with the cooperative waitpid (cancellation disabled meanwhile, as glibc
 // does) and returns the wait status; fclose of such a stream does the same, as in glibc. Streams
 // this file did not open go to libc's pclose.
@@ -13,8 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sched.h>
+
 #include <atomic>
 #include <mutex>
+
+#include "green/semaphore.hpp"
 
 #include "hook_common.hpp"
 #include "popen_streams.hpp"
@@ -33,7 +38,7 @@ struct ProcFile {
     ProcFile* next;
 };
 
-SpinLock g_lock;  // held across the spawn, as glibc holds its chain's lock
+SpinLock g_lock;  // the chain's
 ProcFile* g_chain = nullptr;
 std::atomic<int> g_open{0};  // entries in g_chain: fclose looks only while there are any
 
@@ -72,20 +77,55 @@ bool parse_mode(const char* mode, bool& read, bool& cloexec) noexcept {
     return r != w;
 }
 
-// The spawn with the chain locked: every earlier stream's fd closed in the child.
-int spawn_with_chain(posix_spawn_file_actions_t* fa, int child_fd, const char* command, pid_t* pid,
-                     ProcFile* entry) {
-    std::lock_guard lk(g_lock);
-    for (ProcFile* p = g_chain; p; p = p->next)
-        if (p->fd != child_fd) ::posix_spawn_file_actions_addclose(fa, p->fd);
-    const int e = spawn_shell(pid, fa, nullptr, command);
-    if (e == 0) {
-        entry->pid = *pid;
-        entry->next = g_chain;
-        g_chain = entry;
-        g_open.fetch_add(1, std::memory_order_relaxed);
+// One popen start at a time, held from reading the chain until the new stream is in it and
+// inheritable, as glibc holds its chain's lock across the spawn: a shell started meanwhile
+// could otherwise inherit the new stream's descriptor and keep its pipe open. A fiber's turn is
+// a green::Lock (the start parks it on the pool); a caller without a hub takes it by polling.
+class SpawnTurn {
+  public:
+    SpawnTurn() {
+        if (route(Need::Io)) {
+            lock().acquire();
+        } else {
+            while (!lock().try_acquire()) ::sched_yield();
+        }
     }
+    SpawnTurn(const SpawnTurn&) = delete;
+    SpawnTurn& operator=(const SpawnTurn&) = delete;
+    ~SpawnTurn() { lock().release(); }
+
+  private:
+    static green::Lock& lock() {
+        static green::Lock l;
+        return l;
+    }
+};
+
+// The spawn: every earlier stream's fd closed in the child, which starts with the caller's
+// signal mask (glibc's child inherits it from the calling thread; the pool thread's differs).
+int spawn_with_chain(posix_spawn_file_actions_t* fa, int child_fd, const char* command,
+                     ReapOnUnwind& child) {
+    {
+        std::lock_guard lk(g_lock);
+        for (ProcFile* p = g_chain; p; p = p->next)
+            if (p->fd != child_fd) ::posix_spawn_file_actions_addclose(fa, p->fd);
+    }
+    sigset_t mask;
+    ::pthread_sigmask(SIG_BLOCK, nullptr, &mask);
+    posix_spawnattr_t attr;
+    ::posix_spawnattr_init(&attr);
+    ::posix_spawnattr_setsigmask(&attr, &mask);
+    ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+    const int e = start_shell(child.slot(), fa, &attr, command);
+    ::posix_spawnattr_destroy(&attr);
     return e;
+}
+
+void add_to_chain(ProcFile* entry) noexcept {
+    std::lock_guard lk(g_lock);
+    entry->next = g_chain;
+    g_chain = entry;
+    g_open.fetch_add(1, std::memory_order_relaxed);
 }
 
 FILE* cooperative_popen(const char* command, const char* mode) {
@@ -115,22 +155,35 @@ FILE* cooperative_popen(const char* command, const char* mode) {
     }
     FILE* fp = ::fdopen(parent, read ? "r" : "w");
     if (!fp) return fail(errno);
-    auto* entry = new ProcFile{fp, parent, -1, nullptr};
-    posix_spawn_file_actions_t fa;
-    ::posix_spawn_file_actions_init(&fa);
-    int e = ::posix_spawn_file_actions_adddup2(&fa, child, child_fd);
-    pid_t pid = -1;
-    if (e == 0) e = spawn_with_chain(&fa, child_fd, command, &pid, entry);
-    ::posix_spawn_file_actions_destroy(&fa);
-    ::close(child);
+    int e;
+    {
+        posix_spawn_file_actions_t fa;
+        ::posix_spawn_file_actions_init(&fa);
+        e = ::posix_spawn_file_actions_adddup2(&fa, child, child_fd);
+        SpawnTurn turn;
+        ReapOnUnwind shell;  // a caller killed as the start completes: the shell is reaped,
+        struct Cleanup {     // and the pipe and the stream are closed
+            posix_spawn_file_actions_t& fa;
+            int child;
+            FILE* fp;
+            ~Cleanup() {
+                ::posix_spawn_file_actions_destroy(&fa);
+                ::close(child);
+                if (fp) ::fclose(fp);  // fclose, not close: the FILE goes too (it owns `parent`)
+            }
+        } cleanup{fa, child, fp};
+        if (e == 0) e = spawn_with_chain(&fa, child_fd, command, shell);
+        if (e == 0) {
+            add_to_chain(new ProcFile{fp, parent, shell.pid(), nullptr});
+            shell.dismiss();
+            cleanup.fp = nullptr;
+            if (!cloexec) ::fcntl(parent, F_SETFD, 0);  // undo pipe2's close-on-exec
+        }
+    }
     if (e != 0) {
-        delete entry;
-        // fclose, not close: the FILE goes too (it owns `parent`).
-        ::fclose(fp);
         errno = e;
         return nullptr;
     }
-    if (!cloexec) ::fcntl(parent, F_SETFD, 0);  // undo pipe2's close-on-exec
     return fp;
 }
 

@@ -1,12 +1,14 @@
 // The shell children of the cooperative system() and popen(): "/bin/sh -c COMMAND" started as
-// glibc starts it (argv "sh", "-c", COMMAND; the program's environment), and the
-// SIGKILL-and-reap glibc's cancellation handler runs when the caller is cancelled while waiting.
+// glibc starts it (argv "sh", "-c", COMMAND; the program's environment) but, from a fiber, on the
+// offload pool, and the SIGKILL-and-reap glibc's cancellation handler runs when the caller is
+// cancelled while waiting.
 #pragma once
 
 #include <spawn.h>
 #include <unistd.h>
 
 #include "hook_interface.hpp"
+#include "route.hpp"
 
 extern char** environ;
 
@@ -20,11 +22,24 @@ inline int spawn_shell(pid_t* pid, const posix_spawn_file_actions_t* actions,
     return ::posix_spawn(pid, "/bin/sh", actions, attr, argv, environ);
 }
 
+// spawn_shell from a fiber runs on the offload pool: posix_spawn holds its OS thread until the
+// shell has exec'd (the fork's copy of the page tables: milliseconds on a loaded machine, which
+// stalled every fiber of the hub). The fiber's wait is uninterruptible, so *pid is set before a
+// kill or cancellation reaches the caller. `attr` must give the shell its signal mask: the
+// pool thread's own blocks everything. Elsewhere (no hub, the loop fiber) in place.
+inline int start_shell(pid_t* pid, const posix_spawn_file_actions_t* actions,
+                       const posix_spawnattr_t* attr, const char* command) {
+    auto spawn = [&]() noexcept -> long { return spawn_shell(pid, actions, attr, command); };
+    return static_cast<int>(route(Need::Io) ? rt::run_on_pool(spawn) : spawn());
+}
+
 // For a caller that unwinds (pthread_cancel, a fiber's kill) while it waits for `pid`: the child
 // is killed and reaped there and then (rt::kill_and_reap: no park while unwinding), as glibc's
-// cancellation handler does. dismiss() once the wait ended.
+// cancellation handler does. dismiss() once the wait ended. slot() is where a start writes the
+// child's pid (-1 until then), so that a caller unwinding from the start reaps it too.
 class ReapOnUnwind {
   public:
+    ReapOnUnwind() noexcept = default;
     explicit ReapOnUnwind(pid_t pid) noexcept : pid_(pid) {}
     ReapOnUnwind(const ReapOnUnwind&) = delete;
     ReapOnUnwind& operator=(const ReapOnUnwind&) = delete;
@@ -32,9 +47,11 @@ class ReapOnUnwind {
         if (pid_ > 0) rt::kill_and_reap(pid_);
     }
     void dismiss() noexcept { pid_ = -1; }
+    pid_t* slot() noexcept { return &pid_; }
+    pid_t pid() const noexcept { return pid_; }
 
   private:
-    pid_t pid_;
+    pid_t pid_ = -1;
 };
 
 }  // namespace green::hooks

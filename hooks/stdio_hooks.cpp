@@ -31,6 +31,16 @@ int __isoc99_scanf(const char*, ...);
 int __isoc99_vfscanf(FILE*, const char*, va_list);
 int __isoc99_vscanf(const char*, va_list);
 ssize_t __getdelim(char**, size_t*, int, FILE*);
+// The _FORTIFY_SOURCE entry points a program compiled with -D_FORTIFY_SOURCE calls instead of
+// printf, fprintf, fgets and fread where the compiler cannot prove the call safe (all exported
+// by glibc; <stdio.h> declares none of them).
+int __printf_chk(int, const char*, ...);
+int __fprintf_chk(FILE*, int, const char*, ...);
+int __vprintf_chk(int, const char*, va_list);
+int __vfprintf_chk(FILE*, int, const char*, va_list);
+int __vasprintf_chk(char**, int, const char*, va_list);
+char* __fgets_chk(char*, size_t, int, FILE*);
+size_t __fread_chk(void*, size_t, size_t, size_t, FILE*);
 }
 
 namespace green::hooks::stdio {
@@ -299,9 +309,11 @@ int putc_fiber(const Call& k, int c, FILE* f) {
     return put(k, f, &ch, 1) == 1 ? static_cast<unsigned char>(ch) : EOF;
 }
 
-int vfprintf_fiber(const Call& k, FILE* f, const char* fmt, va_list ap) {
+// `flag` < 0: vfprintf's formatting; else __vfprintf_chk's (glibc's fortified checks, which
+// end the program on a %n in writable memory and the like, exactly as natively).
+int vfprintf_fiber(const Call& k, FILE* f, int flag, const char* fmt, va_list ap) {
     char* text = nullptr;
-    const int n = vasprintf(&text, fmt, ap);
+    const int n = flag < 0 ? vasprintf(&text, fmt, ap) : __vasprintf_chk(&text, flag, fmt, ap);
     if (n < 0) return -1;
     std::size_t w;
     {
@@ -527,7 +539,7 @@ int __overflow(FILE* f, int c) {
 int vfprintf(FILE* f, const char* fmt, va_list ap) {
     const Call k = stdio::call_for(f);
     if (!k) GREEN_STDIO_REAL(vfprintf, f, fmt, ap);
-    return stdio::vfprintf_fiber(k, f, fmt, ap);
+    return stdio::vfprintf_fiber(k, f, -1, fmt, ap);
 }
 
 int vprintf(const char* fmt, va_list ap) {
@@ -556,6 +568,52 @@ int fflush(FILE* f) {
     stdio::Locked lock(k.c, f);
     if (stdio::pending(f) != 0 && !stdio::writable(k, f)) return EOF;
     return stdio::real_fflush(f);
+}
+
+// The fortified forms: their checks first, as glibc makes them (a failing one is left to glibc's
+// own function, which ends the program there), then the same path as the plain call.
+int __vfprintf_chk(FILE* f, int flag, const char* fmt, va_list ap) {
+    const Call k = stdio::call_for(f);
+    if (!k) GREEN_STDIO_REAL(__vfprintf_chk, f, flag, fmt, ap);
+    return stdio::vfprintf_fiber(k, f, flag, fmt, ap);
+}
+
+int __vprintf_chk(int flag, const char* fmt, va_list ap) {
+    return __vfprintf_chk(stdout, flag, fmt, ap);
+}
+
+int __fprintf_chk(FILE* f, int flag, const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    const int r = __vfprintf_chk(f, flag, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int __printf_chk(int flag, const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    const int r = __vfprintf_chk(stdout, flag, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+// glibc reads at most min(n - 1, size) bytes and fails when that filled `size`: with n <= size
+// that cannot happen, and the call is fgets.
+char* __fgets_chk(char* s, size_t size, int n, FILE* f) {
+    const Call k = stdio::call_for(f);
+    if (!k || (n > 0 && static_cast<size_t>(n) > size))
+        GREEN_STDIO_REAL(__fgets_chk, s, size, n, f);
+    return stdio::fgets_fiber(k, s, n, f);
+}
+
+// glibc fails when size * count overflows or exceeds the buffer; otherwise it is fread.
+size_t __fread_chk(void* ptr, size_t ptrlen, size_t size, size_t count, FILE* f) {
+    const Call k = stdio::call_for(f);
+    size_t bytes = 0;
+    if (!k || __builtin_mul_overflow(size, count, &bytes) || bytes > ptrlen)
+        GREEN_STDIO_REAL(__fread_chk, ptr, ptrlen, size, count, f);
+    return stdio::fread_fiber(k, ptr, size, count, f);
 }
 
 }  // extern "C"

@@ -3,8 +3,9 @@
 // any system() runs, SIGINT and SIGQUIT are ignored (the first caller saves their actions, the
 // last restores them); SIGCHLD is blocked in the calling thread (per fiber thread under thread
 // patching); the shell starts with the caller's old mask and SIGINT/SIGQUIT at their default
-// unless they were ignored before; the wait is the cooperative waitpid; a shell that cannot be
-// started reads as exit status 127; system(NULL) says whether a shell runs at all.
+// unless they were ignored before; the shell is started on the offload pool (shell_child.hpp)
+// and waited for with the cooperative waitpid; a shell that cannot be started reads as exit
+// status 127; system(NULL) says whether a shell runs at all.
 #include <errno.h>
 #include <signal.h>
 #include <spawn.h>
@@ -83,11 +84,11 @@ int cooperative_system(const char* line) {
         ::posix_spawnattr_setsigmask(&attr, &caller.old_mask());
         ::posix_spawnattr_setsigdefault(&attr, &reset);
         ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-        pid_t pid = -1;
-        spawn_error = spawn_shell(&pid, nullptr, &attr, line);
+        ReapOnUnwind reap;
+        spawn_error = start_shell(reap.slot(), nullptr, &attr, line);
         ::posix_spawnattr_destroy(&attr);
         if (spawn_error == 0) {
-            ReapOnUnwind reap(pid);
+            const pid_t pid = reap.pid();
             pid_t r;
             do {
                 r = ::waitpid(pid, &status, 0);  // the cooperative one, a cancellation point

@@ -2,7 +2,7 @@
 // a pipe parks until that side is ready, then tries again; partial transfers, offsets and
 // errors are the system call's own. splice and tee are cancellation points, sendfile is not
 // (as in glibc); a handled signal interrupts each as it does natively (EINTR, or a restart
-// with SA_RESTART). copy_file_range works on regular files only and is left to libc.
+// with SA_RESTART). copy_file_range (regular files only) is in file_hooks.cpp.
 #include <fcntl.h>
 #include <linux/sock_diag.h>
 #include <sys/sendfile.h>

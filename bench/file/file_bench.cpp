@@ -1,11 +1,11 @@
 // bench/file: what GREEN_FILE_IO buys. One process per configuration (the variable is read once):
 //   cold  - a fiber reads a file that is not in the page cache (POSIX_FADV_DONTNEED first) in
-//           1 MiB read(2) or pread(2) calls while a 1 ms ticker fiber runs: the ticker's longest
-//           gap and the read's throughput;
+//           1 MiB read(2), pread(2) or copy_file_range(2) calls (the copy goes to FILE.copy)
+//           while a 1 ms ticker fiber runs: the ticker's longest gap and the throughput;
 //   small - 4 KiB pread(2) of a cached file from a fiber: ns per call for the plain system call,
 //           the hooked call (RWF_NOWAIT first) and an io_uring read through the backend.
 //   idle  - the ticker alone for 500 ms: the longest gap this machine gives a 1 ms sleeper.
-// usage: file_bench cold read|pread FILE   |   file_bench small DIR   |   file_bench idle
+// usage: file_bench cold read|pread|copy FILE   |   file_bench small DIR   |   file_bench idle
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -52,9 +52,14 @@ std::string make_file(const std::string& dir, std::size_t bytes) {
     return path;
 }
 
-int cold(bool positional, const std::string& path) {
+enum class ColdCall { Read, Pread, Copy };
+
+int cold(ColdCall call, const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY);
-    if (fd < 0) {
+    const int copy_fd = call == ColdCall::Copy
+                            ? ::open((path + ".copy").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600)
+                            : -2;
+    if (fd < 0 || copy_fd == -1) {
         std::perror(path.c_str());
         return 1;
     }
@@ -77,8 +82,10 @@ int cold(bool positional, const std::string& path) {
         std::vector<char> buf(1 << 20);
         const auto t0 = Clock::now();
         for (;;) {
-            const ssize_t n = positional ? ::read(fd, buf.data(), buf.size())
-                                         : ::pread(fd, buf.data(), buf.size(), total);
+            const ssize_t n = call == ColdCall::Read ? ::read(fd, buf.data(), buf.size())
+                              : call == ColdCall::Pread
+                                  ? ::pread(fd, buf.data(), buf.size(), total)
+                                  : ::copy_file_range(fd, nullptr, copy_fd, nullptr, buf.size(), 0);
             if (n <= 0) break;
             total += static_cast<std::size_t>(n);
         }
@@ -88,12 +95,19 @@ int cold(bool positional, const std::string& path) {
     reader.join();
     ticker.join();
     ::close(fd);
+    if (copy_fd >= 0) {
+        ::close(copy_fd);
+        ::unlink((path + ".copy").c_str());
+    }
     const char* fio = std::getenv("GREEN_FILE_IO");
     std::printf(
         "cold %-5s backend=%-8s file_io=%-7s bytes=%zu read_ms=%.0f mib_s=%.0f "
         "ticker_max_gap_ms=%.1f\n",
-        positional ? "read" : "pread", green::detail::Hub::get().io().name(), fio ? fio : "default",
-        total, read_ms, total / 1048576.0 / (read_ms / 1000.0), max_gap);
+        call == ColdCall::Read    ? "read"
+        : call == ColdCall::Pread ? "pread"
+                                  : "copy",
+        green::detail::Hub::get().io().name(), fio ? fio : "default", total, read_ms,
+        total / 1048576.0 / (read_ms / 1000.0), max_gap);
     return static_cast<off_t>(total) == size ? 0 : 1;
 }
 
@@ -144,11 +158,14 @@ int small(const std::string& dir) {
 
 int main(int argc, char** argv) {
     if (argc == 4 && std::strcmp(argv[1], "cold") == 0)
-        return cold(std::strcmp(argv[2], "read") == 0, argv[3]);
+        return cold(std::strcmp(argv[2], "read") == 0    ? ColdCall::Read
+                    : std::strcmp(argv[2], "pread") == 0 ? ColdCall::Pread
+                                                         : ColdCall::Copy,
+                    argv[3]);
     if (argc == 3 && std::strcmp(argv[1], "small") == 0) return small(argv[2]);
     if (argc == 2 && std::strcmp(argv[1], "idle") == 0) return idle();
     std::fprintf(
         stderr,
-        "usage: file_bench cold read|pread FILE | file_bench small DIR | file_bench idle\n");
+        "usage: file_bench cold read|pread|copy FILE | file_bench small DIR | file_bench idle\n");
     return 2;
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/file: file I/O under the hooks, every configuration in one run (README.md has figures).
 #  1. cold read of SIZE MiB (not in the page cache) by a fiber, 1 MiB calls, beside a 1 ms
-#     ticker fiber: GREEN_FILE_IO=off (the plain blocking call) vs uring vs offload, read(2)
-#     and pread(2), on io_uring and epoll: ticker's longest gap, read throughput;
+#     ticker fiber: GREEN_FILE_IO=off (the plain blocking call) vs uring vs offload, read(2),
+#     pread(2) and copy_file_range(2), on io_uring and epoll: ticker's longest gap, throughput;
 #  2. 4 KiB cached pread: plain system call vs hooked vs a backend operation;
 #  3. tests/preload/io/sendfile_server.c natively and under greenrun: CLIENTS x 4 MiB.
 # usage: bench/file/run.sh [SIZE_MIB (default 256)] [CLIENTS (default 100)]
@@ -24,7 +24,7 @@ for round in 1 2; do
     "$bench" idle
     for backend in io_uring epoll; do
         for fio in off uring offload; do
-            for call in read pread; do
+            for call in read pread copy; do
                 GREEN_BACKEND=$backend GREEN_FILE_IO=$fio "$bench" cold $call "$tmp/data"
             done
         done

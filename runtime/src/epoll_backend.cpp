@@ -107,7 +107,7 @@ class EpollBackend final : public IoBackend {
 
     long submit(IoOp& op, const Deadline& deadline) override {
         op.landed = 0;
-        if (op.fd < 0) return -EBADF;
+        if (op.fd < 0 && op.kind != IoOp::Kind::Call) return -EBADF;
         const int fd = op.fd;
         switch (op.kind) {
             case IoOp::Kind::Recv:

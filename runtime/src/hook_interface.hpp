@@ -84,6 +84,8 @@ inline bool has_posts(const Hub& h) noexcept {
 inline void set_os_thread_create(detail::PthreadCreateFn f) noexcept {
     detail::real_pthread_create = f;
 }
+// A real OS thread with every asynchronous signal blocked (os_thread.hpp), never a fiber.
+using detail::start_os_thread;
 
 // ---- stacks ----------------------------------------------------------------------------------
 inline std::size_t default_stack_size(const Hub& h) noexcept {
@@ -100,6 +102,7 @@ using detail::start;
 
 // ---- I/O: the one retry primitive and whole operations (io_call.hpp, io_backend.hpp) ---------
 using detail::connect_result;
+using detail::CopyRangeArgs;
 using detail::io_call_parking;
 using detail::IoOp;
 using detail::kMaxRwCount;
@@ -109,6 +112,18 @@ using detail::when_ready_attempt;
 // Runs `op` on the calling fiber's hub and parks until it completes (IoBackend::submit).
 inline long submit(IoOp& op, const Deadline& deadline) {
     return Hub::get().io().submit(op, deadline);
+}
+
+// Runs f() (returning long, noexcept) on the offload pool while the calling fiber parks,
+// uninterruptibly: a kill or a signal for the fiber is delivered once f returned, so nothing f
+// made (a started child) is lost with a job left to finish alone. For calls that hold their OS
+// thread without an fd to wait on.
+template <class F>
+long run_on_pool(F& f) {
+    detail::PoolCall call{[](void* p) noexcept -> long { return (*static_cast<F*>(p))(); }, &f};
+    IoOp op{IoOp::Kind::Call, -1, &call, 0};
+    op.pool = true;
+    return submit(op, Deadline());
 }
 
 // ---- configuration (config.hpp; greenrun uses the parsers) -----------------------------------

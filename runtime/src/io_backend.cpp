@@ -4,7 +4,9 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "config.hpp"
 #include "green/threadpool.hpp"
@@ -48,6 +50,15 @@ long run_blocking(const IoOp& op) noexcept {
         case IoOp::Kind::Fsync:
             return sys_result(
                 ::syscall(op.flags == IoOp::kDataSync ? SYS_fdatasync : SYS_fsync, op.fd));
+        case IoOp::Kind::CopyRange: {
+            const auto* a = static_cast<const CopyRangeArgs*>(op.buf);
+            return sys_result(::syscall(SYS_copy_file_range, op.fd, a->off_in, a->fd_out,
+                                        a->off_out, op.len, static_cast<unsigned>(op.flags)));
+        }
+        case IoOp::Kind::Call: {
+            const auto* c = static_cast<const PoolCall*>(op.buf);
+            return c->fn(c->ctx);
+        }
     }
     return -EINVAL;
 }

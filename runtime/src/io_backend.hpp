@@ -77,6 +77,12 @@ struct IoOp {
         ReadV,   // preadv2(2): `buf` is the iovec array, `len` its count, `flags` the RWF_* flags
         WriteV,  // pwritev2(2), likewise
         Fsync,   // fsync(2), or fdatasync(2) when `flags` is kDataSync
+        // copy_file_range(2) from `fd` (`buf` is the CopyRangeArgs, `len` the count, `flags`
+        // its flags): io_uring has no such operation, so it always runs on the offload pool
+        CopyRange,
+        // A function of the hook library's (`buf` is the PoolCall; `fd` unused, -1): calls that
+        // hold their OS thread without waiting for any fd (posix_spawn until the child exec'd)
+        Call,
     };
     static constexpr int kDataSync = 1;
     Kind kind;
@@ -89,10 +95,28 @@ struct IoOp {
     bool pool = false;  // run it on the offload pool even where the backend could submit it
 };
 
+// copy_file_range(2)'s arguments beyond the input fd, the count and the flags (IoOp::CopyRange).
+struct CopyRangeArgs {
+    int fd_out;
+    std::int64_t* off_in;  // nullptr: the file position, as in the system call
+    std::int64_t* off_out;
+};
+
+// IoOp::Call's function and its argument; its result is the operation's (a count or -errno).
+struct PoolCall {
+    long (*fn)(void*) noexcept;
+    void* ctx;
+};
+
 // The kinds only regular files and block devices take: always "ready", their calls wait for
 // the disk, not for readiness.
 inline bool is_file_op(IoOp::Kind k) noexcept {
-    return k == IoOp::Kind::ReadV || k == IoOp::Kind::WriteV || k == IoOp::Kind::Fsync;
+    return k == IoOp::Kind::ReadV || k == IoOp::Kind::WriteV || k == IoOp::Kind::Fsync ||
+           k == IoOp::Kind::CopyRange;
+}
+// The kinds no backend submits itself: the offload pool's thread makes the call.
+inline bool pool_only(IoOp::Kind k) noexcept {
+    return k == IoOp::Kind::CopyRange || k == IoOp::Kind::Call;
 }
 // Whether `op` moves data in (readiness it would wait for: POLLIN) rather than out.
 inline bool is_input(IoOp::Kind k) noexcept {

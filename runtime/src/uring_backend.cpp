@@ -125,8 +125,8 @@ class UringBackend final : public IoBackend {
         if (fallback_) [[unlikely]]
             return fallback_->submit(op, deadline);
         op.landed = 0;
-        if (op.fd < 0) return -EBADF;
-        if (op.pool) return offload(op);
+        if (op.fd < 0 && op.kind != IoOp::Kind::Call) return -EBADF;
+        if (op.pool || pool_only(op.kind)) return offload(op);
         if (deadline.expired()) return submit_now(op);
         const OpOutcome r = run_op(
             op.fd,
@@ -158,6 +158,9 @@ class UringBackend final : public IoBackend {
                     case IoOp::Kind::Fsync:
                         io_uring_prep_fsync(
                             sqe, op.fd, op.flags == IoOp::kDataSync ? IORING_FSYNC_DATASYNC : 0);
+                        break;
+                    case IoOp::Kind::CopyRange:  // pool_only: offloaded above
+                    case IoOp::Kind::Call:
                         break;
                 }
             },

@@ -1,10 +1,11 @@
-/* system(), popen()/pclose() and posix_spawn + waitpid from 10 threads at once, each child a
+/* system(), popen()/pclose() and posix_spawn + waitpid from 20 threads at once, each child a
  * shell that sleeps 0.2 s, while a ticker thread keeps its 20 ms cadence. Concurrency is counted,
  * not timed: how many calls of a round had started when the first one returned (all 10 when they
- * overlap, 1 when each blocks everything else). Then the details of system() and popen() that
- * must match glibc: system(NULL), exit status encoding, a shell that cannot run a command,
- * SIGINT ignored in the caller while system() runs and the program's handler back afterwards,
- * the shell's signal mask, popen's modes and errors. */
+ * overlap, 1 when each blocks everything else; under the shim the shells start on the
+ * offload pool, so a start does not stall the ticker either). Then the details of system() and
+ * popen() that must match glibc: system(NULL), exit status encoding, a shell that cannot run a
+ * command, SIGINT ignored in the caller while system() runs and the program's handler back
+ * afterwards, the shell's signal mask, popen's modes and errors. */
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -17,7 +18,7 @@
 
 extern char** environ;
 
-enum { kThreads = 10 };
+enum { kThreads = 20 };
 
 static int started, started_at_first_return;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
