@@ -56,12 +56,7 @@ bool HubBinding::wait_away(bool (*ready)(const void*), const void* object, WaitK
     const WaitNote note(w.fiber, kind, object);
     for (;;) {
         std::exception_ptr interrupted;
-        bool woke = false;
-        try {
-            woke = hub.park(deadline);
-        } catch (...) {
-            interrupted = std::current_exception();
-        }
+        const bool woke = hub.park_capturing(deadline, interrupted);
         bool notified;
         {
             std::lock_guard lk(mu_);

@@ -427,43 +427,52 @@ void Hub::yield() {
 
 bool Hub::park(const Deadline& deadline) {
     throw_if_interrupted();
+    if (!deadline.infinite()) [[unlikely]]
+        return park_until(deadline);
+    // Most waits have no deadline: no timer to build, arm and cancel; only a timer times out.
+    note_park(*current_, 0);
+    schedule();
+    throw_if_interrupted();
+    return true;
+}
+
+bool Hub::park_until(const Deadline& deadline) {
     if (deadline.expired()) return false;
     Fiber* self = current_;
     Timer timer;
-    if (!deadline.infinite()) {
-        timer.when = deadline.when();
-        timer.arg = self;
-        timer.ref = self->ref_;
-        timer.fire = [](Timer& t) {
-            auto* f = static_cast<Fiber*>(t.arg);
-            if (f->state_ != FiberState::Parked || f->uninterruptible_) return;
-            f->wake_ = WakeReason::TimedOut;
-            f->hub_->ready(*f);
-        };
-        timers_.add(timer);
-    }
+    timer.when = deadline.when();
+    timer.arg = self;
+    timer.ref = self->ref_;
+    timer.fire = [](Timer& t) {
+        auto* f = static_cast<Fiber*>(t.arg);
+        if (f->state_ != FiberState::Parked || f->uninterruptible_) return;
+        f->wake_ = WakeReason::TimedOut;
+        f->hub_->ready(*f);
+    };
+    timers_.add(timer);
     self->wake_ = WakeReason::Notified;
-    self->wait_.since_ns = turn_ns_;
-    ++parks_[static_cast<unsigned>(self->wait_.kind)];
-    self->wait_.deadline_ns = deadline.infinite()
-                                  ? 0
-                                  : std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        deadline.when().time_since_epoch())
-                                        .count();
-    transition(*self, FiberState::Parked);
+    note_park(*self, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         deadline.when().time_since_epoch())
+                         .count());
     schedule();
     timers_.cancel(timer);
     throw_if_interrupted();
     return self->wake_ != WakeReason::TimedOut;
 }
 
+bool Hub::park_capturing(const Deadline& deadline, std::exception_ptr& interrupted) noexcept {
+    try {
+        return park(deadline);
+    } catch (...) {
+        interrupted = std::current_exception();
+        return false;
+    }
+}
+
 void Hub::park_uninterruptible() {
     Fiber* self = current_;
     self->uninterruptible_ = true;
-    self->wait_.since_ns = turn_ns_;
-    ++parks_[static_cast<unsigned>(self->wait_.kind)];
-    self->wait_.deadline_ns = 0;
-    transition(*self, FiberState::Parked);
+    note_park(*self, 0);
     schedule();
     self->uninterruptible_ = false;
 }

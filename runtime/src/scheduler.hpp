@@ -118,6 +118,9 @@ class Hub {
     // Parks until ready(), ignoring interrupts (they stay pending). For waits that must not be
     // abandoned, such as an io_uring operation whose memory the kernel still owns.
     void park_uninterruptible();
+    // park() with an interrupt caught into `interrupted` (woke: false) instead of thrown, for
+    // waits that must settle under their object's lock before the exception leaves.
+    bool park_capturing(const Deadline& deadline, std::exception_ptr& interrupted) noexcept;
     // Delivers `e` to `f` at its next resume point, waking it if it is parked. Interrupts that
     // arrive before the first is thrown queue up, kills ahead of Timeouts; each later one is
     // thrown at the resume point after the previous was (timeout.hpp).
@@ -193,6 +196,15 @@ class Hub {
     [[noreturn]] void exit_current() noexcept;
 
   private:
+    bool park_until(const Deadline& deadline);
+    // The parked fiber's run-info record (since when, until when, counted by reason), then the
+    // state change; the caller switches away next.
+    GREEN_HOT_INLINE void note_park(Fiber& f, std::int64_t deadline_ns) noexcept {
+        f.wait_.since_ns = turn_ns_;
+        ++parks_[static_cast<unsigned>(f.wait_.kind)];
+        f.wait_.deadline_ns = deadline_ns;
+        transition(f, FiberState::Parked);
+    }
     Hub();
     static Hub& create();
     class LoopFiber;

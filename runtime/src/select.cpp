@@ -109,12 +109,7 @@ int select_cases(SelectCase* const* cases, std::size_t n, std::size_t* order, Hu
     const WaitNote note(hub.current(), WaitKind::Select, &claim);
     for (;;) {
         std::exception_ptr interrupted;
-        bool woke = false;
-        try {
-            woke = hub.park(deadline);
-        } catch (...) {
-            interrupted = std::current_exception();
-        }
+        const bool woke = hub.park_capturing(deadline, interrupted);
         int won;
         {
             RemoteWakes wakes;

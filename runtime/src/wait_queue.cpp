@@ -38,31 +38,61 @@ bool WaitQueue::wait(Node& n, Deadline deadline) {
             "green: a wait queue (lock, queue, ...) used from two OS threads; one hub only");
     n.fiber = hub.current();
     n.notified = false;
+    if (affinity_ && detail::g_live_hubs.load(std::memory_order_relaxed) > 1) [[unlikely]]
+        return wait_keeping_hub(n, deadline);
+    // The single-hub wait, the common one: a notifier has unlinked the node already, so only
+    // a timeout or an interrupt unlinks it here.
     waiters_.push_back(n);
-    if (affinity_ && detail::g_live_hubs.load(std::memory_order_relaxed) > 1) [[unlikely]] {
-        // Another hub may use the object later and wake this waiter: no LoopExit meanwhile. It
-        // then leaves as a shared-mode waiter does (the lock is uncontended while single-hub).
-        n.keeps_hub = true;
-        hub.mailbox()->keep_alive.fetch_add(1, std::memory_order_relaxed);
+    const detail::WaitNote note(n.fiber, kind_, this);
+    for (;;) {
+        bool woke;
+        try {
+            woke = hub.park(deadline);
+        } catch (...) {
+            leave(n);
+            throw;
+        }
+        if (n.keeps_hub) [[unlikely]]  // its object became shared while it waited
+            return finish_keeping_hub(n, deadline, woke);
+        if (n.notified) return true;
+        if (!woke) {
+            waiters_.remove(n);
+            return false;
+        }
     }
+}
+
+// Another hub may use the object later and wake this waiter: no LoopExit meanwhile. It then
+// leaves as a shared-mode waiter does (the lock is uncontended while single-hub).
+bool WaitQueue::wait_keeping_hub(Node& n, Deadline deadline) {
+    n.keeps_hub = true;
+    n.fiber->hub()->mailbox()->keep_alive.fetch_add(1, std::memory_order_relaxed);
+    waiters_.push_back(n);
+    const detail::WaitNote note(n.fiber, kind_, this);
+    bool woke;
+    try {
+        woke = n.fiber->hub()->park(deadline);
+    } catch (...) {
+        leave(n);
+        throw;
+    }
+    return finish_keeping_hub(n, deadline, woke);
+}
+
+bool WaitQueue::finish_keeping_hub(Node& n, Deadline deadline, bool woke) {
     struct Leave {
         WaitQueue& q;
         Node& n;
-        ~Leave() {
-            if (n.keeps_hub) [[unlikely]]  // its object became shared while it waited
-                q.leave_shared(n);
-            else
-                q.waiters_.remove(n);
-        }
+        ~Leave() { q.leave_shared(n); }
     } leave{*this, n};
-    const detail::WaitNote note(n.fiber, kind_, this);
-    while (!n.notified) {
-        const bool woke = hub.park(deadline);
-        if (n.keeps_hub) [[unlikely]]
-            return finish_shared(n, deadline, woke);
-        if (!woke) break;
-    }
-    return n.notified;
+    return finish_shared(n, deadline, woke);
+}
+
+void WaitQueue::leave(Node& n) noexcept {
+    if (n.keeps_hub) [[unlikely]]
+        leave_shared(n);
+    else
+        waiters_.remove(n);
 }
 
 bool WaitQueue::wait_locked(Node& n, Deadline deadline, std::unique_lock<detail::SpinLock>& lk) {

@@ -346,19 +346,32 @@ class BasicQueue {
 
     // The shared-mode halves are separate functions: inlined together, the lock's state and
     // unwinding made every single-hub put and get save and restore twice the registers.
+    // The waits are out of line too: inlined, their waiter node's frame was set up on every call.
     Status put_any(T& item, const Deadline& deadline) {
         if (owner_.local()) [[likely]] {
             LocalOps ops;
-            return put_impl(item, deadline, ops);
+            if (const Status s = put_now(item, ops); s != Status::NotReady) [[likely]]
+                return s;
+            return put_wait_local(item, deadline);
         }
         return put_shared(item, deadline);
     }
     Status get_any(std::optional<T>& out, const Deadline& deadline) {
         if (owner_.local()) [[likely]] {
             LocalOps ops;
-            return get_impl(out, deadline, ops);
+            if (const Status s = get_now(out, ops); s != Status::NotReady) [[likely]]
+                return s;
+            return get_wait_local(out, deadline);
         }
         return get_shared(out, deadline);
+    }
+    [[gnu::noinline]] Status put_wait_local(T& item, const Deadline& deadline) {
+        LocalOps ops;
+        return put_wait(item, deadline, ops);
+    }
+    [[gnu::noinline]] Status get_wait_local(std::optional<T>& out, const Deadline& deadline) {
+        LocalOps ops;
+        return get_wait(out, deadline, ops);
     }
     [[gnu::noinline]] Status put_shared(T& item, const Deadline& deadline) {
         SharedOps ops(owner_);
@@ -393,6 +406,11 @@ class BasicQueue {
     template <class Ops>
     Status put_impl(T& item, const Deadline& deadline, Ops& ops) {
         if (const Status s = put_now(item, ops); s != Status::NotReady) return s;
+        return put_wait(item, deadline, ops);
+    }
+    // After put_now found no room.
+    template <class Ops>
+    Status put_wait(T& item, const Deadline& deadline, Ops& ops) {
         if (deadline.expired()) return Status::Timeout;
         PutWaiter w;
         w.item = &item;
@@ -422,6 +440,11 @@ class BasicQueue {
     template <class Ops>
     Status get_impl(std::optional<T>& out, const Deadline& deadline, Ops& ops) {
         if (const Status s = get_now(out, ops); s != Status::NotReady) return s;
+        return get_wait(out, deadline, ops);
+    }
+    // After get_now found nothing.
+    template <class Ops>
+    Status get_wait(std::optional<T>& out, const Deadline& deadline, Ops& ops) {
         if (deadline.expired()) return Status::Timeout;
         GetWaiter w;
         w.slot = &out;

@@ -209,7 +209,10 @@ class WaitQueue {
     friend class detail::HubAffinity;
     // At the switch to shared mode, on the owner's thread: its waiters will leave under the lock.
     void share(detail::Mailbox& owner) noexcept;
+    bool wait_keeping_hub(Node& n, Deadline deadline);
+    bool finish_keeping_hub(Node& n, Deadline deadline, bool woke);
     bool finish_shared(Node& n, Deadline deadline, bool woke);
+    void leave(Node& n) noexcept;
     void leave_shared(Node& n) noexcept;
 
     detail::IntrusiveList<Node> waiters_;
