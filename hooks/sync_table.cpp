@@ -65,17 +65,8 @@ void await_outside(FiberCtx c, const char* where) noexcept {
         (void)!::syscall(SYS_write, 2, where, __builtin_strlen(where));
         (void)!::syscall(SYS_write, 2, tail, sizeof tail - 1);
     }
-    // Sleep in the kernel until another thread posts to the hub (wake_from_outside) or a
-    // signal arrives. The eventfd is drained first so an old wake-up does not spin; a post
-    // that came before the drain is still seen through has_items. Raw system calls: the I/O
-    // hooks would turn a read or poll here into one more fiber wait.
-    const int event_fd = rt::post_event_fd(*c.hub);
-    std::uint64_t n;
-    while (::syscall(SYS_read, event_fd, &n, sizeof n) > 0) {
-    }
-    if (rt::has_posts(*c.hub)) return;
-    pollfd p{event_fd, POLLIN, 0};
-    ::syscall(SYS_ppoll, &p, 1, nullptr, nullptr, 0);
+    // Until another thread posts to the hub (wake_from_outside) or a signal arrives.
+    rt::sleep_until_posted(*c.hub);
 }
 
 thread_local Table* t_table = nullptr;

@@ -72,13 +72,10 @@ inline void withdraw_interrupt(Fiber& f, const std::exception_ptr& e) noexcept {
 inline HubHandle handle(const Hub& h) {
     return h.handle();
 }
-// The eventfd a post to `h` writes, and whether posts wait to be taken: for sleeping in the
-// kernel until another thread posts.
-inline int post_event_fd(const Hub& h) noexcept {
-    return h.mailbox()->event_fd;
-}
-inline bool has_posts(const Hub& h) noexcept {
-    return h.mailbox()->has_items.load(std::memory_order_acquire);
+// Blocks the OS thread in the kernel until another thread posts to `h` or a signal arrives
+// (returns at once when a post waits): for a hub whose every fiber is blocked outside it.
+inline void sleep_until_posted(Hub& h) noexcept {
+    h.sleep_until_posted();
 }
 // Points the runtime's own OS threads (offload workers, monitor) at libc's pthread_create.
 inline void set_os_thread_create(detail::PthreadCreateFn f) noexcept {

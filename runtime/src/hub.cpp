@@ -124,6 +124,7 @@ Hub::Hub()
       turn_ns_(coarse_now_ns()),
       os_tid_(static_cast<pid_t>(::syscall(SYS_gettid))) {
     main_.hub_ = this;
+    main_.tsan_fiber_ = tsan::current();
     main_.state_ = FiberState::Running;  // born running: the thread's own stack (t_hub is not
                                          // set yet, so not through transition())
     loop_ = std::make_unique<LoopFiber>(*this);
@@ -156,7 +157,8 @@ Hub::~Hub() {
         mailbox_->open = false;
         mailbox_->items.clear();
     }
-    (void)fibers_.take_all();  // fibers still parked here are never reaped
+    (void)fibers_.take_all();           // fibers still parked here are never reaped
+    tsan::destroy(loop_->tsan_fiber_);  // run on the thread's own stack, never the loop's
     io_.reset();
     release_alt_stack(alt_stack_);
 }
@@ -199,6 +201,7 @@ void Hub::prepare_stack(Fiber& f) {
     take_stack(f);
     f.asan_bottom_ = f.stack_.base;
     f.asan_size_ = f.stack_.size;
+    if (!f.tsan_fiber_) f.tsan_fiber_ = tsan::create();
     char* top = StackPool::top(f.stack_);
     const auto usable = static_cast<std::size_t>(top - static_cast<char*>(f.stack_.base));
     f.ctx_ = ctx::make_fcontext(top, usable, [](ctx::transfer_t t) { entry(t.fctx, t.data); });
@@ -230,6 +233,7 @@ void Hub::switch_to(Fiber& to) noexcept {
         emit_fiber_event(RuntimeEventKind::SwitchIn, to, os_tid_);
     const bool dying = from->state_ == FiberState::Dead;
     asan::start_switch(dying ? nullptr : &from->asan_fake_stack_, to.asan_bottom_, to.asan_size_);
+    tsan::switch_to(to.tsan_fiber_);
     ctx::transfer_t t = jump_context(to.ctx_, from);
     resumed(t.fctx, t.data);
 }
@@ -257,6 +261,8 @@ void Hub::reap(Fiber& dead) noexcept {
     if (dead.registry_link_.linked) ++finished_;
     fibers_.remove(dead.registry_link_);
     stacks_.release(dead.stack_);
+    tsan::destroy(dead.tsan_fiber_);
+    dead.tsan_fiber_ = nullptr;
     dead.stack_ = StackSlot{};
     dead.ctx_ = nullptr;
     dead.reaped();
@@ -574,6 +580,7 @@ void Hub::run_due_timers() {
 
 void Hub::run_posts() {
     if (!mailbox_->has_items.load(std::memory_order_acquire)) return;
+    spin_credit_ = kSpinCredit;
     for (auto& fn : mailbox_->take()) {
         try {
             fn();
@@ -631,7 +638,7 @@ void Hub::loop() {
                     timeout = std::min<Duration>(t->when - now, std::chrono::hours(24));
                     if (timeout < Duration::zero()) timeout = Duration::zero();
                 }
-                io_->poll(timeout);
+                if (!spin_for_post(timeout)) sleep_in_backend(timeout);
                 turn_ns_ = coarse_now_ns();  // after a wait of any length
                 run_due_timers();
                 run_posts();
@@ -688,9 +695,9 @@ bool Mailbox::post(std::function<void()> fn) {
         if (!open) return false;
         was_empty = items.empty();
         items.push_back(std::move(fn));
-        has_items.store(true, std::memory_order_release);
+        has_items.store(true, std::memory_order_seq_cst);
     }
-    if (was_empty) poke_event_fd(event_fd);
+    if (was_empty && sleeping.load(std::memory_order_seq_cst)) poke_event_fd(event_fd);
     return true;
 }
 

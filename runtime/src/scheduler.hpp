@@ -61,6 +61,10 @@ struct Mailbox {
     std::mutex mu;
     std::vector<std::function<void()>> items;
     std::atomic<bool> has_items{false};
+    // True while the hub blocks (or is about to) in its backend: only then does a post write
+    // the eventfd. The hub stores it before its last look at has_items, a poster stores
+    // has_items before reading it (both seq_cst), so at least one of them sees the other.
+    std::atomic<bool> sleeping{false};
     std::atomic<long> keep_alive{0};
     bool open = true;  // guarded by mu
     int event_fd = -1;
@@ -121,6 +125,9 @@ class Hub {
     // park() with an interrupt caught into `interrupted` (woke: false) instead of thrown, for
     // waits that must settle under their object's lock before the exception leaves.
     bool park_capturing(const Deadline& deadline, std::exception_ptr& interrupted) noexcept;
+    // Blocks the OS thread on the mailbox's eventfd alone until a post or a signal (the hooks,
+    // when every fiber waits for another OS thread; hub_spin.cpp).
+    void sleep_until_posted() noexcept;
     // Delivers `e` to `f` at its next resume point, waking it if it is parked. Interrupts that
     // arrive before the first is thrown queue up, kills ahead of Timeouts; each later one is
     // thrown at the resume point after the previous was (timeout.hpp).
@@ -225,6 +232,12 @@ class Hub {
     GREEN_HOT_INLINE void enqueue(Fiber& f) noexcept;
     void run_due_timers();
     void run_posts();
+    // Before blocking up to `timeout` with other hubs alive: a short wait in user space for a
+    // post (hub_spin.cpp). True when one came.
+    bool spin_for_post(Duration timeout) noexcept;
+    // Blocks in the backend up to `timeout`, telling posters to write the eventfd meanwhile.
+    void sleep_in_backend(Duration timeout);
+
     bool alive() const noexcept;
     void deliver_loop_exit();
 
@@ -261,6 +274,11 @@ class Hub {
     std::uint64_t finished_ = 0;
     std::uint64_t loop_turns_ = 0;
     std::uint64_t parks_[kParkReasonCount] = {};
+    // Spins before the hub sleeps still allowed since the last post came (hub_spin.cpp): a hub
+    // that other hubs talk to spins, one that stopped hearing from them soon sleeps at once.
+    static constexpr int kSpinCredit = 4;
+    static constexpr Duration kSpinLimit = std::chrono::microseconds(20);
+    int spin_credit_ = 0;
 };
 
 // Hubs alive in the process. With more than one, a wait on a primitive that another hub may use

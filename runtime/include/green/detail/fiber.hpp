@@ -196,8 +196,9 @@ class Fiber {
     void* asan_fake_stack_ = nullptr;
     const void* asan_bottom_ = nullptr;
     std::size_t asan_size_ = 0;
-    FiberLink registry_link_;  // in its hub's registry while it has a stack
-    WaitInfo wait_;            // why it is parked
+    void* tsan_fiber_ = nullptr;  // ThreadSanitizer's context (sanitizer.hpp); TSan builds only
+    FiberLink registry_link_;     // in its hub's registry while it has a stack
+    WaitInfo wait_;               // why it is parked
     std::uint64_t spawned_by_ = kSpawnedByUnknown;
     friend class WaitNote;
     void* raw_view_ = nullptr;  // RawGreenlet view of this fiber, if one was made

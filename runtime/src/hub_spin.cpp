@@ -1,0 +1,60 @@
+// How an idle hub waits for other hubs: a short spin in user space before it blocks, and an
+// eventfd write from a poster only when the hub really blocks. Waking a thread blocked in the
+// kernel costs tens of microseconds on a VM (a reschedule and an IPI on each side); a hand-off
+// between two hubs that are both awake costs a cache line. Go's scheduler keeps spinning Ms for
+// the same reason (proc.go, findrunnable).
+#include <immintrin.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdint>
+
+#include "scheduler.hpp"
+
+namespace green::detail {
+
+bool Hub::spin_for_post(Duration timeout) noexcept {
+    // Alone in the process nobody posts but the dump signal and plain threads: no spin. Nor
+    // once several spins in a row found nothing (run_posts restores the credit).
+    if (spin_credit_ <= 0 || g_live_hubs.load(std::memory_order_relaxed) < 2) return false;
+    if (timeout >= Duration::zero() && timeout < kSpinLimit) return false;
+    const auto& has_items = mailbox_->has_items;
+    const auto until = Clock::now() + kSpinLimit;
+    for (;;) {
+        for (int i = 0; i < 64; ++i) {
+            if (has_items.load(std::memory_order_relaxed)) return true;
+            _mm_pause();
+        }
+        if (Clock::now() >= until) break;
+    }
+    --spin_credit_;
+    return false;
+}
+
+void Hub::sleep_in_backend(Duration timeout) {
+    Mailbox& mb = *mailbox_;
+    mb.sleeping.store(true, std::memory_order_seq_cst);
+    // A post that came before the store above did not write the eventfd: do not block.
+    if (mb.has_items.load(std::memory_order_seq_cst)) timeout = Duration::zero();
+    io_->poll(timeout);
+    mb.sleeping.store(false, std::memory_order_relaxed);
+}
+
+void Hub::sleep_until_posted() noexcept {
+    Mailbox& mb = *mailbox_;
+    mb.sleeping.store(true, std::memory_order_seq_cst);
+    // Drained first so an old wake-up does not return at once; a post after the drain writes
+    // the eventfd again, one before it is seen through has_items. Raw system calls: with the
+    // hooks loaded, read and ppoll would become one more fiber wait.
+    std::uint64_t n;
+    while (::syscall(SYS_read, mb.event_fd, &n, sizeof n) > 0) {
+    }
+    if (!mb.has_items.load(std::memory_order_seq_cst)) {
+        pollfd p{mb.event_fd, POLLIN, 0};
+        ::syscall(SYS_ppoll, &p, 1, nullptr, nullptr, 0);
+    }
+    mb.sleeping.store(false, std::memory_order_relaxed);
+}
+
+}  // namespace green::detail
