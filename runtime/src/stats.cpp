@@ -19,6 +19,12 @@ void emit_event(RuntimeEventKind kind, std::uint64_t fiber, long os_tid, Duratio
         h->fn(RuntimeEvent{kind, fiber, os_tid, ran}, h->arg);
 }
 
+void emit_memory_event(RuntimeEventKind kind, std::uint64_t resident,
+                       std::uint64_t threshold) noexcept {
+    if (const EventHookSlot* h = g_event_hook.load(std::memory_order_acquire))
+        h->fn(RuntimeEvent{kind, 0, 0, Duration::zero(), resident, threshold}, h->arg);
+}
+
 void emit_fiber_event(RuntimeEventKind kind, const Fiber& f, long os_tid) noexcept {
     emit_event(kind, f.id(), os_tid);
 }

@@ -1,12 +1,16 @@
 // green::stats() counters move with what the hub does, and the event hook sees spawn, switch-in,
-// finish and the monitor's hub-blocked events in order, and stops when removed.
+// finish and the monitor's hub-blocked events in order, and stops when removed; resident memory
+// above and back under a threshold is told once per crossing.
 #include <poll.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -152,4 +156,70 @@ TEST(Events, TheMonitorReportsABlockedHub) {
             EXPECT_GE(e.ran, 40ms);
         }
     EXPECT_EQ(blocked, 1);
+}
+
+namespace {
+
+std::vector<green::RuntimeEvent> memory_events(Recorded& r) {
+    std::lock_guard lk(r.mu);
+    std::vector<green::RuntimeEvent> out;
+    for (const auto& e : r.events)
+        if (e.kind == green::RuntimeEventKind::MemoryThresholdExceeded ||
+            e.kind == green::RuntimeEventKind::MemoryUnderThreshold)
+            out.push_back(e);
+    return out;
+}
+
+// Waits (at most 10 s) until `n` memory events were recorded.
+bool await_memory_events(Recorded& r, std::size_t n) {
+    for (int i = 0; i < 1000 && memory_events(r).size() < n; ++i) green::sleep(10ms);
+    return memory_events(r).size() >= n;
+}
+
+}  // namespace
+
+TEST(Events, ResidentMemoryCrossingAThresholdOnceEachWay) {
+    Recorded r;
+    green::set_event_hook(record, &r);
+    // Well above what the process holds now, and well below it once 256 MiB more are touched.
+    constexpr std::size_t kBlock = std::size_t{256} << 20;
+    std::uint64_t resident_now = 0;
+    {
+        // The process's resident memory from the same source the monitor reads.
+        FILE* f = std::fopen("/proc/self/statm", "r");
+        ASSERT_NE(f, nullptr);
+        unsigned long long size = 0, resident = 0;
+        ASSERT_EQ(std::fscanf(f, "%llu %llu", &size, &resident), 2);
+        std::fclose(f);
+        resident_now = resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    }
+    const std::uint64_t threshold = resident_now + kBlock / 2;
+    green::set_memory_threshold(threshold);
+    EXPECT_EQ(green::memory_threshold(), threshold);
+    green::sleep(250ms);  // a couple of samples below it: nothing
+    EXPECT_TRUE(memory_events(r).empty());
+
+    void* block =
+        ::mmap(nullptr, kBlock, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(block, MAP_FAILED);
+    std::memset(block, 1, kBlock);  // resident now
+    ASSERT_TRUE(await_memory_events(r, 1));
+    green::sleep(350ms);  // several more samples above it: still one event
+    auto events = memory_events(r);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].kind, green::RuntimeEventKind::MemoryThresholdExceeded);
+    EXPECT_GT(events[0].resident_bytes, threshold);
+    EXPECT_EQ(events[0].memory_threshold, threshold);
+    EXPECT_EQ(events[0].fiber, 0u);
+
+    ::munmap(block, kBlock);
+    ASSERT_TRUE(await_memory_events(r, 2));
+    green::sleep(350ms);
+    events = memory_events(r);
+    green::set_memory_threshold(0);
+    green::set_event_hook(nullptr);
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[1].kind, green::RuntimeEventKind::MemoryUnderThreshold);
+    EXPECT_LE(events[1].resident_bytes, threshold);
+    EXPECT_EQ(green::memory_threshold(), 0u);
 }
