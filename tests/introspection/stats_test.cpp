@@ -1,6 +1,7 @@
-// green::stats() counters move with what the hub does, and the event hook sees spawn, switch-in,
-// finish and the monitor's hub-blocked events in order, and stops when removed; resident memory
-// above and back under a threshold is told once per crossing.
+// green::stats() counters move with what the hub does (stack memory and the offload pool
+// included), and the event hook sees spawn, switch-in, finish and the monitor's hub-blocked
+// events in order, and stops when removed; resident memory above and back under a threshold is
+// told once per crossing.
 #include <poll.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -99,6 +100,88 @@ TEST(Stats, EveryHubIsListed) {
     bool found = false;
     for (const auto& s : all) found = found || s.os_tid == tid;
     EXPECT_TRUE(found);
+}
+
+// A fresh hub (a new thread has its own stack pool): 1000 parked fibers, each with 16 KiB of
+// its stack written, raise the pool's reserved address space by at least 1000 stacks and its
+// resident memory by at least 1000 x 16 KiB; finishing them keeps the stacks for reuse.
+TEST(Stats, StackMemoryReservedAndResident) {
+    constexpr std::size_t kFibers = 1000, kTouched = 16 << 10;
+    green::HubStats before, during, after;
+    std::thread t([&] {
+        green::sleep(1ms);  // the loop fiber's stack
+        before = green::hub_stats();
+        green::Event go;
+        std::vector<green::Greenlet<void>> gs;
+        for (std::size_t i = 0; i < kFibers; ++i)
+            gs.push_back(green::spawn([&] {
+                volatile char deep[kTouched];
+                for (std::size_t j = 0; j < kTouched; j += 512) deep[j] = 1;
+                go.wait();
+                (void)deep[0];
+            }));
+        green::sleep(5ms);
+        during = green::hub_stats();
+        go.set();
+        for (auto& g : gs) g.join();
+        after = green::hub_stats();
+    });
+    t.join();
+    EXPECT_GE(during.stack_reserved_bytes - before.stack_reserved_bytes,
+              kFibers * green::default_stack_size());
+    EXPECT_GE(during.stack_resident_bytes - before.stack_resident_bytes, kFibers * kTouched);
+    EXPECT_LE(during.stack_resident_bytes, during.stack_reserved_bytes);
+    EXPECT_EQ(after.stack_reserved_bytes, during.stack_reserved_bytes);  // kept for reuse
+}
+
+// 4 blocked calls on a 2-thread pool: 2 running, 2 waiting; then all done, nothing waiting.
+TEST(Stats, OffloadPoolQueueAndBusyWorkers) {
+    std::atomic<bool> release{false};
+    std::atomic<int> done{0};
+    auto blocked = [&] {
+        for (int i = 0; i < 10000 && !release; ++i) std::this_thread::sleep_for(1ms);
+        ++done;
+    };
+    {
+        green::ThreadPool pool(2);
+        EXPECT_EQ(pool.busy(), 0u);
+        EXPECT_EQ(pool.queued(), 0u);
+        for (int i = 0; i < 4; ++i) pool.submit(blocked);
+        for (int i = 0; i < 5000 && (pool.busy() != 2 || pool.queued() != 2); ++i)
+            std::this_thread::sleep_for(1ms);
+        EXPECT_EQ(pool.started_threads(), 2u);
+        EXPECT_EQ(pool.busy(), 2u);
+        EXPECT_EQ(pool.queued(), 2u);
+        release = true;
+        for (int i = 0; i < 5000 && (done < 4 || pool.busy() != 0); ++i)
+            std::this_thread::sleep_for(1ms);
+        EXPECT_EQ(done, 4);
+        EXPECT_EQ(pool.busy(), 0u);
+        EXPECT_EQ(pool.queued(), 0u);
+    }
+    // The default pool's figures are in every hub's stats: fill it and queue two more.
+    green::ThreadPool& pool = green::default_threadpool();
+    const std::size_t n = pool.size();
+    release = false;
+    done = 0;
+    for (std::size_t i = 0; i < n + 2; ++i) pool.submit(blocked);
+    green::HubStats s;
+    for (int i = 0; i < 5000; ++i) {
+        s = green::hub_stats();
+        if (s.offload_busy == n && s.offload_queued == 2) break;
+        std::this_thread::sleep_for(1ms);
+    }
+    EXPECT_EQ(s.offload_threads, n);
+    EXPECT_EQ(s.offload_busy, n);
+    EXPECT_EQ(s.offload_queued, 2u);
+    release = true;
+    for (int i = 0; i < 5000 && static_cast<std::size_t>(done) < n + 2; ++i)
+        std::this_thread::sleep_for(1ms);
+    for (int i = 0; i < 5000 && green::hub_stats().offload_busy != 0; ++i)
+        std::this_thread::sleep_for(1ms);
+    s = green::hub_stats();
+    EXPECT_EQ(s.offload_busy, 0u);
+    EXPECT_EQ(s.offload_queued, 0u);
 }
 
 TEST(Events, SpawnSwitchFinishInOrderAndRemovable) {

@@ -5,7 +5,8 @@
 //
 // The counters are plain increments the scheduler makes anyway (a fiber gets a stack, is
 // reaped, parks, the loop turns); reading them costs one visit per hub (the calling hub directly,
-// the others through their mailbox, as format_run_info).
+// the others through their mailbox, as format_run_info), plus one mincore call per 16 MiB of
+// fiber stacks for their resident size.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,17 @@ struct HubStats {
     std::uint64_t timers_armed = 0;      // timers waiting now (sleeps, timeouts, deadlines)
     std::uint64_t io_waits_started = 0;  // I/O operations submitted or readiness waits begun
     std::uint64_t io_waiting = 0;        // fibers parked in the I/O backend now
+    // Fiber stacks: the address space the hub's stack pool mapped (stacks and their guard
+    // pages, in use or free; reserved, not committed: MAP_NORESERVE), and how much of it is
+    // resident now (mincore over those mappings, counted when stats are asked for; pages
+    // handed back with MADV_FREE count until the kernel reclaims them).
+    std::uint64_t stack_reserved_bytes = 0;
+    std::uint64_t stack_resident_bytes = 0;
+    // The process's offload pool (green::offload, default_threadpool()), the same in every
+    // hub's entry: threads started, threads running a call now, calls waiting for a thread.
+    std::uint64_t offload_threads = 0;
+    std::uint64_t offload_busy = 0;
+    std::uint64_t offload_queued = 0;
 };
 
 // The calling thread's hub (created if it has none).
