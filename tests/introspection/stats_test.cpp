@@ -127,9 +127,9 @@ TEST(Stats, StackMemoryReservedAndResident) {
         after = green::hub_stats();
     });
     t.join();
-    EXPECT_GE(during.stack_reserved_bytes - before.stack_reserved_bytes,
-              kFibers * green::default_stack_size());
-    EXPECT_GE(during.stack_resident_bytes - before.stack_resident_bytes, kFibers * kTouched);
+    EXPECT_GE(during.stack_reserved_bytes,
+              before.stack_reserved_bytes + kFibers * green::default_stack_size());
+    EXPECT_GE(during.stack_resident_bytes, before.stack_resident_bytes + kFibers * kTouched);
     EXPECT_LE(during.stack_resident_bytes, during.stack_reserved_bytes);
     EXPECT_EQ(after.stack_reserved_bytes, during.stack_reserved_bytes);  // kept for reuse
 }
