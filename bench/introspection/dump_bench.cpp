@@ -2,7 +2,8 @@
 // backtrace and deepest stack use, against spawning those N fibers and running each to where it
 // parks (the in-run baseline: what creating the state being dumped costs). Medians of
 // repetitions; the first repetition of the first size includes loading libdw and the debug
-// information.
+// information. Also what green::hub_stats() costs with N parked fibers (it counts resident
+// stack pages with mincore).
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -62,8 +63,32 @@ void BM_SpawnParkedFibers(benchmark::State& state) {
     state.counters["fibers"] = n;
 }
 
+// green::hub_stats() with N parked fibers: the counters, the stack pool's reserved bytes and
+// its resident bytes (mincore over every chunk), the offload pool's figures.
+void BM_StatsParkedFibers(benchmark::State& state) {
+    const int n = static_cast<int>(state.range(0));
+    green::Event go;
+    auto fibers = spawn_parked(go, n);
+    green::HubStats s;
+    for (auto _ : state) {
+        s = green::hub_stats();
+        benchmark::DoNotOptimize(&s);
+    }
+    state.counters["fibers"] = n;
+    state.counters["resident_MiB"] = static_cast<double>(s.stack_resident_bytes) / (1 << 20);
+    state.counters["reserved_MiB"] = static_cast<double>(s.stack_reserved_bytes) / (1 << 20);
+    finish(go, fibers);
+}
+
 }  // namespace
 
+BENCHMARK(BM_StatsParkedFibers)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DumpParkedFibers)
     ->Arg(1000)
     ->Arg(10000)

@@ -25,10 +25,12 @@
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "green/detail/fiber.hpp"
 
 #if __has_include(<elfutils/libdwfl.h>)
+#include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #define GREEN_HAVE_LIBDW 1
 #else
@@ -95,6 +97,17 @@ struct Dw {
     GREEN_DW_FN(dwfl_module_getsrc)
     GREEN_DW_FN(dwfl_lineinfo)
     GREEN_DW_FN(dwfl_module_info)
+    GREEN_DW_FN(dwfl_module_addrdie)
+    GREEN_DW_FN(dwarf_getscopes)
+    GREEN_DW_FN(dwarf_getscopes_die)
+    GREEN_DW_FN(dwarf_tag)
+    GREEN_DW_FN(dwarf_attr)
+    GREEN_DW_FN(dwarf_attr_integrate)
+    GREEN_DW_FN(dwarf_formstring)
+    GREEN_DW_FN(dwarf_formudata)
+    GREEN_DW_FN(dwarf_diename)
+    GREEN_DW_FN(dwarf_getsrcfiles)
+    GREEN_DW_FN(dwarf_filesrc)
 #undef GREEN_DW_FN
 };
 
@@ -111,9 +124,10 @@ struct Symbolizer {
     std::string unavailable;  // set once if libdw cannot be used
     Dwfl* dwfl = nullptr;
     Dwfl_Callbacks callbacks{};
-    Target target;                                          // guarded by mu; the callbacks read it
-    std::unordered_map<std::uintptr_t, std::string> names;  // per Backtracer scope
-    bool refreshed = false;                                 // per scope: modules re-read once
+    Target target;  // guarded by mu; the callbacks read it
+    // Per Backtracer scope: the frames a program counter stands for, innermost inlined first.
+    std::unordered_map<std::uintptr_t, std::vector<std::string>> names;
+    bool refreshed = false;  // per scope: modules re-read once
 };
 
 Symbolizer& symbolizer() {
@@ -188,6 +202,17 @@ bool load(Symbolizer& s) {
     GREEN_DW_GET(dwfl_module_getsrc)
     GREEN_DW_GET(dwfl_lineinfo)
     GREEN_DW_GET(dwfl_module_info)
+    GREEN_DW_GET(dwfl_module_addrdie)
+    GREEN_DW_GET(dwarf_getscopes)
+    GREEN_DW_GET(dwarf_getscopes_die)
+    GREEN_DW_GET(dwarf_tag)
+    GREEN_DW_GET(dwarf_attr)
+    GREEN_DW_GET(dwarf_attr_integrate)
+    GREEN_DW_GET(dwarf_formstring)
+    GREEN_DW_GET(dwarf_formudata)
+    GREEN_DW_GET(dwarf_diename)
+    GREEN_DW_GET(dwarf_getsrcfiles)
+    GREEN_DW_GET(dwarf_filesrc)
 #undef GREEN_DW_GET
     if (!ok) s.unavailable = "libdw.so.1 lacks the unwinding interface (elfutils 0.158 or later)";
     return ok;
@@ -230,44 +255,122 @@ int collect_frame(Dwfl_Frame* frame, void* arg) {
     return f.n == kMaxFrames ? DWARF_CB_ABORT : DWARF_CB_OK;
 }
 
-std::string describe(Symbolizer& s, std::uintptr_t pc) {
-    if (!s.dwfl) return "??";  // a refresh failed earlier in this scope
+std::string demangle(const char* name) {
+    int status = -1;
+    char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+    std::string text = status == 0 && demangled ? demangled : name;
+    std::free(demangled);
+    return text;
+}
+
+std::string source_at(const char* file, Dwarf_Word line) {
+    return file ? std::string(" at ") + file + ":" + std::to_string(line) : std::string();
+}
+
+// A function's name in DWARF: its linkage name (demangled) or its plain name, from the abstract
+// definition when `die` is an inlined instance.
+std::string die_name(Symbolizer& s, Dwarf_Die* die) {
+    Dwarf_Attribute attr;
+    Dwarf_Attribute* linkage = s.dw.dwarf_attr_integrate(die, DW_AT_linkage_name, &attr);
+    if (const char* name = linkage ? s.dw.dwarf_formstring(linkage) : nullptr)
+        return demangle(name);
+    const char* name = s.dw.dwarf_diename(die);
+    if (!name) {
+        Dwarf_Attribute* plain = s.dw.dwarf_attr_integrate(die, DW_AT_name, &attr);
+        name = plain ? s.dw.dwarf_formstring(plain) : nullptr;
+    }
+    return name ? name : "??";
+}
+
+// One inlined call `pc` lies in: the inlined function and where its caller called it.
+struct InlinedCall {
+    std::string function;
+    std::string call_site;  // " at file:line", or empty without line information
+};
+
+// The inlined calls around `pc`, innermost first; empty when it is in no inlined code (or the
+// module has no DWARF).
+std::vector<InlinedCall> inlined_calls(Symbolizer& s, Dwfl_Module* mod, std::uintptr_t pc) {
+    std::vector<InlinedCall> calls;
+    Dwarf_Addr bias = 0;
+    Dwarf_Die* cu = s.dw.dwfl_module_addrdie(mod, pc, &bias);
+    if (!cu) return calls;
+    Dwarf_Die* scopes = nullptr;
+    const int n = s.dw.dwarf_getscopes(cu, pc - bias, &scopes);
+    if (n <= 0) {
+        std::free(scopes);
+        return calls;
+    }
+    // Past an inlined instance, dwarf_getscopes goes on with the scopes of its abstract
+    // definition; the concrete callers are the innermost scope's parents in the DIE tree.
+    Dwarf_Die innermost = scopes[0];
+    std::free(scopes);
+    scopes = nullptr;
+    const int m = s.dw.dwarf_getscopes_die(&innermost, &scopes);
+    Dwarf_Files* files = nullptr;
+    std::size_t nfiles = 0;
+    if (s.dw.dwarf_getsrcfiles(cu, &files, &nfiles) != 0) files = nullptr;
+    for (int i = 0; i < m; ++i) {
+        Dwarf_Die* die = &scopes[i];
+        const int tag = s.dw.dwarf_tag(die);
+        if (tag == DW_TAG_subprogram) break;  // the function the code was inlined into
+        if (tag != DW_TAG_inlined_subroutine) continue;
+        Dwarf_Attribute attr;
+        Dwarf_Word file_index = 0, line = 0;
+        const char* file = nullptr;
+        if (files &&
+            s.dw.dwarf_formudata(s.dw.dwarf_attr(die, DW_AT_call_file, &attr), &file_index) == 0)
+            file = s.dw.dwarf_filesrc(files, file_index, nullptr, nullptr);
+        if (s.dw.dwarf_formudata(s.dw.dwarf_attr(die, DW_AT_call_line, &attr), &line) != 0)
+            line = 0;
+        calls.push_back({die_name(s, die), source_at(file, line)});
+    }
+    std::free(scopes);
+    return calls;
+}
+
+// The frames `pc` stands for, innermost first: one per inlined call it lies in (named from
+// DWARF, at the line of the call it makes), then the function its code belongs to (from the
+// symbol table, with its offset).
+std::vector<std::string> describe(Symbolizer& s, std::uintptr_t pc) {
+    if (!s.dwfl) return {"??"};  // a refresh failed earlier in this scope
     Dwfl_Module* mod = s.dw.dwfl_addrmodule(s.dwfl, pc);
     if (!mod && !s.refreshed) {
         s.refreshed = true;
         if (report_modules(s)) mod = s.dw.dwfl_addrmodule(s.dwfl, pc);
     }
-    if (!mod) return "??";
-    std::string text;
-    GElf_Off offset = 0;
-    GElf_Sym sym;
-    const char* name = s.dw.dwfl_module_addrinfo(mod, pc, &offset, &sym, nullptr, nullptr, nullptr);
-    if (name) {
-        int status = -1;
-        char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-        text = status == 0 && demangled ? demangled : name;
-        std::free(demangled);
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "+0x%llx", static_cast<unsigned long long>(offset));
-        text += buf;
-    } else {
-        text = "??";
-    }
+    if (!mod) return {"??"};
     int line = 0;
     const char* file = nullptr;
     if (Dwfl_Line* l = s.dw.dwfl_module_getsrc(mod, pc))
         file = s.dw.dwfl_lineinfo(l, nullptr, &line, nullptr, nullptr, nullptr);
-    if (file) {
-        text += " at ";
-        text += file;
-        text += ":" + std::to_string(line);
+    std::string where = source_at(file, static_cast<Dwarf_Word>(line));
+    std::vector<std::string> frames;
+    for (InlinedCall& call : inlined_calls(s, mod, pc)) {
+        frames.push_back(call.function + where + " (inlined)");
+        where = std::move(call.call_site);
+    }
+    std::string text;
+    GElf_Off offset = 0;
+    GElf_Sym sym;
+    if (const char* name =
+            s.dw.dwfl_module_addrinfo(mod, pc, &offset, &sym, nullptr, nullptr, nullptr)) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "+0x%llx", static_cast<unsigned long long>(offset));
+        text = demangle(name) + buf;
+    } else {
+        text = "??";
+    }
+    if (!where.empty()) {
+        text += where;
     } else if (const char* module = s.dw.dwfl_module_info(mod, nullptr, nullptr, nullptr, nullptr,
                                                           nullptr, nullptr, nullptr)) {
         text += " (";
         text += module;
         text += ")";
     }
-    return text;
+    frames.push_back(std::move(text));
+    return frames;
 }
 
 // The thread's own stack, for the main fiber.
@@ -350,16 +453,21 @@ Frames Backtracer::unwind_fiber(const Fiber& f, bool is_main) {
 void Backtracer::append(std::string& out, const Frames& frames, const char* indent) {
     Symbolizer& s = symbolizer();
     if (!s.dwfl) return;
+    // Frames are numbered as printed: an inlined call is a frame of its own (as in gdb and Go),
+    // at the same program counter as the function it was inlined into.
+    int number = 0;
     for (int i = 0; i < frames.n; ++i) {
         const std::uintptr_t pc = frames.pc[i];
         auto it = s.names.find(pc);
         if (it == s.names.end()) it = s.names.emplace(pc, describe(s, pc)).first;
-        char head[64];
-        std::snprintf(head, sizeof head, "%s#%d 0x%llx ", indent, i,
-                      static_cast<unsigned long long>(pc));
-        out += head;
-        out += it->second;
-        out += '\n';
+        for (const std::string& name : it->second) {
+            char head[64];
+            std::snprintf(head, sizeof head, "%s#%d 0x%llx ", indent, number++,
+                          static_cast<unsigned long long>(pc));
+            out += head;
+            out += name;
+            out += '\n';
+        }
     }
 }
 

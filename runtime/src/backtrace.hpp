@@ -43,7 +43,9 @@ class Backtracer {
     // Frames of `f` (not the running fiber of the calling thread's hub).
     Frames unwind_fiber(const Fiber& f, bool is_main);
 
-    // One line per frame: `indent`#N 0xPC function+0xOFF at file:line (module).
+    // One line per frame: `indent`#N 0xPC function+0xOFF at file:line (module). A program
+    // counter in inlined code gives a line per inlined call first, innermost first:
+    // `indent`#N 0xPC function at file:line (inlined), each at the line of the call it makes.
     void append(std::string& out, const Frames& frames, const char* indent);
 };
 

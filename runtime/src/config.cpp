@@ -167,6 +167,9 @@ Config load_config(const char* (*getenv)(const char*), int warn_fd) noexcept {
                             "is not one of uring, offload, off",
                             "the default (uring on io_uring, offload on epoll)");
 
+    if (read_size(r, "GREEN_MAX_MEMORY", kMinMaxMemory, kMaxMaxMemory, "no memory threshold", n))
+        c.max_memory = n;
+
     if (const char* v = r.value("GREEN_DUMP_SIGNAL")) {
         int signo = 0;
         if (parse_signal(v, signo) == ParseError::None)

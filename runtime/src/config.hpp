@@ -62,7 +62,8 @@ struct Config {
     PatchChoice patch = PatchChoice::Default;     // GREEN_PATCH
     NetRecvChoice net_recv = NetRecvChoice::Default;  // GREEN_NET_RECV
     FileIoChoice file_io = FileIoChoice::Default;     // GREEN_FILE_IO
-    int dump_signal = 0;  // GREEN_DUMP_SIGNAL: prints the run info on this signal; 0: none
+    int dump_signal = 0;           // GREEN_DUMP_SIGNAL: prints the run info on this signal; 0: none
+    std::uint64_t max_memory = 0;  // GREEN_MAX_MEMORY: resident-memory threshold; 0: none
 };
 
 // Limits of the counts (documented in README.md's Configuration table).
@@ -70,6 +71,10 @@ inline constexpr std::uint64_t kMaxOffloadThreads = 1024;
 inline constexpr std::uint64_t kMaxMonitorMs = 3'600'000;  // one hour
 inline constexpr std::uint64_t kMaxGuardPages = std::uint64_t{1} << 32;
 inline constexpr std::uint64_t kMaxWarmStacks = std::uint64_t{1} << 32;
+// GREEN_MAX_MEMORY: from 1 MiB (a smaller value is a unit mistake: no process is that small)
+// to 64 TiB (half of x86-64's user address space).
+inline constexpr std::uint64_t kMinMaxMemory = std::uint64_t{1} << 20;
+inline constexpr std::uint64_t kMaxMaxMemory = std::uint64_t{1} << 46;
 
 // The process's configuration, read from the environment on first use (thread-safe). A
 // setuid or setgid program ignores GREEN_* (secure_getenv), as it does LD_PRELOAD.

@@ -21,6 +21,8 @@ extern std::atomic<const EventHookSlot*> g_event_hook;
 // Out of line and cold: the places that test g_event_hook keep no extra live values for it.
 [[gnu::cold, gnu::noinline]] void emit_event(RuntimeEventKind kind, std::uint64_t fiber,
                                              long os_tid, Duration ran = Duration::zero()) noexcept;
+[[gnu::cold, gnu::noinline]] void emit_memory_event(RuntimeEventKind kind, std::uint64_t resident,
+                                                    std::uint64_t threshold) noexcept;
 [[gnu::cold, gnu::noinline]] void emit_fiber_event(RuntimeEventKind kind, const Fiber& f,
                                                    long os_tid) noexcept;
 

@@ -3,12 +3,16 @@
 // current, that fiber is reported, once per episode: its name, its backtrace (captured on the
 // hub's thread by a signal, named here) and what it last waited for. Hubs are reached under
 // their mailbox lock, which the hub's destructor takes first, so a hub is never read after it
-// started to go away.
+// started to go away. The same thread samples resident memory when a threshold is set
+// (set_memory_threshold, GREEN_MAX_MEMORY) and emits its crossings.
 #include "green/monitor.hpp"
+
+#include "green/stats.hpp"
 
 #include <pthread.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +28,7 @@
 #include "hub_list.hpp"
 #include "hub_monitor.hpp"
 #include "os_thread.hpp"
+#include "resident_memory.hpp"
 #include "scheduler.hpp"
 #include "stall_capture.hpp"
 
@@ -86,9 +91,16 @@ void print_report(std::string_view name, Duration ran, const Stall& st) {
     std::fflush(stderr);
 }
 
+// The threshold as set_memory_threshold last set it, readable without the monitor's lock.
+std::atomic<std::uint64_t> g_memory_threshold{0};
+
 class Monitor {
   public:
     static Monitor& instance();
+
+    Monitor() {
+        if (config().max_memory) set_memory_threshold(config().max_memory);
+    }
 
     ~Monitor() {
         {
@@ -123,6 +135,14 @@ class Monitor {
         cv_.notify_all();
     }
 
+    void set_memory_threshold(std::uint64_t bytes) {
+        std::lock_guard lk(mu_);
+        memory_.set(bytes);
+        g_memory_threshold.store(bytes, std::memory_order_relaxed);
+        if (bytes) start_locked();
+        cv_.notify_all();
+    }
+
     // fork(2): the monitor thread does not exist in the child; the forking thread's hub, the one
     // the hub list kept (its handler ran before this one), is watched by a fresh one if it was.
     void prepare_fork() { mu_.lock(); }
@@ -130,7 +150,7 @@ class Monitor {
     void child_after_fork() {
         (void)new std::thread(std::move(thread_));  // the parent's thread: never joinable here
         running_ = false;
-        bool any = false;
+        bool any = memory_.bytes() != 0;
         for (const auto& e : hub_list().entries) any = any || e.watch;
         if (any) start_locked();
         mu_.unlock();
@@ -190,7 +210,24 @@ class Monitor {
                     std::fprintf(stderr, "green: monitor: the report callback threw\n");
                 }
             }
+            sample_memory(lk);
         }
+    }
+
+    // One resident-memory sample against the threshold, if one is set; a crossing is emitted
+    // with the lock released, so that the hook may set another threshold.
+    void sample_memory(std::unique_lock<std::mutex>& lk) {
+        const std::uint64_t threshold = memory_.bytes();
+        if (!threshold) return;
+        const std::uint64_t resident = resident_bytes();
+        const auto crossing = memory_.sample(resident);
+        if (crossing == MemoryThreshold::Crossing::None) return;
+        lk.unlock();
+        emit_memory_event(crossing == MemoryThreshold::Crossing::Exceeded
+                              ? RuntimeEventKind::MemoryThresholdExceeded
+                              : RuntimeEventKind::MemoryUnderThreshold,
+                          resident, threshold);
+        lk.lock();
     }
 
     // Adds a report to `due` when the hub has stalled; stops watching a hub that went away.
@@ -251,6 +288,7 @@ class Monitor {
     std::thread thread_;
     bool running_ = false;
     bool stopping_ = false;
+    MemoryThreshold memory_;  // guarded by mu_
 };
 
 Monitor& Monitor::instance() {
@@ -265,6 +303,13 @@ Duration env_threshold() {
 }  // namespace
 
 void monitor_hub_created(Hub& hub) noexcept {
+    if (config().max_memory) {
+        try {
+            (void)Monitor::instance();  // applies GREEN_MAX_MEMORY
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "green: cannot start the memory monitor: %s\n", e.what());
+        }
+    }
     const Duration d = env_threshold();
     if (d <= Duration::zero()) return;
     try {
@@ -278,6 +323,14 @@ void monitor_hub_created(Hub& hub) noexcept {
 
 void start_monitor(Duration threshold, MonitorReport report) {
     detail::Monitor::instance().watch(detail::Hub::get(), threshold, std::move(report));
+}
+
+void set_memory_threshold(std::uint64_t bytes) {
+    detail::Monitor::instance().set_memory_threshold(bytes);
+}
+
+std::uint64_t memory_threshold() noexcept {
+    return detail::g_memory_threshold.load(std::memory_order_relaxed);
 }
 
 }  // namespace green

@@ -27,6 +27,7 @@
 #endif
 
 #ifdef GREEN_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #include <sanitizer/lsan_interface.h>
 #endif
@@ -47,6 +48,17 @@ inline void finish_switch(void* fake_stack, const void** bottom_old,
     __sanitizer_finish_switch_fiber(fake_stack, bottom_old, size_old);
 #else
     (void)fake_stack, (void)bottom_old, (void)size_old;
+#endif
+}
+
+// Clears the shadow of memory about to be unmapped: frames that never returned (a fiber's
+// outermost ones, those of fibers parked when their hub ended) leave their redzones poisoned,
+// and ASan would report the next mapping at those addresses.
+inline void unpoison(const void* p, std::size_t size) noexcept {
+#ifdef GREEN_ASAN
+    __asan_unpoison_memory_region(p, size);
+#else
+    (void)p, (void)size;
 #endif
 }
 

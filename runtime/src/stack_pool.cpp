@@ -14,6 +14,7 @@
 
 #include "config.hpp"
 #include "page_advice.hpp"
+#include "sanitizer.hpp"
 
 namespace green::detail {
 
@@ -58,7 +59,10 @@ StackPool::StackPool(const StackPoolOptions& o)
       warm_limit_(o.warm_limit) {}
 
 StackPool::~StackPool() {
-    for (auto& c : chunks_) ::munmap(c.base, c.bytes);
+    for (auto& c : chunks_) {
+        asan::unpoison(c.base, c.bytes);
+        ::munmap(c.base, c.bytes);
+    }
 }
 
 StackSlot StackPool::allocate(std::size_t size) {

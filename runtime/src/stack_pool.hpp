@@ -93,6 +93,10 @@ class StackPool {
     static std::size_t page_size() noexcept;
     std::size_t chunks() const noexcept { return chunks_.size(); }
     std::size_t free_stacks() const noexcept { return free_total_; }
+    // Address space mapped for stacks (every chunk, guard pages included), and how much of it
+    // is resident now (mincore; stack_residency.cpp). For green::stats(), never on a spawn.
+    std::size_t reserved_bytes() const noexcept;
+    std::size_t resident_bytes() const noexcept;
     // Free stacks whose pages were handed back (MADV_FREE) and not reused since.
     std::size_t trimmed() const noexcept {
         std::size_t n = 0;

@@ -1,6 +1,8 @@
 // green::stats() and green::set_event_hook (green/stats.hpp).
 #include "green/stats.hpp"
 
+#include "green/threadpool.hpp"
+
 #include "event_hook.hpp"
 #include "hub_list.hpp"
 #include "scheduler.hpp"
@@ -19,6 +21,12 @@ void emit_event(RuntimeEventKind kind, std::uint64_t fiber, long os_tid, Duratio
         h->fn(RuntimeEvent{kind, fiber, os_tid, ran}, h->arg);
 }
 
+void emit_memory_event(RuntimeEventKind kind, std::uint64_t resident,
+                       std::uint64_t threshold) noexcept {
+    if (const EventHookSlot* h = g_event_hook.load(std::memory_order_acquire))
+        h->fn(RuntimeEvent{kind, 0, 0, Duration::zero(), resident, threshold}, h->arg);
+}
+
 void emit_fiber_event(RuntimeEventKind kind, const Fiber& f, long os_tid) noexcept {
     emit_event(kind, f.id(), os_tid);
 }
@@ -26,17 +34,34 @@ void emit_fiber_event(RuntimeEventKind kind, const Fiber& f, long os_tid) noexce
 static_assert(kParkReasonCount == static_cast<int>(WaitKind::Select) + 1,
               "one counter per WaitKind");
 
+namespace {
+
+// A hub's counters and its stack figures, on the hub's own thread (its stack pool is its
+// own), and the offload pool's.
+HubStats collect(Hub& hub) {
+    HubStats s = hub.stats();
+    s.stack_reserved_bytes = hub.stacks().reserved_bytes();
+    s.stack_resident_bytes = hub.stacks().resident_bytes();
+    const ThreadPool& pool = default_threadpool();
+    s.offload_threads = pool.started_threads();
+    s.offload_busy = pool.busy();
+    s.offload_queued = pool.queued();
+    return s;
+}
+
+}  // namespace
+
 }  // namespace detail
 
 HubStats hub_stats() {
-    return detail::Hub::get().stats();
+    return detail::collect(detail::Hub::get());
 }
 
 std::vector<HubStats> stats() {
     using namespace detail;
     Hub& mine = Hub::get();
-    std::vector<HubStats> out{mine.stats()};
-    for (auto& s : ask_other_hubs<HubStats>(mine, [](Hub& h) { return h.stats(); }))
+    std::vector<HubStats> out{collect(mine)};
+    for (auto& s : ask_other_hubs<HubStats>(mine, [](Hub& h) { return collect(h); }))
         if (s) out.push_back(*s);
     return out;
 }

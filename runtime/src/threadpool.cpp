@@ -28,6 +28,16 @@ std::size_t ThreadPool::started_threads() const {
     return threads_.size();
 }
 
+std::size_t ThreadPool::queued() const {
+    std::lock_guard lk(mu_);
+    return queue_.size();
+}
+
+std::size_t ThreadPool::busy() const {
+    std::lock_guard lk(mu_);
+    return threads_.size() - idle_;
+}
+
 void ThreadPool::submit(std::function<void()> fn) {
     std::unique_lock lk(mu_);
     queue_.push_back(std::move(fn));

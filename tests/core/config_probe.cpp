@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include <green/green.hpp>
+#include <green/stats.hpp>
 
 #include "config.hpp"
 #include "scheduler.hpp"
@@ -27,5 +28,8 @@ int main() {
         guarded = green::detail::Hub::get().current()->stack().guarded;
     }).join();
     std::printf("fiber_guarded=%d\n", guarded ? 1 : 0);
+    // GREEN_MAX_MEMORY, as the runtime applied it when the hub was created.
+    std::printf("memory_threshold=%llu\n",
+                static_cast<unsigned long long>(green::memory_threshold()));
     return 0;
 }

@@ -140,6 +140,7 @@ TEST(ConfigLoad, DefaultsWithoutAWord) {
     EXPECT_EQ(r.config.patch, green::detail::PatchChoice::Default);
     EXPECT_EQ(r.config.net_recv, green::detail::NetRecvChoice::Default);
     EXPECT_EQ(r.config.file_io, green::detail::FileIoChoice::Default);
+    EXPECT_EQ(r.config.max_memory, 0u);
     // Empty is unset too.
     r = load({{"GREEN_STACK_SIZE", ""}, {"GREEN_BACKEND", ""}});
     EXPECT_TRUE(r.warnings.empty());
@@ -154,7 +155,8 @@ TEST(ConfigLoad, GoodValues) {
                    {"GREEN_WARM_STACKS", "16"},
                    {"GREEN_PATCH", "io"},
                    {"GREEN_NET_RECV", "poll"},
-                   {"GREEN_FILE_IO", "offload"}});
+                   {"GREEN_FILE_IO", "offload"},
+                   {"GREEN_MAX_MEMORY", "512m"}});
     EXPECT_TRUE(r.warnings.empty());
     EXPECT_EQ(r.config.stack_size, 256u << 10);
     EXPECT_TRUE(r.config.stack_size_set);
@@ -167,6 +169,7 @@ TEST(ConfigLoad, GoodValues) {
     EXPECT_EQ(r.config.patch, green::detail::PatchChoice::Io);
     EXPECT_EQ(r.config.net_recv, green::detail::NetRecvChoice::Poll);
     EXPECT_EQ(r.config.file_io, green::detail::FileIoChoice::Offload);
+    EXPECT_EQ(r.config.max_memory, 512u << 20);
     EXPECT_EQ(load({{"GREEN_FILE_IO", "uring"}}).config.file_io,
               green::detail::FileIoChoice::Uring);
     EXPECT_EQ(load({{"GREEN_FILE_IO", "off"}}).config.file_io, green::detail::FileIoChoice::Off);
@@ -205,6 +208,19 @@ TEST(ConfigLoad, BadCounts) {
         expect_one_warning(r, std::string("GREEN_WARM_STACKS=") + bad, "1024");
         EXPECT_EQ(r.config.warm_stacks, 1024u);
     }
+}
+
+TEST(ConfigLoad, BadMemoryThresholds) {
+    for (const char* bad : {"abc", "-1", "512", "1023k", "65537g", "99999999999g", "2mb"}) {
+        auto r = load({{"GREEN_MAX_MEMORY", bad}});
+        expect_one_warning(r, std::string("GREEN_MAX_MEMORY=") + bad, "no memory threshold");
+        EXPECT_EQ(r.config.max_memory, 0u) << bad;
+    }
+    auto r = load({{"GREEN_MAX_MEMORY", "512"}});
+    EXPECT_NE(r.warnings[0].find("out of range (1m to 65536g)"), std::string::npos)
+        << r.warnings[0];
+    EXPECT_EQ(load({{"GREEN_MAX_MEMORY", "1m"}}).config.max_memory, 1u << 20);
+    EXPECT_EQ(load({{"GREEN_MAX_MEMORY", "2G"}}).config.max_memory, std::uint64_t{2} << 30);
 }
 
 TEST(ConfigLoad, BadChoices) {
@@ -312,13 +328,14 @@ TEST(ConfigProcess, DefaultsAreSilent) {
 
 TEST(ConfigProcess, GoodValuesTakeEffect) {
     auto r = probe({"GREEN_STACK_SIZE=1m", "GREEN_BACKEND=epoll", "GREEN_OFFLOAD_THREADS=3",
-                    "GREEN_GUARD_PAGES=0"});
+                    "GREEN_GUARD_PAGES=0", "GREEN_MAX_MEMORY=3g"});
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.err, "");
     EXPECT_EQ(r.values["default_stack_size"], "1048576");
     EXPECT_EQ(r.values["backend"], "epoll");
     EXPECT_EQ(r.values["offload_threads"], "3");
     EXPECT_EQ(r.values["fiber_guarded"], "0");
+    EXPECT_EQ(r.values["memory_threshold"], "3221225472");  // the runtime watches it
 }
 
 TEST(ConfigProcess, EachBadValueGetsOneLineAndTheDefault) {
@@ -337,6 +354,8 @@ TEST(ConfigProcess, EachBadValueGetsOneLineAndTheDefault) {
         {"GREEN_MONITOR_MS=-5", "monitor_ms", "0"},
         {"GREEN_GUARD_PAGES=-1", "guard_pages", "default:0"},
         {"GREEN_WARM_STACKS=x", "warm_stacks", "1024"},
+        {"GREEN_MAX_MEMORY=12q", "memory_threshold", "0"},
+        {"GREEN_MAX_MEMORY=100", "memory_threshold", "0"},
     };
     for (const auto& c : cases) {
         auto r = probe({c.env});

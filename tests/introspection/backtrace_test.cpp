@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,6 +67,25 @@ green::SpawnOptions named(const char* name) {
 [[gnu::noinline]] void main_joins(green::Greenlet<void>& g) {
     g.join();
     asm volatile("");
+}
+
+// Forced into its caller, at any optimisation level: a fiber parked here has no frame of its
+// own, only the caller's with an inlined call in its debug information.
+[[gnu::always_inline]] inline void forced_inline_wait(green::Event& e) {
+    e.wait();
+}
+constexpr int kInlinedCallLine = __LINE__ + 2;  // the line of the call below
+[[gnu::noinline]] void noinline_caller(green::Event& e) {
+    forced_inline_wait(e);
+    asm volatile("");
+}
+
+// The line of `dump` that contains `part`, from `from` on; empty if none.
+std::string line_with(const std::string& dump, const std::string& part, std::size_t from = 0) {
+    const auto at = dump.find(part, from);
+    if (at == std::string::npos) return "";
+    const auto begin = dump.rfind('\n', at) + 1;
+    return dump.substr(begin, dump.find('\n', at) - begin);
 }
 
 }  // namespace
@@ -134,6 +154,37 @@ TEST(Backtrace, OtherHubsAreUnwoundOnTheirOwnThread) {
     EXPECT_TRUE(has(section_of(dump, "bt-other-hub"), "naps()")) << dump;
     stop = true;
     t.join();
+}
+
+// An inlined call is a frame of its own (as gdb and Go print it), innermost first, named from
+// DWARF and placed at the line of the call it makes; the function it was inlined into follows,
+// at the line that calls the inlined function.
+TEST(Backtrace, InlinedCallsAreFramesOfTheirOwn) {
+    green::Event event;
+    auto g = green::spawn(named("bt-inlined"), [&] { noinline_caller(event); });
+    green::sleep(5ms);
+    const std::string s = section_of(green::format_run_info(), "bt-inlined");
+    SCOPED_TRACE(s);
+    const std::string inlined = line_with(s, " forced_inline_wait");
+    // (Named as DWARF has it: without parameters where the compiler gave no linkage name.)
+    EXPECT_TRUE(has(inlined, "backtrace_test.cpp:")) << inlined;
+    EXPECT_TRUE(has(inlined, " (inlined)")) << inlined;
+    const auto inlined_at = s.find(inlined);
+    const std::string caller = line_with(s, "noinline_caller(green::Event&)+0x", inlined_at);
+    EXPECT_TRUE(has(caller, "backtrace_test.cpp:" + std::to_string(kInlinedCallLine)))
+        << "caller line: " << caller;
+    // Both frames are the same program counter, numbered one after the other.
+    const auto pc_of = [](const std::string& line) { return line.substr(line.find(" 0x")); };
+    const auto number_of = [](const std::string& line) {
+        return std::atoi(line.c_str() + line.find('#') + 1);
+    };
+    ASSERT_FALSE(inlined.empty());
+    ASSERT_FALSE(caller.empty());
+    EXPECT_EQ(pc_of(inlined).substr(0, pc_of(inlined).find(' ', 1)),
+              pc_of(caller).substr(0, pc_of(caller).find(' ', 1)));
+    EXPECT_EQ(number_of(caller), number_of(inlined) + 1);
+    event.set();
+    g.join();
 }
 
 // The dump time of 10,000 parked fibers with backtraces is measured in bench/core; here it

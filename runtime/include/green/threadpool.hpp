@@ -84,6 +84,10 @@ class ThreadPool {
 
     std::size_t size() const noexcept { return max_threads_; }
     std::size_t started_threads() const;
+    // Work waiting for a thread now, and threads running work now (a thread that has just
+    // started counts as busy until it first waits): for green::stats().
+    std::size_t queued() const;
+    std::size_t busy() const;
 
   private:
     void run_and_wait(std::shared_ptr<detail::OffloadJob> job, Deadline deadline);
