@@ -62,7 +62,8 @@ ssize_t file_transfer(FileDir dir, int fd, const iovec* iov, int n, std::int64_t
         file_io_choice() == rt::FileIoChoice::Off)
         return libc_result(raw_transfer(dir, fd, iov, n, offset, flags));
     ErrnoKeeper keep;
-    if (cancel_point) cancel::act_if_pending();  // read, write and their kind are
+    // read, write and their kind are cancellation points (sendfile's reads are not)
+    if (cancel_point) cancel::act_if_pending();
     // One call moves at most MAX_RW_COUNT bytes, as the kernel's own read(2) does.
     const std::size_t total = std::min(iov_total(iov, n), rt::kMaxRwCount);
     std::size_t done = 0;
