@@ -3,7 +3,9 @@
  * (one part cuts a UTF-8 character in two); writes: fwprintf, fputws, fputwc and putwc, then
  * dprintf, into a full pipe whose reader drains only after the ticker has moved. Under the shim
  * a call that blocked the hub would stop the ticker and the other side would never go on (the
- * alarm ends that run). Natively and under the shim the output is the same. Built twice: plain,
+ * alarm ends that run). Then a signal into a blocked fgetws (EINTR without SA_RESTART, the line
+ * with it) and fgetwc on a closed descriptor. Natively and under the shim the output is the
+ * same. Built twice: plain,
  * and with -D_FORTIFY_SOURCE=2 (fwprintf, fgetws, dprintf through their __*_chk forms). */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <locale.h>
 #include <wchar.h>
 
+#include "../blocked_reader.h"
 #include "../ticker.h"
 
 static int pipe_fds[2];
@@ -87,6 +90,43 @@ static long dprintf_writes(int fd, FILE* out, int i) {
     return dprintf(fd, "line %04d of the dprintf writer, %s\n", i, "h\xc3\xa9");
 }
 
+/* A signal into an fgetws blocked on an empty pipe: EINTR and the error flag without
+ * SA_RESTART (the line after clearerr), the line with it; then fgetwc on a closed descriptor. */
+
+static int read_fgetws(struct blocked* b) {
+    return fgetws(b->line.w, 64, b->in) != NULL;
+}
+
+static void signal_round(int flags) {
+    struct blocked b = signal_blocked_reader(flags, read_fgetws, "l\xc3\xa4te\n", 6);
+    wchar_t* nl = wcschr(b.line.w, L'\n');
+    if (nl) *nl = L'\0';
+    printf("fgetws, signal %s SA_RESTART: %ls errno=%s ferror=%d handled=%d\n",
+           flags ? "with" : "without", b.got ? b.line.w : L"NULL", b.err == EINTR ? "EINTR" : "-",
+           b.error_flag, (int)handled);
+    if (!b.got) { /* the stream goes on after clearerr */
+        clearerr(b.in);
+        CHECK(read_fgetws(&b));
+        printf("after clearerr: %ls", b.line.w);
+    }
+    fclose(b.in);
+    close(b.w);
+}
+
+static void closed_descriptor(void) {
+    int p[2];
+    CHECK(pipe(p) == 0);
+    FILE* in = fdopen(p[0], "r");
+    CHECK(in != NULL);
+    close(p[0]);
+    errno = 0;
+    wint_t c = fgetwc(in);
+    printf("fgetwc on a closed descriptor: %s errno=%s ferror=%d\n", c == WEOF ? "WEOF" : "?",
+           strerror(errno), ferror(in) != 0);
+    fclose(in);
+    close(p[1]);
+}
+
 static void dprintf_edges(void) {
     errno = 0;
     int r = dprintf(-1, "x%d", 1);
@@ -111,6 +151,9 @@ int main(void) {
     full_pipe("fwprintf/fputws/fputwc/putwc", wide_writes);
     full_pipe("dprintf", dprintf_writes);
     dprintf_edges();
+    signal_round(0);
+    signal_round(SA_RESTART);
+    closed_descriptor();
     ticker_finish();
     return 0;
 }
