@@ -55,14 +55,15 @@ long transfer_op(FileDir dir, int fd, const iovec* iov, int n, std::int64_t offs
 
 }  // namespace
 
-ssize_t file_transfer(FileDir dir, int fd, const iovec* iov, int n, std::int64_t offset,
-                      int flags) {
+ssize_t file_transfer(FileDir dir, int fd, const iovec* iov, int n, std::int64_t offset, int flags,
+                      bool cancel_point) {
     // What the kernel refuses, or a caller that asked not to wait: the call as it is.
     if (n <= 0 || n > IOV_MAX || offset < -1 || (flags & RWF_NOWAIT) ||
         file_io_choice() == rt::FileIoChoice::Off)
         return libc_result(raw_transfer(dir, fd, iov, n, offset, flags));
     ErrnoKeeper keep;
-    cancel::act_if_pending();  // read, write and their kind are cancellation points
+    // read, write and their kind are cancellation points (sendfile's reads are not)
+    if (cancel_point) cancel::act_if_pending();
     // One call moves at most MAX_RW_COUNT bytes, as the kernel's own read(2) does.
     const std::size_t total = std::min(iov_total(iov, n), rt::kMaxRwCount);
     std::size_t done = 0;

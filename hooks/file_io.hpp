@@ -15,8 +15,10 @@ enum class FileDir : bool { Read, Write };
 
 // preadv2/pwritev2 on a file descriptor classified as FdKind::File, by a fiber that route()
 // let through: `offset` -1 is the file position (read, write, readv, writev), `flags` the
-// RWF_* flags. The result and errno are what the system call would give.
-ssize_t file_transfer(FileDir dir, int fd, const iovec* iov, int n, std::int64_t offset, int flags);
+// RWF_* flags. The result and errno are what the system call would give. A cancellation point
+// unless `cancel_point` is false (sendfile's reads of its input).
+ssize_t file_transfer(FileDir dir, int fd, const iovec* iov, int n, std::int64_t offset, int flags,
+                      bool cancel_point = true);
 
 // copy_file_range between two such descriptors, likewise: on the offload pool (io_uring has no
 // such operation), after a zero-length call has made the kernel's own argument checks.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <poll.h>
+#include <stdarg.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,6 +24,17 @@ namespace green::hooks {
 
 using ::green::Deadline;
 using ::green::Duration;
+
+// The body of a variadic hook (printf, scanf, dprintf...) that hands its arguments to the
+// va_list form: `call`, an int expression, sees them as `ap`, started after `last`.
+#define GREEN_FORWARD_VARIADIC(last, call) \
+    do {                                   \
+        va_list ap;                        \
+        va_start(ap, last);                \
+        const int r_ = (call);             \
+        va_end(ap);                        \
+        return r_;                         \
+    } while (0)
 
 // Restores the caller's errno on success: the retries inside a hook set EAGAIN on the way, and
 // libc leaves errno alone when a call succeeds.

@@ -18,6 +18,7 @@
 #include <algorithm>
 
 #include "hook_common.hpp"
+#include "stdio_call.hpp"
 #include "stdio_lock.hpp"
 
 // glibc's exported helpers of the getc/putc macros and its ISO C99 scanf entry points (the
@@ -47,22 +48,6 @@ namespace green::hooks::stdio {
 
 namespace {
 
-// glibc's FILE flags (libio.h) beside the two <stdio.h> names (_IO_EOF_SEEN, _IO_ERR_SEEN).
-constexpr int kUnbuffered = 0x0002;
-constexpr int kNoReads = 0x0004;
-constexpr int kInBackup = 0x0100;
-constexpr int kLineBuf = 0x0200;
-constexpr int kPutting = 0x0800;
-
-// A stdio call on the fiber path: the calling fiber, f's descriptor, and whether that
-// descriptor can block (else only the per-fiber lock is needed: some fiber holds it).
-struct Call {
-    sync::FiberCtx c;
-    int fd = -1;
-    bool waits = false;
-    explicit operator bool() const noexcept { return c.hub != nullptr; }
-};
-
 bool blocking_kind(int fd) noexcept {
     if (fd < 0) return false;
     const FdInfo i = fd_info(fd);
@@ -70,14 +55,34 @@ bool blocking_kind(int fd) noexcept {
            (i.kind == FdKind::Socket || i.kind == FdKind::Pipe || i.kind == FdKind::Tty);
 }
 
-Call call_for(FILE* f) noexcept {
+}  // namespace
+
+Call call_for_stream(FILE* f, bool wide) noexcept {
     rt::Hub* h = route(Need::Io);
-    if (!h || !f || f->_mode > 0) [[likely]]
+    // A stream oriented the other way fails the call at once in libc.
+    if (!h || !f || (wide ? f->_mode < 0 : f->_mode > 0)) [[likely]]
         return {};
     const int fd = f->_fileno;
     const bool waits = blocking_kind(fd);
     if (!waits && !lock_in_use(f)) return {};
     return {{h, rt::current(*h)}, fd, waits};
+}
+
+bool writable(const Call& k, FILE* f) {
+    if (when_ready(k.fd, POLLOUT, [] { return 0L; }) >= 0) return true;
+    f->_flags |= _IO_ERR_SEEN;
+    return false;
+}
+
+int real_fflush(FILE* f) {
+    auto real = GREEN_REAL(fflush);
+    return real ? real(f) : 0;
+}
+
+namespace {
+
+Call call_for(FILE* f) noexcept {
+    return call_for_stream(f, false);
 }
 
 // ---- reading --------------------------------------------------------------------------------
@@ -100,20 +105,7 @@ bool refill_reads(const FILE* f) noexcept {
 int peek(const Call& k, FILE* f) {
     if (has_input(f)) return static_cast<unsigned char>(*f->_IO_read_ptr);
     if (!k.waits || !refill_reads(f)) return __underflow(f);
-    int c = EOF;
-    auto refill = [&]() -> long {
-        const int had_error = f->_flags & _IO_ERR_SEEN;
-        f->_flags &= ~_IO_ERR_SEEN;
-        c = __underflow(f);
-        const bool failed = c == EOF && (f->_flags & _IO_ERR_SEEN);
-        f->_flags |= had_error;
-        return failed ? -1 : 0;
-    };
-    if (when_ready(k.fd, POLLIN, refill) < 0) {
-        f->_flags |= _IO_ERR_SEEN;
-        return EOF;
-    }
-    return c;
+    return refill_when_readable(k, f, EOF, __underflow);
 }
 
 // Takes up to n buffered bytes, up to and including `delim` when delim >= 0, into out.
@@ -244,22 +236,9 @@ int scanf_fiber(const Call& k, FILE* f, Real real) {
 
 // ---- writing --------------------------------------------------------------------------------
 
-// Waits until a write to k.fd cannot block; false (the stream's error flag set, errno from the
-// wait) when the wait failed, as the write would have.
-bool writable(const Call& k, FILE* f) {
-    if (when_ready(k.fd, POLLOUT, [] { return 0L; }) >= 0) return true;
-    f->_flags |= _IO_ERR_SEEN;
-    return false;
-}
-
 size_t real_fwrite(const void* p, size_t size, size_t n, FILE* f) {
     auto real = GREEN_REAL(fwrite);
     return real ? real(p, size, n, f) : 0;
-}
-
-int real_fflush(FILE* f) {
-    auto real = GREEN_REAL(fflush);
-    return real ? real(f) : 0;
 }
 
 // Writes n bytes through f as libc's fwrite; returns how many went (fewer: failed, with libc's
@@ -441,35 +420,19 @@ int __isoc99_vscanf(const char* fmt, va_list ap) {
 }
 
 int gnu_fscanf(FILE* f, const char* fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    const int r = gnu_vfscanf(f, fmt, ap);
-    va_end(ap);
-    return r;
+    GREEN_FORWARD_VARIADIC(fmt, gnu_vfscanf(f, fmt, ap));
 }
 
 int gnu_scanf(const char* fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    const int r = gnu_vfscanf(stdin, fmt, ap);
-    va_end(ap);
-    return r;
+    GREEN_FORWARD_VARIADIC(fmt, gnu_vfscanf(stdin, fmt, ap));
 }
 
 int __isoc99_fscanf(FILE* f, const char* fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    const int r = __isoc99_vfscanf(f, fmt, ap);
-    va_end(ap);
-    return r;
+    GREEN_FORWARD_VARIADIC(fmt, __isoc99_vfscanf(f, fmt, ap));
 }
 
 int __isoc99_scanf(const char* fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    const int r = __isoc99_vfscanf(stdin, fmt, ap);
-    va_end(ap);
-    return r;
+    GREEN_FORWARD_VARIADIC(fmt, __isoc99_vfscanf(stdin, fmt, ap));
 }
 
 // ---- writes -----------------------------------------------------------------------------------
@@ -547,19 +510,11 @@ int vprintf(const char* fmt, va_list ap) {
 }
 
 int fprintf(FILE* f, const char* fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    const int r = vfprintf(f, fmt, ap);
-    va_end(ap);
-    return r;
+    GREEN_FORWARD_VARIADIC(fmt, vfprintf(f, fmt, ap));
 }
 
 int printf(const char* fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    const int r = vfprintf(stdout, fmt, ap);
-    va_end(ap);
-    return r;
+    GREEN_FORWARD_VARIADIC(fmt, vfprintf(stdout, fmt, ap));
 }
 
 int fflush(FILE* f) {
@@ -583,19 +538,11 @@ int __vprintf_chk(int flag, const char* fmt, va_list ap) {
 }
 
 int __fprintf_chk(FILE* f, int flag, const char* fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    const int r = __vfprintf_chk(f, flag, fmt, ap);
-    va_end(ap);
-    return r;
+    GREEN_FORWARD_VARIADIC(fmt, __vfprintf_chk(f, flag, fmt, ap));
 }
 
 int __printf_chk(int flag, const char* fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    const int r = __vfprintf_chk(stdout, flag, fmt, ap);
-    va_end(ap);
-    return r;
+    GREEN_FORWARD_VARIADIC(fmt, __vfprintf_chk(stdout, flag, fmt, ap));
 }
 
 // glibc reads at most min(n - 1, size) bytes and fails when that filled `size`: with n <= size

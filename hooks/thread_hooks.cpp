@@ -221,6 +221,17 @@ void ThreadCore::run() {
     if (detached_) registry_remove(this);
 }
 
+// fork(2) from a fiber thread: natively only the calling thread lives on in the child, so the
+// other fibers of its hub (the other threads, and the main thread when another one forked) stay
+// where they are and never run again. Without thread patching (--no-threads, the linked
+// library) nothing changes: real threads are gone anyway, and plain greenlets go on in the
+// child, as gevent's do.
+[[gnu::constructor]] static void abandon_threads_on_fork() {
+    ::pthread_atfork(nullptr, nullptr, [] {
+        if (rt::Hub* h = route(Need::Threads)) rt::abandon_other_fibers_after_fork(*h);
+    });
+}
+
 [[gnu::constructor]] static void adopt_real_pthread_create() {
     // The runtime's own threads (offload pool) must stay real OS threads.
     if (auto f = GREEN_REAL(pthread_create)) rt::set_os_thread_create(f);

@@ -1,6 +1,10 @@
 // Kernel-side transfers: sendfile, splice, tee. A fiber whose transfer would wait on a socket or
 // a pipe parks until that side is ready, then tries again; partial transfers, offsets and
-// errors are the system call's own. splice and tee are cancellation points, sendfile is not
+// errors are the system call's own. The file side: a transfer from a regular file whose range
+// is not all in the page cache (range_resident) would wait for the disk inside the call, so
+// it runs on the offload pool (as copy_file_range does: the kernel's own call, so offsets and
+// partial transfers stay its own), and sendfile to a socket reads such a range through the
+// file hooks' path (io_uring or the pool). splice and tee are cancellation points, sendfile is not
 // (as in glibc); a handled signal interrupts each as it does natively (EINTR, or a restart
 // with SA_RESTART). copy_file_range (regular files only) is in file_hooks.cpp.
 #include <fcntl.h>
@@ -15,7 +19,9 @@
 #include <cstddef>
 #include <memory>
 
+#include "file_io.hpp"
 #include "hook_common.hpp"
+#include "page_cache.hpp"
 
 namespace green::hooks {
 
@@ -27,6 +33,28 @@ constexpr std::size_t kChunk = 256 * 1024;
 // Whether the fiber may wait on fd as a blocking socket or pipe would.
 bool waitable(const FdInfo& info) noexcept {
     return !info.nonblock && (info.kind == FdKind::Socket || info.kind == FdKind::Pipe);
+}
+
+// Whether a kernel transfer of up to len bytes from `in` at pos (-1: the file position) may run
+// on the hub: not when `in` is a regular file (or block device) whose range may have to come from
+// the disk. GREEN_FILE_IO=off: always (the plain calls).
+bool input_ready(int in, const FdInfo& ii, std::int64_t pos, std::size_t len) noexcept {
+    return ii.kind != FdKind::File || rt::config().file_io == rt::FileIoChoice::Off ||
+           range_resident(in, pos, len);
+}
+
+// call() (a count or -errno) on the offload pool while the fiber parks: a read from the disk
+// inside the kernel's transfer is not interruptible natively either.
+template <class Call>
+long on_pool(Call call) {
+    auto f = [&]() noexcept -> long { return call(); };
+    return rt::run_on_pool(f);
+}
+
+// What the kernel moves into pipe fd at most in one call: its capacity.
+std::size_t pipe_capacity(int fd) noexcept {
+    const int n = ::fcntl(fd, F_GETPIPE_SZ);
+    return n > 0 ? static_cast<std::size_t>(n) : std::size_t{1} << 16;
 }
 
 enum class CancelPoint : bool { No, Yes };
@@ -72,8 +100,9 @@ std::size_t certain_room(int fd) noexcept {
 
 // sendfile from a regular file to a blocking stream socket. The socket is in blocking mode and
 // sendfile has no flag to say "don't wait": the kernel's sendfile moves only what the socket
-// certainly takes (certain_room), and otherwise the bytes go through a buffer: pread from the
-// file, send(MSG_DONTWAIT) to the socket, park while the socket is full. Like the native call,
+// certainly takes (certain_room) from a range in the page cache, and otherwise the bytes go
+// through a buffer: read from the file (the file hooks' path: the fiber parks while the disk
+// works), send(MSG_DONTWAIT) to the socket, park while the socket is full. Like the native call,
 // it sends everything (up to the end of the file) unless an error comes first, and then
 // reports what was sent; the file position (or *offset) moves by what was sent.
 ssize_t sendfile_to_socket(int out, const FdInfo& oi, int in, off_t* offset, std::size_t count) {
@@ -90,7 +119,7 @@ ssize_t sendfile_to_socket(int out, const FdInfo& oi, int in, off_t* offset, std
         if (taken == have) {
             // Room the socket has for certain: the kernel's sendfile itself (no copy).
             const std::size_t room = std::min(count - done, certain_room(out));
-            if (room >= kMinDirect) {
+            if (room >= kMinDirect && range_resident(in, pos, room)) {
                 off_t at = static_cast<off_t>(pos);
                 const ssize_t r =
                     GREEN_REAL_OR_SYSCALL(sendfile64, SYS_sendfile, out, in, &at, room);
@@ -107,7 +136,9 @@ ssize_t sendfile_to_socket(int out, const FdInfo& oi, int in, off_t* offset, std
         }
         if (taken == have) {  // pos is where the buffered bytes end
             const std::size_t want = std::min(count - done, kChunk);
-            const long got = rt::sys_result(::syscall(SYS_pread64, in, buf.get(), want, pos));
+            iovec v{buf.get(), want};  // cached bytes at once, the rest by io_uring or the pool
+            const ssize_t read = file_transfer(FileDir::Read, in, &v, 1, pos, 0, false);
+            const long got = read < 0 ? -errno : read;
             if (got <= 0) {
                 err = got;
                 break;
@@ -145,21 +176,35 @@ ssize_t sendfile_hook(int out, int in, off_t* offset, size_t count) {
     };
     if (!route(Need::Io)) return real(offset, count);
     const FdInfo oi = fd_info(out);
-    if (!waitable(oi) || !oi.writable) return real(offset, count);
+    const FdInfo ii = fd_info(in);
+    const std::int64_t pos = offset ? *offset : -1;
+    if (!waitable(oi) || !oi.writable) {
+        // Nothing to wait for on the output (a file, a non-blocking socket): the disk only.
+        if (count == 0 || input_ready(in, ii, pos, count)) return real(offset, count);
+        ErrnoKeeper keep;
+        return keep.ok(libc_result(on_pool([&] { return rt::sys_result(real(offset, count)); })));
+    }
     // The call with nothing to move: the kernel's own checks (bad descriptors, an invalid
-    // offset, an input it cannot read from) fail it exactly as the real transfer would.
-    off_t probe = offset ? *offset : 0;
-    const ssize_t checked = real(offset ? &probe : nullptr, 0);
-    if (checked < 0 || count == 0) return checked;
-    if (oi.kind == FdKind::Socket && oi.stream && fd_info(in).kind == FdKind::File)
+    // offset, an input it cannot read from) fail it exactly as the real transfer would. Into a
+    // pipe even that call waits while the pipe is full: then the checks come with the transfer,
+    // once the pipe has room.
+    if (oi.kind != FdKind::Pipe || rt::poll_once(out, POLLOUT) != 0) {
+        off_t probe = offset ? *offset : 0;
+        const ssize_t checked = real(offset ? &probe : nullptr, 0);
+        if (checked < 0 || count == 0) return checked;
+    }
+    if (oi.kind == FdKind::Socket && oi.stream && ii.kind == FdKind::File)
         return sendfile_to_socket(out, oi, in, offset, count);
     // A pipe (or another socket input): once the pipe has room, the kernel fills what fits and
-    // returns, as it does natively.
+    // returns, as it does natively; on the pool when that may mean reading the disk.
     return transfer_loop(
         CancelPoint::No,
         [&]() -> long {
             if (rt::poll_once(out, POLLOUT) == 0) return -EAGAIN;
-            return rt::sys_result(real(offset, count));
+            const std::size_t most =
+                oi.kind == FdKind::Pipe ? std::min(count, pipe_capacity(out)) : count;
+            if (input_ready(in, ii, pos, most)) return rt::sys_result(real(offset, count));
+            return on_pool([&] { return rt::sys_result(real(offset, count)); });
         },
         [&](int& fd, short& ev) {
             fd = out;
@@ -202,7 +247,18 @@ ssize_t splice(int in, loff_t* off_in, int out, loff_t* off_out, size_t len, uns
     if ((flags & SPLICE_F_NONBLOCK) || !route(Need::Io)) return real(flags);
     const FdInfo ii = fd_info(in);
     const FdInfo oi = fd_info(out);
-    if (!waitable(ii) && !waitable(oi)) return real(flags);
+    // From a file, the kernel moves into the output pipe at most what the pipe holds.
+    auto from_disk = [&] {
+        const std::size_t most =
+            oi.kind == FdKind::Pipe ? std::min<std::size_t>(len, pipe_capacity(out)) : len;
+        return !input_ready(in, ii, off_in ? *off_in : -1, most);
+    };
+    if (!waitable(ii) && !waitable(oi)) {
+        if (len == 0 || !from_disk()) return real(flags);
+        ErrnoKeeper keep;
+        cancel::act_if_pending();
+        return keep.ok(libc_result(on_pool([&] { return rt::sys_result(real(flags)); })));
+    }
     return transfer_loop(
         CancelPoint::Yes,
         [&]() -> long {
@@ -211,6 +267,8 @@ ssize_t splice(int in, loff_t* off_in, int out, loff_t* off_out, size_t len, uns
             // An output socket is waited for first; it may still take less than is offered.
             if (oi.kind == FdKind::Socket && waitable(oi) && rt::poll_once(out, POLLOUT) == 0)
                 return -EAGAIN;
+            if (ii.kind == FdKind::File && from_disk())
+                return on_pool([&] { return rt::sys_result(real(flags | SPLICE_F_NONBLOCK)); });
             return rt::sys_result(real(flags | SPLICE_F_NONBLOCK));
         },
         [&](int& fd, short& ev) { side_to_wait(in, ii, out, fd, ev); });

@@ -53,6 +53,10 @@ inline bool in_loop_fiber(const Hub& h) noexcept {
 inline Fiber& main_fiber(Hub& h) noexcept {
     return h.main_fiber();
 }
+// In a forked child: the fibers other than the caller never run again (Hub).
+inline void abandon_other_fibers_after_fork(Hub& h) noexcept {
+    h.abandon_others_after_fork();
+}
 
 // ---- scheduling ------------------------------------------------------------------------------
 inline void yield(Hub& h) {

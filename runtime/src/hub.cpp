@@ -195,6 +195,16 @@ void Hub::reinit_after_fork() noexcept {
     }
 }
 
+void Hub::abandon_others_after_fork() noexcept {
+    runq_head_ = runq_tail_ = nullptr;
+    auto abandon = [this](Fiber& f) {
+        if (&f != current_ && &f != loop_.get() && f.state_ == FiberState::Parked)
+            transition(f, FiberState::Runnable);
+    };
+    abandon(main_);
+    for (FiberLink* l = fibers_.front(); l; l = l->next) abandon(*l->owner);
+}
+
 // ---- switching ----------------------------------------------------------------------------
 
 void Hub::prepare_stack(Fiber& f) {

@@ -173,6 +173,12 @@ class Hub {
     // io_uring ring, epoll set and eventfd are shared with the child and are never touched again;
     // fibers that were blocked on I/O at the fork stay blocked (their waits live there).
     static void reinit_after_fork() noexcept;
+    // In a forked child whose fibers are the program's threads (thread patching): every fiber
+    // but the running one and the loop stays where it is and never runs again, as the threads
+    // a fork leaves behind. The run queue is emptied and each parked fiber is marked runnable
+    // without a queue entry, so the wake-ups still to come (timers, notifications) take it for
+    // one already queued and leave it.
+    void abandon_others_after_fork() noexcept;
     void set_default_stack_size(std::size_t n) noexcept { default_stack_size_ = n; }
 
     // The thread is exiting on a fiber's stack and the hub is left in place (hub.cpp,

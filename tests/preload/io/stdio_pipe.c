@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "../common.h"
+#include "../blocked_reader.h"
 
 static volatile int stop_ticking;
 static long max_gap;
@@ -133,50 +133,22 @@ static void pushback(void) {
 
 /* ---- signals into a blocked fgets --------------------------------------------------------- */
 
-static volatile sig_atomic_t handled;
-static void on_usr1(int sig) {
-    (void)sig;
-    handled = handled + 1;
-}
-
-struct blocked {
-    FILE* in;
-    int got, err, error_flag;
-    char line[64];
-};
-
-static void* blocked_reader(void* p) {
-    struct blocked* b = p;
-    errno = 0;
-    b->got = fgets(b->line, sizeof b->line, b->in) != NULL;
-    b->err = errno;
-    b->error_flag = ferror(b->in);
-    return NULL;
+static int read_fgets(struct blocked* b) {
+    return fgets(b->line.c, sizeof b->line.c, b->in) != NULL;
 }
 
 static void signal_round(int flags) {
-    install(SIGUSR1, on_usr1, flags);
-    handled = 0;
-    int p[2];
-    CHECK(pipe(p) == 0);
-    struct blocked b = {fdopen(p[0], "r"), 0, 0, 0, {0}};
-    pthread_t t;
-    CHECK(pthread_create(&t, NULL, blocked_reader, &b) == 0);
-    sleep_ms(100);
-    CHECK(pthread_kill(t, SIGUSR1) == 0);
-    sleep_ms(100);
-    CHECK(write(p[1], "late line\n", 10) == 10);
-    CHECK(pthread_join(t, NULL) == 0);
+    struct blocked b = signal_blocked_reader(flags, read_fgets, "late line\n", 10);
     printf("fgets, signal %s SA_RESTART: %s errno=%s ferror=%d handled=%d\n",
-           flags ? "with" : "without", b.got ? b.line : "NULL", b.err == EINTR ? "EINTR" : "-",
+           flags ? "with" : "without", b.got ? b.line.c : "NULL", b.err == EINTR ? "EINTR" : "-",
            b.error_flag, (int)handled);
     if (!b.got) { /* the stream goes on after clearerr */
         clearerr(b.in);
-        CHECK(fgets(b.line, sizeof b.line, b.in));
-        printf("after clearerr: %s", b.line);
+        CHECK(read_fgets(&b));
+        printf("after clearerr: %s", b.line.c);
     }
     fclose(b.in);
-    close(p[1]);
+    close(b.w);
 }
 
 /* ---- a closed descriptor ------------------------------------------------------------------ */

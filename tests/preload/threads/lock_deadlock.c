@@ -9,7 +9,7 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 
-#include "wait_common.h"
+#include "../ticker.h"
 
 static char path[64];
 static const char* call_name[] = {"fcntl(F_SETLKW)", "lockf(F_LOCK)"};
@@ -42,16 +42,6 @@ static int waits_in_kernel(pid_t pid) {
     return found;
 }
 
-static volatile int ticks, stop_ticks;
-static void* count_ticks(void* arg) {
-    (void)arg;
-    while (!__atomic_load_n(&stop_ticks, __ATOMIC_ACQUIRE)) {
-        usleep(10 * 1000);
-        __atomic_add_fetch(&ticks, 1, __ATOMIC_RELAXED);
-    }
-    return NULL;
-}
-
 static void deadlock(int c) {
     int fd = open(path, O_RDWR);
     CHECK(fd >= 0);
@@ -81,20 +71,17 @@ static void deadlock(int c) {
     char x;
     CHECK(read(ready[0], &x, 1) == 1);
     close(ready[0]);
-    __atomic_store_n(&ticks, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&stop_ticks, 0, __ATOMIC_RELAXED);
-    pthread_t t;
-    CHECK(pthread_create(&t, NULL, count_ticks, NULL) == 0);
+    ticker_start();
+    const long t0 = ticks_now();
     int rc = lock_byte(c, fd, 1);
     int e = errno;
-    int seen = __atomic_load_n(&ticks, __ATOMIC_RELAXED);
-    __atomic_store_n(&stop_ticks, 1, __ATOMIC_RELEASE);
-    CHECK(pthread_join(t, NULL) == 0);
+    long seen = ticks_now() - t0;
+    ticker_finish();
     int status = 0;
     CHECK(waitpid(pid, &status, 0) == pid);
     printf("parent: %s on the child's byte: %d %s\n", call_name[c], rc, rc < 0 ? strerror(e) : "");
     printf("child exit: %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
-    fprintf(stderr, "info: %d ticks while the parent waited\n", seen);
+    fprintf(stderr, "info: %ld ticks while the parent waited\n", seen);
     /* A hub held by the wait would not run the ticker at all (0 ticks). */
     printf("ticker ran while the parent waited: %s\n", seen >= 1 ? "yes" : "no");
     close(fd);
