@@ -19,8 +19,10 @@ namespace detail {
 // mailbox) may be reached from there; the others stay a logic_error, as their state is not
 // thread-safe.
 bool is_remote(const GreenletCore& core) {
+    // By its home, set before the greenlet was shared: its hub pointer is written by the home
+    // hub's thread when the start it posted runs.
+    if (core.home()) return !core.home().is_current();
     Hub* here = Hub::peek();
-    if (core.home()) return core.hub() != here || !here;
     if (core.hub() && core.hub() != here)
         throw std::logic_error(
             "green: a greenlet can only be joined or killed from its own thread (greenlets of "

@@ -8,9 +8,10 @@ namespace green::detail {
 
 void HandlerGroup::finished(GreenletCore* core) noexcept {
     if (live_.erase(core) == 0) return;
-    count_.fetch_sub(1, std::memory_order_relaxed);
     slot_free_.notify_one();
     changed_.notify_all();
+    // Last: a thread that reads the count at zero (acquire) may destroy the group at once.
+    count_.fetch_sub(1, std::memory_order_release);
 }
 
 std::size_t HandlerGroup::others(GreenletCore* spare) const {

@@ -29,6 +29,8 @@ class HandlerGroup {
 
     // Handlers running now; any thread may read it.
     std::size_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
+    // No handler left, and none will touch the group again: it may be destroyed.
+    bool drained() const noexcept { return count_.load(std::memory_order_acquire) == 0; }
 
     // A place for one handler. With a shared cap it holds a permit, which spawn() hands to the
     // handler and which goes back if the slot is dropped unused (the loop killed in accept).
@@ -67,8 +69,14 @@ class HandlerGroup {
                               [this, s = std::move(slot), fn = std::forward<F>(body)]() mutable {
                                   struct Done {
                                       HandlerGroup& group;
-                                      Slot slot;  // the permit goes back after the count drops
-                                      ~Done() { group.finished(current_greenlet()); }
+                                      Slot slot;
+                                      // The permit goes back first: finished() is the handler's
+                                      // last touch of its server, which a server destroyed
+                                      // meanwhile frees once the group drained.
+                                      ~Done() {
+                                          { Slot last = std::move(slot); }
+                                          group.finished(current_greenlet());
+                                      }
                                   } done{*this, std::move(s)};
                                   fn();
                               });

@@ -72,6 +72,11 @@ bool HubHandle::post(std::function<void()> fn) const {
     return mailbox_ && mailbox_->post(std::move(fn));
 }
 
+bool HubHandle::is_current() const noexcept {
+    const detail::Hub* here = detail::Hub::peek();
+    return here && mailbox_ && here->mailbox() == mailbox_;
+}
+
 HubHandle::KeepAlive::KeepAlive(const HubHandle& h) : mailbox_(h.mailbox_) {
     if (mailbox_) mailbox_->keep_alive.fetch_add(1, std::memory_order_relaxed);
 }

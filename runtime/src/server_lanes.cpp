@@ -44,7 +44,20 @@ ServerLanes::ServerLanes(BaseServer& server, HubPool& pool) : server_(server), p
     }
 }
 
-ServerLanes::~ServerLanes() = default;
+ServerLanes::~ServerLanes() {
+    // stop() leaves running a handler that stopped its own server; when it ends it counts itself
+    // out of its lane's group, so the groups wait for it, each on its own hub.
+    GreenletCore* const self = current_greenlet();
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        Lane* lane = lanes_[i].get();
+        if (lane->handlers->drained()) continue;
+        try {
+            pool_.spawn(i, [lane, self] { lane->handlers->wait_idle(Deadline{}, self); }).join();
+        } catch (const std::logic_error&) {
+            // The pool was stopped first: it killed and joined every greenlet of its hubs.
+        }
+    }
+}
 
 Socket ServerLanes::open_lane_socket(std::size_t i) {
     Socket& shared = server_.socket_;

@@ -55,6 +55,8 @@ class HubHandle {
     HubHandle() = default;
     bool post(std::function<void()> fn) const;
     explicit operator bool() const noexcept { return mailbox_ != nullptr; }
+    // True when this is the calling thread's hub.
+    bool is_current() const noexcept;
 
     // While a KeepAlive lives, the hub counts it as something that may still wake it, so a
     // fiber waiting for another thread's post() does not get LoopExit.
