@@ -35,6 +35,18 @@ PatchConfig load() noexcept {
 
 }  // namespace
 
+#if GREEN_TSAN_BUILD
+namespace {
+bool started = false;
+[[gnu::constructor(101)]] void mark_started() {
+    __atomic_store_n(&started, true, __ATOMIC_RELEASE);
+}
+}  // namespace
+bool library_started() noexcept {
+    return __atomic_load_n(&started, __ATOMIC_ACQUIRE);
+}
+#endif
+
 const PatchConfig& patch_config() noexcept {
     static const PatchConfig config = load();
     return config;

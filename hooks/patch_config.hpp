@@ -13,4 +13,15 @@ struct PatchConfig {
 // The active configuration (GREEN_PATCH is read with the rest of the configuration).
 const PatchConfig& patch_config() noexcept;
 
+#if GREEN_TSAN_BUILD
+// ThreadSanitizer's start-up (before any constructor of ours) calls hooked functions
+// (sigaction, pthread_key_create); the instrumented runtime must not run before it is ready,
+// so until this library's constructor has run every hook takes the libc path.
+bool library_started() noexcept;
+#else
+constexpr bool library_started() noexcept {
+    return true;
+}
+#endif
+
 }  // namespace green::hooks

@@ -23,6 +23,7 @@ inline bool patched(Need need) noexcept {
     static constinit unsigned char cached = kUnread;
     unsigned char v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (v & kUnread) [[unlikely]] {
+        if (!library_started()) return false;
         const PatchConfig& c = patch_config();
         v = static_cast<unsigned char>((c.io ? unsigned(Need::Io) : 0u) |
                                        (c.threads ? unsigned(Need::Threads) : 0u));

@@ -172,15 +172,29 @@ TEST(Pool, ImapIsOrderedAndLazy) {
 }
 
 TEST(Pool, ImapUnorderedYieldsByCompletion) {
+    // Submitted 4, 3, 2, 1; a releaser lets them finish 1, 2, 3, 4, each only after the previous
+    // result reached the consumer. An iterator in submission order would wait for 4 while the
+    // releaser waits for 1: LoopExit, not a wrong order that timing could hide.
     green::Group group;
+    green::Event done[5];
+    green::Queue<int> received;
+    auto releaser = green::spawn([&] {
+        for (int v = 1; v <= 4; ++v) {
+            done[v].set();
+            EXPECT_EQ(received.get(), v);
+        }
+    });
     std::vector<int> got;
     for (int v : group.imap_unordered(
-             [](int v) {
-                 green::sleep(std::chrono::milliseconds(10 * v));
+             [&](int v) {
+                 done[v].wait();
                  return v;
              },
-             std::vector<int>{4, 3, 2, 1}))
+             std::vector<int>{4, 3, 2, 1})) {
         got.push_back(v);
+        received.put(v);
+    }
+    releaser.join();
     EXPECT_EQ(got, (std::vector<int>{1, 2, 3, 4}));
 }
 

@@ -13,6 +13,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// On a pool thread: waits until `c` reaches `n` (true), or gives up after 10 s (false). The
+// tests below prove overlap by counts, never by elapsed time: a job that waits for something
+// only a concurrent job (or the running hub) can do fails instead of finishing late.
+bool await_count(const std::atomic<int>& c, int n) {
+    for (int i = 0; i < 10000; ++i) {
+        if (c.load() >= n) return true;
+        std::this_thread::sleep_for(1ms);
+    }
+    return false;
+}
+
 TEST(Offload, ReturnsTheResultFromAnotherThread) {
     auto caller = std::this_thread::get_id();
     auto [value, tid] =
@@ -34,35 +45,39 @@ TEST(Offload, ExceptionsTravelBack) {
 }
 
 TEST(Offload, OtherFibersRunWhileOneWaits) {
-    int ticks = 0;
+    std::atomic<int> ticks{0};
     auto ticker = green::spawn([&] {
         for (int i = 0; i < 10; ++i) {
-            green::sleep(5ms);
+            green::sleep(1ms);
             ++ticks;
         }
     });
-    green::offload([] { std::this_thread::sleep_for(100ms); });
-    EXPECT_GE(ticks, 5);
+    // The job can only see 10 ticks if the hub keeps running the ticker meanwhile.
+    EXPECT_TRUE(green::offload([&] { return await_count(ticks, 10); }));
     ticker.join();
 }
 
 TEST(Offload, KillWhileOffloadingReturnsPromptly) {
     std::atomic<bool> finished{false};
+    std::atomic<int> started{0}, kill_returned{0};
+    bool saw_kill_return = false;
     auto g = green::spawn([&] {
         green::offload([&] {
-            std::this_thread::sleep_for(300ms);
+            ++started;
+            // kill() must return while the job still runs: the job outlives it by waiting for it.
+            saw_kill_return = await_count(kill_returned, 1);
             finished = true;
         });
         ADD_FAILURE() << "offload returned after kill";
     });
-    green::sleep(20ms);
-    auto t0 = green::Clock::now();
+    while (started.load() == 0) green::sleep(1ms);
     g.kill();
-    EXPECT_LT(green::Clock::now() - t0, 200ms);
+    kill_returned = 1;
     EXPECT_TRUE(g.killed());
     // The call finishes in the background; its late completion must be harmless.
-    while (!finished) green::sleep(10ms);
+    while (!finished) green::sleep(1ms);
     green::sleep(20ms);
+    EXPECT_TRUE(saw_kill_return);
 }
 
 TEST(Offload, DeadlineAndScopedTimeout) {
@@ -82,20 +97,19 @@ TEST(Offload, DeadlineAndScopedTimeout) {
 TEST(Offload, ManyFibersOverlapOnThePoolThreads) {
     green::ThreadPool pool(8);
     std::vector<green::Greenlet<int>> gs;
-    auto t0 = green::Clock::now();
+    std::atomic<int> arrived{0}, overlapped{0};
     for (int i = 0; i < 32; ++i)
-        gs.push_back(green::spawn([&pool, i] {
-            return pool.apply([i] {
-                std::this_thread::sleep_for(50ms);
+        gs.push_back(green::spawn([&, i] {
+            return pool.apply([&, i] {
+                // Each of the first eight calls returns only once all eight run at once.
+                if (++arrived <= 8 && await_count(arrived, 8)) ++overlapped;
                 return i;
             });
         }));
     int sum = 0;
     for (auto& g : gs) sum += g.get();
-    auto took = green::Clock::now() - t0;
     EXPECT_EQ(sum, 31 * 32 / 2);
-    // 32 calls of 50 ms on 8 threads: about 200 ms; one thread would need 1.6 s.
-    EXPECT_LT(took, 1200ms);
+    EXPECT_EQ(overlapped.load(), 8);
     EXPECT_LE(pool.started_threads(), 8u);
 }
 
@@ -104,12 +118,18 @@ TEST(ThreadPool, BurstsStartMoreThreadsWhenAllAreBusy) {
     pool.apply([] {});  // one thread now exists and goes idle
     EXPECT_EQ(pool.started_threads(), 1u);
     std::vector<green::GreenletHandle> gs;
-    auto t0 = green::Clock::now();
+    std::atomic<int> arrived{0}, overlapped{0};
+    // Four calls that each return only once all four run at once, not one after another on the
+    // single idle thread.
     for (int i = 0; i < 4; ++i)
-        gs.push_back(green::spawn([&] { pool.apply([] { std::this_thread::sleep_for(100ms); }); }));
+        gs.push_back(green::spawn([&] {
+            pool.apply([&] {
+                ++arrived;
+                if (await_count(arrived, 4)) ++overlapped;
+            });
+        }));
     green::joinall(gs);
-    // Four 100 ms calls in parallel, not one after another on the single idle thread.
-    EXPECT_LT(green::Clock::now() - t0, 350ms);
+    EXPECT_EQ(overlapped.load(), 4);
     EXPECT_EQ(pool.started_threads(), 4u);
 }
 
