@@ -591,7 +591,18 @@ void Hub::run_due_timers() {
 void Hub::run_posts() {
     if (!mailbox_->has_items.load(std::memory_order_acquire)) return;
     spin_credit_ = kSpinCredit;
-    for (auto& fn : mailbox_->take()) {
+    // take() clears has_items before take_wakes() empties the stack: a wake pushed in between
+    // sets it again.
+    auto posted = mailbox_->take();
+    for (WaitQueue::Node* n = mailbox_->take_wakes(); n;) {
+        WaitQueue::Node* next = n->next_wake;
+        Fiber* f = n->fiber;
+        // Once this is false the waiter may return and its node go: read it all first.
+        n->wake_in_flight.store(false, std::memory_order_release);
+        ready(*f);
+        n = next;
+    }
+    for (auto& fn : posted) {
         try {
             fn();
         } catch (const std::exception& e) {
@@ -709,6 +720,30 @@ bool Mailbox::post(std::function<void()> fn) {
     }
     if (was_empty && sleeping.load(std::memory_order_seq_cst)) poke_event_fd(event_fd);
     return true;
+}
+
+void Mailbox::post_wake(WaitQueue::Node& n) noexcept {
+    WaitQueue::Node* head = wakes.load(std::memory_order_relaxed);
+    do {
+        n.next_wake = head;
+    } while (!wakes.compare_exchange_weak(head, &n, std::memory_order_seq_cst,
+                                          std::memory_order_relaxed));
+    has_items.store(true, std::memory_order_seq_cst);
+    // Onto a non-empty stack: whoever pushed first has woken the hub, or it is awake and will
+    // find both (it stores `sleeping` before its last look at has_items).
+    if (!head && sleeping.load(std::memory_order_seq_cst)) poke_event_fd(event_fd);
+}
+
+WaitQueue::Node* Mailbox::take_wakes() noexcept {
+    WaitQueue::Node* n = wakes.exchange(nullptr, std::memory_order_acquire);
+    WaitQueue::Node* fifo = nullptr;
+    while (n) {
+        WaitQueue::Node* next = n->next_wake;
+        n->next_wake = fifo;
+        fifo = n;
+        n = next;
+    }
+    return fifo;
 }
 
 std::vector<std::function<void()>> Mailbox::take() {

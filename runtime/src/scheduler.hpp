@@ -57,10 +57,17 @@ struct Mailbox {
     ~Mailbox();
     bool post(std::function<void()> fn);
     std::vector<std::function<void()>> take();
+    // A waiter's wake-up decided on another hub (RemoteWakes): its node is pushed on a lock-free
+    // stack, linked through next_wake, instead of a std::function under the mutex: no allocation
+    // and no lock per hand-off. The waiter's hub stays alive while it waits (keeps_hub).
+    void post_wake(WaitQueue::Node& n) noexcept;
+    // Every node posted so far, oldest first; the hub's thread only.
+    WaitQueue::Node* take_wakes() noexcept;
 
     std::mutex mu;
     std::vector<std::function<void()>> items;
-    std::atomic<bool> has_items{false};
+    std::atomic<bool> has_items{false};  // items or wakes may hold something
+    std::atomic<WaitQueue::Node*> wakes{nullptr};
     // True while the hub blocks (or is about to) in its backend: only then does a post write
     // the eventfd. The hub stores it before its last look at has_items, a poster stores
     // has_items before reading it (both seq_cst), so at least one of them sees the other.

@@ -284,12 +284,8 @@ void RemoteWakes::add(WaitQueue::Node& n) noexcept {
 
 void RemoteWakes::post_all() noexcept {
     for (WaitQueue::Node* n = first_; n;) {
-        WaitQueue::Node* next = n->next_wake;  // read first: the waiter may leave once woken
-        Fiber* f = n->fiber;
-        f->hub()->mailbox()->post([n, f] {
-            n->wake_in_flight.store(false, std::memory_order_release);
-            f->hub()->ready(*f);
-        });
+        WaitQueue::Node* next = n->next_wake;  // read first: post_wake relinks it
+        n->fiber->hub()->mailbox()->post_wake(*n);
         n = next;
     }
 }
