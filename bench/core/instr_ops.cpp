@@ -12,6 +12,8 @@
 #include <cstring>
 #include <green/green.hpp>
 
+#include "hot_ops.hpp"
+
 namespace {
 
 volatile long g_sink;
@@ -22,97 +24,11 @@ void spawn_join(long n) {
     g_sink = x;
 }
 
-// Main and one fiber taking turns: one iteration is a round of two switches.
-void yield_ping_pong(long n) {
-    bool stop = false;
-    auto other = green::spawn([&] {
-        while (!stop) green::yield();
-    });
-    for (long i = 0; i < n; ++i) green::yield();
-    stop = true;
-    other.join();
-}
-
-template <class Q>
-void ping_pong(long n) {
-    Q to, from;
-    auto echo = green::spawn([&] {
-        for (;;) {
-            int v = to.get();
-            if (v < 0) return;
-            from.put(v);
-        }
-    });
-    int v = 0;
-    for (long i = 0; i < n; ++i) {
-        to.put(v);
-        v = from.get();
-    }
-    to.put(-1);
-    echo.join();
-    g_sink = v;
-}
-
-void queue_stream(long n, std::size_t bound) {
-    green::Queue<int> q(bound);
-    auto consumer = green::spawn([&] {
-        long sum = 0;
-        for (int v : q) sum += v;
-        return sum;
-    });
-    for (long i = 0; i < n; ++i) q.put(1);
-    q.close();
-    g_sink = consumer.get();
-}
-
-void event_round_trip(long n) {
-    green::Event ping, pong;
-    bool stop = false;
-    auto other = green::spawn([&] {
-        for (;;) {
-            ping.wait();
-            ping.clear();
-            if (stop) return;
-            pong.set();
-        }
-    });
-    for (long i = 0; i < n; ++i) {
-        ping.set();
-        pong.wait();
-        pong.clear();
-    }
-    stop = true;
-    ping.set();
-    other.join();
-}
-
-void lock_uncontended(long n) {
-    green::Lock lock;
-    for (long i = 0; i < n; ++i) {
-        lock.acquire();
-        lock.release();
-    }
-}
-
-// Each holder yields with the lock held: every acquisition waits for a hand-off.
-void lock_contended(long n) {
-    green::Lock lock;
-    bool stop = false;
-    auto other = green::spawn([&] {
-        while (!stop) {
-            lock.acquire();
-            green::yield();
-            lock.release();
-        }
-    });
-    green::yield();
-    for (long i = 0; i < n; ++i) {
-        lock.acquire();
-        green::yield();
-        lock.release();
-    }
-    stop = true;
-    other.join();
+// N repetitions of an operation's body.
+auto times(long n) {
+    return [n](auto&& body) {
+        for (long i = 0; i < n; ++i) body();
+    };
 }
 
 struct Operation {
@@ -122,14 +38,15 @@ struct Operation {
 
 const Operation kOperations[] = {
     {"spawn_join", spawn_join},
-    {"yield_ping_pong", yield_ping_pong},
-    {"queue_ping_pong", ping_pong<green::Queue<int>>},
-    {"channel_ping_pong", ping_pong<green::Channel<int>>},
-    {"queue_stream_1", [](long n) { queue_stream(n, 1); }},
-    {"queue_stream_128", [](long n) { queue_stream(n, 128); }},
-    {"event_round_trip", event_round_trip},
-    {"lock_uncontended", lock_uncontended},
-    {"lock_contended", lock_contended},
+    {"yield_ping_pong", [](long n) { hot_ops::yield_ping_pong(times(n)); }},
+    {"queue_ping_pong", [](long n) { g_sink = hot_ops::ping_pong<green::Queue<int>>(times(n)); }},
+    {"channel_ping_pong",
+     [](long n) { g_sink = hot_ops::ping_pong<green::Channel<int>>(times(n)); }},
+    {"queue_stream_1", [](long n) { g_sink = hot_ops::queue_stream(1, times(n)); }},
+    {"queue_stream_128", [](long n) { g_sink = hot_ops::queue_stream(128, times(n)); }},
+    {"event_round_trip", [](long n) { hot_ops::event_round_trip(times(n)); }},
+    {"lock_uncontended", [](long n) { hot_ops::lock_uncontended(times(n)); }},
+    {"lock_contended", [](long n) { hot_ops::lock_contended(times(n)); }},
 };
 
 }  // namespace

@@ -13,6 +13,8 @@
 # one 64-byte message in flight; the figures are the sum of their round trips per second and the
 # server's CPU time per round trip (its utime+stime over the common window).
 set -euo pipefail
+cd "$(dirname "$0")/../.."
+source bench/echo/harness.sh
 
 hubs="1 2 4 8" conns=1000 clients=4 runs=3 window=3 warmup=1
 servers="green-uring green-epoll go"
@@ -33,15 +35,12 @@ read -r -a loader <<<"${LOADER:-}"
 host=127.0.0.1 port=19700
 ncpu=$(nproc)
 half=$((ncpu / 2))
-# taskset where the machine allows pinning (some sandboxes refuse sched_setaffinity).
-pin=(taskset -c)
-taskset -c 0 true 2>/dev/null || pin=(env PIN_IGNORED=)
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 tmp=$(mktemp -d)
 spid=
 trap 'rm -rf "$tmp"; [[ -n ${spid:-} ]] && kill -9 "$spid" 2>/dev/null || true' EXIT
 
-start() {  # server hubs
+start() {  # server hubs: on CPUs 0..hubs-1
     local s=$1 n=$2 cmd
     case $s in
         green-uring) cmd=(env GREEN_BACKEND=io_uring "${loader[@]}" "$bin/echo_green_server" $host $port --hubs "$n") ;;
@@ -49,26 +48,8 @@ start() {  # server hubs
         go) cmd=(env GOMAXPROCS="$n" "$bin/go_server" $host $port) ;;
         *) echo "unknown server $s" >&2; return 1 ;;
     esac
-    "${pin[@]}" "0-$((n - 1))" "${cmd[@]}" >"$tmp/server.log" 2>&1 &
-    spid=$!
-    for _ in $(seq 100); do
-        if (exec 3<>/dev/tcp/$host/$port) 2>/dev/null; then return 0; fi
-        sleep 0.05
-    done
-    echo "server $s did not start:" >&2
-    cat "$tmp/server.log" >&2
-    return 1
+    launch_server "$s" "0-$((n - 1))" "${cmd[@]}"
 }
-
-stop() {
-    kill -TERM "$spid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
-    kill -9 "$spid" 2>/dev/null || true
-    wait "$spid" 2>/dev/null || true
-    spid=
-}
-
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 echo "echo scaling: $ncpu cores, kernel $(uname -r), $conns connections from $clients load generators on CPUs $half-$((ncpu - 1))"
 echo "servers on CPUs 0..N-1; warm-up ${warmup}s, window ${window}s, median of $runs run(s)"
@@ -83,12 +64,12 @@ for r in $(seq "$runs"); do
             pids=()
             for c in $(seq 0 $((clients - 1))); do
                 cpu=$((half + c % half))
-                "${pin[@]}" "$cpu" "${loader[@]}" "$bin/echo_loadgen" $host $port $((conns / clients)) \
+                taskset -c "$cpu" "${loader[@]}" "$bin/echo_loadgen" $host $port $((conns / clients)) \
                     --warmup "$warmup" --window "$window" --server-pid "$spid" >"$tmp/lg.$c" 2>&1 &
                 pids+=($!)
             done
             wait "${pids[@]}" || true
-            stop
+            stop_server
             cat "$tmp"/lg.* | awk -v s="$s" -v n="$n" -v r="$r" '
                 { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
                   rt[NR] = v["rtps"]; cpu[NR] = v["cpu_per_rt_us"]; sum += v["rtps"]; err += v["errors"] }
@@ -121,5 +102,4 @@ for n in $hubs; do
             "$errs"
     done
 done
-[[ ${pin[0]} == taskset ]] || echo "note: this machine refused taskset: nothing was pinned"
 echo "(rt/s/go and cpu/go: throughput and server CPU per round trip relative to Go with GOMAXPROCS=N, same run)"

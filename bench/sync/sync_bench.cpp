@@ -9,127 +9,56 @@
 #include <string>
 #include <vector>
 
+#include "hot_ops.hpp"
+
 namespace {
+
+// Every iteration of the benchmark's loop runs the operation's body once.
+auto each(benchmark::State& state) {
+    return [&state](auto&& body) {
+        for (auto _ : state) body();
+    };
+}
 
 // Two fibers taking turns: the cheapest possible hand-over between fibers.
 void BM_YieldPingPong(benchmark::State& state) {
-    bool stop = false;
-    auto other = green::spawn([&] {
-        while (!stop) green::yield();
-    });
-    for (auto _ : state) green::yield();  // main -> other -> main
-    stop = true;
-    other.join();
+    hot_ops::yield_ping_pong(each(state));
 }
 BENCHMARK(BM_YieldPingPong);
 
 // One round trip through two queues: main puts, the echo fiber gets and puts back.
 void BM_QueuePingPong(benchmark::State& state) {
-    green::Queue<int> to, from;
-    auto echo = green::spawn([&] {
-        for (;;) {
-            int v = to.get();
-            if (v < 0) return;
-            from.put(v);
-        }
-    });
-    int v = 0;
-    for (auto _ : state) {
-        to.put(v);
-        v = from.get();
-    }
-    to.put(-1);
-    echo.join();
-    benchmark::DoNotOptimize(v);
+    benchmark::DoNotOptimize(hot_ops::ping_pong<green::Queue<int>>(each(state)));
 }
 BENCHMARK(BM_QueuePingPong);
 
 void BM_ChannelPingPong(benchmark::State& state) {
-    green::Channel<int> to, from;
-    auto echo = green::spawn([&] {
-        for (;;) {
-            int v = to.get();
-            if (v < 0) return;
-            from.put(v);
-        }
-    });
-    int v = 0;
-    for (auto _ : state) {
-        to.put(v);
-        v = from.get();
-    }
-    to.put(-1);
-    echo.join();
-    benchmark::DoNotOptimize(v);
+    benchmark::DoNotOptimize(hot_ops::ping_pong<green::Channel<int>>(each(state)));
 }
 BENCHMARK(BM_ChannelPingPong);
 
 // Streaming through a bounded queue: cost per item when hand-offs batch up.
 void BM_QueueStream(benchmark::State& state) {
-    green::Queue<int> q(static_cast<std::size_t>(state.range(0)));
-    auto consumer = green::spawn([&] {
-        long sum = 0;
-        for (int v : q) sum += v;
-        return sum;
-    });
-    for (auto _ : state) q.put(1);
-    q.close();
-    benchmark::DoNotOptimize(consumer.get());
+    benchmark::DoNotOptimize(
+        hot_ops::queue_stream(static_cast<std::size_t>(state.range(0)), each(state)));
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_QueueStream)->Arg(1)->Arg(128);
 
 // Event set -> wake -> set back -> wake.
 void BM_EventRoundTrip(benchmark::State& state) {
-    green::Event ping, pong;
-    bool stop = false;
-    auto other = green::spawn([&] {
-        for (;;) {
-            ping.wait();
-            ping.clear();
-            if (stop) return;
-            pong.set();
-        }
-    });
-    for (auto _ : state) {
-        ping.set();
-        pong.wait();
-        pong.clear();
-    }
-    stop = true;
-    ping.set();
-    other.join();
+    hot_ops::event_round_trip(each(state));
 }
 BENCHMARK(BM_EventRoundTrip);
 
 void BM_LockUncontended(benchmark::State& state) {
-    green::Lock lock;
-    for (auto _ : state) {
-        lock.acquire();
-        lock.release();
-    }
+    hot_ops::lock_uncontended(each(state));
 }
 BENCHMARK(BM_LockUncontended);
 
 // Two fibers that each hold the lock across a yield: every acquisition waits for a hand-off.
 void BM_LockContended(benchmark::State& state) {
-    green::Lock lock;
-    bool stop = false;
-    auto other = green::spawn([&] {
-        while (!stop) {
-            lock.acquire();
-            green::yield();
-            lock.release();
-        }
-    });
-    green::yield();
-    for (auto _ : state) {
-        lock.acquire();
-        green::yield();
-        lock.release();
-    }
-    stop = true;
-    other.join();
+    hot_ops::lock_contended(each(state));
 }
 BENCHMARK(BM_LockContended);
 
