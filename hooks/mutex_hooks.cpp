@@ -11,6 +11,7 @@
 
 #include <climits>
 
+#include "hub_set.hpp"
 #include "sync_table.hpp"
 
 namespace green::hooks::sync {
@@ -133,15 +134,25 @@ int wait_acquire(FiberCtx c, Table& t, pthread_mutex_t* m, int kind,
                  const Deadline& user) noexcept {
     const bool pshared = (kind & kPshared) != 0;
     Pin e(t, m);
+    // With several hubs, a fiber of another hub that unlocks wakes us through our mailbox: we
+    // are counted before the last look at the lock word.
+    hubs::Elsewhere away(m);
+    if (away) {
+        const int rc = try_acquire(c, t, m, kind, &*e);
+        if (rc != EBUSY) return rc;
+    }
     Masked mask(c);
     Backoff backoff;
     for (;;) {
         // A holder that is one of our fibers hands over to the queue; libc's owner TID tells
-        // whether the holder is this OS thread. Anyone else is polled for.
-        const bool ours = e->owner || (!pshared && m->__data.__owner == ::gettid());
+        // whether the holder is this OS thread, or another hub's (which wakes us on unlock).
+        // Anyone else is polled for.
+        const pid_t holder = m->__data.__owner;
+        const bool ours = e->owner || (!pshared && holder == ::gettid());
+        const bool woken = ours || (away && !pshared && hubs::is_hub_tid(holder));
         Waiter me;
         const Wake w =
-            mask.guard([&] { return e->queue.wait(me, ours ? user : backoff.next(user)); });
+            mask.guard([&] { return e->queue.wait(me, woken ? user : backoff.next(user)); });
         if (me.granted) return 0;  // even if interrupted meanwhile: the mutex is ours now
         if (w == Wake::Deadlock) await_outside(c, "pthread_mutex_lock");
         const int rc = try_acquire(c, t, m, kind, &*e);
@@ -206,9 +217,11 @@ int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept {
             const int rc = release_to_libc(m, type);
             e->queue.notify_all();
             t.release(m, *e);
+            hubs::wake_elsewhere(m);
             return rc;
         }
-        if (auto* next = static_cast<Waiter*>(e->queue.front())) {
+        auto* next = static_cast<Waiter*>(e->queue.front());
+        if (next && !hubs::waiting_elsewhere(m)) {
             // Hand the mutex to the longest waiter. Without this a fiber that unlocks and
             // relocks without blocking in between would starve the others forever: fibers
             // are not preempted.
@@ -218,10 +231,15 @@ int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept {
             e->queue.notify(*next);
             return 0;
         }
+        // Fibers of other hubs wait too: no hand-over, every hub's waiters wake and try again
+        // (ours first, through the queue; the others through their mailboxes).
         clear_owner(t, *e);
+        if (next) e->queue.notify(*next);
         t.release(m, *e);
     }
-    return release_to_libc(m, type);
+    const int rc = release_to_libc(m, type);
+    hubs::wake_elsewhere(m);
+    return rc;
 }
 
 void release_robust_mutexes(rt::Fiber* dead) noexcept {
@@ -253,6 +271,7 @@ void release_robust_mutexes(rt::Fiber* dead) noexcept {
                                         __ATOMIC_RELEASE, __ATOMIC_RELAXED);
             e->queue.notify_one();
             t->release(m, *e);
+            hubs::wake_elsewhere(m);
         }
     }
 }
