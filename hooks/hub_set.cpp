@@ -3,6 +3,7 @@
 #include "hub_set.hpp"
 
 #include <sched.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@ namespace green::hooks::hubs {
 
 std::atomic<bool> g_multi{false};
 std::atomic<unsigned> g_live_threads{0};
+thread_local bool t_posting = false;
 
 namespace {
 
@@ -52,7 +54,12 @@ void fill_slot(std::size_t i, rt::Hub& h) {
 
 // An extra hub's OS thread: its main fiber keeps the hub running for the life of the process
 // (the process ends with exit(), which does not wait for it).
+sigset_t g_main_mask;  // the main thread's signal mask when the hubs started
+
 void run_hub(std::size_t i) {
+    // start_os_thread blocked every signal; a hub thread takes process-directed signals for
+    // its fibers as the main thread does (signal_delivery.cpp), starting from the main mask.
+    (void)::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &g_main_mask, nullptr, _NSIG / 8);
     fill_slot(i, rt::hub_or_create());
     g_up.fetch_add(1, std::memory_order_release);
     Event forever{cross_thread};
@@ -84,6 +91,7 @@ void start() noexcept {
     if (done.load(std::memory_order_relaxed) || done.exchange(true)) return;
     const std::size_t n = rt::config().hubs;
     if (n <= 1) return;
+    (void)::syscall(SYS_rt_sigprocmask, SIG_BLOCK, nullptr, &g_main_mask, _NSIG / 8);
     g_slots = reinterpret_cast<Slot*>(g_slot_memory);
     for (std::size_t i = 0; i < n; ++i) ::new (&g_slots[i]) Slot();
     try {
@@ -157,24 +165,31 @@ void wake_others(const void* obj) noexcept {
     const std::size_t b = bucket(obj), me = t_index;
     for (std::size_t i = 0, n = g_count; i < n; ++i) {
         if (i == me || !g_slots[i].waiting[b].load(std::memory_order_relaxed)) continue;
-        try {
-            g_slots[i].handle.post([obj] {
-                if (sync::Entry* e = sync::t_table ? sync::t_table->find(obj) : nullptr)
-                    e->queue.notify_all();
-            });
-        } catch (...) {  // no memory for the post: the waiter stays until the next wake
-        }
+        // Without memory for the post the waiter stays until its poll or the next wake.
+        post(i, [obj] {
+            if (sync::Entry* e = sync::t_table ? sync::t_table->find(obj) : nullptr)
+                e->queue.notify_all();
+        });
     }
+}
+
+bool post(std::size_t i, std::function<void()> fn) noexcept {
+    const bool outer = t_posting;
+    t_posting = true;
+    bool ok = false;
+    try {
+        ok = g_slots[i].handle.post(std::move(fn));
+    } catch (...) {
+    }
+    t_posting = outer;
+    return ok;
 }
 
 void thread_ended() noexcept {
     if (g_live_threads.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    try {
-        g_slots[0].handle.post([] {
-            if (sync::t_table) sync::t_table->threads_done.notify_all();
-        });
-    } catch (...) {
-    }
+    post(0, [] {
+        if (sync::t_table) sync::t_table->threads_done.notify_all();
+    });
 }
 
 }  // namespace green::hooks::hubs

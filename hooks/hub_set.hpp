@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 
 #include "hook_interface.hpp"
 
@@ -68,12 +69,23 @@ class Elsewhere {
     std::atomic<std::uint32_t>* c_;
 };
 
+// Set while the hooks post to a hub's mailbox. The mailbox's own lock is a pthread mutex, so
+// its lock and unlock come back through the mutex hooks: there they are libc's (held for a few
+// instructions, never across a park) and wake no one, which keeps a wake-up from posting
+// again. A fiber that waited on such a lock meanwhile looks again on its poll (mutex_hooks).
+extern thread_local bool t_posting __attribute__((visibility("hidden"), tls_model("initial-exec")));
+inline bool posting() noexcept {
+    return multi() && t_posting;
+}
+// HubHandle::post to hub i with t_posting set; false when the hub is gone or memory is short.
+bool post(std::size_t i, std::function<void()> fn) noexcept;
+
 // After a release, post or signal of `obj`: every other hub counting waiters in its bucket gets
 // a post (its mailbox) that wakes all of its fibers waiting on `obj`; they look again (a
 // spurious wake-up for those whose object only shares the bucket or was taken meanwhile).
 void wake_others(const void* obj) noexcept;
 inline void wake_elsewhere(const void* obj) noexcept {
-    if (multi()) [[unlikely]]
+    if (multi() && !t_posting) [[unlikely]]
         wake_others(obj);
 }
 // True when another hub counts waiters in `obj`'s bucket (a hint: no fence).

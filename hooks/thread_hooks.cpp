@@ -221,7 +221,7 @@ void thread_gone() noexcept {
 // killed, so a joiner is not left waiting.
 void start_on_hub(std::size_t i, ThreadCore* t, const green::SpawnOptions& opts) {
     GreenletHandle keep(t);
-    const bool posted = hubs::handle(i).post([keep, opts] {
+    const bool posted = hubs::post(i, [keep, opts] {
         ThreadCore* t = thread_of(keep);
         try {
             rt::start(*t, opts, std::nullopt);
@@ -309,6 +309,7 @@ int pthread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(vo
         if (hubs::multi()) {
             // Before it is shared: its reference count is atomic from now on.
             t->set_home(hubs::handle(home));
+            t->hub_index = home;
             t->os_thread = hubs::os_thread(home);
         }
         registry_add(t);
@@ -469,6 +470,15 @@ int pthread_kill(pthread_t id, int sig) noexcept {
     if (!t || t->finished()) return ESRCH;
     if (sig == 0) return 0;
     if (t->hub() == rt::hub()) return green::hooks::signals::send_to_thread(t->signals, *t, sig);
+    if (hubs::multi()) {
+        // A fiber of another hub: the signal is held for it there, by its own hub.
+        if (sig < 1 || sig >= NSIG) return EINVAL;
+        hubs::post(t->hub_index, [h, sig] {
+            ThreadCore* t = thread_of(h);
+            if (!t->finished()) green::hooks::signals::send_to_thread(t->signals, *t, sig);
+        });
+        return 0;
+    }
     return GREEN_REAL(pthread_kill)(t->os_thread, sig);  // the OS thread that runs the fiber
 }
 
@@ -495,14 +505,12 @@ int pthread_cancel(pthread_t id) noexcept {
     const sync::FiberCtx c = sync::fiber_ctx();
     if (c && c.hub == t->hub()) {
         wake_for_cancel(*c.hub, *t);
-    } else if (t->home()) {
-        // A fiber of another hub: only that hub may touch it.
-        try {
-            t->home().post([h] {
-                if (rt::Hub* here = rt::hub()) wake_for_cancel(*here, *thread_of(h));
-            });
-        } catch (...) {  // no memory: it acts at its next cancellation point
-        }
+    } else if (hubs::multi()) {
+        // A fiber of another hub: only that hub may touch it. Without memory for the post it
+        // acts at its next cancellation point.
+        hubs::post(t->hub_index, [h] {
+            if (rt::Hub* here = rt::hub()) wake_for_cancel(*here, *thread_of(h));
+        });
     }
     return 0;
 }
