@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <climits>
 #include <cstdarg>
 #include <cstdint>
@@ -75,7 +76,11 @@ long wake(const long (&a)[6], long (*real)(long, ...)) noexcept {
             while (woken < n && e->queue.notify_one()) ++woken;
         // Other hubs' waiters all look again (spurious wake-ups, which futex users expect);
         // they are not counted in the result.
-        if (woken < n) hubs::wake_elsewhere(word);
+        if (woken < n && hubs::multi()) {
+            // The caller's store to the word may be a plain one: order it before the counts.
+            std::atomic_thread_fence(std::memory_order_seq_cst);
+            hubs::wake_elsewhere(word);
+        }
     } else {
         wake_from_outside(word);
     }

@@ -160,8 +160,15 @@ bool waiting_elsewhere(const void* obj) noexcept {
 }
 
 void wake_others(const void* obj) noexcept {
-    // Pairs with Elsewhere's increment: either the waiter sees our release, or we see it.
+    // Pairs with Elsewhere's increment: either the waiter sees our release, or we see it. On
+    // x86 the release was a locked instruction (libc's unlock, post and rwlock unlock exchange
+    // or compare-and-swap; the futex hook fences itself), already a full barrier: an mfence
+    // here would double an uncontended unlock's cost.
+#if defined(__x86_64__) || defined(__i386__)
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+#else
     std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
     const std::size_t b = bucket(obj), me = t_index;
     for (std::size_t i = 0, n = g_count; i < n; ++i) {
         if (i == me || !g_slots[i].waiting[b].load(std::memory_order_relaxed)) continue;
