@@ -206,6 +206,21 @@ ThreadSignals::ThreadSignals() noexcept {
     update_real(*hs);
 }
 
+void ThreadSignals::join_here() noexcept {
+    rt::Hub* h = rt::hub();
+    if (!h || !patched(Need::Threads)) return;
+    HubSignals* hs;
+    try {
+        hs = &made(*h);
+    } catch (...) {
+        return;
+    }
+    Busy b(*hs);
+    link_thread(*hs, *this);
+    if (mask != hs->base.mask) hs->uniform = false;
+    if (!hs->uniform) update_real(*hs);
+}
+
 void ThreadSignals::exited() noexcept {
     HubSignals* hs = hub;
     if (!hs || hs != here()) {

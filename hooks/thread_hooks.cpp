@@ -221,8 +221,10 @@ void thread_gone() noexcept {
 // killed, so a joiner is not left waiting.
 void start_on_hub(std::size_t i, ThreadCore* t, const green::SpawnOptions& opts) {
     GreenletHandle keep(t);
+    t->signals.exited();  // it inherited the creator's mask here; it takes it to its hub
     const bool posted = hubs::post(i, [keep, opts] {
         ThreadCore* t = thread_of(keep);
+        t->signals.join_here();
         try {
             rt::start(*t, opts, std::nullopt);
         } catch (...) {
