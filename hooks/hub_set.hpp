@@ -16,11 +16,12 @@
 
 namespace green::hooks::hubs {
 
-// True once several hubs run. Written once, before the first thread is placed; with one hub
-// (the default) it stays false and every function below costs a relaxed load.
+// True once several hubs run. Written once (release), after every hub's slot is filled and
+// before the first thread is placed; with one hub (the default) it stays false and every
+// function below costs one load (acquire: a plain load on x86).
 extern std::atomic<bool> g_multi __attribute__((visibility("hidden")));
 inline bool multi() noexcept {
-    return g_multi.load(std::memory_order_relaxed);
+    return g_multi.load(std::memory_order_acquire);
 }
 
 // From the main thread's first pthread_create (its hub, hub 0, exists): with GREEN_HUBS > 1
