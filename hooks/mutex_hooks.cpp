@@ -257,6 +257,7 @@ int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept {
         }
         t.release(m, *e);
     }
+    if (!hubs::multi()) return release_to_libc(m, type);  // one hub: a tail call, as before
     const int rc = release_to_libc(m, type);
     hubs::wake_elsewhere(m);
     return rc;
@@ -305,7 +306,7 @@ extern "C" {
 
 int pthread_mutex_lock(pthread_mutex_t* m) noexcept {
     const FiberCtx c = fiber_ctx();
-    if (!c || hubs::posting()) {
+    if (!c || hubs::posting()) [[unlikely]] {
         auto f = GREEN_REAL(pthread_mutex_lock);
         return f ? f(m) : 0;
     }
@@ -334,7 +335,8 @@ int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clock,
 
 int pthread_mutex_unlock(pthread_mutex_t* m) noexcept {
     const FiberCtx c = fiber_ctx();
-    if (!c || hubs::posting()) {
+    if (!c || hubs::posting()) [[unlikely]] {
+        if (!hubs::multi()) return real_unlock(m);
         // A real thread or a hub's loop may hold what a fiber of another hub waits for.
         const int rc = real_unlock(m);
         hubs::wake_elsewhere(m);
