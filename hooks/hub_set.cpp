@@ -52,10 +52,10 @@ void fill_slot(std::size_t i, rt::Hub& h) {
     (void)sync::table();  // its side table, before any post looks for it
 }
 
-// An extra hub's OS thread: its main fiber keeps the hub running for the life of the process
-// (the process ends with exit(), which does not wait for it).
 sigset_t g_main_mask;  // the main thread's signal mask when the hubs started
 
+// An extra hub's OS thread: its main fiber keeps the hub running for the life of the process
+// (the process ends with exit(), which does not wait for it).
 void run_hub(std::size_t i) {
     // start_os_thread blocked every signal; a hub thread takes process-directed signals for
     // its fibers as the main thread does (signal_delivery.cpp), starting from the main mask.
