@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "fiber_thread.hpp"
+#include "hub_set.hpp"
 #include "sync_table.hpp"
 
 namespace green::hooks::sync {
@@ -35,6 +36,8 @@ int wait(FiberCtx c, pthread_cond_t* cv, pthread_mutex_t* m, const Deadline& use
     if (timed && user.expired()) return ETIMEDOUT;
     Table& t = table();
     Pin e(t, cv);
+    // Counted for other hubs' signals before the mutex goes: a signal made under it sees us.
+    hubs::Elsewhere away(cv);
     const int rc = fiber_mutex_unlock(c, m);
     if (rc != 0) return rc;
     threads::CancelPoint cancel_point;
@@ -65,6 +68,7 @@ int timed_wait(FiberCtx c, pthread_cond_t* cv, pthread_mutex_t* m, clockid_t clo
 }  // namespace green::hooks::sync
 
 using namespace green::hooks::sync;
+namespace hubs = green::hooks::hubs;
 
 extern "C" {
 
@@ -90,7 +94,10 @@ int pthread_cond_clockwait(pthread_cond_t* cv, pthread_mutex_t* m, clockid_t clo
 
 int pthread_cond_signal(pthread_cond_t* cv) noexcept {
     if (Table* t = table_if_any()) {
-        if (Entry* e = t->find(cv)) e->queue.notify_one();
+        // At least one waiter wakes: one of this hub's, else every other hub's (for them a
+        // spurious wake-up is allowed; which of them wins is theirs to find out).
+        Entry* e = t->find(cv);
+        if (!e || !e->queue.notify_one()) hubs::wake_elsewhere(cv);
     } else {
         wake_from_outside(cv);
     }
@@ -100,6 +107,7 @@ int pthread_cond_signal(pthread_cond_t* cv) noexcept {
 int pthread_cond_broadcast(pthread_cond_t* cv) noexcept {
     if (Table* t = table_if_any()) {
         if (Entry* e = t->find(cv)) e->queue.notify_all();
+        hubs::wake_elsewhere(cv);
     } else {
         wake_from_outside(cv);
     }

@@ -32,8 +32,9 @@ class ThreadCore final : public rt::GreenletCore {
         return dynamic_cast<ThreadCore*>(rt::current(*h));
     }
 
-    pthread_t id = 0;         // odd, never reused: no real pthread_t (an address) is odd
-    pthread_t os_thread = 0;  // the real thread whose hub runs this fiber
+    pthread_t id = 0;           // odd, never reused: no real pthread_t (an address) is odd
+    pthread_t os_thread = 0;    // the real thread whose hub runs this fiber
+    std::size_t hub_index = 0;  // that hub's index with several hubs (hub_set.hpp)
     void* (*start_)(void*);
     void* arg_;
     void* result = nullptr;

@@ -8,10 +8,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <climits>
 #include <cstdarg>
 #include <cstdint>
 
+#include "hub_set.hpp"
 #include "saturating_time.hpp"
 #include "sync_table.hpp"
 
@@ -30,6 +32,8 @@ long fail(int err) noexcept {
 // spurious wake-up, which every futex user handles.
 long fiber_wait(FiberCtx c, long op, const std::uint32_t* word, std::uint32_t expected,
                 const timespec* ts) noexcept {
+    // Counted for other hubs' FUTEX_WAKE before the word is read.
+    hubs::Elsewhere away(word);
     if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != expected) return fail(EAGAIN);
     Deadline deadline = Deadline::never();
     if (ts) {
@@ -70,6 +74,13 @@ long wake(const long (&a)[6], long (*real)(long, ...)) noexcept {
     if (Table* t = table_if_any()) {
         if (Entry* e = t->find(word))
             while (woken < n && e->queue.notify_one()) ++woken;
+        // Other hubs' waiters all look again (spurious wake-ups, which futex users expect);
+        // they are not counted in the result.
+        if (woken < n && hubs::multi()) {
+            // The caller's store to the word may be a plain one: order it before the counts.
+            std::atomic_thread_fence(std::memory_order_seq_cst);
+            hubs::wake_elsewhere(word);
+        }
     } else {
         wake_from_outside(word);
     }

@@ -27,11 +27,13 @@ void usage(std::FILE* out) {
         "usage: greenrun [options] [--] program [args...]\n"
         "Runs program with green's hooks preloaded: blocking sleeps, socket, pipe and file\n"
         "I/O, poll/select/epoll and name lookups become cooperative, and (unless\n"
-        "--no-threads) pthreads become fibers on one hub.\n"
+        "--no-threads) pthreads become fibers on one hub (--hubs N: spread over N).\n"
         "\n"
         "options:\n"
         "  --backend epoll|io_uring  I/O backend (GREEN_BACKEND; default io_uring)\n"
         "  --no-threads              keep real threads; patch I/O only (GREEN_PATCH=io)\n"
+        "  --hubs N                  spread the threads over N hubs, one OS thread each\n"
+        "                            (1 to 256; GREEN_HUBS; default 1)\n"
         "  --file-io uring|offload|off  regular-file I/O: io_uring operations, the offload\n"
         "                            pool, or plain blocking calls (GREEN_FILE_IO; default\n"
         "                            uring on io_uring, offload on epoll)\n"
@@ -105,6 +107,12 @@ void check_monitor(const std::string& v) {
         fail("--monitor wants milliseconds from 1 to 3600000, not '%s'", v.c_str());
 }
 
+void check_hubs(const std::string& v) {
+    std::uint64_t n = 0;
+    if (rt::parse_count(v, 1, rt::kMaxHubs, n) != rt::ParseError::None)
+        fail("--hubs wants a number of hubs from 1 to 256, not '%s'", v.c_str());
+}
+
 void set(const char* name, const std::string& value) {
     if (::setenv(name, value.c_str(), 1) != 0) {
         std::perror("greenrun: setenv");
@@ -115,7 +123,7 @@ void set(const char* name, const std::string& value) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string backend, monitor, stack, dump_signal, file_io;
+    std::string backend, monitor, stack, dump_signal, file_io, hubs;
     bool no_threads = false;
     int i = 1;
     for (; i < argc; ++i) {
@@ -146,6 +154,9 @@ int main(int argc, char** argv) {
             file_io = value("--file-io");
             if (file_io != "uring" && file_io != "offload" && file_io != "off")
                 fail("unknown --file-io '%s' (uring, offload or off)", file_io.c_str());
+        } else if (a == "--hubs") {
+            hubs = value("--hubs");
+            check_hubs(hubs);
         } else if (a == "--monitor") {
             monitor = value("--monitor");
             check_monitor(monitor);
@@ -186,6 +197,7 @@ int main(int argc, char** argv) {
     if (!stack.empty()) set("GREEN_STACK_SIZE", stack);
     if (!dump_signal.empty()) set("GREEN_DUMP_SIGNAL", dump_signal);
     if (!file_io.empty()) set("GREEN_FILE_IO", file_io);
+    if (!hubs.empty()) set("GREEN_HUBS", hubs);
 
     ::execvp(argv[i], argv + i);
     const int err = errno;

@@ -9,8 +9,10 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <climits>
 
+#include "hub_set.hpp"
 #include "sync_table.hpp"
 
 namespace green::hooks::sync {
@@ -98,7 +100,8 @@ int release_to_libc(pthread_mutex_t* m, int type) noexcept {
 // One attempt through libc. On success a tracked mutex records its fiber. EOWNERDEAD (a robust
 // mutex whose owner died) is a success too: the caller owns it, inconsistent.
 int try_acquire(FiberCtx c, Table& t, pthread_mutex_t* m, int kind, Entry* e) noexcept {
-    if (e && e->owner) return EBUSY;  // a fiber of ours has it (or was just handed it)
+    if (e && (e->owner || (e->reserved && e->reserved != c.self)))
+        return EBUSY;  // a fiber of ours has it, was just handed it, or was woken first for it
     int rc = real_trylock(m);
     if (rc == ENOTRECOVERABLE) {
         // glibc's trylock of an unrecoverable robust mutex leaves its lock word claimed by
@@ -133,15 +136,38 @@ int wait_acquire(FiberCtx c, Table& t, pthread_mutex_t* m, int kind,
                  const Deadline& user) noexcept {
     const bool pshared = (kind & kPshared) != 0;
     Pin e(t, m);
+    // With several hubs, a fiber of another hub that unlocks wakes us through our mailbox: we
+    // are counted before the last look at the lock word.
+    hubs::Elsewhere away(m);
+    if (away) {
+        const int rc = try_acquire(c, t, m, kind, &*e);
+        if (rc != EBUSY) return rc;
+    }
+    // The reservation an unlock gave us ends with this call, whatever its outcome.
+    struct Unreserve {
+        Entry& e;
+        rt::Fiber* self;
+        ~Unreserve() {
+            if (e.reserved == self) e.reserved = nullptr;
+        }
+    } unreserve{*e, c.self};
     Masked mask(c);
     Backoff backoff;
     for (;;) {
         // A holder that is one of our fibers hands over to the queue; libc's owner TID tells
-        // whether the holder is this OS thread. Anyone else is polled for.
-        const bool ours = e->owner || (!pshared && m->__data.__owner == ::gettid());
+        // whether the holder is this OS thread, or another hub's (which wakes us on unlock; a
+        // poll every 10 ms covers an unlock made while it posted, hub_set.hpp). Anyone else is
+        // polled for.
+        const pid_t holder = m->__data.__owner;
+        const bool ours = e->owner || (!pshared && holder == ::gettid());
+        const bool other_hub = !ours && away && !pshared && hubs::is_hub_tid(holder);
+        const Deadline d =
+            ours ? user
+                 : (other_hub
+                        ? earliest(user, Deadline(Clock::now() + std::chrono::milliseconds(10)))
+                        : backoff.next(user));
         Waiter me;
-        const Wake w =
-            mask.guard([&] { return e->queue.wait(me, ours ? user : backoff.next(user)); });
+        const Wake w = mask.guard([&] { return e->queue.wait(me, d); });
         if (me.granted) return 0;  // even if interrupted meanwhile: the mutex is ours now
         if (w == Wake::Deadlock) await_outside(c, "pthread_mutex_lock");
         const int rc = try_acquire(c, t, m, kind, &*e);
@@ -206,9 +232,11 @@ int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept {
             const int rc = release_to_libc(m, type);
             e->queue.notify_all();
             t.release(m, *e);
+            hubs::wake_elsewhere(m);
             return rc;
         }
-        if (auto* next = static_cast<Waiter*>(e->queue.front())) {
+        auto* next = static_cast<Waiter*>(e->queue.front());
+        if (next && !hubs::multi()) {
             // Hand the mutex to the longest waiter. Without this a fiber that unlocks and
             // relocks without blocking in between would starve the others forever: fibers
             // are not preempted.
@@ -218,10 +246,21 @@ int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept {
             e->queue.notify(*next);
             return 0;
         }
+        // Several hubs: no hand-over (libc's lock word would stay with this OS thread until
+        // the waiter runs, and other hubs' threads may block on it meanwhile: the hooks' own
+        // mailbox posts). The first waiter is woken and reserved against the other fibers of
+        // this hub, so they cannot starve it; other hubs' waiters wake and try again.
         clear_owner(t, *e);
+        if (next) {
+            e->reserved = next->fiber;
+            e->queue.notify(*next);
+        }
         t.release(m, *e);
     }
-    return release_to_libc(m, type);
+    if (!hubs::multi()) return release_to_libc(m, type);  // one hub: a tail call, as before
+    const int rc = release_to_libc(m, type);
+    hubs::wake_elsewhere(m);
+    return rc;
 }
 
 void release_robust_mutexes(rt::Fiber* dead) noexcept {
@@ -253,6 +292,7 @@ void release_robust_mutexes(rt::Fiber* dead) noexcept {
                                         __ATOMIC_RELEASE, __ATOMIC_RELAXED);
             e->queue.notify_one();
             t->release(m, *e);
+            hubs::wake_elsewhere(m);
         }
     }
 }
@@ -260,12 +300,13 @@ void release_robust_mutexes(rt::Fiber* dead) noexcept {
 }  // namespace green::hooks::sync
 
 using namespace green::hooks::sync;
+namespace hubs = green::hooks::hubs;
 
 extern "C" {
 
 int pthread_mutex_lock(pthread_mutex_t* m) noexcept {
     const FiberCtx c = fiber_ctx();
-    if (!c) {
+    if (!c || hubs::posting()) [[unlikely]] {
         auto f = GREEN_REAL(pthread_mutex_lock);
         return f ? f(m) : 0;
     }
@@ -274,7 +315,7 @@ int pthread_mutex_lock(pthread_mutex_t* m) noexcept {
 
 int pthread_mutex_trylock(pthread_mutex_t* m) noexcept {
     const FiberCtx c = fiber_ctx();
-    if (!c) return real_trylock(m);
+    if (!c || hubs::posting()) return real_trylock(m);
     return acquire(c, m, Mode::TryOnly, CLOCK_REALTIME, nullptr);
 }
 
@@ -294,7 +335,13 @@ int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clock,
 
 int pthread_mutex_unlock(pthread_mutex_t* m) noexcept {
     const FiberCtx c = fiber_ctx();
-    if (!c) return real_unlock(m);
+    if (!c || hubs::posting()) [[unlikely]] {
+        if (!hubs::multi()) return real_unlock(m);
+        // A real thread or a hub's loop may hold what a fiber of another hub waits for.
+        const int rc = real_unlock(m);
+        hubs::wake_elsewhere(m);
+        return rc;
+    }
     return fiber_mutex_unlock(c, m);
 }
 

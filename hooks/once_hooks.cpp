@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "hub_set.hpp"
 #include "sync_table.hpp"
 
 namespace green::hooks::sync {
@@ -35,6 +36,7 @@ void futex_wake_all(int* word) noexcept {
 void notify_waiters(const void* obj) noexcept {
     if (Table* t = table_if_any())
         if (Entry* e = t->find(obj)) e->queue.notify_all();
+    hubs::wake_elsewhere(obj);
 }
 
 // Waits until `word` leaves the in-progress state `busy` (a bit mask). The initialiser may be a
@@ -43,6 +45,7 @@ template <class Busy>
 void wait_while(FiberCtx c, int* word, Busy busy, const char* what) noexcept {
     Table& t = table();
     Pin e(t, word);
+    hubs::Elsewhere away(word);  // counted before the first look: another hub's end wakes us
     Masked mask(c);
     Backoff backoff;
     while (busy(__atomic_load_n(word, __ATOMIC_ACQUIRE))) {

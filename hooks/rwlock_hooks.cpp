@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 
+#include "hub_set.hpp"
 #include "sync_table.hpp"
 
 namespace green::hooks::sync {
@@ -30,6 +31,13 @@ int acquire(FiberCtx c, pthread_rwlock_t* rw, bool write, Mode mode, clockid_t c
         if (int err = timed_wait_deadline(clock, abstime, user)) return err;
     }
     Pin e(t, rw);
+    // Other hubs' unlocks wake us (counted before the last look); real threads are polled for.
+    hubs::Elsewhere away(rw);
+    if (away) {
+        rc = real_try(rw, write);
+        if (rc == 0 && write) e->owner = c.self;
+        if (rc != EBUSY) return rc;
+    }
     Masked mask(c);
     Backoff backoff;
     for (;;) {
@@ -47,6 +55,7 @@ int acquire(FiberCtx c, pthread_rwlock_t* rw, bool write, Mode mode, clockid_t c
 }  // namespace green::hooks::sync
 
 using namespace green::hooks::sync;
+namespace hubs = green::hooks::hubs;
 
 extern "C" {
 
@@ -111,6 +120,7 @@ int pthread_rwlock_unlock(pthread_rwlock_t* rw) noexcept {
         e->queue.notify_all();
         t->release(rw, *e);
     }
+    hubs::wake_elsewhere(rw);
     return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "fiber_thread.hpp"
+#include "hub_set.hpp"
 #include "sync_table.hpp"
 
 namespace green::hooks::sync {
@@ -44,6 +45,8 @@ struct Waiter : WaitQueue::Node {
 // abstime == nullptr: no deadline. A cancellation point.
 int wait(FiberCtx c, sem_t* s, clockid_t clock, const timespec* abstime) {
     threads::test_cancel();
+    // Counted for other hubs' posts before the first look at the counter.
+    hubs::Elsewhere away(s);
     if (try_take(s)) return 0;
     Deadline user = Deadline::never();
     if (abstime) {
@@ -76,6 +79,7 @@ int wait(FiberCtx c, sem_t* s, clockid_t clock, const timespec* abstime) {
 }  // namespace green::hooks::sync
 
 using namespace green::hooks::sync;
+namespace hubs = green::hooks::hubs;
 
 extern "C" {
 
@@ -111,7 +115,9 @@ int sem_post(sem_t* s) noexcept {
     } else {
         wake_from_outside(s);
     }
-    return GREEN_REAL(sem_post)(s);
+    const int rc = GREEN_REAL(sem_post)(s);
+    hubs::wake_elsewhere(s);  // the permit is in libc's counter: another hub's waiter takes it
+    return rc;
 }
 
 int sem_init(sem_t* s, int pshared, unsigned value) noexcept {

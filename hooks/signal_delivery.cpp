@@ -184,15 +184,25 @@ ThreadSignals& self(HubSignals& hs) noexcept {
 
 // ---- threads -------------------------------------------------------------------------------
 
-ThreadSignals::ThreadSignals() noexcept {
+namespace {
+
+// The calling hub's signal state for a patched thread to join; null: the thread stays untracked
+// (it then neither blocks nor receives anything).
+HubSignals* tracking_hub() noexcept {
     rt::Hub* h = rt::hub();
-    if (!h || !patched(Need::Threads)) return;
-    HubSignals* hs;
+    if (!h || !patched(Need::Threads)) return nullptr;
     try {
-        hs = &made(*h);
+        return &made(*h);
     } catch (...) {
-        return;  // untracked: it then neither blocks nor receives anything
+        return nullptr;
     }
+}
+
+}  // namespace
+
+ThreadSignals::ThreadSignals() noexcept {
+    HubSignals* hs = tracking_hub();
+    if (!hs) return;
     Busy b(*hs);
     // pthread_create's inheritance; while every thread has one mask there is nothing to look up
     // and the intersection stays what it is.
@@ -201,9 +211,18 @@ ThreadSignals::ThreadSignals() noexcept {
         link_thread(*hs, *this);
         return;
     }
-    mask = (rt::in_loop_fiber(*h) ? hs->base : self(*hs)).mask;
+    mask = (rt::in_loop_fiber(*hs->hub) ? hs->base : self(*hs)).mask;
     link_thread(*hs, *this);
     update_real(*hs);
+}
+
+void ThreadSignals::join_here() noexcept {
+    HubSignals* hs = tracking_hub();
+    if (!hs) return;
+    Busy b(*hs);
+    link_thread(*hs, *this);
+    if (mask != hs->base.mask) hs->uniform = false;
+    if (!hs->uniform) update_real(*hs);
 }
 
 void ThreadSignals::exited() noexcept {

@@ -83,6 +83,9 @@ class ThreadSignals {
     ~ThreadSignals() { exited(); }
     // The thread ended: it no longer receives or blocks anything (idempotent).
     void exited() noexcept;
+    // Several hubs: a thread made on one hub (inheriting its creator's mask) that runs on
+    // another leaves the creator's hub with exited(), then joins its own with this, there.
+    void join_here() noexcept;
 
     Mask mask = 0;
     Mask handling = 0;          // blocked while one of its handlers runs (sa_mask and the signal)

@@ -139,13 +139,15 @@ GREEN_HOOK_INTERNAL void await_outside(FiberCtx c, const char* where) noexcept;
 // holds a mutex), static initializers leave no room, and the fields needed here (a wait queue,
 // the owning fiber) would not fit. An entry lives only while some fiber owns or waits.
 struct Entry {
-    WaitQueue queue;             // fibers of this hub waiting on the object
-    rt::Fiber* owner = nullptr;  // mutex / rwlock writer: the owning fiber, when tracked
-                                 // (a mutex handed to a waiter is tracked from then on)
-    unsigned count = 0;          // recursive mutex depth; barrier: threads arrived
-    unsigned users = 0;          // fibers inside a hook that use this entry
-    bool robust = false;         // a robust mutex, counted in Table::robust_owned while owned
-    std::uint64_t round = 0;     // barrier: completed rounds
+    WaitQueue queue;                // fibers of this hub waiting on the object
+    rt::Fiber* owner = nullptr;     // mutex / rwlock writer: the owning fiber, when tracked
+                                    // (a mutex handed to a waiter is tracked from then on)
+    unsigned count = 0;             // recursive mutex depth; barrier: threads arrived
+    unsigned users = 0;             // fibers inside a hook that use this entry
+    bool robust = false;            // a robust mutex, counted in Table::robust_owned while owned
+    std::uint64_t round = 0;        // barrier: completed rounds
+    rt::Fiber* reserved = nullptr;  // several hubs: the waiter an unlock woke first; the
+                                    // other fibers of this hub do not take the mutex before it
 };
 
 // Its memory is private (side_map.hpp): the program's malloc may lock a hooked mutex, so
@@ -156,7 +158,7 @@ class Table {
     Entry& get(const void* obj) { return map_.get(obj); }
     // Drops the entry when nothing refers to it any more.
     void release(const void* obj, Entry& e) noexcept {
-        if (!e.owner && !e.users && !e.count && e.queue.empty()) map_.erase(obj);
+        if (!e.owner && !e.users && !e.count && !e.reserved && e.queue.empty()) map_.erase(obj);
     }
     // pthread_*_init / _destroy: stale state for a reused address must go (unless a fiber
     // still waits there, which the caller reports as EBUSY).

@@ -14,11 +14,13 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "cancel_point.hpp"
 #include "fiber_thread.hpp"
 #include "hook_interface.hpp"
+#include "hub_set.hpp"
 #include "spin_lock.hpp"
 #include "sync_table.hpp"
 
@@ -132,9 +134,14 @@ _Unwind_Reason_Code stop_at_handler(int, _Unwind_Action actions, _Unwind_Excepti
     // The main thread is gone for the others: robust mutexes it holds are now "owner died".
     sync::release_robust_mutexes(c.self);
     sync::Table& t = sync::table();
+    // With several hubs the count is process-wide; its last decrement posts to this hub.
+    auto live = [&] {
+        return hubs::multi() ? hubs::g_live_threads.load(std::memory_order_acquire)
+                             : t.live_threads;
+    };
     {
         sync::Masked mask(c);
-        while (t.live_threads > 0) {
+        while (live() > 0) {
             if (mask.wait(t.threads_done, Deadline::never()) == sync::Wake::Deadlock)
                 sync::await_outside(c, "pthread_exit");
         }
@@ -153,7 +160,9 @@ int join(pthread_t id, void** ret, const Deadline& deadline, bool try_only) {
     if (t->detached_ || t->joining) return EINVAL;
     if (!t->finished()) {
         if (try_only) return EBUSY;
-        if (!c || c.hub != t->hub()) return EINVAL;  // fibers are joined on their own hub
+        // Fibers are joined on their own hub, or from any hub when they have a home mailbox
+        // (several hubs: the join travels there).
+        if (!c || (c.hub != t->hub() && !t->home())) return EINVAL;
         t->joining = true;
         struct Unmark {
             ThreadCore* t;
@@ -192,6 +201,42 @@ int timed_join(pthread_t id, void** ret, clockid_t clock, const timespec* abstim
     return join(id, ret, sync::deadline_from(clock, *abstime), false);
 }
 
+// The count the main thread's pthread_exit waits on: this hub's, or with several hubs the
+// process-wide one.
+void thread_counted() noexcept {
+    if (hubs::multi())
+        hubs::g_live_threads.fetch_add(1, std::memory_order_relaxed);
+    else
+        ++sync::table().live_threads;
+}
+
+void thread_gone() noexcept {
+    if (hubs::multi()) return hubs::thread_ended();
+    sync::Table& t = sync::table();
+    if (--t.live_threads == 0) t.threads_done.notify_all();
+}
+
+// Starts a new fiber thread on hub `i`, another hub than the caller's: its start is posted to
+// that hub's mailbox. A start that fails there (no memory for the stack) ends the thread as
+// killed, so a joiner is not left waiting.
+void start_on_hub(std::size_t i, ThreadCore* t, const green::SpawnOptions& opts) {
+    GreenletHandle keep(t);
+    t->signals.exited();  // it inherited the creator's mask here; it takes it to its hub
+    const bool posted = hubs::post(i, [keep, opts] {
+        ThreadCore* t = thread_of(keep);
+        t->signals.join_here();
+        try {
+            rt::start(*t, opts, std::nullopt);
+        } catch (...) {
+            rt::finish_unstarted(*t, std::make_exception_ptr(GreenletExit()));
+            t->result = PTHREAD_CANCELED;
+            thread_gone();
+            if (t->detached_) registry_remove(t);
+        }
+    });
+    if (!posted) throw std::runtime_error("green: hub thread gone");
+}
+
 }  // namespace
 
 void test_cancel() {
@@ -216,8 +261,7 @@ void ThreadCore::run() {
     run_key_destructors(*this);
     sync::release_robust_mutexes(this);  // after the destructors, as the kernel does at exit
     signals.exited();
-    sync::Table& t = sync::table();
-    if (--t.live_threads == 0) t.threads_done.notify_all();
+    thread_gone();
     if (detached_) registry_remove(this);
 }
 
@@ -252,6 +296,7 @@ int pthread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(vo
         return GREEN_REAL(pthread_create)(out, attr, start, arg);
     try {
         auto& hub = rt::hub_or_create();
+        hubs::start();  // GREEN_HUBS > 1: the other hubs, at the main thread's first call
         int detach = PTHREAD_CREATE_JOINABLE;
         if (attr) pthread_attr_getdetachstate(attr, &detach);
         const std::uint64_t n = g_next_id.fetch_add(1, std::memory_order_relaxed);
@@ -261,13 +306,24 @@ int pthread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(vo
         auto* t = new ThreadCore(start, arg, detach == PTHREAD_CREATE_DETACHED);
         t->id = static_cast<pthread_t>(n * 2 + 1);
         t->os_thread = GREEN_REAL(pthread_self)();
+        const std::size_t home = hubs::multi() ? hubs::place(attr) : 0;
+        const bool away = hubs::multi() && home != hubs::current();
+        if (hubs::multi()) {
+            // Before it is shared: its reference count is atomic from now on.
+            t->set_home(hubs::handle(home));
+            t->hub_index = home;
+            t->os_thread = hubs::os_thread(home);
+        }
         registry_add(t);
-        ++sync::table().live_threads;
+        thread_counted();
         green::hooks::cancel::g_fiber_threads.store(true, std::memory_order_relaxed);
         try {  // start() throws for a stack size above 1 GiB or no memory: undo, say EAGAIN
-            rt::start(*t, opts, std::nullopt);
+            if (away)
+                start_on_hub(home, t, opts);
+            else
+                rt::start(*t, opts, std::nullopt);
         } catch (...) {
-            --sync::table().live_threads;
+            thread_gone();
             registry_remove(t);  // drops the only reference
             throw;
         }
@@ -416,7 +472,26 @@ int pthread_kill(pthread_t id, int sig) noexcept {
     if (!t || t->finished()) return ESRCH;
     if (sig == 0) return 0;
     if (t->hub() == rt::hub()) return green::hooks::signals::send_to_thread(t->signals, *t, sig);
+    if (hubs::multi()) {
+        // A fiber of another hub: the signal is held for it there, by its own hub.
+        if (sig < 1 || sig >= NSIG) return EINVAL;
+        hubs::post(t->hub_index, [h, sig] {
+            ThreadCore* t = thread_of(h);
+            if (!t->finished()) green::hooks::signals::send_to_thread(t->signals, *t, sig);
+        });
+        return 0;
+    }
     return GREEN_REAL(pthread_kill)(t->os_thread, sig);  // the OS thread that runs the fiber
+}
+
+// Wakes `t` if it waits in one of the hooks' cancellation points; otherwise it acts at the
+// next one (or at pthread_testcancel, or where it enables cancellation again). The
+// asynchronous type acts no sooner: a fiber is only ever stopped inside a hook, and the hooks
+// that park it are where it can be reached. On t's own hub.
+static void wake_for_cancel(rt::Hub& hub, ThreadCore& t) noexcept {
+    if (!t.cancel_disabled && t.state() == rt::FiberState::Parked &&
+        (t.in_cancel_point || green::hooks::cancel::Scope::holds(&t)))
+        rt::interrupt(hub, t, std::make_exception_ptr(green::hooks::CancelWake{}));
 }
 
 int pthread_cancel(pthread_t id) noexcept {
@@ -429,14 +504,16 @@ int pthread_cancel(pthread_t id) noexcept {
         t->cancel_pending = true;
         green::hooks::cancel::g_pending.fetch_add(1, std::memory_order_relaxed);
     }
-    // Wake it if it waits in one of the hooks' cancellation points; otherwise it acts at the
-    // next one (or at pthread_testcancel, or where it enables cancellation again). Only the
-    // fiber's own hub may touch it. The asynchronous type acts no sooner: a fiber is only ever
-    // stopped inside a hook, and the hooks that park it are where it can be reached.
     const sync::FiberCtx c = sync::fiber_ctx();
-    if (!t->cancel_disabled && t->state() == rt::FiberState::Parked && c && c.hub == t->hub() &&
-        (t->in_cancel_point || green::hooks::cancel::Scope::holds(t)))
-        rt::interrupt(*c.hub, *t, std::make_exception_ptr(green::hooks::CancelWake{}));
+    if (c && c.hub == t->hub()) {
+        wake_for_cancel(*c.hub, *t);
+    } else if (hubs::multi()) {
+        // A fiber of another hub: only that hub may touch it. Without memory for the post it
+        // acts at its next cancellation point.
+        hubs::post(t->hub_index, [h] {
+            if (rt::Hub* here = rt::hub()) wake_for_cancel(*here, *thread_of(h));
+        });
+    }
     return 0;
 }
 

@@ -167,6 +167,8 @@ Config load_config(const char* (*getenv)(const char*), int warn_fd) noexcept {
                             "is not one of uring, offload, off",
                             "the default (uring on io_uring, offload on epoll)");
 
+    if (read_count(r, "GREEN_HUBS", 1, kMaxHubs, "1 hub", n)) c.hubs = static_cast<std::size_t>(n);
+
     if (read_size(r, "GREEN_MAX_MEMORY", kMinMaxMemory, kMaxMaxMemory, "no memory threshold", n))
         c.max_memory = n;
 

@@ -64,6 +64,7 @@ struct Config {
     FileIoChoice file_io = FileIoChoice::Default;     // GREEN_FILE_IO
     int dump_signal = 0;           // GREEN_DUMP_SIGNAL: prints the run info on this signal; 0: none
     std::uint64_t max_memory = 0;  // GREEN_MAX_MEMORY: resident-memory threshold; 0: none
+    std::size_t hubs = 1;          // GREEN_HUBS: hubs the preloaded program's threads spread over
 };
 
 // Limits of the counts (documented in README.md's Configuration table).
@@ -71,6 +72,9 @@ inline constexpr std::uint64_t kMaxOffloadThreads = 1024;
 inline constexpr std::uint64_t kMaxMonitorMs = 3'600'000;  // one hour
 inline constexpr std::uint64_t kMaxGuardPages = std::uint64_t{1} << 32;
 inline constexpr std::uint64_t kMaxWarmStacks = std::uint64_t{1} << 32;
+// GREEN_HUBS: one hub per OS thread; more than 256 threads spinning on their mailboxes would only
+// fight over the cores (the hooks keep a fixed table of hubs, hooks/hub_set.hpp).
+inline constexpr std::uint64_t kMaxHubs = 256;
 // GREEN_MAX_MEMORY: from 1 MiB (a smaller value is a unit mistake: no process is that small)
 // to 64 TiB (half of x86-64's user address space).
 inline constexpr std::uint64_t kMinMaxMemory = std::uint64_t{1} << 20;

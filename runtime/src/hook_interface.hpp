@@ -81,6 +81,11 @@ inline HubHandle handle(const Hub& h) {
 inline void sleep_until_posted(Hub& h) noexcept {
     h.sleep_until_posted();
 }
+// Greenlets started on `h` from now on get a home mailbox (HubPool's hubs): they may be joined
+// from any hub (the hooks' several-hub mode, GREEN_HUBS).
+inline void set_pooled(Hub& h) noexcept {
+    h.set_pooled();
+}
 // Points the runtime's own OS threads (offload workers, monitor) at libc's pthread_create.
 inline void set_os_thread_create(detail::PthreadCreateFn f) noexcept {
     detail::real_pthread_create = f;
@@ -98,6 +103,7 @@ inline std::size_t page_size() noexcept {
 
 // ---- greenlets -------------------------------------------------------------------------------
 using detail::core_ptr_of;
+using detail::finish_unstarted;
 using detail::join;
 using detail::start;
 
@@ -130,6 +136,7 @@ long run_on_pool(F& f) {
 // ---- configuration (config.hpp; greenrun uses the parsers) -----------------------------------
 using detail::config;
 using detail::FileIoChoice;
+using detail::kMaxHubs;
 using detail::kMaxMonitorMs;
 using detail::kMaxStackSize;
 using detail::kMinStackSize;

@@ -208,6 +208,17 @@ TEST(ConfigLoad, BadCounts) {
         expect_one_warning(r, std::string("GREEN_WARM_STACKS=") + bad, "1024");
         EXPECT_EQ(r.config.warm_stacks, 1024u);
     }
+    for (const char* bad : {"abc", "0", "-1", "9999", "257"}) {
+        auto r = load({{"GREEN_HUBS", bad}});
+        expect_one_warning(r, std::string("GREEN_HUBS=") + bad, "1 hub");
+        EXPECT_EQ(r.config.hubs, 1u);
+    }
+}
+
+TEST(ConfigLoad, Hubs) {
+    EXPECT_EQ(load({}).config.hubs, 1u);
+    EXPECT_EQ(load({{"GREEN_HUBS", "2"}}).config.hubs, 2u);
+    EXPECT_EQ(load({{"GREEN_HUBS", "256"}}).config.hubs, 256u);
 }
 
 TEST(ConfigLoad, BadMemoryThresholds) {

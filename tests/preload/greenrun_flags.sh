@@ -28,14 +28,18 @@ refuse "--stack-size wants bytes .* not '12q'" --stack-size 12q
 refuse "--monitor wants milliseconds from 1 to 3600000, not '-5'" --monitor -5
 refuse "--monitor wants milliseconds .* not '0'" --monitor 0
 refuse "--monitor wants milliseconds .* not 'abc'" --monitor abc
+for bad in abc 0 -1 9999 257; do
+    refuse "--hubs wants a number of hubs from 1 to 256, not '$bad'" --hubs "$bad"
+done
 refuse "unknown backend 'foo' \(epoll or io_uring\)" --backend foo
 refuse "unknown --file-io 'io_uring' \(uring, offload or off\)" --file-io io_uring
 
 # Good values pass through as the runtime's variables.
-out=$(env -u GREEN_STACK_SIZE -u GREEN_MONITOR_MS -u GREEN_BACKEND -u GREEN_FILE_IO \
-    "$greenrun" --stack-size 1g --monitor 250 --backend epoll --file-io offload -- env 2>&1)
+out=$(env -u GREEN_STACK_SIZE -u GREEN_MONITOR_MS -u GREEN_BACKEND -u GREEN_FILE_IO -u GREEN_HUBS \
+    "$greenrun" --stack-size 1g --monitor 250 --backend epoll --file-io offload --hubs 2 -- env 2>&1)
 rc=$?
-for want in GREEN_STACK_SIZE=1g GREEN_MONITOR_MS=250 GREEN_BACKEND=epoll GREEN_FILE_IO=offload; do
+for want in GREEN_STACK_SIZE=1g GREEN_MONITOR_MS=250 GREEN_BACKEND=epoll GREEN_FILE_IO=offload \
+    GREEN_HUBS=2; do
     grep -qx "$want" <<<"$out" || { echo "FAIL: $want not passed on (rc=$rc)"; fail=1; }
 done
 exit $fail
