@@ -61,4 +61,26 @@ static inline struct blocked signal_blocked_reader(int flags, int (*read_line)(s
     return b;
 }
 
+/* A signal round of a wide read (`call` names it): the report, and after an interrupted read
+ * the line once more after clearerr (the stream goes on). The line is printed without its
+ * newline. */
+static inline void wide_signal_round(const char* call, int flags,
+                                     int (*read_line)(struct blocked*)) {
+    struct blocked b = signal_blocked_reader(flags, read_line, "l\xc3\xa4te\n", 6);
+    wchar_t* nl = wcschr(b.line.w, L'\n');
+    if (nl) *nl = L'\0';
+    printf("%s, signal %s SA_RESTART: %ls errno=%s ferror=%d handled=%d\n", call,
+           flags ? "with" : "without", b.got ? b.line.w : L"NULL", b.err == EINTR ? "EINTR" : "-",
+           b.error_flag, (int)handled);
+    if (!b.got) {
+        clearerr(b.in);
+        CHECK(read_line(&b));
+        nl = wcschr(b.line.w, L'\n');
+        if (nl) *nl = L'\0';
+        printf("after clearerr: %ls\n", b.line.w);
+    }
+    fclose(b.in);
+    close(b.w);
+}
+
 #endif
