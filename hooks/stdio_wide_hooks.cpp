@@ -165,6 +165,7 @@ int wscanf_fiber(const Call& k, FILE* f, Real real) {
     if (!k.waits) return real(f);
     const locale_t loc = uselocale(static_cast<locale_t>(0));
     int r = EOF;
+    bool parsed = false;
     const int had_user_lock = f->_flags & kUserLock;
     f->_flags |= kUserLock;
     int unused = 0;
@@ -172,11 +173,16 @@ int wscanf_fiber(const Call& k, FILE* f, Real real) {
         [&] {
             uselocale(loc);
             r = real(f);
+            parsed = true;
             return 0;  // never -1: the helper must not run the parse again
         },
         unused);
     f->_flags = (f->_flags & ~kUserLock) | had_user_lock;
-    return ran ? r : real(f);
+    if (!ran) return real(f);
+    // A signal that came before the helper began: the parse's first read was interrupted, as
+    // it would have been natively (errno is EINTR).
+    if (!parsed) f->_flags |= _IO_ERR_SEEN;
+    return r;
 }
 
 // ---- writing --------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ struct blocked {
     int w;
     int (*read_line)(struct blocked*);
     int got, err, error_flag;
+    int started; /* set just before read_line: the signal comes 100 ms after that */
     union {
         char c[64];
         wchar_t w[64];
@@ -33,6 +34,7 @@ struct blocked {
 
 static inline void* blocked_reader(void* p) {
     struct blocked* b = p;
+    __atomic_store_n(&b->started, 1, __ATOMIC_RELEASE);
     errno = 0;
     b->got = b->read_line(b);
     b->err = errno;
@@ -41,18 +43,20 @@ static inline void* blocked_reader(void* p) {
 }
 
 /* Installs a SIGUSR1 handler with `flags`, starts read_line on a fresh pipe in a thread,
- * signals it after 100 ms, writes `data` (n bytes) after another 100 ms and joins the thread.
- * The caller reports, then fcloses b->in and closes b->w. */
+ * signals it 100 ms after the thread began, writes `data` (n bytes) after another 100 ms and joins
+ * the thread. The caller reports, then fcloses b->in and closes b->w. */
 static inline struct blocked signal_blocked_reader(int flags, int (*read_line)(struct blocked*),
                                                    const char* data, size_t n) {
     install(SIGUSR1, on_usr1, flags);
     handled = 0;
     int p[2];
     CHECK(pipe(p) == 0);
-    struct blocked b = {fdopen(p[0], "r"), p[1], read_line, 0, 0, 0, {{0}}};
+    struct blocked b = {fdopen(p[0], "r"), p[1], read_line, 0, 0, 0, 0, {{0}}};
     CHECK(b.in != NULL);
     pthread_t t;
     CHECK(pthread_create(&t, NULL, blocked_reader, &b) == 0);
+    /* Not from the thread's creation: on a loaded machine a new thread may first run later. */
+    for (int i = 0; i < 10000 && !__atomic_load_n(&b.started, __ATOMIC_ACQUIRE); ++i) usleep(1000);
     usleep(100 * 1000);
     CHECK(pthread_kill(t, SIGUSR1) == 0);
     usleep(100 * 1000);
