@@ -11,6 +11,16 @@
 //   file that two threads share as stdout must not overwrite the first. Where RWF_NOWAIT is
 //   not supported (procfs, sysfs, ext4's buffered writes) the plain call is made at once: those
 //   wait for the page cache, not the disk (dirty-page throttling aside).
+// A read of kInlineReadMax bytes or more skips the RWF_NOWAIT try: on a range that is not cached
+// that try submits the file's readahead (up to read_ahead_kb: 8 MiB on a virtio disk) from the
+// hub thread, and the block layer makes it wait for free requests, then for the data: measured
+// 2.9 ms on average and 12 ms at worst per 1 MiB try of a cold file, the ticker's gaps of 37-108
+// ms in bench/file. Such reads always become the operation (the io_uring one is queued with
+// IOSQE_ASYNC, so io_uring's own first try does not do the same in the hub); a cached one then
+// costs a round trip to another thread besides its copy, which is small beside the copy. (Trying
+// inline where cachestat(2) says the whole range is cached was measured too: the try then
+// starts the next readahead window when it meets the window's mark, with the same wait, and the
+// ticker's gap went up to 49-326 ms in 3 of 10 runs.)
 // Neither path returns before the kernel is done with the caller's buffer: a fiber killed
 // while its operation is in flight stays parked until the operation completes (io_uring:
 // cancel, then wait for the completion; the pool: the thread's call always ends).
@@ -38,6 +48,8 @@ long raw_transfer(FileDir dir, int fd, const iovec* iov, int n, std::int64_t off
     return rt::sys_result(::syscall(dir == FileDir::Read ? SYS_preadv2 : SYS_pwritev2, fd, iov, n,
                                     static_cast<long>(offset), 0L, flags));
 }
+
+constexpr std::size_t kInlineReadMax = std::size_t{64} << 10;
 
 rt::FileIoChoice file_io_choice() noexcept {
     return rt::config().file_io;
@@ -67,7 +79,9 @@ ssize_t file_transfer(FileDir dir, int fd, const iovec* iov, int n, std::int64_t
     // One call moves at most MAX_RW_COUNT bytes, as the kernel's own read(2) does.
     const std::size_t total = std::min(iov_total(iov, n), rt::kMaxRwCount);
     std::size_t done = 0;
-    bool nowait = true;  // RWF_NOWAIT until it says EAGAIN (or is not supported)
+    // RWF_NOWAIT first (until it says EAGAIN or is not supported), except for a large read.
+    auto try_inline = [&] { return dir == FileDir::Write || total - done < kInlineReadMax; };
+    bool nowait = try_inline();
     for (;;) {
         IovWindow rest(iov, n, done, total - done);
         const std::int64_t at = offset < 0 ? -1 : offset + static_cast<std::int64_t>(done);
@@ -91,7 +105,7 @@ ssize_t file_transfer(FileDir dir, int fd, const iovec* iov, int n, std::int64_t
         done += static_cast<std::size_t>(r);
         if (done >= total) return keep.ok(static_cast<ssize_t>(done));
         // A short transfer: the rest was not cached (or the file ends: the next try says 0).
-        nowait = true;
+        nowait = try_inline();
     }
 }
 

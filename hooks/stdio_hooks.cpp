@@ -5,8 +5,9 @@
 // write is handed to libc in pieces that each cause at most one write of at most one buffer,
 // after POLLOUT. Each call holds the FILE's per-fiber lock (stdio_lock.hpp) across its waits.
 // fgets, getdelim and fread copy from the buffer themselves (libc's would refill again inside);
-// fgetc and the scanf family wait for the first refill and then call libc, so a scanf whose input
-// arrives in pieces still blocks the hub on the later ones. Everything else is libc's result:
+// fgetc waits for the refill and then calls libc (stdio_read.hpp, shared with the wide calls);
+// the scanf family runs libc's parser on a private stream that reads the FILE the same way.
+// Everything else is libc's result:
 // EOF and error flags, errno, ungetc's pushback, orientation. Regular files, non-blocking
 // descriptors, memory streams and wide-oriented streams go straight to libc.
 #include <limits.h>
@@ -20,6 +21,7 @@
 #include "hook_common.hpp"
 #include "stdio_call.hpp"
 #include "stdio_lock.hpp"
+#include "stdio_read.hpp"
 
 // glibc's exported helpers of the getc/putc macros and its ISO C99 scanf entry points (the
 // headers declare the latter only outside _GNU_SOURCE).
@@ -121,30 +123,6 @@ std::size_t take(FILE* f, char* out, std::size_t n, int delim, bool* found) noex
     return len;
 }
 
-char* fgets_fiber(const Call& k, char* s, int n, FILE* f) {
-    if (n <= 0) return nullptr;
-    if (n == 1) {
-        s[0] = '\0';
-        return s;
-    }
-    Locked lock(k.c, f);
-    // As glibc: an error seen before this call does not fail it; one seen during it does.
-    const int old_error = f->_flags & _IO_ERR_SEEN;
-    f->_flags &= ~_IO_ERR_SEEN;
-    const std::size_t want = static_cast<std::size_t>(n) - 1;
-    std::size_t count = 0;
-    bool found = false;
-    while (count < want && !found && peek(k, f) != EOF)
-        count += take(f, s + count, want - count, '\n', &found);
-    char* r = nullptr;
-    if (count != 0 && !((f->_flags & _IO_ERR_SEEN) && errno != EAGAIN)) {
-        s[count] = '\0';
-        r = s;
-    }
-    f->_flags |= old_error;
-    return r;
-}
-
 ssize_t getdelim_fiber(const Call& k, char** lineptr, size_t* n, int delim, FILE* f) {
     if (!lineptr || !n) {
         errno = EINVAL;
@@ -192,6 +170,17 @@ size_t fread_fiber(const Call& k, void* ptr, size_t size, size_t count, FILE* f)
         got += take(f, static_cast<char*>(ptr) + got, bytes - got, -1, &found);
     return got == bytes ? count : got / size;
 }
+
+// The traits of the shared reads (stdio_read.hpp) for bytes.
+struct Bytes {
+    using Char = char;
+    using Int = int;
+    static constexpr int kEnd = EOF;
+    static int peek(const Call& k, FILE* f) { return stdio::peek(k, f); }
+    static std::size_t take_line(FILE* f, char* out, std::size_t n, bool* found) noexcept {
+        return take(f, out, n, '\n', found);
+    }
+};
 
 // The scanf family: libc's own parser, reading through an unbuffered stream of
 // fopencookie's whose read takes bytes from f's buffer, refilled cooperatively (peek): every
@@ -339,9 +328,7 @@ extern "C" {
 int fgetc(FILE* f) {
     const Call k = stdio::call_for(f);
     if (!k) GREEN_STDIO_REAL(fgetc, f);
-    stdio::Locked lock(k.c, f);
-    if (stdio::peek(k, f) == EOF) return EOF;
-    return GREEN_REAL(fgetc)(f);
+    return stdio::getc_fiber<stdio::Bytes>(k, f, GREEN_REAL(fgetc));
 }
 
 int getc(FILE* f) {
@@ -366,7 +353,7 @@ int __uflow(FILE* f) {
 char* fgets(char* s, int n, FILE* f) {
     const Call k = stdio::call_for(f);
     if (!k) GREEN_STDIO_REAL(fgets, s, n, f);
-    return stdio::fgets_fiber(k, s, n, f);
+    return stdio::gets_fiber<stdio::Bytes>(k, s, n, f);
 }
 
 ssize_t getdelim(char** lineptr, size_t* n, int delim, FILE* f) {
@@ -551,7 +538,7 @@ char* __fgets_chk(char* s, size_t size, int n, FILE* f) {
     const Call k = stdio::call_for(f);
     if (!k || (n > 0 && static_cast<size_t>(n) > size))
         GREEN_STDIO_REAL(__fgets_chk, s, size, n, f);
-    return stdio::fgets_fiber(k, s, n, f);
+    return stdio::gets_fiber<stdio::Bytes>(k, s, n, f);
 }
 
 // glibc fails when size * count overflows or exceeds the buffer; otherwise it is fread.

@@ -2,12 +2,14 @@
 // does for bytes. A wide stream keeps a buffer of wide characters (glibc's struct
 // _IO_wide_data) in front of its byte buffer. A read that finds the wide buffer empty reads into
 // the byte buffer itself, after POLLIN each time, until it holds a whole character (a writer may
-// cut one in two), then lets __wunderflow convert it without reading. A write reaches
-// libc in pieces that make at most one flush, of at most PIPE_BUF bytes, after POLLOUT: the
-// pending wide characters are limited to what converts into one pipe buffer (PIPE_BUF /
+// cut one in two), then lets __wunderflow convert it without reading (fgetwc and fgetws share
+// the byte calls' code, stdio_read.hpp); the wscanf family parses on a helper thread. A write
+// reaches libc in pieces that make at most one flush, of at most PIPE_BUF bytes, after POLLOUT:
+// the pending wide characters are limited to what converts into one pipe buffer (PIPE_BUF /
 // MB_CUR_MAX). fwprintf formats into a wide memory stream first. Results, flags, errno and
 // orientation are libc's; byte-oriented streams go straight to libc (which fails the call).
 #include <limits.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +18,10 @@
 
 #include <algorithm>
 
+#include "kernel_lock_wait.hpp"
 #include "stdio_call.hpp"
 #include "stdio_lock.hpp"
+#include "stdio_read.hpp"
 
 // glibc's exported helpers of the wide getwc/putwc macros, and the fortified entry points of
 // the wide calls hooked here (<wchar.h> declares none of them).
@@ -28,6 +32,10 @@ void _IO_doallocbuf(FILE*);
 void _IO_wdoallocbuf(FILE*);
 int __vfwprintf_chk(FILE*, int, const wchar_t*, va_list);
 int __fwprintf_chk(FILE*, int, const wchar_t*, ...);
+int __isoc99_fwscanf(FILE*, const wchar_t*, ...);
+int __isoc99_wscanf(const wchar_t*, ...);
+int __isoc99_vfwscanf(FILE*, const wchar_t*, va_list);
+int __isoc99_vwscanf(const wchar_t*, va_list);
 int __vwprintf_chk(int, const wchar_t*, va_list);
 int __wprintf_chk(int, const wchar_t*, ...);
 wchar_t* __fgetws_chk(wchar_t*, size_t, int, FILE*);
@@ -129,27 +137,51 @@ std::size_t wtake_line(FILE* f, wchar_t* out, std::size_t n, bool* found) noexce
     return len;
 }
 
-// As glibc's fgetws (and fgets_fiber): an error seen before the call does not fail it.
-wchar_t* fgetws_fiber(const Call& k, wchar_t* s, int n, FILE* f) {
-    if (n <= 0) return nullptr;
-    if (n == 1) {
-        s[0] = L'\0';
-        return s;
+// The traits of the shared reads (stdio_read.hpp) for wide characters.
+struct Wide {
+    using Char = wchar_t;
+    using Int = wint_t;
+    static constexpr wint_t kEnd = WEOF;
+    static wint_t peek(const Call& k, FILE* f) { return wpeek(k, f); }
+    static std::size_t take_line(FILE* f, wchar_t* out, std::size_t n, bool* found) noexcept {
+        return wtake_line(f, out, n, found);
     }
+};
+
+// The wscanf family. glibc's wide parser cannot read through a stream of ours as the byte one
+// does (fopencookie streams are byte-only, and an oriented wide stream reads its descriptor
+// directly), so it parses f itself on a helper OS thread (kernel_lock_wait.hpp) while the fiber
+// waits: every refill the conversion needs blocks the helper only, and results, flags, errno and
+// pushback are libc's by construction. This thread keeps f's lock (other threads stay out) and
+// marks f _IO_USER_LOCK meanwhile, so that the helper's parse does not take it again; the helper
+// uses the caller's locale. A signal handled without SA_RESTART ends the helper's read with
+// EINTR, as natively. Without a helper (the program handles the helper's wake-up signal) the
+// parse runs here, blocking the hub while it waits for input.
+constexpr int kUserLock = 0x8000;
+
+template <class Real>
+int wscanf_fiber(const Call& k, FILE* f, Real real) {
     Locked lock(k.c, f);
-    const int old_error = f->_flags & _IO_ERR_SEEN;
-    f->_flags &= ~_IO_ERR_SEEN;
-    const std::size_t want = static_cast<std::size_t>(n) - 1;
-    std::size_t count = 0;
-    bool found = false;
-    while (count < want && !found && wpeek(k, f) != WEOF)
-        count += wtake_line(f, s + count, want - count, &found);
-    wchar_t* r = nullptr;
-    if (count != 0 && !((f->_flags & _IO_ERR_SEEN) && errno != EAGAIN)) {
-        s[count] = L'\0';
-        r = s;
-    }
-    f->_flags |= old_error;
+    if (!k.waits) return real(f);
+    const locale_t loc = uselocale(static_cast<locale_t>(0));
+    int r = EOF;
+    bool parsed = false;
+    const int had_user_lock = f->_flags & kUserLock;
+    f->_flags |= kUserLock;
+    int unused = 0;
+    const bool ran = kernel_lock_wait(
+        [&] {
+            uselocale(loc);
+            r = real(f);
+            parsed = true;
+            return 0;  // never -1: the helper must not run the parse again
+        },
+        unused);
+    f->_flags = (f->_flags & ~kUserLock) | had_user_lock;
+    if (!ran) return real(f);
+    // A signal that came before the helper began: the parse's first read was interrupted, as
+    // it would have been natively (errno is EINTR).
+    if (!parsed) f->_flags |= _IO_ERR_SEEN;
     return r;
 }
 
@@ -272,9 +304,7 @@ wint_t fgetwc(FILE* f) {
     auto real = GREEN_REAL(fgetwc);
     const Call k = stdio::call_for(f);
     if (!k) return real ? real(f) : WEOF;
-    stdio::Locked lock(k.c, f);
-    if (stdio::wpeek(k, f) == WEOF) return WEOF;
-    return real(f);
+    return stdio::getc_fiber<stdio::Wide>(k, f, real);
 }
 
 wint_t getwc(FILE* f) {
@@ -299,7 +329,7 @@ wchar_t* fgetws(wchar_t* s, int n, FILE* f) {
         auto real = GREEN_REAL(fgetws);
         return real ? real(s, n, f) : nullptr;
     }
-    return stdio::fgetws_fiber(k, s, n, f);
+    return stdio::gets_fiber<stdio::Wide>(k, s, n, f);
 }
 
 // glibc fails when n exceeds the buffer's size (in wide characters); otherwise it is fgetws.
@@ -309,7 +339,52 @@ wchar_t* __fgetws_chk(wchar_t* s, size_t size, int n, FILE* f) {
         auto real = GREEN_REAL(__fgetws_chk);
         return real ? real(s, size, n, f) : nullptr;
     }
-    return stdio::fgetws_fiber(k, s, n, f);
+    return stdio::gets_fiber<stdio::Wide>(k, s, n, f);
+}
+
+// As the byte scanf family (stdio_hooks.cpp): the GNU entry points under their own symbol names
+// (<wchar.h> maps the plain names to the ISO C99 ones in C++), and the ISO C99 ones.
+int gnu_vfwscanf(FILE*, const wchar_t*, va_list) __asm__("vfwscanf");
+int gnu_vwscanf(const wchar_t*, va_list) __asm__("vwscanf");
+int gnu_fwscanf(FILE*, const wchar_t*, ...) __asm__("fwscanf");
+int gnu_wscanf(const wchar_t*, ...) __asm__("wscanf");
+
+int gnu_vfwscanf(FILE* f, const wchar_t* fmt, va_list ap) {
+    auto real = green::hooks::real_fn<decltype(&gnu_vfwscanf), "vfwscanf">();
+    const Call k = stdio::call_for(f);
+    if (!k) return real ? real(f, fmt, ap) : EOF;
+    return stdio::wscanf_fiber(k, f, [&](FILE* via) { return real(via, fmt, ap); });
+}
+
+int __isoc99_vfwscanf(FILE* f, const wchar_t* fmt, va_list ap) {
+    auto real = GREEN_REAL(__isoc99_vfwscanf);
+    const Call k = stdio::call_for(f);
+    if (!k) return real ? real(f, fmt, ap) : EOF;
+    return stdio::wscanf_fiber(k, f, [&](FILE* via) { return real(via, fmt, ap); });
+}
+
+int gnu_vwscanf(const wchar_t* fmt, va_list ap) {
+    return gnu_vfwscanf(stdin, fmt, ap);
+}
+
+int __isoc99_vwscanf(const wchar_t* fmt, va_list ap) {
+    return __isoc99_vfwscanf(stdin, fmt, ap);
+}
+
+int gnu_fwscanf(FILE* f, const wchar_t* fmt, ...) {
+    GREEN_FORWARD_VARIADIC(fmt, gnu_vfwscanf(f, fmt, ap));
+}
+
+int gnu_wscanf(const wchar_t* fmt, ...) {
+    GREEN_FORWARD_VARIADIC(fmt, gnu_vfwscanf(stdin, fmt, ap));
+}
+
+int __isoc99_fwscanf(FILE* f, const wchar_t* fmt, ...) {
+    GREEN_FORWARD_VARIADIC(fmt, __isoc99_vfwscanf(f, fmt, ap));
+}
+
+int __isoc99_wscanf(const wchar_t* fmt, ...) {
+    GREEN_FORWARD_VARIADIC(fmt, __isoc99_vfwscanf(stdin, fmt, ap));
 }
 
 // ---- writes -----------------------------------------------------------------------------------

@@ -84,18 +84,23 @@ long transfer_loop(CancelPoint cp, Attempt attempt, WaitFor wait_for) {
 // A direct sendfile is worth it from this size on; below it the bounce buffer goes.
 constexpr std::size_t kMinDirect = 64 * 1024;
 
-// Bytes a send on `fd` takes now without waiting for room, for certain: half of what the
+// What a send on `fd` takes now without waiting for room, for certain: half of what the
 // kernel's own accounting leaves below the send buffer's limit (the other half covers the
-// per-packet overhead it counts too). 0 when the kernel does not say.
-std::size_t certain_room(int fd) noexcept {
+// per-packet overhead it counts too); and that limit. Zeros when the kernel does not say.
+struct SendRoom {
+    std::size_t now = 0;
+    std::size_t limit = 0;
+};
+
+SendRoom send_room(int fd) noexcept {
     std::uint32_t mem[SK_MEMINFO_VARS] = {};
     socklen_t len = sizeof mem;
     if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
         len < sizeof(std::uint32_t) * (SK_MEMINFO_WMEM_QUEUED + 1))
-        return 0;
+        return {};
     const std::uint32_t used = std::max(mem[SK_MEMINFO_WMEM_ALLOC], mem[SK_MEMINFO_WMEM_QUEUED]);
     const std::uint32_t limit = mem[SK_MEMINFO_SNDBUF];
-    return used < limit ? (limit - used) / 2 : 0;
+    return {used < limit ? (limit - used) / 2 : 0, limit};
 }
 
 // sendfile from a regular file to a blocking stream socket. The socket is in blocking mode and
@@ -117,19 +122,33 @@ ssize_t sendfile_to_socket(int out, const FdInfo& oi, int in, off_t* offset, std
     long err = 0;
     while (done < count) {
         if (taken == have) {
-            // Room the socket has for certain: the kernel's sendfile itself (no copy).
-            const std::size_t room = std::min(count - done, certain_room(out));
-            if (room >= kMinDirect && range_resident(in, pos, room)) {
+            // Room the socket has for certain: the kernel's sendfile itself (no copy). A full
+            // socket whose buffer is large waits for POLLOUT instead of copying: then a third
+            // of its buffer is free (tcp_poll), a sixth for certain.
+            const std::size_t rest = count - done;
+            const SendRoom room = send_room(out);
+            const std::size_t piece = std::min(rest, std::max(room.now, room.limit / 6));
+            if (piece >= kMinDirect && range_resident(in, pos, piece)) {
                 off_t at = static_cast<off_t>(pos);
-                const ssize_t r =
-                    GREEN_REAL_OR_SYSCALL(sendfile64, SYS_sendfile, out, in, &at, room);
+                const long r = rt::io_call_parking(
+                    [&] { return transfer_park(out, POLLOUT, CancelPoint::No, deadline); },
+                    [&]() -> long {
+                        const std::size_t n = std::min(rest, send_room(out).now);
+                        if (n != 0)
+                            return rt::sys_result(
+                                GREEN_REAL_OR_SYSCALL(sendfile64, SYS_sendfile, out, in, &at, n));
+                        // No room for certain, yet a socket that is not full (bytes it sent
+                        // and not yet freed still count): the buffer below, whose send the
+                        // kernel checks. Only a full one is waited for: its POLLOUT will come.
+                        return rt::poll_once(out, POLLOUT) == 0 ? -EAGAIN : -EINPROGRESS;
+                    });
                 if (r > 0) {
                     done += static_cast<std::size_t>(r);
                     pos = at;
                     continue;
                 }
-                if (r == 0 || errno != EAGAIN) {
-                    err = r == 0 ? 0 : -errno;
+                if (r != -EINPROGRESS) {  // 0: the file ended
+                    err = r;
                     break;
                 }
             }

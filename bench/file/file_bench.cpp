@@ -5,18 +5,24 @@
 //   small - 4 KiB pread(2) of a cached file from a fiber: ns per call for the plain system call,
 //           the hooked call (RWF_NOWAIT first) and an io_uring read through the backend.
 //   idle  - the ticker alone for 500 ms: the longest gap this machine gives a 1 ms sleeper.
-// usage: file_bench cold read|pread|copy FILE   |   file_bench small DIR   |   file_bench idle
+//   threads - the cold read natively: plain read(2) in 1 MiB calls on the main thread, no hub,
+//           while a ticker thread sleeps 1 ms at a time: the floor the machine sets for the
+//           ticker's gap during such a read (CPU and memory contention, not the hub).
+// usage: file_bench cold read|pread|copy FILE | file_bench threads FILE | file_bench small DIR
+//        | file_bench idle
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <green/green.hpp>
@@ -111,6 +117,40 @@ int cold(ColdCall call, const std::string& path) {
     return static_cast<off_t>(total) == size ? 0 : 1;
 }
 
+int threads(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) {
+        std::perror(path.c_str());
+        return 1;
+    }
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    std::atomic<bool> done{false};
+    double max_gap = 0;
+    std::thread ticker([&] {
+        auto last = Clock::now();
+        while (!done.load()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            max_gap = std::max(max_gap, ms_since(last));
+            last = Clock::now();
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::vector<char> buf(1 << 20);
+    std::size_t total = 0;
+    const auto t0 = Clock::now();
+    for (long n; (n = ::syscall(SYS_read, fd, buf.data(), buf.size())) > 0;)
+        total += static_cast<std::size_t>(n);
+    const double read_ms = ms_since(t0);
+    done = true;
+    ticker.join();
+    ::close(fd);
+    std::printf(
+        "cold read  native threads (no hub)         bytes=%zu read_ms=%.0f mib_s=%.0f "
+        "ticker_max_gap_ms=%.1f\n",
+        total, read_ms, total / 1048576.0 / (read_ms / 1000.0), max_gap);
+    return 0;
+}
+
 int idle() {
     double max_gap = 0;
     green::spawn([&] {
@@ -163,9 +203,11 @@ int main(int argc, char** argv) {
                                                          : ColdCall::Copy,
                     argv[3]);
     if (argc == 3 && std::strcmp(argv[1], "small") == 0) return small(argv[2]);
+    if (argc == 3 && std::strcmp(argv[1], "threads") == 0) return threads(argv[2]);
     if (argc == 2 && std::strcmp(argv[1], "idle") == 0) return idle();
     std::fprintf(
         stderr,
-        "usage: file_bench cold read|pread|copy FILE | file_bench small DIR | file_bench idle\n");
+        "usage: file_bench cold read|pread|copy FILE | file_bench threads FILE | file_bench small "
+        "DIR | file_bench idle\n");
     return 2;
 }

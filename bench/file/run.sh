@@ -3,6 +3,7 @@
 #  1. cold read of SIZE MiB (not in the page cache) by a fiber, 1 MiB calls, beside a 1 ms
 #     ticker fiber: GREEN_FILE_IO=off (the plain blocking call) vs uring vs offload, read(2),
 #     pread(2) and copy_file_range(2), on io_uring and epoll: ticker's longest gap, throughput;
+#     and the same read natively (a ticker thread beside plain reads): the machine's own floor;
 #  2. 4 KiB cached pread: plain system call vs hooked vs a backend operation;
 #  3. tests/preload/io/sendfile_server.c natively and under greenrun: CLIENTS x 4 MiB.
 # usage: bench/file/run.sh [SIZE_MIB (default 256)] [CLIENTS (default 100)]
@@ -22,6 +23,7 @@ sync "$tmp/data"
 echo "== cold read of $size MiB, 1 MiB calls, 1 ms ticker fiber (kernel $(uname -r), $(nproc) cores)"
 for round in 1 2; do
     "$bench" idle
+    "$bench" threads "$tmp/data"  # the machine's floor: native threads, no hub
     for backend in io_uring epoll; do
         for fio in off uring offload; do
             for call in read pread copy; do

@@ -163,6 +163,11 @@ class UringBackend final : public IoBackend {
                     case IoOp::Kind::Call:
                         break;
                 }
+                // A file operation goes to io_uring's workers at once: its first try inline
+                // would submit the file's readahead from this thread (the block layer can make
+                // that wait for free requests), and the retry after the page lock would copy
+                // the data in this thread's task work.
+                if (is_file_op(op.kind)) sqe->flags |= IOSQE_ASYNC;
             },
             deadline, &op.landed);
         if (r.retry) [[unlikely]]

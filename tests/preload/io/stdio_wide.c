@@ -97,22 +97,6 @@ static int read_fgetws(struct blocked* b) {
     return fgetws(b->line.w, 64, b->in) != NULL;
 }
 
-static void signal_round(int flags) {
-    struct blocked b = signal_blocked_reader(flags, read_fgetws, "l\xc3\xa4te\n", 6);
-    wchar_t* nl = wcschr(b.line.w, L'\n');
-    if (nl) *nl = L'\0';
-    printf("fgetws, signal %s SA_RESTART: %ls errno=%s ferror=%d handled=%d\n",
-           flags ? "with" : "without", b.got ? b.line.w : L"NULL", b.err == EINTR ? "EINTR" : "-",
-           b.error_flag, (int)handled);
-    if (!b.got) { /* the stream goes on after clearerr */
-        clearerr(b.in);
-        CHECK(read_fgetws(&b));
-        printf("after clearerr: %ls", b.line.w);
-    }
-    fclose(b.in);
-    close(b.w);
-}
-
 static void closed_descriptor(void) {
     int p[2];
     CHECK(pipe(p) == 0);
@@ -151,8 +135,8 @@ int main(void) {
     full_pipe("fwprintf/fputws/fputwc/putwc", wide_writes);
     full_pipe("dprintf", dprintf_writes);
     dprintf_edges();
-    signal_round(0);
-    signal_round(SA_RESTART);
+    wide_signal_round("fgetws", 0, read_fgetws);
+    wide_signal_round("fgetws", SA_RESTART, read_fgetws);
     closed_descriptor();
     ticker_finish();
     return 0;
