@@ -36,6 +36,7 @@ constexpr std::uint32_t kUnwritable = 1u << 7;
 // Made by or copied with the dup family: the open file (its O_NONBLOCK, a socket's timeouts) is
 // shared with another descriptor, so a change through one must show through all of them.
 constexpr std::uint32_t kShared = 1u << 8;
+constexpr std::uint32_t kColdReads = 1u << 9;  // fd_mark_cold_reads
 
 struct Entry {
     std::atomic<std::uint32_t> bits;
@@ -182,6 +183,15 @@ void fd_created(int fd, FdKind kind, bool nonblock, bool stream, int accmode) no
 
 void fd_forget(int fd) noexcept {
     if (Entry* e = entry(fd, false)) e->bits.store(0, std::memory_order_release);
+}
+
+void fd_mark_cold_reads(int fd) noexcept {
+    if (Entry* e = entry(fd, true)) e->bits.fetch_or(kColdReads, std::memory_order_relaxed);
+}
+
+bool fd_cold_reads(int fd) noexcept {
+    const Entry* e = entry(fd, false);
+    return e && (e->bits.load(std::memory_order_relaxed) & kColdReads);
 }
 
 void fd_copy(int from, int to) noexcept {

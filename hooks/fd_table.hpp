@@ -43,5 +43,9 @@ void fd_set_nonblock(int fd, bool on) noexcept;
 // Calls fn(fd) for every classified descriptor in [first, last] (close_range, closefrom).
 void fd_each_known(unsigned first, unsigned last, void (*fn)(int)) noexcept;
 void fd_set_timeout(int fd, bool send, std::int64_t ns) noexcept;
+// Regular files: a large read through this descriptor found its range not cached, so its later
+// large reads skip the inline try (file_io.cpp). Forgotten with the descriptor.
+void fd_mark_cold_reads(int fd) noexcept;
+bool fd_cold_reads(int fd) noexcept;
 
 }  // namespace green::hooks

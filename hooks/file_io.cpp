@@ -11,19 +11,22 @@
 //   file that two threads share as stdout must not overwrite the first. Where RWF_NOWAIT is
 //   not supported (procfs, sysfs, ext4's buffered writes) the plain call is made at once: those
 //   wait for the page cache, not the disk (dirty-page throttling aside).
-// A read of kInlineReadMax bytes or more skips the RWF_NOWAIT try: on a range that is not cached
-// that try submits the file's readahead (up to read_ahead_kb: 8 MiB on a virtio disk) from the
-// hub thread, and the block layer makes it wait for free requests, then for the data: measured
-// 2.9 ms on average and 12 ms at worst per 1 MiB try of a cold file, the ticker's gaps of 37-108
-// ms in bench/file. Such reads always become the operation (the io_uring one is queued with
-// IOSQE_ASYNC, so io_uring's own first try does not do the same in the hub); a cached one then
-// costs a round trip to another thread besides its copy, which is small beside the copy. (Trying
-// inline where cachestat(2) says the whole range is cached was measured too: the try then
-// starts the next readahead window when it meets the window's mark, with the same wait, and the
-// ticker's gap went up to 49-326 ms in 3 of 10 runs.)
-// Neither path returns before the kernel is done with the caller's buffer: a fiber killed
-// while its operation is in flight stays parked until the operation completes (io_uring:
-// cancel, then wait for the completion; the pool: the thread's call always ends).
+// A read of kInlineReadMax bytes or more through a descriptor whose earlier large read found its
+// range not cached skips the RWF_NOWAIT try: on a range that is not cached that try submits the
+// file's readahead (up to read_ahead_kb: 8 MiB on a virtio disk) from the hub thread, and the block
+// layer makes it wait for free requests, then for the data: measured 2.9 ms on average and 12 ms at
+// worst per 1 MiB try of a cold file, the ticker's gaps of 37-108 ms in bench/file. Such reads
+// always become the operation (the io_uring one is queued with IOSQE_ASYNC, so io_uring's own first
+// try does not do the same in the hub); a cached one then costs a round trip to another thread
+// besides its copy, which is small beside the copy. (Trying inline where cachestat(2) says the
+// whole range is cached was measured too: the try then starts the next readahead window when it
+// meets the window's mark, with the same wait, and the ticker's gap went up to 49-326 ms in 3 of 10
+// runs.) Each descriptor pays one such try, its first large read of an uncached range: a server
+// sending cached files keeps reading them inline on the hub, without a thread per concurrent read
+// (tests/examples_ftp counts its OS threads). Neither path returns before the kernel is done with
+// the caller's buffer: a fiber killed while its operation is in flight stays parked until the
+// operation completes (io_uring: cancel, then wait for the completion; the pool: the thread's call
+// always ends).
 #include "file_io.hpp"
 
 #include <limits.h>
@@ -79,8 +82,11 @@ ssize_t file_transfer(FileDir dir, int fd, const iovec* iov, int n, std::int64_t
     // One call moves at most MAX_RW_COUNT bytes, as the kernel's own read(2) does.
     const std::size_t total = std::min(iov_total(iov, n), rt::kMaxRwCount);
     std::size_t done = 0;
-    // RWF_NOWAIT first (until it says EAGAIN or is not supported), except for a large read.
-    auto try_inline = [&] { return dir == FileDir::Write || total - done < kInlineReadMax; };
+    // RWF_NOWAIT first (until it says EAGAIN or is not supported), except for a large read of a
+    // descriptor known to read uncached ranges.
+    const bool cold = dir == FileDir::Read && fd_cold_reads(fd);
+    auto large = [&] { return dir == FileDir::Read && total - done >= kInlineReadMax; };
+    auto try_inline = [&] { return !cold || !large(); };
     bool nowait = try_inline();
     for (;;) {
         IovWindow rest(iov, n, done, total - done);
@@ -93,6 +99,7 @@ ssize_t file_transfer(FileDir dir, int fd, const iovec* iov, int n, std::int64_t
                 // plain call, which takes the kernel's position lock.
                 r = raw_transfer(dir, fd, rest.data(), rest.size(), at, flags);
             } else if (r == -EAGAIN || r == -EOPNOTSUPP) {
+                if (r == -EAGAIN && large()) fd_mark_cold_reads(fd);
                 nowait = false;
                 continue;
             }
