@@ -64,11 +64,9 @@ TEST(WaitFd, CloseWakesWaiterWithEbadf) {
     int result = 1;
     auto waiter = green::spawn([&] { result = green::wait_fd(p.r, POLLIN, 5s); });
     green::sleep(5ms);
-    auto t0 = green::Clock::now();
     Pipe::close_fd(p.r);
     waiter.join();
-    EXPECT_EQ(result, -EBADF);
-    EXPECT_LT(green::Clock::now() - t0, 1s);
+    EXPECT_EQ(result, -EBADF);  // woken by the close, not by its 5 s deadline (-ETIMEDOUT)
 }
 
 TEST(WaitFd, ReusedFdNumberGetsNoStaleWakeup) {

@@ -150,9 +150,7 @@ TEST(Hub, GreenletKilledBeforeItRanIsFreedWhenItsThreadEnds) {
 
 TEST(Hub, LoopExitInsteadOfHang) {
     green::WaitQueue nobody_notifies;
-    auto t0 = green::Clock::now();
     EXPECT_THROW(nobody_notifies.wait(), green::LoopExit);
-    EXPECT_LT(seconds_since(t0), 1.0);
 }
 
 TEST(Hub, LoopExitWhenJoiningAGreenletThatWaitsForever) {

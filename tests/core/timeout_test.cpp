@@ -99,7 +99,7 @@ TEST(Timeout, UsableAsDeadline) {
     }
     EXPECT_FALSE(watcher.get());  // ...while the watcher gave up at t's deadline, no exception
     EXPECT_GE(green::Clock::now() - t0, 20ms);
-    EXPECT_LT(green::Clock::now() - t0, 1s);
+    EXPECT_FALSE(sleeper.dead());  // gave up long before the sleeper's end
     t.cancel();
     sleeper.kill();
 }

@@ -13,6 +13,7 @@
 #include <green/green.hpp>
 
 #include "scheduler.hpp"
+#include "support/overlap.hpp"
 #include "support/stopwatch.hpp"
 
 using namespace std::chrono_literals;
@@ -20,37 +21,60 @@ using namespace green_test;
 
 TEST(SleepHooks, UsleepInFibersOverlaps) {
     const auto t0 = green::Clock::now();
+    Overlap overlap;
     std::vector<green::Greenlet<void>> gs;
-    for (int i = 0; i < 10; ++i) gs.push_back(green::spawn([] { ::usleep(200 * 1000); }));
+    for (int i = 0; i < 10; ++i) {
+        gs.push_back(green::spawn([&] {
+            overlap.enter();
+            ::usleep(200 * 1000);
+            overlap.woke();
+        }));
+    }
     green::joinall(gs);
-    // Serially this would take 2 s.
     EXPECT_GE(since(t0), 200ms);
-    EXPECT_LT(since(t0), 1500ms);
+    EXPECT_EQ(overlap.started_before_first_wake(), 10);
 }
 
 TEST(SleepHooks, SleepSecondsOverlaps) {
     const auto t0 = green::Clock::now();
-    auto a = green::spawn([] { return ::sleep(1); });
-    auto b = green::spawn([] { return ::sleep(1); });
+    Overlap overlap;
+    auto sleeper = [&] {
+        overlap.enter();
+        const unsigned left = ::sleep(1);
+        overlap.woke();
+        return left;
+    };
+    auto a = green::spawn(sleeper);
+    auto b = green::spawn(sleeper);
     EXPECT_EQ(a.get(), 0u);
     EXPECT_EQ(b.get(), 0u);
     EXPECT_GE(since(t0), 1s);
-    EXPECT_LT(since(t0), 1900ms);
+    EXPECT_EQ(overlap.started_before_first_wake(), 2);
 }
 
 TEST(SleepHooks, NanosleepAndClockNanosleepOverlap) {
     const auto t0 = green::Clock::now();
+    Overlap overlap;
+    // Each sleep checks in before it blocks and out when it wakes.
+    auto watched = [&](auto sleep) {
+        return [&overlap, sleep] {
+            overlap.enter();
+            const int rc = sleep();
+            overlap.woke();
+            return rc;
+        };
+    };
     std::vector<green::Greenlet<int>> gs;
     for (int i = 0; i < 4; ++i) {
-        gs.push_back(green::spawn([] {
+        gs.push_back(green::spawn(watched([] {
             timespec ts{0, 150 * 1000 * 1000};
             return ::nanosleep(&ts, nullptr);
-        }));
-        gs.push_back(green::spawn([] {
+        })));
+        gs.push_back(green::spawn(watched([] {
             timespec ts{0, 150 * 1000 * 1000};
             return ::clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, nullptr);
-        }));
-        gs.push_back(green::spawn([] {
+        })));
+        gs.push_back(green::spawn(watched([] {
             timespec until;
             ::clock_gettime(CLOCK_REALTIME, &until);
             until.tv_nsec += 150 * 1000 * 1000;
@@ -59,11 +83,11 @@ TEST(SleepHooks, NanosleepAndClockNanosleepOverlap) {
                 ++until.tv_sec;
             }
             return ::clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &until, nullptr);
-        }));
+        })));
     }
     for (auto& g : gs) EXPECT_EQ(g.get(), 0);
     EXPECT_GE(since(t0), 140ms);
-    EXPECT_LT(since(t0), 1000ms);  // 12 sleeps of 150 ms
+    EXPECT_EQ(overlap.started_before_first_wake(), 12);
 }
 
 TEST(SleepHooks, AbsoluteDeadlineInThePastReturnsAtOnce) {

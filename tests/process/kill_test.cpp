@@ -95,6 +95,11 @@ TEST(PopenKill, KilledWhileStarting) {
     green::sleep(0s);  // g runs up to the start's wait, then is killed there
     g.kill();
     EXPECT_TRUE(g.killed());
+    // The start may not have begun yet (no child, no pipes): wait until the pool has run it.
+    const green::Deadline started(10s);
+    for (auto s = green::hub_stats(); (s.offload_busy || s.offload_queued) && !started.expired();
+         s = green::hub_stats())
+        green::sleep(5ms);
     EXPECT_TRUE(children_gone_within(10s));
     const green::Deadline closed(10s);
     while (open_fds() != before && !closed.expired()) green::sleep(10ms);

@@ -174,9 +174,7 @@ TEST(Mutex, TimedLock) {
 
     release = true;
     timespec in2s = abs_in(CLOCK_REALTIME, 2000);
-    t0 = std::chrono::steady_clock::now();
-    EXPECT_EQ(pthread_mutex_timedlock(&m, &in2s), 0);
-    EXPECT_LT(ms_since(t0), 1500);
+    EXPECT_EQ(pthread_mutex_timedlock(&m, &in2s), 0);  // not ETIMEDOUT: woken by the release
     pthread_mutex_unlock(&m);
     pthread_join(holder, nullptr);
 }
