@@ -189,11 +189,9 @@ TEST(PollHooks, PpollSignalMaskLetsASignalInterrupt) {
     sigdelset(&during, SIGUSR1);
     pollfd pf{p.a, POLLIN, 0};
     timespec ts{5, 0};
-    const auto t0 = green::Clock::now();
     errno = 0;
     EXPECT_EQ(::ppoll(&pf, 1, &ts, &during), -1);
     EXPECT_EQ(errno, EINTR);
-    EXPECT_LT(since(t0), 3s);
     EXPECT_EQ(g_usr1.load(), 1);
     ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
     ::signal(SIGUSR1, SIG_DFL);

@@ -42,12 +42,10 @@ TEST(SignalHooks, NanosleepIsInterruptedWithTheTimeLeft) {
     SignalHandler h(SIGUSR2, on_signal);
     const int before = g_hits.load();
     auto r = raise_later(SIGUSR2, 30ms);
-    const auto t0 = green::Clock::now();
     timespec ts{5, 0}, rem{};
     errno = 0;
     EXPECT_EQ(::nanosleep(&ts, &rem), -1);
     EXPECT_EQ(errno, EINTR);
-    EXPECT_LT(since(t0), 2s);
     EXPECT_GE(rem.tv_sec, 3);
     EXPECT_EQ(g_hits.load(), before + 1);
     r.join();
@@ -78,10 +76,8 @@ TEST(SignalHooks, PollAndSelectReturnEintr) {
     FD_ZERO(&rs);
     FD_SET(p.a, &rs);
     timeval tv{5, 0};
-    const auto t0 = green::Clock::now();
     EXPECT_EQ(::select(p.a + 1, &rs, nullptr, nullptr, &tv), -1);
     EXPECT_EQ(errno, EINTR);
-    EXPECT_LT(since(t0), 2s);
     r2.join();
 }
 

