@@ -716,6 +716,7 @@ bool Mailbox::post(std::function<void()> fn) {
         if (!open) return false;
         was_empty = items.empty();
         items.push_back(std::move(fn));
+        has_posts.store(true, std::memory_order_seq_cst);
         has_items.store(true, std::memory_order_seq_cst);
     }
     if (was_empty && sleeping.load(std::memory_order_seq_cst)) poke_event_fd(event_fd);
@@ -747,8 +748,12 @@ WaitQueue::Node* Mailbox::take_wakes() noexcept {
 }
 
 std::vector<std::function<void()>> Mailbox::take() {
+    // A post that set has_posts before this clear of has_items is seen below; one after it
+    // leaves has_items set for the next turn.
+    has_items.store(false, std::memory_order_seq_cst);
+    if (!has_posts.load(std::memory_order_seq_cst)) return {};
     std::lock_guard lk(mu);
-    has_items.store(false, std::memory_order_relaxed);
+    has_posts.store(false, std::memory_order_relaxed);
     return std::exchange(items, {});
 }
 

@@ -67,6 +67,9 @@ struct Mailbox {
     std::mutex mu;
     std::vector<std::function<void()>> items;
     std::atomic<bool> has_items{false};  // items or wakes may hold something
+    // items may hold something: a turn that only finds wakes skips the mutex. Stored (seq_cst)
+    // before has_items by post(); read by the hub after it cleared has_items.
+    std::atomic<bool> has_posts{false};
     std::atomic<WaitQueue::Node*> wakes{nullptr};
     // True while the hub blocks (or is about to) in its backend: only then does a post write
     // the eventfd. The hub stores it before its last look at has_items, a poster stores
