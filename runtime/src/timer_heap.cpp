@@ -2,6 +2,13 @@
 
 namespace green::detail {
 
+// A page for each from the start: the first doublings would each map and unmap one.
+TimerHeap::TimerHeap() {
+    heap_.reserve(4096 / sizeof(Entry));
+    position_.reserve(1024);
+    free_slots_.reserve(1024);
+}
+
 void TimerHeap::add(Timer& t) {
     if (t.armed()) cancel(t);
     std::uint32_t slot;

@@ -2,7 +2,8 @@
 // spawn_later alike. Keys live in the heap array and each timer's heap position lives in a
 // dense slot table, so sifting never touches the Timer objects themselves — they sit on
 // thousands of different fiber stacks, and touching them costs a cache and TLB miss each.
-// O(log n) arm and cancel; no allocation per timer once the arrays have grown.
+// O(log n) arm and cancel; no allocation per timer once the arrays have grown, and none through
+// malloc at all (mapped_allocator.hpp: a timed wait may start inside a program's allocator).
 #pragma once
 
 #include <cstddef>
@@ -10,11 +11,13 @@
 #include <vector>
 
 #include "green/detail/timer.hpp"
+#include "mapped_allocator.hpp"
 
 namespace green::detail {
 
 class TimerHeap {
   public:
+    TimerHeap();
     void add(Timer& t);
     void cancel(Timer& t) noexcept;
     Timer* top() const noexcept { return heap_.empty() ? nullptr : heap_.front().timer; }
@@ -45,9 +48,11 @@ class TimerHeap {
     void sift_down(std::size_t i, Entry e) noexcept;
     void remove_at(std::size_t i) noexcept;
 
-    std::vector<Entry> heap_;
-    std::vector<std::uint32_t> position_;  // slot -> heap index
-    std::vector<std::uint32_t> free_slots_;
+    template <class T>
+    using Array = std::vector<T, MappedAllocator<T>>;
+    Array<Entry> heap_;
+    Array<std::uint32_t> position_;  // slot -> heap index
+    Array<std::uint32_t> free_slots_;
     std::uint64_t seq_ = 0;
     std::size_t refs_ = 0;
 };
