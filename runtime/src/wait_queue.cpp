@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "green/detail/park_local.hpp"
 #include "green/waitable.hpp"
 #include "scheduler.hpp"
 
@@ -19,12 +20,12 @@ WaitQueue::~WaitQueue() {
 }
 
 bool WaitQueue::wait(Deadline deadline) {
-    Node n;
+    const detail::ParkLocal<Node> n(detail::Hub::get().current());
     try {
-        return wait(n, deadline);
+        return wait(*n, deadline);
     } catch (...) {
         // Interrupted after being picked: pass the wake-up on so no other waiter misses it.
-        if (n.notified) notify_one();
+        if (n->notified) notify_one();
         throw;
     }
 }
@@ -38,6 +39,8 @@ bool WaitQueue::wait(Node& n, Deadline deadline) {
             "green: a wait queue (lock, queue, ...) used from two OS threads; one hub only");
     n.fiber = hub.current();
     n.notified = false;
+    if (n.fiber->compact()) [[unlikely]]
+        detail::refuse_compact_stack_record(&n, "wait-queue node");
     if (affinity_ && detail::g_live_hubs.load(std::memory_order_relaxed) > 1) [[unlikely]]
         return wait_keeping_hub(n, deadline);
     // The single-hub wait, the common one: a notifier has unlinked the node already, so only
@@ -100,6 +103,8 @@ bool WaitQueue::wait_locked(Node& n, Deadline deadline, std::unique_lock<detail:
     n.fiber = hub.current();
     n.notified = false;
     n.keeps_hub = true;
+    if (n.fiber->compact()) [[unlikely]]
+        detail::refuse_compact_stack_record(&n, "wait-queue node");
     // Another thread may be the one to wake it: no LoopExit while it waits.
     hub.mailbox()->keep_alive.fetch_add(1, std::memory_order_relaxed);
     waiters_.push_back(n);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "green/clock.hpp"
+#include "green/detail/park_local.hpp"
 #include "green/wait_queue.hpp"
 
 namespace green {
@@ -202,8 +203,8 @@ class BasicQueue {
                 }
                 if (closed_) return kClosed;
                 if (deadline.expired()) return kEmpty;
-                WaitQueue::Node w;
-                ops.wait(peekers_, w, deadline);
+                const detail::ParkLocal<WaitQueue::Node> w(detail::running_fiber());
+                ops.wait(peekers_, *w, deadline);
                 return kWaited;
             });
             if (r == kGot) return std::move(*got);
@@ -329,12 +330,16 @@ class BasicQueue {
     template <class Q>
     friend class SelectSend;
     enum class Status { Ok, Timeout, Closed, NotReady };
+    // A compact fiber's waiter carries the item itself (`held`): the caller's variables are on
+    // a stack that is copied away while it waits (stack_mode.hpp).
     struct GetWaiter : WaitQueue::Node {
         std::optional<T>* slot = nullptr;
+        std::optional<T> held;
     };
     struct PutWaiter : WaitQueue::Node {
         T* item = nullptr;
         bool closed = false;
+        std::optional<T> held;
     };
 
     static void check(Status s, bool putting) {
@@ -412,11 +417,21 @@ class BasicQueue {
     template <class Ops>
     Status put_wait(T& item, const Deadline& deadline, Ops& ops) {
         if (deadline.expired()) return Status::Timeout;
-        PutWaiter w;
-        w.item = &item;
+        const detail::Fiber* self = detail::running_fiber();
+        const detail::ParkLocal<PutWaiter> w(self);
+        w->item = &item;
+        if (self->compact()) [[unlikely]]
+            w->item = &w->held.emplace(std::move(item));
+        struct GiveBack {  // not taken (timeout, closed, interrupted): the caller keeps it
+            PutWaiter& w;
+            T& item;
+            ~GiveBack() {
+                if (w.held && (!w.notified || w.closed)) item = std::move(*w.held);
+            }
+        } give_back{*w, item};
         // Interrupted after a getter took the item: the put happened; nothing to undo.
-        if (!ops.wait(putters_, w, deadline)) return Status::Timeout;
-        return w.closed ? Status::Closed : Status::Ok;
+        if (!ops.wait(putters_, *w, deadline)) return Status::Timeout;
+        return w->closed ? Status::Closed : Status::Ok;
     }
 
     // The part of a get that does not wait: Ok, Closed (and drained), or NotReady (nothing yet).
@@ -446,10 +461,19 @@ class BasicQueue {
     template <class Ops>
     Status get_wait(std::optional<T>& out, const Deadline& deadline, Ops& ops) {
         if (deadline.expired()) return Status::Timeout;
-        GetWaiter w;
-        w.slot = &out;
+        const detail::Fiber* self = detail::running_fiber();
+        const detail::ParkLocal<GetWaiter> w(self);
+        w->slot = self->compact() ? &w->held : &out;
+        struct Land {  // a compact fiber's item, from its waiter to the caller
+            GetWaiter& w;
+            std::optional<T>& out;
+            ~Land() {
+                if (w.held) out = std::move(w.held);
+            }
+        };
         try {
-            if (!ops.wait(getters_, w, deadline)) return Status::Timeout;
+            const Land land{*w, out};
+            if (!ops.wait(getters_, *w, deadline)) return Status::Timeout;
         } catch (...) {
             if (out) {  // handed an item, then killed: it belongs to the next getter
                 after_wait(ops, [&](auto& now) { redeliver(std::move(*out), now); });
@@ -564,8 +588,8 @@ class JoinableQueue : public Queue<T> {
             const int r = this->operate([&](auto& ops) {
                 if (this->accepted_ == done_) return 1;
                 if (deadline.expired()) return 0;
-                WaitQueue::Node w;
-                ops.wait(all_done_, w, deadline);
+                const detail::ParkLocal<WaitQueue::Node> w(detail::running_fiber());
+                ops.wait(all_done_, *w, deadline);
                 return -1;
             });
             if (r >= 0) return r == 1;
