@@ -57,10 +57,11 @@ double since(green::Clock::time_point t0) {
     const double per_fiber = (rss1 - rss0) * 1024.0 / static_cast<double>(n);
     gate.set();
     green::joinall(gs);
-    std::printf("  %-8s %6.0f bytes per parked fiber (RSS +%ld MiB), spawned and parked in "
-                "%.2f s, woken %ld\n",
-                mode == green::StackMode::Compact ? "compact" : "default", per_fiber,
-                (rss1 - rss0) / 1024, spawn_s, woken);
+    std::printf(
+        "  %-8s %6.0f bytes per parked fiber (RSS +%ld MiB), spawned and parked in "
+        "%.2f s, woken %ld\n",
+        mode == green::StackMode::Compact ? "compact" : "default", per_fiber, (rss1 - rss0) / 1024,
+        spawn_s, woken);
     std::fflush(stdout);
     (void)!::write(out, &per_fiber, sizeof per_fiber);
     std::_Exit(woken == n ? 0 : 1);

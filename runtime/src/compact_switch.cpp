@@ -12,7 +12,6 @@
 
 #include "config.hpp"
 #include "context_jump.hpp"
-#include "event_hook.hpp"
 #include "sanitizer.hpp"
 #include "scheduler.hpp"
 #include "stack_copy.hpp"
@@ -77,20 +76,8 @@ void Hub::vacate_run_stack(Fiber& f) noexcept {
     }
 }
 
-void Hub::compact_switch(Fiber& from, Fiber& to) noexcept {
-    if (!to.ctx_ && !to.compact_) {
-        try {
-            prepare_stack(to);
-        } catch (...) {
-            std::fprintf(stderr, "green: out of memory for a fiber stack\n");
-            std::abort();
-        }
-    }
-    current_ = &to;
-    transition(to, FiberState::Running);
-    if (g_event_hook.load(std::memory_order_relaxed)) [[unlikely]]
-        emit_fiber_event(RuntimeEventKind::SwitchIn, to, os_tid_);
-    void** fake_stack = from.state_ == FiberState::Dead ? nullptr : &from.asan_fake_stack_;
+void Hub::compact_switch(Fiber& from, Fiber& to, bool dying) noexcept {
+    void** fake_stack = dying ? nullptr : &from.asan_fake_stack_;
     Fiber* next = &to;
     if (from.compact_) {
         relay_to_ = &to;

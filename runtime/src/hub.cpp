@@ -232,9 +232,8 @@ void Hub::switch_to(Fiber& to) noexcept {
     if (!StackPool::canary_intact(from->stack_)) report_overflow(*from);
     from->saved_errno_ = *errno_;
     std::memcpy(&from->eh_, eh_globals_, sizeof(EhState));
-    if (from->compact_ | to.compact_) [[unlikely]]
-        return compact_switch(*from, to);
-    if (!to.ctx_) {
+    // A compact fiber gets its first context on the run stack only once that is vacant.
+    if (!to.ctx_ && !to.compact_) {
         try {
             prepare_stack(to);
         } catch (...) {
@@ -247,6 +246,8 @@ void Hub::switch_to(Fiber& to) noexcept {
     if (g_event_hook.load(std::memory_order_relaxed)) [[unlikely]]
         emit_fiber_event(RuntimeEventKind::SwitchIn, to, os_tid_);
     const bool dying = from->state_ == FiberState::Dead;
+    if (from->compact_ | to.compact_) [[unlikely]]
+        return compact_switch(*from, to, dying);
     asan::start_switch(dying ? nullptr : &from->asan_fake_stack_, to.asan_bottom_, to.asan_size_);
     tsan::switch_to(to.tsan_fiber_);
     ctx::transfer_t t = jump_context(to.ctx_, from);

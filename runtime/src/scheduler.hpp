@@ -248,7 +248,8 @@ class Hub {
     StackSlot run_stack_for(const Fiber& f);
     // switch_to's path when either side is compact: a compact fiber leaves through the relay,
     // which copies it out once its registers are saved and then puts the next one in place.
-    [[gnu::noinline]] void compact_switch(Fiber& from, Fiber& to) noexcept;
+    // `to` is current and Running already; `dying`: from has ended.
+    [[gnu::noinline]] void compact_switch(Fiber& from, Fiber& to, bool dying) noexcept;
     static void relay_entry(void* fctx, void* data) noexcept;
     // Copies a compact fiber in (or makes its first context) / out; the run stack must be
     // vacant / the fiber switched out.
