@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -20,12 +21,18 @@ WaitQueue::~WaitQueue() {
 }
 
 bool WaitQueue::wait(Deadline deadline) {
-    const detail::ParkLocal<Node> n(detail::Hub::get().current());
+    if (detail::Hub::get().current()->compact()) [[unlikely]]
+        return wait_as(*std::make_unique<Node>(), deadline);  // its stack is copied away
+    Node n;
+    return wait_as(n, deadline);
+}
+
+bool WaitQueue::wait_as(Node& n, Deadline deadline) {
     try {
-        return wait(*n, deadline);
+        return wait(n, deadline);
     } catch (...) {
         // Interrupted after being picked: pass the wake-up on so no other waiter misses it.
-        if (n->notified) notify_one();
+        if (n.notified) notify_one();
         throw;
     }
 }

@@ -21,18 +21,20 @@ class ParkLocal {
   public:
     template <class... Args>
     explicit ParkLocal(const Fiber* waiter, Args&&... args) {
-        if (waiter && waiter->compact()) [[unlikely]]
+        if (waiter && waiter->compact()) [[unlikely]] {
             p_ = new T(std::forward<Args>(args)...);
-        else
+            heap_ = true;
+        } else {
             p_ = ::new (static_cast<void*>(local_)) T(std::forward<Args>(args)...);
+        }
     }
     ParkLocal(const ParkLocal&) = delete;
     ParkLocal& operator=(const ParkLocal&) = delete;
     ~ParkLocal() {
-        if (static_cast<void*>(p_) == static_cast<void*>(local_))
-            p_->~T();
-        else
+        if (heap_) [[unlikely]]
             delete p_;
+        else
+            p_->~T();
     }
     T& operator*() const noexcept { return *p_; }
     T* operator->() const noexcept { return p_; }
@@ -40,6 +42,7 @@ class ParkLocal {
   private:
     alignas(T) unsigned char local_[sizeof(T)];
     T* p_;
+    bool heap_ = false;
 };
 
 }  // namespace green::detail
