@@ -40,6 +40,7 @@ StackSlot Hub::run_stack_for(const Fiber& f) {
         throw std::length_error("green: a compact greenlet runs on its hub's run stack of " +
                                 std::to_string(run_stack_.size / 1024) + " KiB; asked for " +
                                 std::to_string(f.stack_size_ / 1024) + " KiB");
+    ++compact_fibers_;  // counted once: take_stack does not come back for a fiber with a stack
     return run_stack_;
 }
 
@@ -82,7 +83,7 @@ void Hub::compact_switch(Fiber& from, Fiber& to, bool dying) noexcept {
     if (from.compact_) {
         relay_to_ = &to;
         next = relay_.get();
-    } else {
+    } else if (to.compact_) {
         place_on_run_stack(to);  // from runs on a stack of its own: the run stack is vacant
     }
     asan::start_switch(fake_stack, next->asan_bottom_, next->asan_size_);

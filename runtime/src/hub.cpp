@@ -246,7 +246,7 @@ void Hub::switch_to(Fiber& to) noexcept {
     if (g_event_hook.load(std::memory_order_relaxed)) [[unlikely]]
         emit_fiber_event(RuntimeEventKind::SwitchIn, to, os_tid_);
     const bool dying = from->state_ == FiberState::Dead;
-    if (from->compact_ | to.compact_) [[unlikely]]
+    if (compact_fibers_) [[unlikely]]  // one test of the hub's, not of both fibers
         return compact_switch(*from, to, dying);
     asan::start_switch(dying ? nullptr : &from->asan_fake_stack_, to.asan_bottom_, to.asan_size_);
     tsan::switch_to(to.tsan_fiber_);
@@ -280,9 +280,10 @@ void Hub::entry(void* fctx, void* data) noexcept {
 void Hub::reap(Fiber& dead) noexcept {
     if (dead.registry_link_.linked) ++finished_;
     fibers_.remove(dead.registry_link_);
-    if (dead.compact_) [[unlikely]]
+    if (dead.compact_) [[unlikely]] {
         release_image(dead.image_);  // the run stack stays the hub's
-    else
+        if (dead.stack_.base) --compact_fibers_;
+    } else
         stacks_.release(dead.stack_);
     tsan::destroy(dead.tsan_fiber_);
     dead.tsan_fiber_ = nullptr;

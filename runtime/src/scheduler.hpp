@@ -248,7 +248,7 @@ class Hub {
     StackSlot run_stack_for(const Fiber& f);
     // switch_to's path when either side is compact: a compact fiber leaves through the relay,
     // which copies it out once its registers are saved and then puts the next one in place.
-    // `to` is current and Running already; `dying`: from has ended.
+    // `to` is current and Running already; `dying`: from has ended. Either may be compact.
     [[gnu::noinline]] void compact_switch(Fiber& from, Fiber& to, bool dying) noexcept;
     static void relay_entry(void* fctx, void* data) noexcept;
     // Copies a compact fiber in (or makes its first context) / out; the run stack must be
@@ -308,6 +308,9 @@ class Hub {
     char* vacated_from_ = nullptr;
     std::uint64_t vacated_by_ = 0;
     bool compact_by_default_ = false;
+    // Compact fibers holding the run stack (spawned, not reaped): while there are any, every
+    // switch takes compact_switch, which handles a switch between default fibers as usual.
+    std::size_t compact_fibers_ = 0;
     // CLOCK_MONOTONIC_COARSE at the loop's latest turn: when a fiber parks it is stamped with
     // this (one load) rather than a clock read per park; accurate to a loop turn.
     std::int64_t turn_ns_ = 0;
