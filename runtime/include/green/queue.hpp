@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -330,15 +331,19 @@ class BasicQueue {
     template <class Q>
     friend class SelectSend;
     enum class Status { Ok, Timeout, Closed, NotReady };
-    // A compact fiber's waiter carries the item itself (`held`): the caller's variables are on
-    // a stack that is copied away while it waits (stack_mode.hpp).
     struct GetWaiter : WaitQueue::Node {
         std::optional<T>* slot = nullptr;
-        std::optional<T> held;
     };
     struct PutWaiter : WaitQueue::Node {
         T* item = nullptr;
         bool closed = false;
+    };
+    // A compact fiber's waiters, on the heap, carry the item themselves: the caller's variables
+    // are on a stack that is copied away while it waits (stack_mode.hpp).
+    struct HeldGet : GetWaiter {
+        std::optional<T> held;
+    };
+    struct HeldPut : PutWaiter {
         std::optional<T> held;
     };
 
@@ -417,19 +422,25 @@ class BasicQueue {
     template <class Ops>
     Status put_wait(T& item, const Deadline& deadline, Ops& ops) {
         if (deadline.expired()) return Status::Timeout;
-        const detail::Fiber* self = detail::running_fiber();
-        const detail::ParkLocal<PutWaiter> w(self);
-        w->item = &item;
-        if (self->compact()) [[unlikely]]
-            w->item = &w->held.emplace(std::move(item));
+        if (detail::running_fiber()->compact()) [[unlikely]]
+            return put_wait_compact(item, deadline, ops);
+        PutWaiter w;
+        w.item = &item;
+        // Interrupted after a getter took the item: the put happened; nothing to undo.
+        if (!ops.wait(putters_, w, deadline)) return Status::Timeout;
+        return w.closed ? Status::Closed : Status::Ok;
+    }
+    template <class Ops>
+    [[gnu::noinline]] Status put_wait_compact(T& item, const Deadline& deadline, Ops& ops) {
+        const auto w = std::make_unique<HeldPut>();
+        w->item = &w->held.emplace(std::move(item));
         struct GiveBack {  // not taken (timeout, closed, interrupted): the caller keeps it
-            PutWaiter& w;
+            HeldPut& w;
             T& item;
             ~GiveBack() {
-                if (w.held && (!w.notified || w.closed)) item = std::move(*w.held);
+                if (!w.notified || w.closed) item = std::move(*w.held);
             }
         } give_back{*w, item};
-        // Interrupted after a getter took the item: the put happened; nothing to undo.
         if (!ops.wait(putters_, *w, deadline)) return Status::Timeout;
         return w->closed ? Status::Closed : Status::Ok;
     }
@@ -461,19 +472,36 @@ class BasicQueue {
     template <class Ops>
     Status get_wait(std::optional<T>& out, const Deadline& deadline, Ops& ops) {
         if (deadline.expired()) return Status::Timeout;
-        const detail::Fiber* self = detail::running_fiber();
-        const detail::ParkLocal<GetWaiter> w(self);
-        w->slot = self->compact() ? &w->held : &out;
-        struct Land {  // a compact fiber's item, from its waiter to the caller
-            GetWaiter& w;
+        if (detail::running_fiber()->compact()) [[unlikely]]
+            return get_wait_compact(out, deadline, ops);
+        GetWaiter w;
+        w.slot = &out;
+        return get_waited(w, out, deadline, ops);
+    }
+    template <class Ops>
+    [[gnu::noinline]] Status get_wait_compact(std::optional<T>& out, const Deadline& deadline,
+                                              Ops& ops) {
+        const auto w = std::make_unique<HeldGet>();
+        w->slot = &w->held;
+        struct Land {  // the item, from the waiter to the caller, also when interrupted
+            HeldGet& w;
             std::optional<T>& out;
             ~Land() {
                 if (w.held) out = std::move(w.held);
             }
         };
+        return get_waited(*w, out, deadline, ops, [&] { return Land{*w, out}; });
+    }
+    struct NoLanding {
+        int operator()() const noexcept { return 0; }
+    };
+    // The wait of a get; `landing` makes the guard that hands a compact waiter's item over.
+    template <class Ops, class Landing = NoLanding>
+    Status get_waited(GetWaiter& w, std::optional<T>& out, const Deadline& deadline, Ops& ops,
+                      Landing landing = {}) {
         try {
-            const Land land{*w, out};
-            if (!ops.wait(getters_, *w, deadline)) return Status::Timeout;
+            const auto land = landing();
+            if (!ops.wait(getters_, w, deadline)) return Status::Timeout;
         } catch (...) {
             if (out) {  // handed an item, then killed: it belongs to the next getter
                 after_wait(ops, [&](auto& now) { redeliver(std::move(*out), now); });
