@@ -59,7 +59,10 @@ void ensure_dispatcher(HubSignals& hs) {
 
 }  // namespace
 
-Registration::Registration(HubSignals& hs, Mask want) noexcept : hs_(hs) {
+Registration::Registration(HubSignals& hs, Mask want) noexcept
+    : hs_(hs),
+      heap_(rt::current(*hs.hub)->compact() ? new Waiter : nullptr),
+      w_(heap_ ? *heap_ : own_) {
     w_.fiber = rt::current(*hs.hub);
     w_.owner = &self(hs);
     w_.want = want;
