@@ -10,18 +10,19 @@ namespace green {
 // Chosen per greenlet (SpawnOptions::stack_mode, ServerOptions::handler_stack_mode); Unset takes
 // GREEN_STACK_MODE (compact or default; default when unset).
 //
-// Compact fibers cost about 1.5 KB each while parked instead of a 4 KiB stack page, and pay a
-// copy of their used stack (a few hundred bytes) at each switch out and back in. The rule they
+// Compact fibers cost about 1.4 KB each while parked instead of a 4 KiB stack page, and pay a
+// copy of their used stack at each switch out and back in. The rule they
 // must keep: while a compact fiber is switched out (waiting, yielding), its stack is not where
 // its addresses say — another compact fiber runs there. So no other fiber may use a pointer to
 // an object on a compact fiber's stack while that fiber is switched out (do not hand `&local`
 // to another greenlet and then wait; put shared objects on the heap or in a longer-lived
 // object). Debug and sanitizer builds detect a write into a switched-out compact fiber's stack
-// and abort with a message naming the fiber. The runtime itself keeps every record that lives
-// across a wait (wait-queue nodes, timers, I/O operations) off compact stacks; waits it cannot
-// keep off the stack (select, an iwait/wait whose IWait is on the stack, joinall with raise_error)
-// abort with a message instead.
-// Their stack size is the hub's default stack size, shared by all compact fibers of the hub.
+// made while no other compact fiber runs there, and abort with a message naming the fiber (a
+// write while another one runs there lands in that one's frames and is not detected). The runtime
+// itself keeps every record that lives across a wait (wait-queue nodes, timers, I/O operations) off
+// compact stacks; waits it cannot keep off the stack (select, an iwait/wait whose IWait is on the
+// stack, joinall with raise_error) abort with a message instead. Their stack size is the hub's
+// default stack size, shared by all compact fibers of the hub.
 enum class StackMode : std::uint8_t {
     Unset,    // GREEN_STACK_MODE decides
     Default,  // a stack of its own
