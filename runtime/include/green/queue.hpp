@@ -500,7 +500,7 @@ class BasicQueue {
     Status get_waited(GetWaiter& w, std::optional<T>& out, const Deadline& deadline, Ops& ops,
                       Landing landing = {}) {
         try {
-            const auto land = landing();
+            [[maybe_unused]] const auto land = landing();
             if (!ops.wait(getters_, w, deadline)) return Status::Timeout;
         } catch (...) {
             if (out) {  // handed an item, then killed: it belongs to the next getter
