@@ -44,12 +44,14 @@ void ensure_dispatcher(HubSignals& hs) {
     rt::runtime_fd_acquired(fd);
     hs.event_fd = fd;
     try {
-        hs.dispatcher = green::spawn(green::SpawnOptions{"green-signal-dispatch", 0}, [&hs, fd] {
-            try {
-                dispatch_loop(&hs, fd);
-            } catch (...) {
-            }
-        });
+        hs.dispatcher = green::spawn(
+            green::SpawnOptions{"green-signal-dispatch", 0, true, green::StackMode::Default},
+            [&hs, fd] {
+                try {
+                    dispatch_loop(&hs, fd);
+                } catch (...) {
+                }
+            });
     } catch (...) {
         hs.event_fd = -1;
         rt::runtime_fd_released(fd);

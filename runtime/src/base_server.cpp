@@ -83,7 +83,7 @@ void BaseServer::start() {
     open_socket();
     lanes_.reset();
     state_.store(State::Running, std::memory_order_release);
-    loop_ = spawn(SpawnOptions{options_.name + "-loop", 0},
+    loop_ = spawn(SpawnOptions{options_.name + "-loop", 0, true, StackMode::Default},
                   [this] { serve_loop(socket_, *handlers_); });
 }
 

@@ -34,9 +34,9 @@ ServerLanes::ServerLanes(BaseServer& server, HubPool& pool) : server_(server), p
     try {
         for (std::size_t i = 0; i < lanes_.size(); ++i) {
             Lane* lane = lanes_[i].get();
-            lane->loop = pool.spawn_on(i, SpawnOptions{o.name + "-loop", 0}, [this, lane] {
-                server_.serve_loop(lane->socket, *lane->handlers);
-            });
+            lane->loop =
+                pool.spawn_on(i, SpawnOptions{o.name + "-loop", 0, true, StackMode::Default},
+                              [this, lane] { server_.serve_loop(lane->socket, *lane->handlers); });
         }
     } catch (...) {
         stop(Deadline(Duration::zero()));
