@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <exception>
+#include <memory>
 
 #include "green/greenlet.hpp"
 #include "hook_interface.hpp"
@@ -129,7 +130,11 @@ class Registration {
 
   private:
     HubSignals& hs_;
-    Waiter w_;
+    // A compact fiber's waiter is on the heap: the hub's list and the signal's delivery write
+    // into it while the fiber's stack is copied away (green/stack_mode.hpp).
+    std::unique_ptr<Waiter> heap_;
+    Waiter own_;
+    Waiter& w_;
     bool linked_ = false;
 };
 

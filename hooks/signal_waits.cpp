@@ -44,12 +44,14 @@ void ensure_dispatcher(HubSignals& hs) {
     rt::runtime_fd_acquired(fd);
     hs.event_fd = fd;
     try {
-        hs.dispatcher = green::spawn(green::SpawnOptions{"green-signal-dispatch", 0}, [&hs, fd] {
-            try {
-                dispatch_loop(&hs, fd);
-            } catch (...) {
-            }
-        });
+        hs.dispatcher = green::spawn(
+            green::SpawnOptions{"green-signal-dispatch", 0, true, green::StackMode::Default},
+            [&hs, fd] {
+                try {
+                    dispatch_loop(&hs, fd);
+                } catch (...) {
+                }
+            });
     } catch (...) {
         hs.event_fd = -1;
         rt::runtime_fd_released(fd);
@@ -59,7 +61,10 @@ void ensure_dispatcher(HubSignals& hs) {
 
 }  // namespace
 
-Registration::Registration(HubSignals& hs, Mask want) noexcept : hs_(hs) {
+Registration::Registration(HubSignals& hs, Mask want) noexcept
+    : hs_(hs),
+      heap_(rt::current(*hs.hub)->compact() ? new Waiter : nullptr),
+      w_(heap_ ? *heap_ : own_) {
     w_.fiber = rt::current(*hs.hub);
     w_.owner = &self(hs);
     w_.want = want;

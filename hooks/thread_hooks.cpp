@@ -303,6 +303,9 @@ int pthread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(vo
         green::SpawnOptions opts;
         opts.name = "Thread-" + std::to_string(n);
         opts.stack_size = stack_size_for(attr, hub);
+        // Threads share their stack objects with each other as a matter of course: never
+        // compact (green/stack_mode.hpp), whatever GREEN_STACK_MODE says.
+        opts.stack_mode = green::StackMode::Default;
         auto* t = new ThreadCore(start, arg, detach == PTHREAD_CREATE_DETACHED);
         t->id = static_cast<pthread_t>(n * 2 + 1);
         t->os_thread = GREEN_REAL(pthread_self)();

@@ -36,6 +36,38 @@ struct Operation {
     void (*run)(long n);
 };
 
+#if __has_include(<green/stack_mode.hpp>)
+// Two compact greenlets (green/stack_mode.hpp) yielding to each other: every switch copies the
+// leaving one out and the other one in. Only where the tree has compact stacks.
+void yield_ping_pong_compact(long n) {
+    const green::SpawnOptions compact{.stack_mode = green::StackMode::Compact};
+    bool stop = false;
+    auto other = green::spawn(compact, [&] {
+        while (!stop) green::yield();
+    });
+    auto self = green::spawn(compact, [&] {
+        for (long i = 0; i < n; ++i) green::yield();
+        stop = true;
+    });
+    self.join();
+    other.join();
+}
+// The same between two default greenlets (the main fiber is not one): its baseline.
+void yield_ping_pong_greenlets(long n) {
+    bool stop = false;
+    auto other = green::spawn([&] {
+        while (!stop) green::yield();
+    });
+    auto self = green::spawn([&] {
+        for (long i = 0; i < n; ++i) green::yield();
+        stop = true;
+    });
+    self.join();
+    other.join();
+}
+#define GREEN_HAS_COMPACT_OPS 1
+#endif
+
 const Operation kOperations[] = {
     {"spawn_join", spawn_join},
     {"yield_ping_pong", [](long n) { hot_ops::yield_ping_pong(times(n)); }},
@@ -47,6 +79,10 @@ const Operation kOperations[] = {
     {"event_round_trip", [](long n) { hot_ops::event_round_trip(times(n)); }},
     {"lock_uncontended", [](long n) { hot_ops::lock_uncontended(times(n)); }},
     {"lock_contended", [](long n) { hot_ops::lock_contended(times(n)); }},
+#ifdef GREEN_HAS_COMPACT_OPS
+    {"yield_ping_pong_greenlets", yield_ping_pong_greenlets},
+    {"yield_ping_pong_compact", yield_ping_pong_compact},
+#endif
 };
 
 }  // namespace

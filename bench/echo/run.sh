@@ -68,6 +68,8 @@ start_server() {  # name -> sets spid
         green-uring-waitfirst) cmd=(env GREEN_BACKEND=io_uring GREEN_NET_RECV=waitfirst "$bin/echo_green_server" $host $port) ;;
         # Default backend with 32 KiB fiber stacks instead of 128 KiB: denser stacks, fewer page
         # walks at 10,000 connections (bench/echo/README.md).
+        green-uring-compact) cmd=(env GREEN_BACKEND=io_uring GREEN_STACK_MODE=compact "$bin/echo_green_server" $host $port) ;;
+        green-epoll-compact) cmd=(env GREEN_BACKEND=epoll GREEN_STACK_MODE=compact "$bin/echo_green_server" $host $port) ;;
         green-uring-32k) cmd=(env GREEN_BACKEND=io_uring GREEN_STACK_SIZE=32k "$bin/echo_green_server" $host $port) ;;
         go) cmd=(env GOMAXPROCS=1 "$tmp/go_server" $host $port) ;;
         gevent) cmd=("$gevent_python" bench/echo/gevent_server.py $host $port) ;;

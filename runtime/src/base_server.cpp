@@ -17,8 +17,8 @@ BaseServer::BaseServer(const Address& address, int socktype, ServerOptions optio
       socktype_(socktype),
       own_socket_(true),
       pool_(pool),
-      handlers_(std::make_unique<detail::HandlerGroup>(options_.max_handlers,
-                                                       options_.handler_stack_size, pool)) {
+      handlers_(std::make_unique<detail::HandlerGroup>(
+          options_.max_handlers, options_.handler_stack_size, options_.handler_stack_mode, pool)) {
     if (address.family() == AF_UNSPEC)
         throw std::invalid_argument("green server: the address is empty");
 }
@@ -30,7 +30,8 @@ BaseServer::BaseServer(Socket socket, ServerOptions options)
       own_socket_(false),
       pool_(nullptr),
       handlers_(std::make_unique<detail::HandlerGroup>(options_.max_handlers,
-                                                       options_.handler_stack_size, nullptr)) {
+                                                       options_.handler_stack_size,
+                                                       options_.handler_stack_mode, nullptr)) {
     if (!socket_) throw std::invalid_argument("green server: invalid socket");
     address_ = socket_.getsockname();
 }
@@ -82,7 +83,7 @@ void BaseServer::start() {
     open_socket();
     lanes_.reset();
     state_.store(State::Running, std::memory_order_release);
-    loop_ = spawn(SpawnOptions{options_.name + "-loop", 0},
+    loop_ = spawn(SpawnOptions{options_.name + "-loop", 0, true, StackMode::Default},
                   [this] { serve_loop(socket_, *handlers_); });
 }
 

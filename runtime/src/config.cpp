@@ -167,6 +167,10 @@ Config load_config(const char* (*getenv)(const char*), int warn_fd) noexcept {
                             "is not one of uring, offload, off",
                             "the default (uring on io_uring, offload on epoll)");
 
+    static constexpr Choice<bool> stack_modes[] = {{"compact", true}, {"default", false}};
+    c.compact_stacks = read_choice(r, "GREEN_STACK_MODE", stack_modes, false,
+                                   "is not one of compact, default", "default");
+
     if (read_count(r, "GREEN_HUBS", 1, kMaxHubs, "1 hub", n)) c.hubs = static_cast<std::size_t>(n);
 
     if (read_size(r, "GREEN_MAX_MEMORY", kMinMaxMemory, kMaxMaxMemory, "no memory threshold", n))

@@ -65,6 +65,7 @@ struct Config {
     int dump_signal = 0;           // GREEN_DUMP_SIGNAL: prints the run info on this signal; 0: none
     std::uint64_t max_memory = 0;  // GREEN_MAX_MEMORY: resident-memory threshold; 0: none
     std::size_t hubs = 1;          // GREEN_HUBS: hubs the preloaded program's threads spread over
+    bool compact_stacks = false;   // GREEN_STACK_MODE=compact: greenlets default to compact stacks
 };
 
 // Limits of the counts (documented in README.md's Configuration table).

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "green/detail/intrusive_list.hpp"
+#include "green/detail/park_local.hpp"
 #include "io_backend.hpp"
 #include "io_call.hpp"
 #include "owned_fds.hpp"
@@ -87,7 +88,8 @@ class EpollBackend final : public IoBackend {
         }
         if (deadline.expired()) return poll_once(fd, events);
 
-        FdWaiter w;
+        const ParkLocal<FdWaiter> waiter(hub_.current());  // compact fibers: on the heap
+        FdWaiter& w = *waiter;
         w.fiber = hub_.current();
         w.events = events;
         const WaitNote note(w.fiber, WaitKind::Io, nullptr, fd, events);
@@ -106,6 +108,8 @@ class EpollBackend final : public IoBackend {
     }
 
     long submit(IoOp& op, const Deadline& deadline) override {
+        if (compact_caller()) [[unlikely]]
+            return submit_compact(op, deadline);
         op.landed = 0;
         if (op.fd < 0 && op.kind != IoOp::Kind::Call) return -EBADF;
         const int fd = op.fd;

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "green/detail/park_local.hpp"
 #include "scheduler.hpp"
 
 namespace green {
@@ -39,7 +40,8 @@ bool HubBinding::try_bind() {
 bool HubBinding::wait_away(bool (*ready)(const void*), const void* object, WaitKind kind,
                            Deadline deadline) {
     Hub& hub = Hub::get();
-    AwayWaiter w;
+    const ParkLocal<AwayWaiter> waiter(hub.current());
+    AwayWaiter& w = *waiter;
     w.fiber = hub.current();
     {
         std::lock_guard lk(mu_);

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "green/detail/park_local.hpp"
 #include "green/event.hpp"
 #include "scheduler.hpp"
 
@@ -155,6 +156,9 @@ void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration>
     Hub& hub = Hub::get();
     if (hub.pooled() && !core.home()) core.set_home(hub.handle());  // before anyone shares it
     core.prepare(hub, opts.stack_size, opts.ref);
+    if (opts.stack_mode == StackMode::Compact ||
+        (opts.stack_mode == StackMode::Unset && hub.compact_by_default())) [[unlikely]]
+        core.set_compact(true);
     core.set_spawned_by(hub.current(), &hub.main_fiber());
     if (!opts.name.empty()) core.set_name(opts.name);
     // The stack is reserved here, so that an impossible size (std::length_error) or no memory
@@ -180,13 +184,13 @@ bool join(GreenletCore& core, Deadline deadline) {
     if (is_remote(core)) return remote_join(core, deadline);
     Hub& hub = Hub::get();
     if (&core == hub.current()) throw std::logic_error("green: a greenlet cannot join itself");
-    LinkNode node(&wake_fiber, hub.current());
-    core.rawlink(node);
+    const ParkLocal<LinkNode> node(hub.current(), &wake_fiber, hub.current());
+    core.rawlink(*node);
     struct Unlink {
         GreenletCore& c;
         LinkNode& n;
         ~Unlink() { c.unlink(n); }
-    } guard{core, node};
+    } guard{core, *node};
     const WaitNote note(hub.current(), WaitKind::Join, &core);
     while (!core.ready()) {
         if (!hub.park(deadline)) break;

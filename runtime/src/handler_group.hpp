@@ -21,9 +21,13 @@ class HandlerGroup {
   public:
     // What caps the handlers: `pool` (which may hold other greenlets too), else `shared_cap`
     // (one permit per handler, shared with the groups of other hubs), else `cap` (0: none).
-    HandlerGroup(std::size_t cap, std::size_t stack_size, Pool* pool,
+    HandlerGroup(std::size_t cap, std::size_t stack_size, StackMode stack_mode, Pool* pool,
                  Semaphore* shared_cap = nullptr)
-        : cap_(cap), stack_size_(stack_size), pool_(pool), shared_cap_(shared_cap) {}
+        : cap_(cap),
+          stack_size_(stack_size),
+          stack_mode_(stack_mode),
+          pool_(pool),
+          shared_cap_(shared_cap) {}
     HandlerGroup(const HandlerGroup&) = delete;
     HandlerGroup& operator=(const HandlerGroup&) = delete;
 
@@ -65,7 +69,7 @@ class HandlerGroup {
     // Runs body() in a new greenlet, counted until it ends (however it ends).
     template <class F>
     void spawn(Slot slot, F&& body) {
-        auto g = green::spawn(SpawnOptions{std::string(), stack_size_},
+        auto g = green::spawn(SpawnOptions{.stack_size = stack_size_, .stack_mode = stack_mode_},
                               [this, s = std::move(slot), fn = std::forward<F>(body)]() mutable {
                                   struct Done {
                                       HandlerGroup& group;
@@ -116,6 +120,7 @@ class HandlerGroup {
     WaitQueue changed_;
     std::size_t cap_;
     std::size_t stack_size_;
+    StackMode stack_mode_;
     Pool* pool_;
     Semaphore* shared_cap_;
 };

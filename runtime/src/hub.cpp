@@ -22,12 +22,14 @@
 #include "config.hpp"
 #include "context_jump.hpp"
 #include "event_hook.hpp"
+#include "green/detail/park_local.hpp"
 #include "green/errors.hpp"
 #include "green/timeout.hpp"
 #include "hub_list.hpp"
 #include "hub_monitor.hpp"
 #include "overflow_guard.hpp"
 #include "sanitizer.hpp"
+#include "stack_copy.hpp"
 
 namespace ctx = boost::context::detail;
 
@@ -130,6 +132,7 @@ Hub::Hub()
     loop_ = std::make_unique<LoopFiber>(*this);
     loop_->hub_ = this;
     loop_->stack_size_ = 256 * 1024;
+    compact_by_default_ = config().compact_stacks;
     io_ = choose_backend(*this);
     io_->watch_wakeup(mailbox_->event_fd);
     install_overflow_guard(&alt_stack_);
@@ -229,7 +232,8 @@ void Hub::switch_to(Fiber& to) noexcept {
     if (!StackPool::canary_intact(from->stack_)) report_overflow(*from);
     from->saved_errno_ = *errno_;
     std::memcpy(&from->eh_, eh_globals_, sizeof(EhState));
-    if (!to.ctx_) {
+    // A compact fiber gets its first context on the run stack only once that is vacant.
+    if (!to.ctx_ && !to.compact_) {
         try {
             prepare_stack(to);
         } catch (...) {
@@ -242,6 +246,8 @@ void Hub::switch_to(Fiber& to) noexcept {
     if (g_event_hook.load(std::memory_order_relaxed)) [[unlikely]]
         emit_fiber_event(RuntimeEventKind::SwitchIn, to, os_tid_);
     const bool dying = from->state_ == FiberState::Dead;
+    if (compact_fibers_) [[unlikely]]  // one test of the hub's, not of both fibers
+        return compact_switch(*from, to, dying);
     asan::start_switch(dying ? nullptr : &from->asan_fake_stack_, to.asan_bottom_, to.asan_size_);
     tsan::switch_to(to.tsan_fiber_);
     ctx::transfer_t t = jump_context(to.ctx_, from);
@@ -260,6 +266,10 @@ void Hub::resumed(void* fctx, void* data) noexcept {
     std::memcpy(eh_globals_, &self->eh_, sizeof(EhState));
 }
 
+void Hub::resumed_out_of_line(void* fctx, void* data) noexcept {
+    resumed(fctx, data);
+}
+
 void Hub::entry(void* fctx, void* data) noexcept {
     Hub& h = *static_cast<Fiber*>(data)->hub_;
     h.resumed(fctx, data);
@@ -270,7 +280,11 @@ void Hub::entry(void* fctx, void* data) noexcept {
 void Hub::reap(Fiber& dead) noexcept {
     if (dead.registry_link_.linked) ++finished_;
     fibers_.remove(dead.registry_link_);
-    stacks_.release(dead.stack_);
+    if (dead.compact_) [[unlikely]] {
+        release_image(dead.image_);  // the run stack stays the hub's
+        if (dead.stack_.base) --compact_fibers_;
+    } else
+        stacks_.release(dead.stack_);
     tsan::destroy(dead.tsan_fiber_);
     dead.tsan_fiber_ = nullptr;
     dead.stack_ = StackSlot{};
@@ -455,7 +469,8 @@ bool Hub::park(const Deadline& deadline) {
 bool Hub::park_until(const Deadline& deadline) {
     if (deadline.expired()) return false;
     Fiber* self = current_;
-    Timer timer;
+    const ParkLocal<Timer> parked_timer(self);  // compact fibers: on the heap
+    Timer& timer = *parked_timer;
     timer.when = deadline.when();
     timer.arg = self;
     timer.ref = self->ref_;

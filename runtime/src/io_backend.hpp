@@ -214,6 +214,10 @@ class IoBackend {
     // the pool thread works on the caller's buffer, which must outlive the call (a disk
     // operation always ends). A kill or Timeout that came meanwhile is thrown afterwards.
     long offload(IoOp& op);
+    // submit() for a compact fiber (compact_io.cpp): nothing is left with the kernel or the
+    // offload pool while it waits, since its stack is copied away meanwhile.
+    long submit_compact(IoOp& op, const Deadline& deadline);
+    bool compact_caller() const noexcept;
 
     // The readiness-based receive both backends share (RecvPolicy Poll and WaitFirst).
     long recv_by_readiness(int fd, void* buf, std::size_t len, int flags, const Deadline& deadline,

@@ -200,7 +200,11 @@ void append_fiber(std::string& out, const Fiber& f, const Hub& hub, bool is_main
         std::snprintf(buf, sizeof buf, "; stack %zu KiB", stack / 1024);
         out += buf;
     }
-    if (f.stack().base && !is_main) {
+    if (f.compact()) {
+        // Its stack is the hub's shared run stack; switched out, only its image is its own.
+        std::snprintf(buf, sizeof buf, ", compact (%u bytes kept)", f.image().size);
+        out += buf;
+    } else if (f.stack().base && !is_main) {
         const StackSlot& s = f.stack();
         const double kib = static_cast<double>(meter.deepest(s, StackPool::top(s))) / 1024;
         std::snprintf(buf, sizeof buf,
@@ -211,7 +215,7 @@ void append_fiber(std::string& out, const Fiber& f, const Hub& hub, bool is_main
     out += '\n';
     // Every fiber that is not running and has run has a saved context to unwind from.
     const FiberState st = f.state();
-    if (&f != hub.current() && f.saved_context() &&
+    if (&f != hub.current() && f.saved_context() && !f.compact() &&
         (st == FiberState::Parked || st == FiberState::Runnable || st == FiberState::Suspended))
         bt.append(out, bt.unwind_fiber(f, is_main), "    ");
 }

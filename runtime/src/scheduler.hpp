@@ -200,7 +200,10 @@ class Hub {
     // its reaped().
     void take_stack(Fiber& f) {
         if (f.stack_.base) return;
-        f.stack_ = stacks_.allocate(f.stack_size_ ? f.stack_size_ : default_stack_size_);
+        if (f.compact_) [[unlikely]]
+            f.stack_ = run_stack_for(f);
+        else
+            f.stack_ = stacks_.allocate(f.stack_size_ ? f.stack_size_ : default_stack_size_);
         if (!f.registry_link_.linked) {
             f.registry_link_.owner = &f;
             fibers_.push_back(f.registry_link_);
@@ -213,6 +216,10 @@ class Hub {
     // included, the main fiber not). Hub thread only.
     const IntrusiveList<FiberLink>& fibers() const noexcept { return fibers_; }
     const Fiber& loop_fiber() const noexcept { return *loop_; }
+    // GREEN_STACK_MODE=compact: greenlets that do not choose are compact.
+    bool compact_by_default() const noexcept { return compact_by_default_; }
+    // The shared run stack of compact fibers (an empty slot until the first one spawns).
+    const StackSlot& run_stack() const noexcept { return run_stack_; }
     CoreCache& core_cache() noexcept { return core_cache_; }
 
     // Ends the current fiber (after its body returned) and runs the next one.
@@ -237,7 +244,20 @@ class Hub {
     GREEN_HOT_INLINE void schedule();
     GREEN_HOT_INLINE void switch_to(Fiber& to) noexcept;
     GREEN_HOT_INLINE void resumed(void* fctx, void* data) noexcept;
+    void resumed_out_of_line(void* fctx, void* data) noexcept;  // for compact_switch.cpp
     void prepare_stack(Fiber& f);
+    // Compact stack mode (compact_switch.cpp). The run stack, made on first use; throws
+    // std::length_error when f asked for more than it holds.
+    StackSlot run_stack_for(const Fiber& f);
+    // switch_to's path when either side is compact: a compact fiber leaves through the relay,
+    // which copies it out once its registers are saved and then puts the next one in place.
+    // `to` is current and Running already; `dying`: from has ended. Either may be compact.
+    [[gnu::noinline]] void compact_switch(Fiber& from, Fiber& to, bool dying) noexcept;
+    static void relay_entry(void* fctx, void* data) noexcept;
+    // Copies a compact fiber in (or makes its first context) / out; the run stack must be
+    // vacant / the fiber switched out.
+    void place_on_run_stack(Fiber& f) noexcept;
+    void vacate_run_stack(Fiber& f) noexcept;
     [[noreturn]] void throw_pending();
     template <class Match>
     static void withdraw_first(Fiber& f, Match&& match) noexcept;
@@ -281,6 +301,19 @@ class Hub {
     void* alt_stack_ = nullptr;
     bool pooled_ = false;
     IntrusiveList<FiberLink> fibers_;  // the registry: fibers holding a stack
+    // Compact stack mode: the shared run stack, the relay fiber that runs between a compact
+    // fiber and the next one (its own small stack), and where the relay goes next.
+    StackSlot run_stack_{};
+    std::unique_ptr<Fiber> relay_;
+    Fiber* relay_to_ = nullptr;
+    // Checked builds: the run stack is vacant and filled with a pattern from here to its top
+    // since `vacated_by_` (a fiber id, 0 for none) was copied out; null when it is occupied.
+    char* vacated_from_ = nullptr;
+    std::uint64_t vacated_by_ = 0;
+    bool compact_by_default_ = false;
+    // Compact fibers holding the run stack (spawned, not reaped): while there are any, every
+    // switch takes compact_switch, which handles a switch between default fibers as usual.
+    std::size_t compact_fibers_ = 0;
     // CLOCK_MONOTONIC_COARSE at the loop's latest turn: when a fiber parks it is stamped with
     // this (one load) rather than a clock read per park; accurate to a loop turn.
     std::int64_t turn_ns_ = 0;

@@ -9,6 +9,7 @@
 #include <exception>
 #include <functional>
 
+#include "green/detail/park_local.hpp"
 #include "scheduler.hpp"
 
 namespace green::detail {
@@ -96,6 +97,8 @@ int select_cases(SelectCase* const* cases, std::size_t n, std::size_t* order, Hu
             set.unlock();
             return -1;
         }
+        if (hub.current()->compact()) [[unlikely]]
+            refuse_compact_stack_record(&claim, "select");
         for (std::size_t i = 0; i < n; ++i)
             cases[i]->enqueue(hub.current(), claim, static_cast<int>(i));
         set.unlock();

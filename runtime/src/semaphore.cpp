@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "green/detail/park_local.hpp"
 #include "scheduler.hpp"
 
 namespace green {
@@ -31,12 +32,12 @@ bool Semaphore::acquire_slow(Deadline deadline) {
         return true;
     }
     if (deadline.expired()) return false;
-    WaitQueue::Node w;
+    const detail::ParkLocal<WaitQueue::Node> w(detail::Hub::get().current());
     try {
-        return waiters_.wait(w, deadline);
+        return waiters_.wait(*w, deadline);
     } catch (...) {
         // Interrupted after release() picked us: the permit is ours, so give it on.
-        if (w.notified) give_back();
+        if (w->notified) give_back();
         throw;
     }
 }
@@ -65,11 +66,11 @@ bool Semaphore::acquire_shared(Deadline deadline) {
         return true;
     }
     if (deadline.expired()) return false;
-    WaitQueue::Node w;
+    const detail::ParkLocal<WaitQueue::Node> w(detail::Hub::get().current());
     try {
-        return waiters_.wait_locked(w, deadline, lk);
+        return waiters_.wait_locked(*w, deadline, lk);
     } catch (...) {
-        if (w.notified) {
+        if (w->notified) {
             lk.lock();
             if (WaitQueue::Node* next = waiters_.front())
                 waiters_.notify_locked(*next, wakes);

@@ -21,8 +21,8 @@ ServerLanes::ServerLanes(BaseServer& server, HubPool& pool) : server_(server), p
     for (std::size_t i = 0; i < pool.size(); ++i) {
         auto lane = std::make_unique<Lane>();
         lane->socket = open_lane_socket(i);
-        lane->handlers =
-            std::make_unique<HandlerGroup>(0, o.handler_stack_size, nullptr, cap_.get());
+        lane->handlers = std::make_unique<HandlerGroup>(0, o.handler_stack_size,
+                                                        o.handler_stack_mode, nullptr, cap_.get());
         lanes_.push_back(std::move(lane));
     }
     for (auto& lane : lanes_) {
@@ -34,9 +34,9 @@ ServerLanes::ServerLanes(BaseServer& server, HubPool& pool) : server_(server), p
     try {
         for (std::size_t i = 0; i < lanes_.size(); ++i) {
             Lane* lane = lanes_[i].get();
-            lane->loop = pool.spawn_on(i, SpawnOptions{o.name + "-loop", 0}, [this, lane] {
-                server_.serve_loop(lane->socket, *lane->handlers);
-            });
+            lane->loop =
+                pool.spawn_on(i, SpawnOptions{o.name + "-loop", 0, true, StackMode::Default},
+                              [this, lane] { server_.serve_loop(lane->socket, *lane->handlers); });
         }
     } catch (...) {
         stop(Deadline(Duration::zero()));

@@ -25,7 +25,7 @@ Timeout::Timeout(const Timeout& other) noexcept
       id_(other.id_),
       duration_(other.duration_),
       record_(true),
-      fired_(other.fired_) {}
+      fired_(other.armed().fired_) {}
 
 Timeout::~Timeout() {
     if (!record_) cancel();
@@ -35,14 +35,38 @@ void Timeout::start() {
     if (record_) throw std::logic_error("green::Timeout: a caught Timeout cannot be restarted");
     auto& hub = detail::Hub::get();
     cancel();
-    fiber_ = hub.current();
+    detail::Fiber& fiber = *hub.current();
+    if (fiber.compact()) [[unlikely]] {
+        twin_ = new Timeout(*this);
+        twin_->arm(fiber);
+    } else {
+        arm(fiber);
+    }
+}
+
+void Timeout::arm(detail::Fiber& fiber) {
+    link_.owner = this;
+    timer_.fire = &Timeout::on_fire;
+    timer_.arg = this;
+    fiber_ = &fiber;
     fiber_->timeouts_.push_back(link_);
     fired_ = false;
     timer_.when = detail::after_now(duration_);
-    hub.add_timer(timer_);
+    fiber_->hub_->add_timer(timer_);
 }
 
 void Timeout::cancel() noexcept {
+    if (twin_) [[unlikely]] {
+        twin_->disarm();
+        fired_ = twin_->fired_;
+        delete twin_;
+        twin_ = nullptr;
+        return;
+    }
+    disarm();
+}
+
+void Timeout::disarm() noexcept {
     if (!fiber_) return;
     fiber_->hub_->cancel_timer(timer_);
     fiber_->timeouts_.remove(link_);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "green/detail/intrusive_list.hpp"
+#include "green/detail/park_local.hpp"
 #include "io_backend.hpp"
 #include "io_call.hpp"
 #include "owned_fds.hpp"
@@ -97,7 +98,9 @@ class UringBackend final : public IoBackend {
         if (fallback_) [[unlikely]]
             return fallback_->recv(fd, buf, len, flags, deadline, hint);
         // An expired deadline or MSG_DONTWAIT: a plain non-blocking attempt does that best.
-        if (recv_policy_ != RecvPolicy::Op || (flags & MSG_DONTWAIT) || deadline.expired())
+        // A compact fiber's buffer may be on its stack, which is copied away while it waits.
+        if (recv_policy_ != RecvPolicy::Op || (flags & MSG_DONTWAIT) || deadline.expired() ||
+            compact_caller())
             return recv_by_readiness(fd, buf, len, flags, deadline, hint);
         hint.landed = 0;
         if (fd < 0) return -EBADF;
@@ -124,6 +127,8 @@ class UringBackend final : public IoBackend {
     long submit(IoOp& op, const Deadline& deadline) override {
         if (fallback_) [[unlikely]]
             return fallback_->submit(op, deadline);
+        if (compact_caller()) [[unlikely]]
+            return submit_compact(op, deadline);
         op.landed = 0;
         if (op.fd < 0 && op.kind != IoOp::Kind::Call) return -EBADF;
         if (op.pool || pool_only(op.kind)) return offload(op);
@@ -251,7 +256,8 @@ class UringBackend final : public IoBackend {
     OpOutcome run_op(int fd, Prep&& prep, const Deadline& deadline, long* landed) {
         if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(fd + 1024);
         const std::uint32_t gen = fds_[fd].generation;
-        Op op;
+        const ParkLocal<Op> parked_op(hub_.current());  // compact fibers: on the heap
+        Op& op = *parked_op;
         op.fiber = hub_.current();
         io_uring_sqe* sqe = get_sqe();
         if (!sqe) [[unlikely]]

@@ -11,6 +11,9 @@ namespace green {
 
 IWait::IWait(const std::vector<WaitableRef>& objects, Deadline deadline, std::size_t count)
     : count_(count), deadline_(deadline) {
+    // Its completions write into this object while its fiber waits.
+    if (const detail::Fiber* f = detail::running_fiber(); f && f->compact()) [[unlikely]]
+        detail::refuse_compact_stack_record(this, "green::iwait/wait state");
     objects_.reserve(objects.size());
     nodes_.reserve(objects.size());
     for (const auto& ref : objects) {

@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
+#include "green/detail/park_local.hpp"
 #include "green/waitable.hpp"
 #include "scheduler.hpp"
 
@@ -19,7 +21,13 @@ WaitQueue::~WaitQueue() {
 }
 
 bool WaitQueue::wait(Deadline deadline) {
+    if (detail::Hub::get().current()->compact()) [[unlikely]]
+        return wait_as(*std::make_unique<Node>(), deadline);  // its stack is copied away
     Node n;
+    return wait_as(n, deadline);
+}
+
+bool WaitQueue::wait_as(Node& n, Deadline deadline) {
     try {
         return wait(n, deadline);
     } catch (...) {
@@ -38,6 +46,8 @@ bool WaitQueue::wait(Node& n, Deadline deadline) {
             "green: a wait queue (lock, queue, ...) used from two OS threads; one hub only");
     n.fiber = hub.current();
     n.notified = false;
+    if (n.fiber->compact()) [[unlikely]]
+        detail::refuse_compact_stack_record(&n, "wait-queue node");
     if (affinity_ && detail::g_live_hubs.load(std::memory_order_relaxed) > 1) [[unlikely]]
         return wait_keeping_hub(n, deadline);
     // The single-hub wait, the common one: a notifier has unlinked the node already, so only
@@ -100,6 +110,8 @@ bool WaitQueue::wait_locked(Node& n, Deadline deadline, std::unique_lock<detail:
     n.fiber = hub.current();
     n.notified = false;
     n.keeps_hub = true;
+    if (n.fiber->compact()) [[unlikely]]
+        detail::refuse_compact_stack_record(&n, "wait-queue node");
     // Another thread may be the one to wake it: no LoopExit while it waits.
     hub.mailbox()->keep_alive.fetch_add(1, std::memory_order_relaxed);
     waiters_.push_back(n);

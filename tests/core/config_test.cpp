@@ -254,6 +254,17 @@ TEST(ConfigLoad, BadChoices) {
     }
 }
 
+TEST(ConfigLoad, StackMode) {
+    EXPECT_FALSE(load({}).config.compact_stacks);
+    EXPECT_TRUE(load({{"GREEN_STACK_MODE", "compact"}}).config.compact_stacks);
+    EXPECT_FALSE(load({{"GREEN_STACK_MODE", "default"}}).config.compact_stacks);
+    for (const char* bad : {"Compact", "copy", "1", "compact "}) {
+        auto r = load({{"GREEN_STACK_MODE", bad}});
+        expect_one_warning(r, std::string("GREEN_STACK_MODE=") + bad, "default");
+        EXPECT_FALSE(r.config.compact_stacks) << bad;
+    }
+}
+
 TEST(ConfigLoad, OneLinePerBadVariableAndLongValuesCut) {
     auto r = load({{"GREEN_STACK_SIZE", "abc"},
                    {"GREEN_BACKEND", "foo"},

@@ -20,6 +20,7 @@
 #include "green/clock.hpp"
 #include "green/detail/greenlet_core.hpp"
 #include "green/errors.hpp"
+#include "green/stack_mode.hpp"
 #include "green/timeout.hpp"
 #include "green/wait_queue.hpp"
 #include "green/waitable.hpp"
@@ -34,6 +35,8 @@ struct SpawnOptions {
     // could end raises LoopExit instead of blocking (a background job that must not hold the
     // program open). It still runs normally while the hub lives for other reasons.
     bool ref = true;
+    // Compact: runs on the hub's shared run stack, copied out while it waits (stack_mode.hpp).
+    StackMode stack_mode = StackMode::Unset;
 };
 
 // A type-erased reference to a greenlet: what joinall/killall/wait work with.

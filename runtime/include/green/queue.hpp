@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "green/clock.hpp"
+#include "green/detail/park_local.hpp"
 #include "green/wait_queue.hpp"
 
 namespace green {
@@ -202,8 +204,8 @@ class BasicQueue {
                 }
                 if (closed_) return kClosed;
                 if (deadline.expired()) return kEmpty;
-                WaitQueue::Node w;
-                ops.wait(peekers_, w, deadline);
+                const detail::ParkLocal<WaitQueue::Node> w(detail::running_fiber());
+                ops.wait(peekers_, *w, deadline);
                 return kWaited;
             });
             if (r == kGot) return std::move(*got);
@@ -336,6 +338,14 @@ class BasicQueue {
         T* item = nullptr;
         bool closed = false;
     };
+    // A compact fiber's waiters, on the heap, carry the item themselves: the caller's variables
+    // are on a stack that is copied away while it waits (stack_mode.hpp).
+    struct HeldGet : GetWaiter {
+        std::optional<T> held;
+    };
+    struct HeldPut : PutWaiter {
+        std::optional<T> held;
+    };
 
     static void check(Status s, bool putting) {
         if (s == Status::Ok) return;
@@ -412,11 +422,27 @@ class BasicQueue {
     template <class Ops>
     Status put_wait(T& item, const Deadline& deadline, Ops& ops) {
         if (deadline.expired()) return Status::Timeout;
+        if (detail::running_fiber()->compact()) [[unlikely]]
+            return put_wait_compact(item, deadline, ops);
         PutWaiter w;
         w.item = &item;
         // Interrupted after a getter took the item: the put happened; nothing to undo.
         if (!ops.wait(putters_, w, deadline)) return Status::Timeout;
         return w.closed ? Status::Closed : Status::Ok;
+    }
+    template <class Ops>
+    [[gnu::noinline]] Status put_wait_compact(T& item, const Deadline& deadline, Ops& ops) {
+        const auto w = std::make_unique<HeldPut>();
+        w->item = &w->held.emplace(std::move(item));
+        struct GiveBack {  // not taken (timeout, closed, interrupted): the caller keeps it
+            HeldPut& w;
+            T& item;
+            ~GiveBack() {
+                if (!w.notified || w.closed) item = std::move(*w.held);
+            }
+        } give_back{*w, item};
+        if (!ops.wait(putters_, *w, deadline)) return Status::Timeout;
+        return w->closed ? Status::Closed : Status::Ok;
     }
 
     // The part of a get that does not wait: Ok, Closed (and drained), or NotReady (nothing yet).
@@ -446,9 +472,35 @@ class BasicQueue {
     template <class Ops>
     Status get_wait(std::optional<T>& out, const Deadline& deadline, Ops& ops) {
         if (deadline.expired()) return Status::Timeout;
+        if (detail::running_fiber()->compact()) [[unlikely]]
+            return get_wait_compact(out, deadline, ops);
         GetWaiter w;
         w.slot = &out;
+        return get_waited(w, out, deadline, ops);
+    }
+    template <class Ops>
+    [[gnu::noinline]] Status get_wait_compact(std::optional<T>& out, const Deadline& deadline,
+                                              Ops& ops) {
+        const auto w = std::make_unique<HeldGet>();
+        w->slot = &w->held;
+        struct Land {  // the item, from the waiter to the caller, also when interrupted
+            HeldGet& w;
+            std::optional<T>& out;
+            ~Land() {
+                if (w.held) out = std::move(w.held);
+            }
+        };
+        return get_waited(*w, out, deadline, ops, [&] { return Land{*w, out}; });
+    }
+    struct NoLanding {
+        int operator()() const noexcept { return 0; }
+    };
+    // The wait of a get; `landing` makes the guard that hands a compact waiter's item over.
+    template <class Ops, class Landing = NoLanding>
+    Status get_waited(GetWaiter& w, std::optional<T>& out, const Deadline& deadline, Ops& ops,
+                      Landing landing = {}) {
         try {
+            [[maybe_unused]] const auto land = landing();
             if (!ops.wait(getters_, w, deadline)) return Status::Timeout;
         } catch (...) {
             if (out) {  // handed an item, then killed: it belongs to the next getter
@@ -564,8 +616,8 @@ class JoinableQueue : public Queue<T> {
             const int r = this->operate([&](auto& ops) {
                 if (this->accepted_ == done_) return 1;
                 if (deadline.expired()) return 0;
-                WaitQueue::Node w;
-                ops.wait(all_done_, w, deadline);
+                const detail::ParkLocal<WaitQueue::Node> w(detail::running_fiber());
+                ops.wait(all_done_, *w, deadline);
                 return -1;
             });
             if (r >= 0) return r == 1;

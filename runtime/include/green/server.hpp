@@ -36,9 +36,10 @@ struct ServerOptions {
                                          // the server stops accepting/reading until one finishes.
                                          // On a HubPool it counts the handlers of every hub.
     std::size_t handler_stack_size = 0;  // 0: green::default_stack_size()
-    bool spawn_handlers = true;          // DatagramServer: false runs the handler in the read loop
-    std::size_t max_datagram = 65536;    // DatagramServer receive buffer
-    std::string name;                    // for log lines; default "StreamServer"/"DatagramServer"
+    StackMode handler_stack_mode = StackMode::Unset;  // Compact: see stack_mode.hpp
+    bool spawn_handlers = true;        // DatagramServer: false runs the handler in the read loop
+    std::size_t max_datagram = 65536;  // DatagramServer receive buffer
+    std::string name;                  // for log lines; default "StreamServer"/"DatagramServer"
     // On a HubPool: each hub gets its own socket bound with SO_REUSEPORT (the kernel spreads
     // connections by a hash of their addresses) instead of all hubs accepting from one socket.
     // IP addresses only. See README "Servers on every hub" for why one socket is the default.

@@ -47,10 +47,10 @@ class Timeout : public std::exception {
     void start();
     // Disarms; a pending, undelivered expiry of this Timeout is withdrawn.
     void cancel() noexcept;
-    bool pending() const noexcept { return timer_.armed(); }
-    bool expired() const noexcept { return fired_; }
+    bool pending() const noexcept { return armed().timer_.armed(); }
+    bool expired() const noexcept { return armed().fired_; }
     bool is(const Timeout& other) const noexcept { return id_ == other.id_; }
-    Clock::time_point deadline() const noexcept { return timer_.when; }
+    Clock::time_point deadline() const noexcept { return armed().timer_.when; }
     Duration duration() const noexcept { return duration_; }
     const char* what() const noexcept override;
 
@@ -59,6 +59,11 @@ class Timeout : public std::exception {
     static void on_fire(detail::Timer& t);
     // Called by the hub when the fiber that armed this Timeout ends.
     static void fiber_ended(detail::TimeoutLink& link) noexcept;
+    // The record whose timer is armed: this one, or for a compact fiber its twin on the heap
+    // (the timer heap and the fiber's list must not point into a stack that is copied away).
+    const Timeout& armed() const noexcept { return twin_ ? *twin_ : *this; }
+    void arm(detail::Fiber& fiber);
+    void disarm() noexcept;
     template <class Rep, class Period>
     static Duration saturate(std::chrono::duration<Rep, Period> d) noexcept {
         // ceil to Duration may overflow for durations near their type's max: those are forever.
@@ -76,6 +81,7 @@ class Timeout : public std::exception {
     Duration duration_{};
     bool record_ = false;
     bool fired_ = false;
+    Timeout* twin_ = nullptr;  // compact fibers: the heap record armed in this one's place
 };
 
 inline Deadline::Deadline(const Timeout& t) noexcept {

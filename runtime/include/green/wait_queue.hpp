@@ -209,6 +209,7 @@ class WaitQueue {
     friend class detail::HubAffinity;
     // At the switch to shared mode, on the owner's thread: its waiters will leave under the lock.
     void share(detail::Mailbox& owner) noexcept;
+    bool wait_as(Node& n, Deadline deadline);  // wait(deadline) with a node of its own
     bool wait_keeping_hub(Node& n, Deadline deadline);
     bool finish_keeping_hub(Node& n, Deadline deadline, bool woke);
     bool finish_shared(Node& n, Deadline deadline, bool woke);

@@ -29,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <vector>
@@ -51,6 +52,14 @@ struct StackSlot {
     std::size_t size = 0;  // usable bytes above base
     bool guarded = false;  // a PROT_NONE page sits below base; otherwise a canary does
     bool zeroed = false;   // all zero when handed out: its deepest use is its fiber's own
+};
+
+// A compact fiber's stack while it is switched out (stack_copy.hpp): the `size` bytes from its
+// saved context up to its stack top, kept at `data` (a heap buffer of `cap` bytes).
+struct StackImage {
+    char* data = nullptr;
+    std::uint32_t size = 0;
+    std::uint32_t cap = 0;
 };
 
 enum class FiberState : std::uint8_t {
@@ -120,6 +129,7 @@ class Fiber {
     virtual ~Fiber() {
         if (raw_view_deleter_) raw_view_deleter_(raw_view_);
         delete queued_;
+        std::free(image_.data);
     }
 
     // The fiber's body; runs on its own stack. Must not let exceptions escape.
@@ -156,6 +166,12 @@ class Fiber {
         ref_ = ref;
     }
 
+    // Compact stack mode (green/stack_mode.hpp): it runs on its hub's shared run stack and
+    // keeps only image() while switched out. Chosen before it starts.
+    bool compact() const noexcept { return compact_; }
+    void set_compact(bool compact) noexcept { compact_ = compact; }
+    const StackImage& image() const noexcept { return image_; }
+
     // Introspection (run_info.hpp). What it waits for while parked, and who spawned it.
     const WaitInfo& wait_info() const noexcept { return wait_; }
     std::uint64_t spawned_by() const noexcept { return spawned_by_; }
@@ -190,7 +206,8 @@ class Fiber {
     FiberState state_ = FiberState::Created;
     WakeReason wake_ = WakeReason::None;
     bool uninterruptible_ = false;  // parked until an operation finishes; kill waits
-    bool ref_ = true;  // false: its timed and I/O waits do not keep the hub alive (ref=False)
+    bool ref_ = true;       // false: its timed and I/O waits do not keep the hub alive (ref=False)
+    bool compact_ = false;  // on the hub's run stack, copied out while switched out
     int saved_errno_ = 0;
     EhState eh_;  // C++ EH globals of this fiber while it is switched out
     void* asan_fake_stack_ = nullptr;
@@ -203,6 +220,7 @@ class Fiber {
     friend class WaitNote;
     void* raw_view_ = nullptr;  // RawGreenlet view of this fiber, if one was made
     void (*raw_view_deleter_)(void*) = nullptr;
+    StackImage image_;  // compact fibers: the copied-out stack
 };
 
 // Labels the waits of fiber `f` in its scope (the first label wins: an Event's label is kept

@@ -1,0 +1,91 @@
+// Compact greenlets doing socket I/O on 127.0.0.1 while other compact greenlets run on the same
+// run stack: receive buffers on their stacks, readiness waits, a StreamServer whose handlers are
+// compact, and the default stack mode from GREEN_STACK_MODE's SpawnOptions counterpart.
+#include <gtest/gtest.h>
+
+#include <green/green.hpp>
+
+#include <cctype>
+#include <string>
+#include <vector>
+
+#include "support/sockets.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+const green::SpawnOptions kCompact{.stack_mode = green::StackMode::Compact};
+
+// Echoes upper-cased what it receives into a buffer on its (compact) stack.
+void upper_echo(green::Socket& c, const green::Address&) {
+    char buf[512];
+    std::size_t n;
+    while ((n = c.recv(buf, sizeof buf)) > 0) {
+        for (std::size_t i = 0; i < n; ++i) buf[i] = static_cast<char>(std::toupper(buf[i]));
+        c.sendall(buf, n);
+    }
+}
+
+TEST(CompactIo, ManyCompactPairsExchangeOverTcp) {
+    constexpr int kPairs = 20;
+    std::vector<green::Greenlet<std::string>> readers;
+    std::vector<green::GreenletHandle> writers;
+    std::vector<std::pair<green::Socket, green::Socket>> pairs;
+    for (int i = 0; i < kPairs; ++i) pairs.push_back(green_test::tcp_pair());
+    for (int i = 0; i < kPairs; ++i) {
+        green::Socket& in = pairs[i].second;
+        green::Socket& out = pairs[i].first;
+        readers.push_back(green::spawn(kCompact, [&in] {
+            char buf[64];  // the kernel fills it only while this fiber runs
+            std::string all;
+            std::size_t n;
+            while ((n = in.recv(buf, sizeof buf)) > 0) all.append(buf, n);
+            return all;
+        }));
+        writers.push_back(green::spawn(kCompact, [&out, i] {
+            for (int k = 0; k < 10; ++k) {
+                const std::string piece = std::to_string(i) + ":" + std::to_string(k) + ";";
+                out.sendall(piece);
+                green::sleep(0ms);
+            }
+            out.shutdown(SHUT_WR);
+        }));
+    }
+    green::joinall(writers);
+    for (int i = 0; i < kPairs; ++i) {
+        std::string want;
+        for (int k = 0; k < 10; ++k) want += std::to_string(i) + ":" + std::to_string(k) + ";";
+        EXPECT_EQ(readers[i].get(10s), want);
+    }
+}
+
+TEST(CompactIo, ReceiveDeadlineOnACompactFiber) {
+    auto [a, b] = green_test::tcp_pair();
+    auto g = green::spawn(kCompact, [&b] {
+        char buf[16];
+        try {
+            b.recv(buf, sizeof buf, 0, green::Deadline(2ms));
+        } catch (const green::Timeout&) {
+            return true;
+        }
+        return false;
+    });
+    EXPECT_TRUE(g.get());
+}
+
+TEST(CompactIo, StreamServerWithCompactHandlers) {
+    green::ServerOptions o;
+    o.handler_stack_mode = green::StackMode::Compact;
+    green::StreamServer server(green::Address("127.0.0.1", 0), upper_echo, o);
+    server.start();
+    std::vector<green::Greenlet<std::string>> clients;
+    for (int i = 0; i < 30; ++i)
+        clients.push_back(green::spawn(kCompact, green_test::ask, server.address(),
+                                       "say hello " + std::to_string(i)));
+    for (int i = 0; i < 30; ++i) EXPECT_EQ(clients[i].get(10s), "SAY HELLO " + std::to_string(i));
+    server.stop();
+    EXPECT_EQ(server.active_handlers(), 0u);
+}
+
+}  // namespace
