@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cold start against Go: each round runs one fresh green process and one fresh Go process (order
-# alternating), N fibers/goroutines each sleeping 100 ms; prints the median of every figure per
+# alternating; green once in each stack mode), N fibers/goroutines each sleeping 100 ms; prints the median of every figure per
 # side and green/Go ratios. Without `go` on PATH only green's figures are printed.
 #
 # usage: bench/cold/run.sh [--rounds R] [--count N]      (default 7 rounds, 100000)
@@ -21,7 +21,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGREEN_BUILD_BENCH=ON >/dev/null
 cmake --build "$build" --target bench_cold_sleepers >/dev/null
-sides=(green)
+sides=(green compact)
 if command -v go >/dev/null 2>&1 &&
     (cd bench/cold && GOCACHE=$tmp/gocache go build -o "$tmp/go_sleepers" cold_sleepers.go); then
     sides+=(go)
@@ -32,6 +32,7 @@ fi
 run_side() {  # SIDE: one fresh process, its line appended to $tmp/SIDE
     case $1 in
     green) "$build/bench/cold/bench_cold_sleepers" "$count" >>"$tmp/green" ;;
+    compact) GREEN_STACK_MODE=compact "$build/bench/cold/bench_cold_sleepers" "$count" >>"$tmp/compact" ;;
     go) "$tmp/go_sleepers" "$count" >>"$tmp/go" ;;
     esac
 }
@@ -49,11 +50,13 @@ for s in sides:
     rows = [dict(kv.split("=") for kv in line.split()) for line in open(f"{tmp}/{s}")]
     med[s] = {k: statistics.median(float(r[k]) for r in rows) for k in keys}
 print(f"{count} sleepers of 100 ms, fresh process each, median of {len(rows)} runs")
-print(f"{'':12}" + "".join(f"{s:>12}" for s in sides) + ("  green/go" if "go" in sides else ""))
+greens = [s for s in sides if s != "go"]
+print(f"{'':12}" + "".join(f"{s:>12}" for s in sides) +
+      ("".join(f"{s + '/go':>12}" for s in greens) if "go" in sides else ""))
 for k in keys:
     line = f"{k:12}" + "".join(f"{med[s][k]:12.1f}" for s in sides)
     if "go" in sides and med["go"][k]:
-        line += f"  {med['green'][k] / med['go'][k]:8.2f}x"
+        line += "".join(f"{med[s][k] / med['go'][k]:11.2f}x" for s in greens)
     print(line)
 for s in sides:
     print(f"{s}: {med[s]['maxrss_kb'] * 1024 / count:.0f} resident bytes and "
