@@ -4,6 +4,8 @@
 
 #include <green/green.hpp>
 
+#include "support/sleep_order.hpp"
+
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,15 +20,11 @@ namespace {
 const green::SpawnOptions kCompact{.stack_mode = green::StackMode::Compact};
 
 TEST(CompactHooks, NanosleepOnCompactFibersInterleaves) {
-    std::vector<int> order;
-    std::vector<green::GreenletHandle> gs;
-    for (int i = 3; i >= 1; --i)
-        gs.push_back(green::spawn(kCompact, [&order, i] {
-            const timespec ts{0, i * 1'000'000L};
+    const auto order =
+        green_test::wake_order_of_reverse_sleepers(kCompact, [](std::chrono::milliseconds d) {
+            const timespec ts{0, static_cast<long>(std::chrono::nanoseconds(d).count())};
             ::nanosleep(&ts, nullptr);
-            order.push_back(i);
-        }));
-    green::joinall(gs);
+        });
     EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 }
 

@@ -5,6 +5,8 @@
 
 #include <green/green.hpp>
 
+#include "support/sleep_order.hpp"
+
 #include <string>
 #include <vector>
 
@@ -15,14 +17,8 @@ namespace {
 const green::SpawnOptions kCompact{.stack_mode = green::StackMode::Compact};
 
 TEST(CompactWait, SleepAndTimedWaits) {
-    std::vector<int> order;
-    std::vector<green::GreenletHandle> gs;
-    for (int i = 3; i >= 1; --i)
-        gs.push_back(green::spawn(kCompact, [&order, i] {
-            green::sleep(std::chrono::milliseconds(i));
-            order.push_back(i);
-        }));
-    green::joinall(gs);
+    const auto order = green_test::wake_order_of_reverse_sleepers(
+        kCompact, [](std::chrono::milliseconds d) { green::sleep(d); });
     EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 }
 
