@@ -74,7 +74,7 @@ int select_cases(SelectCase* const* cases, std::size_t n, std::size_t* order, Hu
         order[j] = i;
     }
 
-    SelectClaim claim;
+    const ParkLocal<SelectClaim> claim(hub.current());  // compact fibers: on the heap
     {
         RemoteWakes wakes;  // posted after the unlock
         set.lock();
@@ -97,10 +97,8 @@ int select_cases(SelectCase* const* cases, std::size_t n, std::size_t* order, Hu
             set.unlock();
             return -1;
         }
-        if (hub.current()->compact()) [[unlikely]]
-            refuse_compact_stack_record(&claim, "select");
         for (std::size_t i = 0; i < n; ++i)
-            cases[i]->enqueue(hub.current(), claim, static_cast<int>(i));
+            cases[i]->enqueue(hub.current(), *claim, static_cast<int>(i));
         set.unlock();
     }
 
@@ -109,7 +107,7 @@ int select_cases(SelectCase* const* cases, std::size_t n, std::size_t* order, Hu
     HubHandle::KeepAlive keep;
     if (g_live_hubs.load(std::memory_order_relaxed) > 1 || set.any_shared())
         keep = HubHandle::KeepAlive(hub.handle());
-    const WaitNote note(hub.current(), WaitKind::Select, &claim);
+    const WaitNote note(hub.current(), WaitKind::Select, &*claim);
     for (;;) {
         std::exception_ptr interrupted;
         const bool woke = hub.park_capturing(deadline, interrupted);
@@ -117,13 +115,13 @@ int select_cases(SelectCase* const* cases, std::size_t n, std::size_t* order, Hu
         {
             RemoteWakes wakes;
             set.lock();  // modes re-read: a queue of this hub may have become shared meanwhile
-            won = claim.winner.load(std::memory_order_acquire);
+            won = claim->winner.load(std::memory_order_acquire);
             if (won == SelectClaim::kOpen && !interrupted && woke) {
                 set.unlock();  // woken, but no branch decided: wait on
                 continue;
             }
             // Under every lock, so no notifier is between its claim and its hand-off.
-            if (won == SelectClaim::kOpen && claim.claim(SelectClaim::kCancelled))
+            if (won == SelectClaim::kOpen && claim->claim(SelectClaim::kCancelled))
                 won = SelectClaim::kCancelled;
             for (std::size_t i = 0; i < n; ++i) cases[i]->dequeue();
             if (won >= 0 && interrupted) {

@@ -9,43 +9,53 @@
 
 namespace green {
 
+struct IWait::State {
+    std::vector<Waitable*> objects;
+    std::vector<std::unique_ptr<LinkNode>> nodes;
+    std::vector<Waitable*> ready;
+    std::size_t taken = 0;
+    std::size_t count;
+    Deadline deadline;
+    WaitQueue wakeup;
+};
+
 IWait::IWait(const std::vector<WaitableRef>& objects, Deadline deadline, std::size_t count)
-    : count_(count), deadline_(deadline) {
-    // Its completions write into this object while its fiber waits.
-    if (const detail::Fiber* f = detail::running_fiber(); f && f->compact()) [[unlikely]]
-        detail::refuse_compact_stack_record(this, "green::iwait/wait state");
-    objects_.reserve(objects.size());
-    nodes_.reserve(objects.size());
+    : s_(std::make_unique<State>()) {
+    s_->count = count;
+    s_->deadline = deadline;
+    s_->objects.reserve(objects.size());
+    s_->nodes.reserve(objects.size());
     for (const auto& ref : objects) {
         Waitable* w = ref.get();
-        objects_.push_back(w);
-        nodes_.push_back(std::make_unique<LinkNode>(&IWait::on_ready, this));
+        s_->objects.push_back(w);
+        s_->nodes.push_back(std::make_unique<LinkNode>(&IWait::on_ready, s_.get()));
         if (w->ready())
-            ready_.push_back(w);
+            s_->ready.push_back(w);
         else
-            w->rawlink(*nodes_.back());
+            w->rawlink(*s_->nodes.back());
     }
 }
 
 IWait::~IWait() {
-    for (std::size_t i = 0; i < objects_.size(); ++i)
-        if (nodes_[i]->linked) objects_[i]->unlink(*nodes_[i]);
+    for (std::size_t i = 0; i < s_->objects.size(); ++i)
+        if (s_->nodes[i]->linked) s_->objects[i]->unlink(*s_->nodes[i]);
 }
 
 void IWait::on_ready(LinkNode& node, Waitable& source) {
-    auto* self = static_cast<IWait*>(node.arg);
-    self->ready_.push_back(&source);
-    self->wakeup_.notify_one();
+    auto* s = static_cast<State*>(node.arg);
+    s->ready.push_back(&source);
+    s->wakeup.notify_one();
 }
 
 Waitable* IWait::next() {
-    if (taken_ >= count_ || taken_ >= objects_.size()) return nullptr;
-    while (taken_ >= ready_.size()) {
-        if (!wakeup_.wait(deadline_)) {
-            if (taken_ >= ready_.size()) return nullptr;
+    State& s = *s_;
+    if (s.taken >= s.count || s.taken >= s.objects.size()) return nullptr;
+    while (s.taken >= s.ready.size()) {
+        if (!s.wakeup.wait(s.deadline)) {
+            if (s.taken >= s.ready.size()) return nullptr;
         }
     }
-    return ready_[taken_++];
+    return s.ready[s.taken++];
 }
 
 std::vector<Waitable*> wait(const std::vector<WaitableRef>& objects, Deadline deadline,

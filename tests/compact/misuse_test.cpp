@@ -1,11 +1,9 @@
 // What a compact greenlet may not do: let another fiber use a pointer to an object on its stack
 // while it is switched out. Checked builds (Debug, sanitizers) report the write when the run
-// stack is next taken; waits whose records cannot leave the stack (select) are refused.
+// stack is next taken.
 #include <gtest/gtest.h>
 
 #include <green/green.hpp>
-
-#include <optional>
 
 #include "scheduler.hpp"
 
@@ -36,15 +34,6 @@ void write_into_a_parked_compact_stack() {
 }
 #endif
 
-void select_on_a_compact_fiber() {
-    green::Channel<int> a, b;
-    auto g = green::spawn(kCompact, [&] {
-        std::optional<int> x, y;
-        green::select(green::recv(a, x), green::recv(b, y));
-    });
-    g.join();
-}
-
 #if GREEN_CHECK_FIBER_STATES
 TEST(CompactMisuseDeathTest, WriteIntoASwitchedOutCompactStackIsReported) {
     GTEST_FLAG_SET(death_test_style, "threadsafe");
@@ -56,10 +45,5 @@ TEST(CompactMisuseDeathTest, WriteIntoASwitchedOutCompactStackIsReported) {
     GTEST_SKIP() << "the compact stack check is compiled in Debug and sanitizer builds only";
 }
 #endif
-
-TEST(CompactMisuseDeathTest, SelectOnACompactFiberIsRefused) {
-    GTEST_FLAG_SET(death_test_style, "threadsafe");
-    EXPECT_DEATH(select_on_a_compact_fiber(), "compact greenlet waits with a select on its stack");
-}
 
 }  // namespace

@@ -7,6 +7,9 @@
 
 #include "support/sleep_order.hpp"
 
+#include <algorithm>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -146,6 +149,96 @@ TEST(CompactWait, JoinFromACompactFiber) {
     });
     auto joiner = green::spawn(kCompact, [&] { return worker.get() * 2; });
     EXPECT_EQ(joiner.get(), 10);
+}
+
+// Several compact selectors park at once on the same two channels, so each one's nodes, claim
+// and receive slot are in use while the others run on the run stack.
+TEST(CompactWait, SelectReceivesBetweenCompactFibers) {
+    green::Channel<int> a, b;
+    std::vector<green::Greenlet<int>> selectors;
+    for (int i = 0; i < 4; ++i)
+        selectors.push_back(green::spawn(kCompact, [&] {
+            std::optional<int> x, y;
+            const int branch = green::select(green::recv(a, x), green::recv(b, y));
+            return branch == 0 ? *x : -*y;
+        }));
+    auto sender = green::spawn(kCompact, [&] {
+        a.put(1);
+        b.put(2);
+        a.put(3);
+        b.put(4);
+    });
+    sender.join();
+    std::vector<int> got;
+    for (auto& s : selectors) got.push_back(s.get());
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, (std::vector<int>{-4, -2, 1, 3}));
+}
+
+// The item a parked compact sender offers is read by the getter while the sender is copied out.
+TEST(CompactWait, SelectSendOffersItsItemWhileSwitchedOut) {
+    green::Channel<std::string> ch;
+    const std::string long_item(200, 'x');  // not in the string object itself
+    auto sender = green::spawn(kCompact, [&] {
+        return green::select(green::send(ch, long_item + "!"), green::after(green::Deadline(60s)));
+    });
+    auto getter = green::spawn(kCompact, [&] {
+        return ch.get();  // spawned second: the sender is parked by now
+    });
+    EXPECT_EQ(getter.get(), long_item + "!");
+    EXPECT_EQ(sender.get(), 0);
+}
+
+// Killed while it waits: nothing taken, and no node left in the channels.
+TEST(CompactWait, KilledSelectLeavesNoTrace) {
+    green::Channel<int> a, b;
+    auto g = green::spawn(kCompact, [&] {
+        std::optional<int> x, y;
+        green::select(green::recv(a, x), green::recv(b, y));
+    });
+    green::sleep(0ms);  // g runs and parks
+    g.kill();
+    auto late = green::spawn(kCompact, [&] { return a.get() + b.get(); });
+    auto putter = green::spawn([&] {
+        a.put(20);
+        b.put(22);
+    });
+    EXPECT_EQ(late.get(), 42);
+    putter.join();
+}
+
+// iwait's state is written by each completion while the waiting compact fiber is switched out.
+TEST(CompactWait, IwaitAndJoinallFromACompactFiber) {
+    green::Event e1, e2, e3;
+    auto waiter = green::spawn(kCompact, [&] {
+        std::vector<green::Waitable*> order;
+        for (green::Waitable* w : green::iwait({e1, e2, e3})) order.push_back(w);
+        return order;
+    });
+    auto setter = green::spawn(kCompact, [&] {
+        for (green::Event* e : {&e3, &e1, &e2}) {
+            green::sleep(0ms);
+            e->set();
+        }
+    });
+    EXPECT_EQ(waiter.get(), (std::vector<green::Waitable*>{&e3, &e1, &e2}));
+    setter.join();
+
+    auto failing = green::spawn(kCompact, [] {
+        green::sleep(1ms);
+        throw std::runtime_error("boom");
+    });
+    auto fine = green::spawn(kCompact, [] { green::sleep(2ms); });
+    auto joiner = green::spawn(kCompact, [&] {
+        try {
+            green::joinall({failing, fine}, {}, true);
+        } catch (const std::runtime_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    });
+    EXPECT_EQ(joiner.get(), "boom");
+    fine.join();
 }
 
 }  // namespace

@@ -242,15 +242,12 @@ class IWait {
     iterator end() { return iterator(); }
 
   private:
+    struct State;
     static void on_ready(LinkNode& node, Waitable& source);
 
-    std::vector<Waitable*> objects_;
-    std::vector<std::unique_ptr<LinkNode>> nodes_;
-    std::vector<Waitable*> ready_;
-    std::size_t taken_ = 0;
-    std::size_t count_;
-    Deadline deadline_;
-    WaitQueue wakeup_;
+    // What completions write while the owner waits lives on the heap, never on the owner's stack
+    // (a compact fiber's stack is elsewhere while it waits).
+    std::unique_ptr<State> s_;
 };
 
 // Iterate objects as they become ready: for (green::Waitable* w : green::iwait({g1, g2})) ...

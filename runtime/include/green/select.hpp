@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "green/clock.hpp"
+#include "green/detail/park_local.hpp"
 #include "green/queue.hpp"
 
 namespace green {
@@ -23,7 +24,9 @@ namespace green {
 namespace detail {
 
 // One recv or send branch of a select, its queue's type erased. The select holds the queue's
-// lock (shared mode) or runs on its hub (single-hub mode) around every call.
+// lock (shared mode) or runs on its hub (single-hub mode) around every call. What others touch
+// while the select waits (the node, the slot an item lands in, the item on offer) is a ParkLocal:
+// on the heap when the selecting fiber is compact.
 class SelectCase {
   public:
     virtual HubAffinity& affinity() const noexcept = 0;
@@ -52,37 +55,40 @@ template <class Q>
 class SelectRecv final : public SelectCase {
   public:
     using T = typename Q::value_type;
-    SelectRecv(Q& q, std::optional<T>& out) noexcept : q_(q), out_(out) {}
+    SelectRecv(Q& q, std::optional<T>& out) : q_(q), out_(out), s_(running_fiber()) {}
     SelectRecv(const SelectRecv&) = delete;
     SelectRecv& operator=(const SelectRecv&) = delete;
 
     HubAffinity& affinity() const noexcept override { return q_.owner_; }
     bool poll(RemoteWakes& wakes) override {
         HeldOps ops{wakes};
-        return q_.get_now(got_, ops) != Q::Status::NotReady;
+        return q_.get_now(s_->got, ops) != Q::Status::NotReady;
     }
     void enqueue(Fiber* f, SelectClaim& claim, int branch) noexcept override {
-        node_.fiber = f;
-        node_.select = &claim;
-        node_.branch = branch;
-        node_.slot = &got_;
-        q_.getters_.link(node_);
+        s_->node.fiber = f;
+        s_->node.select = &claim;
+        s_->node.branch = branch;
+        s_->node.slot = &s_->got;
+        q_.getters_.link(s_->node);
     }
-    void dequeue() noexcept override { q_.getters_.unlink(node_); }
-    const WaitQueue::Node& node() const noexcept override { return node_; }
+    void dequeue() noexcept override { q_.getters_.unlink(s_->node); }
+    const WaitQueue::Node& node() const noexcept override { return s_->node; }
     void give_back(RemoteWakes& wakes) override {
-        if (!got_) return;  // claimed by close(): nothing was handed over
+        if (!s_->got) return;  // claimed by close(): nothing was handed over
         HeldOps ops{wakes};
-        q_.redeliver(std::move(*got_), ops);
-        got_.reset();
+        q_.redeliver(std::move(*s_->got), ops);
+        s_->got.reset();
     }
-    void finish() override { out_ = std::move(got_); }
+    void finish() override { out_ = std::move(s_->got); }
 
   private:
+    struct Shared {
+        std::optional<T> got;  // filled by whoever hands the item over; out_ only if this won
+        typename Q::GetWaiter node;
+    };
     Q& q_;
     std::optional<T>& out_;
-    std::optional<T> got_;  // filled by whoever hands the item over; out_ only if this branch won
-    typename Q::GetWaiter node_;
+    ParkLocal<Shared> s_;
 };
 
 template <class Q>
@@ -90,36 +96,41 @@ class SelectSend final : public SelectCase {
   public:
     using T = typename Q::value_type;
     template <class U>
-    SelectSend(Q& q, U&& item) : q_(q), item_(std::forward<U>(item)) {}
+    SelectSend(Q& q, U&& item) : q_(q), s_(running_fiber(), std::forward<U>(item)) {}
     SelectSend(const SelectSend&) = delete;
     SelectSend& operator=(const SelectSend&) = delete;
 
     HubAffinity& affinity() const noexcept override { return q_.owner_; }
     bool poll(RemoteWakes& wakes) override {
         HeldOps ops{wakes};
-        const auto s = q_.put_now(item_, ops);
-        node_.closed = s == Q::Status::Closed;
+        const auto s = q_.put_now(s_->item, ops);
+        s_->node.closed = s == Q::Status::Closed;
         return s != Q::Status::NotReady;
     }
     void enqueue(Fiber* f, SelectClaim& claim, int branch) noexcept override {
-        node_.fiber = f;
-        node_.select = &claim;
-        node_.branch = branch;
-        node_.item = &item_;
-        q_.putters_.link(node_);
+        s_->node.fiber = f;
+        s_->node.select = &claim;
+        s_->node.branch = branch;
+        s_->node.item = &s_->item;
+        q_.putters_.link(s_->node);
     }
-    void dequeue() noexcept override { q_.putters_.unlink(node_); }
-    const WaitQueue::Node& node() const noexcept override { return node_; }
+    void dequeue() noexcept override { q_.putters_.unlink(s_->node); }
+    const WaitQueue::Node& node() const noexcept override { return s_->node; }
     // The item was taken: the put happened, as for an interrupted put().
     void give_back(RemoteWakes&) override {}
     void finish() override {
-        if (node_.closed) throw QueueClosed();
+        if (s_->node.closed) throw QueueClosed();
     }
 
   private:
+    struct Shared {
+        template <class U>
+        explicit Shared(U&& i) : item(std::forward<U>(i)) {}
+        T item;  // taken by the getter that claims this branch
+        typename Q::PutWaiter node;
+    };
     Q& q_;
-    T item_;
-    typename Q::PutWaiter node_;
+    ParkLocal<Shared> s_;
 };
 
 // green::after / green::default_case: not queue operations, they shape the wait.

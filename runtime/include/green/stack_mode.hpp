@@ -19,10 +19,9 @@ namespace green {
 // object). Debug and sanitizer builds detect a write into a switched-out compact fiber's stack
 // made while no other compact fiber runs there, and abort with a message naming the fiber (a
 // write while another one runs there lands in that one's frames and is not detected). The runtime
-// itself keeps every record that lives across a wait (wait-queue nodes, timers, I/O operations) off
-// compact stacks; waits it cannot keep off the stack (select, an iwait/wait whose IWait is on the
-// stack, joinall with raise_error) abort with a message instead. Their stack size is the hub's
-// default stack size, shared by all compact fibers of the hub.
+// itself keeps every record that lives across a wait (wait-queue nodes, select branches, iwait
+// state, timers, I/O operations) off compact stacks. Their stack size is the hub's default stack
+// size, shared by all compact fibers of the hub.
 enum class StackMode : std::uint8_t {
     Unset,    // GREEN_STACK_MODE decides
     Default,  // a stack of its own
