@@ -51,6 +51,15 @@ class SelectCase {
 int select_cases(SelectCase* const* cases, std::size_t n, std::size_t* order, HubAffinity** locks,
                  const Deadline& deadline, bool nowait);
 
+// Queues a branch's node as waiter `branch` of the select that `claim` decides.
+template <class List, class Node>
+void link_branch(List& list, Node& node, Fiber* f, SelectClaim& claim, int branch) noexcept {
+    node.fiber = f;
+    node.select = &claim;
+    node.branch = branch;
+    list.link(node);
+}
+
 template <class Q>
 class SelectRecv final : public SelectCase {
   public:
@@ -65,11 +74,8 @@ class SelectRecv final : public SelectCase {
         return q_.get_now(s_->got, ops) != Q::Status::NotReady;
     }
     void enqueue(Fiber* f, SelectClaim& claim, int branch) noexcept override {
-        s_->node.fiber = f;
-        s_->node.select = &claim;
-        s_->node.branch = branch;
         s_->node.slot = &s_->got;
-        q_.getters_.link(s_->node);
+        link_branch(q_.getters_, s_->node, f, claim, branch);
     }
     void dequeue() noexcept override { q_.getters_.unlink(s_->node); }
     const WaitQueue::Node& node() const noexcept override { return s_->node; }
@@ -108,11 +114,8 @@ class SelectSend final : public SelectCase {
         return s != Q::Status::NotReady;
     }
     void enqueue(Fiber* f, SelectClaim& claim, int branch) noexcept override {
-        s_->node.fiber = f;
-        s_->node.select = &claim;
-        s_->node.branch = branch;
         s_->node.item = &s_->item;
-        q_.putters_.link(s_->node);
+        link_branch(q_.putters_, s_->node, f, claim, branch);
     }
     void dequeue() noexcept override { q_.putters_.unlink(s_->node); }
     const WaitQueue::Node& node() const noexcept override { return s_->node; }
