@@ -108,7 +108,7 @@ class EpollBackend final : public IoBackend {
     }
 
     long submit(IoOp& op, const Deadline& deadline) override {
-        if (compact_caller()) [[unlikely]]
+        if (compact_caller(op)) [[unlikely]]
             return submit_compact(op, deadline);
         op.landed = 0;
         if (op.fd < 0 && op.kind != IoOp::Kind::Call) return -EBADF;

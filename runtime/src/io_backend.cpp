@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.hpp"
+#include "green/detail/park_local.hpp"
 #include "green/threadpool.hpp"
 #include "io_call.hpp"
 #include "scheduler.hpp"
@@ -69,7 +70,10 @@ long IoBackend::offload(IoOp& op) {
         Fiber* fiber;
         long res = 0;
         bool done = false;
-    } job{op, hub_.current()};
+    };
+    // The pool thread and the completion post use it while this fiber waits: off a compact stack.
+    const ParkLocal<Job> parked_job(hub_.current(), Job{op, hub_.current()});
+    Job& job = *parked_job;
     std::shared_ptr<Mailbox> mailbox = hub_.mailbox();
     {
         const CountedWaiter counted(*this, true);

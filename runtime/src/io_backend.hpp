@@ -93,6 +93,9 @@ struct IoOp {
     std::int64_t offset = -1;
     long landed = 0;    // out: bytes an interrupted read/recv still took
     bool pool = false;  // run it on the offload pool even where the backend could submit it
+    // The record and its buffers are on the heap even though a compact fiber submits it
+    // (compact_io.cpp's heap twin): the backend may leave it with the kernel or the pool.
+    bool off_stack = false;
 };
 
 // copy_file_range(2)'s arguments beyond the input fd, the count and the flags (IoOp::CopyRange).
@@ -214,10 +217,11 @@ class IoBackend {
     // the pool thread works on the caller's buffer, which must outlive the call (a disk
     // operation always ends). A kill or Timeout that came meanwhile is thrown afterwards.
     long offload(IoOp& op);
-    // submit() for a compact fiber (compact_io.cpp): nothing is left with the kernel or the
-    // offload pool while it waits, since its stack is copied away meanwhile.
+    // submit() for a compact fiber (compact_io.cpp): nothing on its stack is left with the
+    // kernel or the offload pool while it waits, since its stack is copied away meanwhile.
     long submit_compact(IoOp& op, const Deadline& deadline);
     bool compact_caller() const noexcept;
+    bool compact_caller(const IoOp& op) const noexcept { return !op.off_stack && compact_caller(); }
 
     // The readiness-based receive both backends share (RecvPolicy Poll and WaitFirst).
     long recv_by_readiness(int fd, void* buf, std::size_t len, int flags, const Deadline& deadline,
