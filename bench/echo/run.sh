@@ -111,6 +111,7 @@ for n in $conns; do
 done
 
 # The table: medians per (conns, server); ratio of CPU per round trip to the better C loop.
+smaller() { awk -v a="$1" -v b="$2" 'BEGIN{ print (b == "" || a < b) ? a : b }'; }
 printf '\n%-7s %-22s %10s %9s %9s %11s %8s %7s %8s %10s\n' conns server "rt/s" "p50 us" "p99 us" \
     "cpu us/rt" "vs best C" errors stalled "vs C 64k"
 for n in $conns; do
@@ -120,16 +121,8 @@ for n in $conns; do
         rows=$(awk -v n="$n" -v s="$s" '$1==n && $2==s' "$results")
         [[ -z $rows ]] && continue
         cpu[$s]=$(sed -n 's/.*cpu_per_rt_us=\([^ ]*\).*/\1/p' <<<"$rows" | median)
-        if [[ $s == epoll || $s == uring ]]; then
-            if [[ -z $best ]] || awk -v a="${cpu[$s]}" -v b="$best" 'BEGIN{exit !(a<b)}'; then
-                best=${cpu[$s]}
-            fi
-        fi
-        if [[ $s == epoll-64k || $s == uring-64k ]]; then
-            if [[ -z $best64 ]] || awk -v a="${cpu[$s]}" -v b="$best64" 'BEGIN{exit !(a<b)}'; then
-                best64=${cpu[$s]}
-            fi
-        fi
+        [[ $s == epoll || $s == uring ]] && best=$(smaller "${cpu[$s]}" "$best")
+        [[ $s == epoll-64k || $s == uring-64k ]] && best64=$(smaller "${cpu[$s]}" "$best64")
     done
     for s in $servers; do
         rows=$(awk -v n="$n" -v s="$s" '$1==n && $2==s' "$results")
@@ -148,6 +141,23 @@ for n in $conns; do
             "${cpu[$s]}" "$ratio" "$errs" "$stall" "$ratio64"
     done
     unset cpu
+done
+# Paired: each *-64k server against its 4 KiB twin (same name without -64k) run by run, the
+# median of the per-run ratios. The two run one after the other in each run, so drift of the
+# machine's load between runs cancels out of the ratio.
+for n in $conns; do
+    for s in $servers; do
+        twin=${s%-64k}
+        [[ $s == "$twin" || " $servers " != *" $twin "* ]] && continue
+        paired=$(awk -v n="$n" -v s="$s" -v t="$twin" '
+            $1 == n && ($2 == s || $2 == t) {
+                v = $0; sub(/.*cpu_per_rt_us=/, "", v); sub(/ .*/, "", v)
+                if ($2 == s) a[$3] = v; else b[$3] = v
+            }
+            END { for (r in a) if (b[r] > 0) print a[r] / b[r] }' "$results" | median)
+        [[ -n $paired ]] && printf 'paired %-6s %s / %s: %.3fx (median of per-run ratios)\n' \
+            "$n" "$s" "$twin" "$paired"
+    done
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 for note in "${notes[@]}"; do echo "note: $note"; done
