@@ -22,6 +22,7 @@ for _ in $(seq 100); do
 done
 taskset -c "${CLIENT_CPU:-1}" "$bin/echo_loadgen" $host $port "$n" --warmup 1 --window 2 \
     --server-pid "$spid" >/dev/null &
+lpid=$!
 sleep 1.5  # past the warm-up: every connection's fiber is parked in its loop
 echo 1 >"/proc/$spid/clear_refs"
 sleep 0.3
@@ -29,4 +30,4 @@ echo "anonymous mappings by pages referenced in 0.3 s ($n connections):"
 awk '/^[0-9a-f]+-[0-9a-f]+ /{ m = $0; anon = (NF == 5) }
      /^Referenced:/{ if (anon && $2 > 0) printf "%8d kB  %s\n", $2, m }' "/proc/$spid/smaps" |
     sort -rn | head -3
-wait %2
+wait "$lpid"
