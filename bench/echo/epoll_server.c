@@ -1,5 +1,6 @@
 /* Baseline: a plain single-threaded epoll echo server, level-triggered, the way one writes it
- * by hand in C. usage: epoll_server HOST PORT */
+ * by hand in C. usage: epoll_server HOST PORT
+ * BUF_SIZE (default 4096) is the size of its one receive buffer, shared by all connections. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,13 +15,17 @@
 
 #include "listen.h"
 
+#ifndef BUF_SIZE
+#define BUF_SIZE 4096
+#endif
+
 int main(int argc, char** argv) {
     int lfd = bench_listen(argc, argv);
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = lfd};
     epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
     struct epoll_event evs[512];
-    char buf[4096];
+    char buf[BUF_SIZE];
     for (;;) {
         int n = epoll_wait(ep, evs, 512, -1);
         for (int i = 0; i < n; ++i) {

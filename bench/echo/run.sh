@@ -3,6 +3,8 @@
 # one core with the load generator pinned to another, at 1/100/1000/10000 connections, and
 # prints round trips/s, p50/p99 latency and the server's CPU time per round trip, with the
 # ratio to the better of the two plain C loops (epoll, io_uring) at the same connection count.
+# Servers named *-64k receive into a 64 KiB buffer (green: a `char buf[65536]` on the handler's
+# stack); when the 64 KiB C loops ran too, a last column gives the ratio to the better of those.
 #
 # usage: bench/echo/run.sh [--quick] [--runs N] [--window S] [--conns "1 100 1000 10000"]
 #                          [--servers "epoll uring green-uring green-epoll threads"]
@@ -19,7 +21,7 @@ parse_options "$@"
 port=19300
 
 build_targets echo_loadgen echo_epoll_server echo_uring_server echo_uring_server_12lines \
-    echo_threads_server echo_green_server
+    echo_epoll_server_64k echo_uring_server_64k echo_threads_server echo_green_server
 
 # Optional servers: only when their runtime is installed.
 notes=()
@@ -53,6 +55,12 @@ start_server() {  # name -> sets spid
         # (about what a fiber's resume touches beyond the C loop's): not a baseline, an
         # experiment on what footprint costs (bench/echo/README.md).
         uring-12lines) cmd=("$bin/echo_uring_server_12lines" $host $port) ;;
+        # 64 KiB receive buffers: the C loops' (epoll: one shared; io_uring: one per connection)
+        # and green's handler declaring `char buf[65536]` on its stack.
+        epoll-64k) cmd=("$bin/echo_epoll_server_64k" $host $port) ;;
+        uring-64k) cmd=("$bin/echo_uring_server_64k" $host $port) ;;
+        green-uring-64k) cmd=(env GREEN_BACKEND=io_uring "$bin/echo_green_server" $host $port --stack-buf 65536) ;;
+        green-epoll-64k) cmd=(env GREEN_BACKEND=epoll "$bin/echo_green_server" $host $port --stack-buf 65536) ;;
         threads) cmd=("$bin/echo_threads_server" $host $port) ;;
         green-uring) cmd=(env GREEN_BACKEND=io_uring "$bin/echo_green_server" $host $port) ;;
         green-epoll) cmd=(env GREEN_BACKEND=epoll "$bin/echo_green_server" $host $port) ;;
@@ -103,20 +111,18 @@ for n in $conns; do
 done
 
 # The table: medians per (conns, server); ratio of CPU per round trip to the better C loop.
-printf '\n%-7s %-22s %10s %9s %9s %11s %8s %7s %8s\n' conns server "rt/s" "p50 us" "p99 us" \
-    "cpu us/rt" "vs best C" errors stalled
+smaller() { awk -v a="$1" -v b="$2" 'BEGIN{ print (b == "" || a < b) ? a : b }'; }
+printf '\n%-7s %-22s %10s %9s %9s %11s %8s %7s %8s %10s\n' conns server "rt/s" "p50 us" "p99 us" \
+    "cpu us/rt" "vs best C" errors stalled "vs C 64k"
 for n in $conns; do
-    best=
+    best= best64=
     declare -A cpu=()
     for s in $servers; do
         rows=$(awk -v n="$n" -v s="$s" '$1==n && $2==s' "$results")
         [[ -z $rows ]] && continue
         cpu[$s]=$(sed -n 's/.*cpu_per_rt_us=\([^ ]*\).*/\1/p' <<<"$rows" | median)
-        if [[ $s == epoll || $s == uring ]]; then
-            if [[ -z $best ]] || awk -v a="${cpu[$s]}" -v b="$best" 'BEGIN{exit !(a<b)}'; then
-                best=${cpu[$s]}
-            fi
-        fi
+        [[ $s == epoll || $s == uring ]] && best=$(smaller "${cpu[$s]}" "$best")
+        [[ $s == epoll-64k || $s == uring-64k ]] && best64=$(smaller "${cpu[$s]}" "$best64")
     done
     for s in $servers; do
         rows=$(awk -v n="$n" -v s="$s" '$1==n && $2==s' "$results")
@@ -127,10 +133,31 @@ for n in $conns; do
         errs=$(sed -n 's/.*errors=\([^ ]*\).*/\1/p' <<<"$rows" | sort -g | tail -1)
         stall=$(sed -n 's/.*stalled=\([^ ]*\).*/\1/p' <<<"$rows" | sort -g | tail -1)
         ratio=$(awk -v a="${cpu[$s]}" -v b="${best:-0}" 'BEGIN{ if (b>0) printf "%.2fx", a/b; else print "-" }')
-        printf '%-7s %-22s %10.0f %9.1f %9.1f %11.2f %8s %7s %8s\n' "$n" "$s" "$rtps" "$p50" "$p99" \
-            "${cpu[$s]}" "$ratio" "$errs" "$stall"
+        ratio64=-
+        if [[ $s == *-64k ]]; then
+            ratio64=$(awk -v a="${cpu[$s]}" -v b="${best64:-0}" 'BEGIN{ if (b>0) printf "%.2fx", a/b; else print "-" }')
+        fi
+        printf '%-7s %-22s %10.0f %9.1f %9.1f %11.2f %8s %7s %8s %10s\n' "$n" "$s" "$rtps" "$p50" "$p99" \
+            "${cpu[$s]}" "$ratio" "$errs" "$stall" "$ratio64"
     done
     unset cpu
+done
+# Paired: each *-64k server against its 4 KiB twin (same name without -64k) run by run, the
+# median of the per-run ratios. The two run one after the other in each run, so drift of the
+# machine's load between runs cancels out of the ratio.
+for n in $conns; do
+    for s in $servers; do
+        twin=${s%-64k}
+        [[ $s == "$twin" || " $servers " != *" $twin "* ]] && continue
+        paired=$(awk -v n="$n" -v s="$s" -v t="$twin" '
+            $1 == n && ($2 == s || $2 == t) {
+                v = $0; sub(/.*cpu_per_rt_us=/, "", v); sub(/ .*/, "", v)
+                if ($2 == s) a[$3] = v; else b[$3] = v
+            }
+            END { for (r in a) if (b[r] > 0) print a[r] / b[r] }' "$results" | median)
+        [[ -n $paired ]] && printf 'paired %-6s %s / %s: %.3fx (median of per-run ratios)\n' \
+            "$n" "$s" "$twin" "$paired"
+    done
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 for note in "${notes[@]}"; do echo "note: $note"; done

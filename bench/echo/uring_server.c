@@ -20,6 +20,10 @@
 #ifndef EXTRA_LINES
 #define EXTRA_LINES 0
 #endif
+/* BUF_SIZE (default 4096): each connection's receive buffer, inside its malloc'd state. */
+#ifndef BUF_SIZE
+#define BUF_SIZE 4096
+#endif
 
 enum { ACCEPT, RECV, SEND };
 typedef struct {
@@ -28,7 +32,7 @@ typedef struct {
 #if EXTRA_LINES > 0
     char extra[EXTRA_LINES][64];
 #endif
-    char buf[4096];
+    char buf[BUF_SIZE];
 } Conn;
 
 static void touch_extra_lines(Conn* c) {
