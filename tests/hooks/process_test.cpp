@@ -87,10 +87,7 @@ TEST(ProcessHooks, FibersWaitForTheirChildrenConcurrently) {
     // The children end only once the gate opens, and the opener (queued after every waiter)
     // opens it after the ticker ticked 10 times with every fiber parked in its wait. A wait that
     // blocked the hub would stop both: its child would exit 99 after 10 s.
-    auto opener = green::spawn([&] {
-        ticker.wait_ticks(10);
-        gate.open();
-    });
+    auto opener = ticker.after_ticks(10, [&] { gate.open(); });
     for (int i = 0; i < kFibers; ++i) EXPECT_EQ(waiters[static_cast<std::size_t>(i)].get(), i + 1);
     opener.join();
     EXPECT_EQ(overlap.started_before_first_wake(), kFibers);  // every child ran while all waited
@@ -142,10 +139,7 @@ TEST(ProcessHooks, SystemAndPopenFromFibersOverlap) {
         // The shells end only once the gate opens, after the ticker ticked 10 times with every
         // caller parked (the opener is queued after them): a call that blocked the hub would
         // stop both, and its shell would give up after 10 s with status 124.
-        auto opener = green::spawn([&] {
-            ticker.wait_ticks(10);
-            gate.open();
-        });
+        auto opener = ticker.after_ticks(10, [&] { gate.open(); });
         for (int i = 0; i < kFibers; ++i)
             EXPECT_EQ(callers[static_cast<std::size_t>(i)].get(), i + 1) << use_popen;
         opener.join();
@@ -217,10 +211,7 @@ TEST(ProcessHooks, RecordLockWaitsInTheKernelBesideOtherFibers) {
     auto waiter = green::spawn(lock);
     // The holder lets go once the ticker ticked 10 times with the waiter parked in F_SETLKW: a
     // wait that held the hub would stop the opener, and the holder would exit 4 after 10 s.
-    auto opener = green::spawn([&] {
-        ticker.wait_ticks(10);
-        release.open();
-    });
+    auto opener = ticker.after_ticks(10, [&] { release.open(); });
     EXPECT_EQ(waiter.get(), 0);
     opener.join();
     int status = 0;

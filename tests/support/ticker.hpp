@@ -5,6 +5,8 @@
 
 #include <green/green.hpp>
 
+#include <utility>
+
 namespace green_test {
 
 class Ticker {
@@ -22,6 +24,17 @@ class Ticker {
     void wait_ticks(long n) const {
         const long until = ticks_ + n;
         while (ticks_ < until) green::yield();
+    }
+
+    // Spawns a fiber that runs f once the ticker ticked n more times, counted from its first
+    // turn. It is queued behind the fibers spawned before it: they have started (and parked in
+    // the call under test) by then.
+    template <class F>
+    green::Greenlet<void> after_ticks(long n, F f) const {
+        return green::spawn([this, n, f = std::move(f)]() mutable {
+            wait_ticks(n);
+            f();
+        });
     }
 
     void stop() {
