@@ -16,56 +16,28 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "../ticker.h"
+#include "../gate.h"
 
 extern char** environ;
 
 enum { kThreads = 20 };
 
-/* The round's gate: a pipe whose read end the shells inherit (the write end is close-on-exec);
- * opening it closes the write end, so their `cat` of it ends. */
-static int gate_read = -1, gate_write = -1;
-static char gate_wait[64]; /* the shell command that waits at the gate, true once it opened */
+/* The gate the shells of a round (and system_details' shell) wait at. */
+static struct gate gate;
 
-static void gate_make(void) {
-    int p[2];
-    CHECK(pipe(p) == 0);
-    gate_read = p[0];
-    gate_write = p[1];
-    CHECK(fcntl(gate_write, F_SETFD, FD_CLOEXEC) == 0);
-    snprintf(gate_wait, sizeof gate_wait, "timeout 10 cat /dev/fd/%d >/dev/null", gate_read);
-}
-
-static void gate_open(void) {
-    close(gate_write);
-}
-
-static int started, started_at_first_return;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct overlap calls = OVERLAP_INIT;
 static int results[kThreads];
-
-static void round_begin(void) {
-    pthread_mutex_lock(&lock);
-    ++started;
-    pthread_mutex_unlock(&lock);
-}
-
-static void round_end(void) {
-    pthread_mutex_lock(&lock);
-    if (started_at_first_return < 0) started_at_first_return = started;
-    pthread_mutex_unlock(&lock);
-}
 
 static int by_system(int i) {
     char cmd[128];
-    snprintf(cmd, sizeof cmd, "%s && exit %d", gate_wait, 10 + i);
+    snprintf(cmd, sizeof cmd, "%s && exit %d", gate.shell_wait, 10 + i);
     return system(cmd);
 }
 
 /* popen "r": the child's line read with read(2) on the stream's descriptor. */
 static int by_popen_read(int i) {
     char cmd[128], buf[64];
-    snprintf(cmd, sizeof cmd, "%s && echo line %d", gate_wait, i);
+    snprintf(cmd, sizeof cmd, "%s && echo line %d", gate.shell_wait, i);
     FILE* f = popen(cmd, "r");
     CHECK(f != NULL);
     size_t got = 0;
@@ -82,7 +54,7 @@ static int by_popen_read(int i) {
 /* popen "w": the shell reads a line and exits with its length. */
 static int by_popen_write(int i) {
     char cmd[128];
-    snprintf(cmd, sizeof cmd, "read l; %s && exit ${#l}", gate_wait);
+    snprintf(cmd, sizeof cmd, "read l; %s && exit ${#l}", gate.shell_wait);
     FILE* f = popen(cmd, "w");
     CHECK(f != NULL);
     for (int k = 0; k <= i; ++k) fputc('x', f);
@@ -92,7 +64,7 @@ static int by_popen_write(int i) {
 
 static int by_posix_spawn(int i) {
     char cmd[128];
-    snprintf(cmd, sizeof cmd, "%s && exit %d", gate_wait, 20 + i);
+    snprintf(cmd, sizeof cmd, "%s && exit %d", gate.shell_wait, 20 + i);
     char* argv[] = {"sh", "-c", cmd, NULL};
     pid_t pid;
     CHECK(posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) == 0);
@@ -105,34 +77,24 @@ static int (*current)(int);
 
 static void* worker(void* arg) {
     int i = (int)(long)arg;
-    round_begin();
+    overlap_enter(&calls);
     results[i] = current(i);
-    round_end();
+    overlap_woke(&calls);
     return NULL;
-}
-
-static int started_now(void) {
-    pthread_mutex_lock(&lock);
-    const int n = started;
-    pthread_mutex_unlock(&lock);
-    return n;
 }
 
 static void round_of(const char* name, int (*call)(int)) {
     pthread_t t[kThreads];
     current = call;
-    started = 0;
-    started_at_first_return = -1;
-    gate_make();
+    calls.entered = 0;
+    calls.first_wake_saw = -1;
+    gate_make(&gate);
     for (long i = 0; i < kThreads; ++i) CHECK(pthread_create(&t[i], NULL, worker, (void*)i) == 0);
-    /* Every call started (a safety net of 10 s, not a speed bound), then 3 ticks. */
-    for (int k = 0; k < 10000 && started_now() < kThreads; ++k) usleep(1000);
-    const int ticked = ticker_moved(ticks_now(), 3);
-    gate_open();
+    const int ticked = gate_open_after_ticks(&gate, &calls, kThreads);
     for (int i = 0; i < kThreads; ++i) CHECK(pthread_join(t[i], NULL) == 0);
-    close(gate_read);
+    gate_remove(&gate);
     printf("%s: ticker %s; started when the first returned: %d of %d; statuses", name,
-           ticked ? "ticked" : "stalled", started_at_first_return, kThreads);
+           ticked ? "ticked" : "stalled", calls.first_wake_saw, kThreads);
     for (int i = 0; i < kThreads; ++i) {
         int s = results[i];
         if (WIFEXITED(s))
@@ -151,7 +113,7 @@ static void on_sigint(int sig) {
 
 static void* system_sleeper(void* arg) {
     (void)arg;
-    printf("system(at the gate) = %d\n", system(gate_wait));
+    printf("system(at the gate) = %d\n", system(gate.shell_wait));
     return NULL;
 }
 
@@ -174,7 +136,7 @@ static void system_details(void) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     CHECK(sigaction(SIGINT, &sa, NULL) == 0);
-    gate_make();
+    gate_make(&gate);
     pthread_t t;
     CHECK(pthread_create(&t, NULL, system_sleeper, NULL) == 0);
     for (int k = 0; k < 10000; ++k) {
@@ -185,9 +147,9 @@ static void system_details(void) {
     printf("during system: SIGINT %s\n", seen.sa_handler == SIG_IGN ? "ignored" : "handled");
     kill(getpid(), SIGINT);
     usleep(50 * 1000);
-    gate_open();
+    gate_open(&gate);
     CHECK(pthread_join(t, NULL) == 0);
-    close(gate_read);
+    gate_remove(&gate);
     printf("handler ran %d times during system\n", (int)sigints);
     CHECK(sigaction(SIGINT, NULL, &seen) == 0);
     printf("after system: SIGINT %s\n", seen.sa_handler == on_sigint ? "handled" : "not ours");
