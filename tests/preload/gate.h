@@ -35,12 +35,12 @@ static inline void gate_open(struct gate* g) {
     close(g->wr);
 }
 
-/* Opens the gate once n waiters checked in at o (a safety net of 10 s, not a speed bound) and the
- * ticker then moved 3 ticks, so they all waited while it ticked: 1 when it moved, else 0. Under
- * the shim a wait that held the hub would stop this thread and the ticker both: its child would
- * give up at the gate instead. */
+/* Opens the gate once n waiters checked in at o (if o; a safety net of 10 s, not a speed bound)
+ * and the ticker then moved 3 ticks, so they all waited while it ticked: 1 when it moved, else 0.
+ * Under the shim a wait that held the hub would stop this thread and the ticker both: its child
+ * would give up at the gate instead. */
 static inline int gate_open_after_ticks(struct gate* g, struct overlap* o, int n) {
-    for (int k = 0; k < 10000 && overlap_entered(o) < n; ++k) usleep(1000);
+    for (int k = 0; o && k < 10000 && overlap_entered(o) < n; ++k) usleep(1000);
     const int ticked = ticker_moved(ticks_now(), 3);
     gate_open(g);
     return ticked;
