@@ -14,6 +14,7 @@
 #include <green/green.hpp>
 
 #include "support/loopback.hpp"
+#include "support/overlap.hpp"
 
 using namespace std::chrono_literals;
 using namespace green_test;
@@ -58,28 +59,25 @@ TEST(DnsHooks, GetaddrinfoInAFiberRunsOffThread) {
 }
 
 TEST(DnsHooks, ManyFibersResolveWhileOthersRun) {
-    int ticks = 0;
-    auto ticker = green::spawn([&] {
-        for (int i = 0; i < 5; ++i) {
-            ++ticks;
-            ::usleep(2000);
-        }
-    });
+    // Each call checks in before it resolves; the first to return must see all 30 in. Calls
+    // that held the hub would run one after another: the first would see only itself.
+    Overlap overlap;
     std::vector<green::Greenlet<int>> gs;
     for (int i = 0; i < 30; ++i) {
-        gs.push_back(green::spawn([] {
+        gs.push_back(green::spawn([&overlap] {
+            overlap.enter();
             addrinfo* res = nullptr;
             addrinfo hints{};
             hints.ai_socktype = SOCK_STREAM;
             const int rc = ::getaddrinfo("localhost", nullptr, &hints, &res);
+            overlap.woke();
             const bool has_v4 = rc == 0 && addresses(res).count("127.0.0.1");
             if (rc == 0) ::freeaddrinfo(res);
             return has_v4 ? 0 : (rc ? rc : -1);
         }));
     }
     for (auto& g : gs) EXPECT_EQ(g.get(), 0);
-    ticker.join();
-    EXPECT_EQ(ticks, 5);
+    EXPECT_EQ(overlap.started_before_first_wake(), 30);
 }
 
 TEST(DnsHooks, ErrorsAreLibcErrors) {

@@ -15,25 +15,12 @@
 #include "support/fd_pair.hpp"
 #include "support/overlap.hpp"
 #include "support/stopwatch.hpp"
+#include "support/ticker.hpp"
 
 using namespace std::chrono_literals;
 using namespace green_test;
 
 namespace {
-
-struct Ticks {
-    int n = 0;
-    green::Greenlet<void> g;
-    explicit Ticks(int count) {
-        g = green::spawn([this, count] {
-            for (int i = 0; i < count; ++i) {
-                ++n;
-                green::sleep(5ms);
-            }
-        });
-    }
-    ~Ticks() { g.join(); }
-};
 
 void write_later(int fd, green::Duration after) {
     green::spawn([fd, after] {
@@ -46,23 +33,28 @@ void write_later(int fd, green::Duration after) {
 
 TEST(PollHooks, PollOnOnePipeWaitsCooperatively) {
     Fds p = make_pipe();
-    Ticks ticks(5);
-    write_later(p.b, 50ms);
+    Ticker ticker;
+    // The byte comes once the ticker ticked 5 times with poll parked: a poll that held the hub
+    // would stop the writer too, and time out (0).
+    auto writer = ticker.after_ticks(5, [&] { EXPECT_EQ(::write(p.b, "w", 1), 1); });
     pollfd fd{p.a, POLLIN, 0};
     EXPECT_EQ(::poll(&fd, 1, 5000), 1);
     EXPECT_EQ(fd.revents, POLLIN);
-    EXPECT_GE(ticks.n, 5);
+    writer.join();
 }
 
 TEST(PollHooks, PollTimeoutReturnsZero) {
     Fds p = make_pipe();
-    Ticks ticks(5);
+    Ticker ticker;
+    const long ticks_before = ticker.ticks();
     const auto t0 = green::Clock::now();
     pollfd fd{p.a, POLLIN, 0};
     EXPECT_EQ(::poll(&fd, 1, 100), 0);
     EXPECT_GE(since(t0), 99ms);
     EXPECT_EQ(fd.revents, 0);
-    EXPECT_GE(ticks.n, 5);
+    // Parking handed the hub to the ticker, queued ahead of any wake-up of this fiber, however
+    // late the timer fired: a poll that held the hub for its 100 ms would see no tick.
+    EXPECT_GT(ticker.ticks(), ticks_before);
 }
 
 TEST(PollHooks, PollOnManyFdsReportsTheReadyOne) {
@@ -153,12 +145,14 @@ TEST(PollHooks, EpollWaitOnAProgramsEpollSet) {
     ev.events = EPOLLIN;
     ev.data.u64 = 42;
     ASSERT_EQ(::epoll_ctl(ep, EPOLL_CTL_ADD, p.a, &ev), 0);
-    Ticks ticks(4);
-    write_later(p.b, 40ms);
+    Ticker ticker;
+    // The byte comes once the ticker ticked 4 times with epoll_wait parked; one that held the
+    // hub would stop the writer too, and time out (0).
+    auto writer = ticker.after_ticks(4, [&] { EXPECT_EQ(::write(p.b, "w", 1), 1); });
     epoll_event out[4];
     EXPECT_EQ(::epoll_wait(ep, out, 4, 5000), 1);
     EXPECT_EQ(out[0].data.u64, 42u);
-    EXPECT_GE(ticks.n, 4);
+    writer.join();
     const auto t0 = green::Clock::now();
     char c;
     EXPECT_EQ(::read(p.a, &c, 1), 1);

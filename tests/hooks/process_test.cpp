@@ -16,90 +16,105 @@
 
 #include <green/green.hpp>
 
+#include "support/child_gate.hpp"
+#include "support/overlap.hpp"
+#include "support/ticker.hpp"
+
+using namespace green_test;
+
 namespace {
 
-// A child that sleeps ms (a raw nanosleep: nothing of the parent's hub runs in it), then exits.
-pid_t child_exiting(int ms, int code) {
+// A child that waits at the gate (raw system calls: nothing of the parent's hub runs in it),
+// then exits with code; with 99 if the gate stayed shut.
+pid_t child_exiting_at(const ChildGate& gate, int code) {
     const pid_t pid = ::fork();
-    if (pid == 0) {
-        timespec ts{ms / 1000, static_cast<long>(ms % 1000) * 1000000L};
-        ::syscall(SYS_nanosleep, &ts, nullptr);
-        ::_exit(code);
-    }
+    if (pid == 0) ::_exit(gate.wait_in_forked_child() ? code : 99);
     return pid;
 }
 
-// A fiber that counts 10 ms sleeps until stopped: it moves only while the hub runs it.
-struct Ticker {
-    int ticks = 0;
-    bool done = false;
-    green::Greenlet<void> fiber = green::spawn([this] {
-        while (!done) {
-            ::usleep(10 * 1000);
-            ++ticks;
-        }
-    });
-    void stop() {
-        done = true;
-        fiber.join();
+// Waits for child pid with waitpid, wait4 or waitid (by how % 3): its exit code, or < 0.
+int wait_child(pid_t pid, int how) {
+    int status = 0;
+    pid_t r = -1;
+    if (how % 3 == 0) {
+        r = ::waitpid(pid, &status, 0);
+    } else if (how % 3 == 1) {
+        r = ::wait4(pid, &status, 0, nullptr);
+    } else {
+        siginfo_t si{};
+        if (::waitid(P_PID, static_cast<id_t>(pid), &si, WEXITED) != 0) return -2;
+        return si.si_status;
     }
-};
+    return r == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -3;
+}
+
+// A shell command run with system() (output discarded) or popen() (its one line checked
+// against i): the shell's exit code, or < 0.
+int shell_exit(const std::string& cmd, bool use_popen, int i) {
+    if (!use_popen) {
+        const int s = ::system(("{ " + cmd + "; } >/dev/null").c_str());
+        return WIFEXITED(s) ? WEXITSTATUS(s) : -1;
+    }
+    FILE* f = ::popen(cmd.c_str(), "r");
+    if (!f) return -2;
+    char line[16] = {};
+    const bool read = std::fgets(line, sizeof line, f) != nullptr;
+    const int s = ::pclose(f);
+    if (!read || std::atoi(line) != i) return -3;
+    return WIFEXITED(s) ? WEXITSTATUS(s) : -1;
+}
 
 }  // namespace
 
 TEST(ProcessHooks, FibersWaitForTheirChildrenConcurrently) {
     constexpr int kFibers = 8;
     Ticker ticker;
+    ChildGate gate;
     // Overlap, counted: how many fibers had started their child when the first wait ended.
     // Waits that blocked the hub would run one after another: 1.
-    int forked = 0, forked_at_first_return = -1;
+    Overlap overlap;
     std::vector<green::Greenlet<int>> waiters;
     for (int i = 0; i < kFibers; ++i) {
-        waiters.push_back(green::spawn([i, &forked, &forked_at_first_return] {
-            const pid_t pid = child_exiting(200, i + 1);
+        waiters.push_back(green::spawn([i, &gate, &overlap] {
+            const pid_t pid = child_exiting_at(gate, i + 1);
             if (pid < 0) return -1;
-            ++forked;
-            struct FirstReturn {
-                int& forked;
-                int& at_first;
-                ~FirstReturn() {
-                    if (at_first < 0) at_first = forked;
-                }
-            } first_return{forked, forked_at_first_return};
-            int status = 0;
-            pid_t r = -1;
-            if (i % 3 == 0) {
-                r = ::waitpid(pid, &status, 0);
-            } else if (i % 3 == 1) {
-                r = ::wait4(pid, &status, 0, nullptr);
-            } else {
-                siginfo_t si{};
-                if (::waitid(P_PID, static_cast<id_t>(pid), &si, WEXITED) != 0) return -2;
-                return si.si_status;
-            }
-            return r == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -3;
+            overlap.enter();
+            const int code = wait_child(pid, i);
+            overlap.woke();
+            return code;
         }));
     }
+    // The children end only once the gate opens, and the opener (queued after every waiter)
+    // opens it after the ticker ticked 10 times with every fiber parked in its wait. A wait that
+    // blocked the hub would stop both: its child would exit 99 after 10 s.
+    auto opener = ticker.after_ticks(10, [&] { gate.open(); });
     for (int i = 0; i < kFibers; ++i) EXPECT_EQ(waiters[static_cast<std::size_t>(i)].get(), i + 1);
-    ticker.stop();
-    EXPECT_EQ(forked_at_first_return, kFibers);  // every child ran while every fiber waited
-    // and the hub ran the ticker meanwhile (about 20 ticks, fewer on a loaded machine)
-    EXPECT_GE(ticker.ticks, 3);
+    opener.join();
+    EXPECT_EQ(overlap.started_before_first_wake(), kFibers);  // every child ran while all waited
 }
 
 TEST(ProcessHooks, AnyChildWaitParksOnlyTheReaper) {
-    for (int i = 0; i < 3; ++i) ASSERT_GT(child_exiting(200 + 100 * i, 30 + i), 0);
+    ChildGate gates[3];
+    for (int i = 0; i < 3; ++i) ASSERT_GT(child_exiting_at(gates[i], 30 + i), 0);
     Ticker ticker;
-    auto reaper = green::spawn([] {
-        std::vector<int> codes;
+    std::vector<int> codes;
+    auto reaper = green::spawn([&codes] {
         int status = 0;
         while (::waitpid(-1, &status, 0) > 0) codes.push_back(WEXITSTATUS(status));
         codes.push_back(errno == ECHILD ? -1 : -2);
-        return codes;
     });
-    EXPECT_EQ(reaper.get(), (std::vector<int>{30, 31, 32, -1}));
-    ticker.stop();
-    EXPECT_GE(ticker.ticks, 3);  // a hub blocked in the reaper's waits: one tick at most
+    // One child at a time ends, each after the ticker ticked 10 times with the reaper parked:
+    // a hub blocked in the reaper's waits would stop the opener, and each child would exit 99.
+    auto opener = green::spawn([&] {
+        for (std::size_t i = 0; i < 3; ++i) {
+            ticker.wait_ticks(10);
+            gates[i].open();
+            while (codes.size() <= i) green::yield();
+        }
+    });
+    reaper.join();
+    opener.join();
+    EXPECT_EQ(codes, (std::vector<int>{30, 31, 32, -1}));
 }
 
 // system() and popen() from fibers: the shells start on the offload pool and are waited for
@@ -108,38 +123,27 @@ TEST(ProcessHooks, SystemAndPopenFromFibersOverlap) {
     constexpr int kFibers = 10;
     for (bool use_popen : {false, true}) {
         Ticker ticker;
-        int started = 0, started_at_first_return = -1;
+        ChildGate gate;
+        Overlap overlap;
         std::vector<green::Greenlet<int>> callers;
         for (int i = 0; i < kFibers; ++i) {
-            callers.push_back(green::spawn([i, use_popen, &started, &started_at_first_return] {
-                ++started;
-                struct FirstReturn {
-                    int& started;
-                    int& at_first;
-                    ~FirstReturn() {
-                        if (at_first < 0) at_first = started;
-                    }
-                } first_return{started, started_at_first_return};
-                const std::string cmd =
-                    "sleep 0.2; echo " + std::to_string(i) + "; exit " + std::to_string(i + 1);
-                if (!use_popen) {
-                    const int s = ::system((cmd + " >/dev/null").c_str());
-                    return WIFEXITED(s) ? WEXITSTATUS(s) : -1;
-                }
-                FILE* f = ::popen(cmd.c_str(), "r");
-                if (!f) return -2;
-                char line[16] = {};
-                const bool read = std::fgets(line, sizeof line, f) != nullptr;
-                const int s = ::pclose(f);
-                if (!read || std::atoi(line) != i) return -3;
-                return WIFEXITED(s) ? WEXITSTATUS(s) : -1;
+            callers.push_back(green::spawn([i, use_popen, &gate, &overlap] {
+                overlap.enter();
+                const int code = shell_exit(gate.shell_wait() + " && echo " + std::to_string(i) +
+                                                " && exit " + std::to_string(i + 1),
+                                            use_popen, i);
+                overlap.woke();
+                return code;
             }));
         }
+        // The shells end only once the gate opens, after the ticker ticked 10 times with every
+        // caller parked (the opener is queued after them): a call that blocked the hub would
+        // stop both, and its shell would give up after 10 s with status 124.
+        auto opener = ticker.after_ticks(10, [&] { gate.open(); });
         for (int i = 0; i < kFibers; ++i)
             EXPECT_EQ(callers[static_cast<std::size_t>(i)].get(), i + 1) << use_popen;
-        ticker.stop();
-        EXPECT_EQ(started_at_first_return, kFibers) << use_popen;
-        EXPECT_GE(ticker.ticks, 3) << use_popen;
+        opener.join();
+        EXPECT_EQ(overlap.started_before_first_wake(), kFibers) << use_popen;
     }
 }
 
@@ -172,6 +176,7 @@ TEST(ProcessHooks, RecordLockWaitsInTheKernelBesideOtherFibers) {
     ASSERT_GE(fd, 0);
     int ready[2];
     ASSERT_EQ(::pipe(ready), 0);
+    ChildGate release;
     const pid_t holder = ::fork();
     if (holder == 0) {
         struct flock fl {};
@@ -180,9 +185,7 @@ TEST(ProcessHooks, RecordLockWaitsInTheKernelBesideOtherFibers) {
         const int cfd = static_cast<int>(::syscall(SYS_openat, AT_FDCWD, path, O_RDWR));
         if (cfd < 0 || ::syscall(SYS_fcntl, cfd, F_SETLK, &fl) != 0) ::_exit(3);
         (void)!::syscall(SYS_write, ready[1], "x", 1);
-        timespec ts{0, 400 * 1000000L};
-        ::syscall(SYS_nanosleep, &ts, nullptr);
-        ::_exit(0);
+        ::_exit(release.wait_in_forked_child() ? 0 : 4);
     }
     ASSERT_GT(holder, 0);
     char x;
@@ -206,9 +209,11 @@ TEST(ProcessHooks, RecordLockWaitsInTheKernelBesideOtherFibers) {
     EXPECT_EQ(probe.l_pid, holder);  // still the holder's: the killed wait took nothing
     Ticker ticker;
     auto waiter = green::spawn(lock);
+    // The holder lets go once the ticker ticked 10 times with the waiter parked in F_SETLKW: a
+    // wait that held the hub would stop the opener, and the holder would exit 4 after 10 s.
+    auto opener = ticker.after_ticks(10, [&] { release.open(); });
     EXPECT_EQ(waiter.get(), 0);
-    ticker.stop();
-    EXPECT_GE(ticker.ticks, 3);
+    opener.join();
     int status = 0;
     EXPECT_EQ(::waitpid(holder, &status, 0), holder);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);

@@ -19,27 +19,12 @@
 #include "support/fd_pair.hpp"
 #include "support/loopback.hpp"
 #include "support/stopwatch.hpp"
+#include "support/ticker.hpp"
 
 using namespace std::chrono_literals;
 using namespace green_test;
 
 namespace {
-
-// Counts while other fibers are parked: proof that a blocking call did not block the thread.
-struct Ticker {
-    int ticks = 0;
-    bool stop = false;
-    green::Greenlet<void> g = green::spawn([this] {
-        while (!stop) {
-            ++ticks;
-            green::sleep(5ms);
-        }
-    });
-    ~Ticker() {
-        stop = true;
-        g.join();
-    }
-};
 
 void set_timeout(int fd, int opt, int ms) {
     timeval tv{ms / 1000, (ms % 1000) * 1000};
@@ -52,7 +37,6 @@ TEST(SocketHooks, RecvInManyFibersOverlaps) {
     std::vector<Fds> pairs;
     for (int i = 0; i < 20; ++i) pairs.push_back(stream_pair());
     Ticker ticker;
-    const auto t0 = green::Clock::now();
     std::vector<green::Greenlet<std::string>> readers;
     for (auto& p : pairs) {
         readers.push_back(green::spawn([fd = p.a] {
@@ -61,13 +45,13 @@ TEST(SocketHooks, RecvInManyFibersOverlaps) {
             return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("error");
         }));
     }
-    green::spawn([&] {
-        ::usleep(100 * 1000);
+    // The data comes once the ticker ticked 5 times with all 20 readers parked (the sender is
+    // queued after them): a recv that held the hub would stop the sender, and never return.
+    auto sender = ticker.after_ticks(5, [&] {
         for (auto& p : pairs) EXPECT_EQ(::send(p.b, "hi", 2, 0), 2);
-    }).join();
+    });
     for (auto& r : readers) EXPECT_EQ(r.get(), "hi");
-    EXPECT_GE(since(t0), 100ms);
-    EXPECT_GE(ticker.ticks, 5);
+    sender.join();
 }
 
 TEST(SocketHooks, BlockingSendOnStreamSendsEverything) {
@@ -132,12 +116,15 @@ TEST(SocketHooks, RcvTimeoIsHonoured) {
     Fds p = stream_pair();
     set_timeout(p.a, SO_RCVTIMEO, 100);
     Ticker ticker;
+    long ticks_in_recv = 0;
     auto g = green::spawn([&] {
         const auto t0 = green::Clock::now();
+        const long ticks_before = ticker.ticks();
         char c;
         errno = 0;
         const ssize_t r = ::recv(p.a, &c, 1, 0);
         const int e = errno;
+        ticks_in_recv = ticker.ticks() - ticks_before;
         EXPECT_EQ(r, -1);
         EXPECT_TRUE(e == EAGAIN || e == EWOULDBLOCK);
         return since(t0);
@@ -145,7 +132,9 @@ TEST(SocketHooks, RcvTimeoIsHonoured) {
     const auto took = g.get();
     EXPECT_GE(took, 95ms);
     EXPECT_LT(took, 1s);
-    EXPECT_GE(ticker.ticks, 5);
+    // Parking handed the hub to the ticker, queued ahead of any wake-up of the reader, however
+    // late its timer fired: a recv that held the hub for its 100 ms would see no tick.
+    EXPECT_GT(ticks_in_recv, 0);
     timeval tv{};
     socklen_t len = sizeof tv;
     ASSERT_EQ(::getsockopt(p.a, SOL_SOCKET, SO_RCVTIMEO, &tv, &len), 0);
@@ -243,7 +232,9 @@ TEST(SocketHooks, ConnectAndAcceptCooperateAndStayBlocking) {
         return n;
     });
     auto client = green::spawn([&] {
-        ::usleep(20 * 1000);
+        // Connects once the ticker ticked 3 times with accept parked (the server is queued
+        // first): an accept that held the hub would stop this fiber, and never return.
+        ticker.wait_ticks(3);
         const int fd = connect_loopback(port);
         EXPECT_GE(fd, 0);
         EXPECT_FALSE(::fcntl(fd, F_GETFL) & O_NONBLOCK);
@@ -255,7 +246,6 @@ TEST(SocketHooks, ConnectAndAcceptCooperateAndStayBlocking) {
     });
     EXPECT_EQ(client.get(), "ping");
     EXPECT_EQ(server.get(), 4);
-    EXPECT_GE(ticker.ticks, 3);
     ::close(lfd);
 }
 
@@ -371,9 +361,10 @@ TEST(SocketHooks, DescriptorMadeBehindTheHooksBackIsClassifiedOnFirstUse) {
         ::read(p.a, &c, 1);
         return c;
     });
-    green::sleep(50ms);
+    // Writes once the ticker ticked 5 times with the reader parked (it is queued first): a read
+    // that held the hub would stop this fiber, and never return.
+    ticker.wait_ticks(5);
     EXPECT_FALSE(reader.ready());
     EXPECT_EQ(::syscall(SYS_write, p.b, "q", 1), 1);
     EXPECT_EQ(reader.get(), 'q');
-    EXPECT_GE(ticker.ticks, 5);
 }

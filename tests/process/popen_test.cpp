@@ -13,6 +13,9 @@
 
 #include <green/green.hpp>
 
+#include "support/child_gate.hpp"
+#include "support/ticker.hpp"
+
 using namespace std::chrono_literals;
 using green::subprocess::DEVNULL;
 using green::subprocess::PIPE;
@@ -163,24 +166,19 @@ TEST(Popen, CommunicateTimesOutAndCarriesOn) {
     EXPECT_EQ(p.returncode(), 0);
 }
 
-// Reading a child's output never blocks the hub: a fiber reads a child that writes slowly while
-// another fiber keeps ticking, and the ticks interleave with the child's lines.
+// Reading a child's output never blocks the hub: the child writes its line only once a ticker
+// fiber ticked 5 times with this fiber parked in communicate (the opener's count starts then). A
+// read that held the hub would stop the opener, and the child would give up at the gate after
+// 10 s without its line.
 TEST(Popen, ReadingOutputLeavesTheHubRunning) {
-    std::vector<std::string> events;
-    bool done = false;
-    auto ticker = green::spawn([&] {
-        while (!done) {
-            green::sleep(20ms);
-            events.push_back("tick");
-        }
-    });
-    green::Popen p({"sh", "-c", "sleep 0.3; echo late"}, {.out = PIPE});
-    events.push_back("read " + p.communicate().first);
-    done = true;
-    ticker.join();
-    ASSERT_GE(events.size(), 3u);
-    EXPECT_EQ(events[0], "tick");  // ticks came while communicate waited
-    EXPECT_NE(std::find(events.begin(), events.end(), "read late\n"), events.end());
+    green_test::Ticker ticker;
+    green_test::ChildGate gate;  // the child inherits its read end: close_fds off
+    green::Popen p({"sh", "-c", gate.shell_wait() + " && echo late"},
+                   {.out = PIPE, .close_fds = false});
+    auto opener = ticker.after_ticks(5, [&] { gate.open(); });
+    EXPECT_EQ(p.communicate().first, "late\n");
+    EXPECT_EQ(p.returncode(), 0);
+    opener.join();
 }
 
 TEST(Popen, Movable) {

@@ -11,6 +11,9 @@
 
 #include <green/green.hpp>
 
+#include "support/child_gate.hpp"
+#include "support/ticker.hpp"
+
 using namespace std::chrono_literals;
 namespace sp = green::subprocess;
 
@@ -70,33 +73,35 @@ TEST(Run, TheDeadlineKillsAndReapsTheChild) {
     EXPECT_TRUE(no_children_left());
 }
 
-// Ten 0.4 s children run from ten fibers at once: every one has started before the first ends
-// (a hub blocked in one child's wait would run them one after another), and a ticker fiber keeps
-// ticking meanwhile.
+// Ten children run from ten fibers at once: every one has started before the first ends (a hub
+// blocked in one child's wait would run them one after another), and they end only once a
+// ticker fiber ticked 10 times with all ten fibers waiting.
 TEST(Run, ManyFibersRunChildrenConcurrently) {
     constexpr int kFibers = 10;
-    int started = 0, started_at_first_end = -1, ticks = 0;
-    bool done = false;
-    auto ticker = green::spawn([&] {
-        while (!done) {
-            green::sleep(10ms);
-            ++ticks;
-        }
-    });
+    green_test::Ticker ticker;
+    green_test::ChildGate gate;  // the children inherit its read end: close_fds off
+    int started = 0, started_at_first_end = -1;
     std::vector<green::Greenlet<std::string>> runs;
     for (int i = 0; i < kFibers; ++i) {
         runs.push_back(green::spawn([&, i] {
-            green::Popen p({"sh", "-c", "sleep 0.4; echo " + std::to_string(i)}, {.out = sp::PIPE});
+            green::Popen p({"sh", "-c", gate.shell_wait() + " && echo " + std::to_string(i)},
+                           {.out = sp::PIPE, .close_fds = false});
             ++started;
             auto out = p.communicate().first;
             if (started_at_first_end < 0) started_at_first_end = started;
             return out;
         }));
     }
+    // The gate opens once all ten children started and the ticker then ticked 10 times with
+    // every fiber parked in communicate. A wait that blocked the hub would stop the opener: the
+    // children would give up after 10 s, with no output.
+    auto opener = green::spawn([&] {
+        while (started < kFibers) green::yield();
+        ticker.wait_ticks(10);
+        gate.open();
+    });
     for (int i = 0; i < kFibers; ++i)
         EXPECT_EQ(runs[static_cast<std::size_t>(i)].get(), std::to_string(i) + "\n");
-    done = true;
-    ticker.join();
+    opener.join();
     EXPECT_EQ(started_at_first_end, kFibers);
-    EXPECT_GE(ticks, 10);  // 0.4 s of waiting: a blocked hub would not have ticked at all
 }

@@ -1,31 +1,27 @@
 """subprocess from threads, knowing nothing of green: three children waited for with
-Popen.wait (waitpid on one pid) and subprocess.run, while a ticker thread sleeps 20 ms at a
-time. Natively the ticker is never held up; under the preload the waits must park only the
-waiting thread. stdout must be the same both ways; "info:" lines on stderr carry timings."""
+Popen.wait (waitpid on one pid) and subprocess.run, while a ticker thread ticks. The children
+wait at a gate that another thread opens once the ticker moved 3 ticks, so a wait returns only
+after the ticker moved: natively it always does; under the preload a wait that held the hub
+would stop the ticker and the opener, and the children would give up at the gate (status 124).
+stdout must be the same both ways."""
 import subprocess
-import sys
-import threading
-import time
 
-gaps = []
-stop = threading.Event()
+from gate import Gate, Ticker
 
-
-def tick():
-    last = time.monotonic()
-    while not stop.is_set():
-        time.sleep(0.02)
-        now = time.monotonic()
-        gaps.append(now - last)
-        last = now
-
-
-ticker = threading.Thread(target=tick)
-ticker.start()
-children = [subprocess.Popen(["sleep", "0.3"]) for _ in range(3)]
+ticker = Ticker()
+gate = Gate()
+children = [subprocess.Popen(["sh", "-c", gate.shell_wait], pass_fds=gate.fds) for _ in range(3)]
+opener = gate.open_after(ticker)
 print("wait:", [p.wait() for p in children])
-print("run:", subprocess.run(["sh", "-c", "sleep 0.2; exit 3"]).returncode)
-stop.set()
-ticker.join()
-print("info: ticker max gap %.0f ms" % (max(gaps) * 1000), file=sys.stderr)
-print("ticker", "ok" if max(gaps) < 0.15 else "held up")
+opener.join()
+gate.remove()
+ticked = gate.ticked
+
+gate = Gate()
+opener = gate.open_after(ticker)
+print("run:", subprocess.run(["sh", "-c", gate.shell_wait + " && exit 3"],
+                             pass_fds=gate.fds).returncode)
+opener.join()
+gate.remove()
+ticker.stop()
+print("ticker", "ok" if ticked and gate.ticked else "held up")

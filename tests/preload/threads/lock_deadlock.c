@@ -9,9 +9,16 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 
-#include "../ticker.h"
+#include "../gate.h"
 
 static char path[64];
+static struct gate child_exit; /* the child exits once the parent's ticker moved on */
+
+static void* open_after_ticks(void* arg) {
+    (void)arg;
+    gate_open_after_ticks(&child_exit, NULL, 0);
+    return NULL;
+}
 static const char* call_name[] = {"fcntl(F_SETLKW)", "lockf(F_LOCK)"};
 
 /* Waits (blocking) for one byte at `at` with the call `c`. */
@@ -49,6 +56,7 @@ static void deadlock(int c) {
     int ready[2];
     CHECK(pipe(ready) == 0);
     const pid_t parent = getpid();
+    gate_make(&child_exit);
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
@@ -64,8 +72,9 @@ static void deadlock(int c) {
         printf("child: %s on the parent's byte: %d %s\n", call_name[c], rc,
                rc < 0 ? strerror(e) : "");
         fflush(stdout);
-        usleep(300 * 1000); /* the parent's ticker keeps going meanwhile */
-        _exit(0);
+        /* Until the parent's ticker moved 3 ticks with the parent waiting for this child's byte;
+         * 99 if it never did (under the shim: a wait that held the hub). */
+        _exit(gate_wait_in_forked_child(&child_exit) ? 0 : 99);
     }
     close(ready[1]);
     char x;
@@ -73,16 +82,21 @@ static void deadlock(int c) {
     close(ready[0]);
     ticker_start();
     const long t0 = ticks_now();
+    pthread_t opener;
+    CHECK(pthread_create(&opener, NULL, open_after_ticks, NULL) == 0);
     int rc = lock_byte(c, fd, 1);
     int e = errno;
     long seen = ticks_now() - t0;
+    CHECK(pthread_join(opener, NULL) == 0);
     ticker_finish();
+    gate_remove(&child_exit);
     int status = 0;
     CHECK(waitpid(pid, &status, 0) == pid);
     printf("parent: %s on the child's byte: %d %s\n", call_name[c], rc, rc < 0 ? strerror(e) : "");
     printf("child exit: %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
     fprintf(stderr, "info: %ld ticks while the parent waited\n", seen);
-    /* A hub held by the wait would not run the ticker at all (0 ticks). */
+    /* The child, and so the wait, ended only after the ticker moved 3 ticks; a hub held by the
+     * wait would not run the ticker at all (0 ticks, and the child gives up: exit 99). */
     printf("ticker ran while the parent waited: %s\n", seen >= 1 ? "yes" : "no");
     close(fd);
 }

@@ -1,8 +1,10 @@
 /* system(), popen()/pclose() and posix_spawn + waitpid from 20 threads at once, each child a
- * shell that sleeps 0.2 s, while a ticker thread keeps its 20 ms cadence. Concurrency is counted,
- * not timed: how many calls of a round had started when the first one returned (all 10 when they
- * overlap, 1 when each blocks everything else; under the shim the shells start on the
- * offload pool, so a start does not stall the ticker either). Then the details of system() and
+ * shell that waits at a gate, while a ticker thread ticks. Concurrency is counted, not timed: the
+ * main thread opens the gate once all calls of a round started and the ticker then moved 3 ticks,
+ * so every call had started when the first one returned, and the ticker moved while they all
+ * waited. Under the shim (the shells start on the offload pool) a call that blocked the hub would
+ * stop the main thread and the ticker: its shell would give up after 10 s (status 124), and the
+ * round would print otherwise than natively. Then the details of system() and
  * popen() that must match glibc: system(NULL), exit status encoding, a shell that cannot run a
  * command, SIGINT ignored in the caller while system() runs and the program's handler back
  * afterwards, the shell's signal mask, popen's modes and errors. */
@@ -14,38 +16,28 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "../common.h"
+#include "../gate.h"
 
 extern char** environ;
 
 enum { kThreads = 20 };
 
-static int started, started_at_first_return;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* The gate the shells of a round (and system_details' shell) wait at. */
+static struct gate gate;
+
+static struct overlap calls = OVERLAP_INIT;
 static int results[kThreads];
 
-static void round_begin(void) {
-    pthread_mutex_lock(&lock);
-    ++started;
-    pthread_mutex_unlock(&lock);
-}
-
-static void round_end(void) {
-    pthread_mutex_lock(&lock);
-    if (started_at_first_return < 0) started_at_first_return = started;
-    pthread_mutex_unlock(&lock);
-}
-
 static int by_system(int i) {
-    char cmd[64];
-    snprintf(cmd, sizeof cmd, "sleep 0.2; exit %d", 10 + i);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "%s && exit %d", gate.shell_wait, 10 + i);
     return system(cmd);
 }
 
 /* popen "r": the child's line read with read(2) on the stream's descriptor. */
 static int by_popen_read(int i) {
-    char cmd[64], buf[64];
-    snprintf(cmd, sizeof cmd, "sleep 0.2; echo line %d", i);
+    char cmd[128], buf[64];
+    snprintf(cmd, sizeof cmd, "%s && echo line %d", gate.shell_wait, i);
     FILE* f = popen(cmd, "r");
     CHECK(f != NULL);
     size_t got = 0;
@@ -61,7 +53,9 @@ static int by_popen_read(int i) {
 
 /* popen "w": the shell reads a line and exits with its length. */
 static int by_popen_write(int i) {
-    FILE* f = popen("read l; sleep 0.2; exit ${#l}", "w");
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "read l; %s && exit ${#l}", gate.shell_wait);
+    FILE* f = popen(cmd, "w");
     CHECK(f != NULL);
     for (int k = 0; k <= i; ++k) fputc('x', f);
     fputc('\n', f);
@@ -69,8 +63,8 @@ static int by_popen_write(int i) {
 }
 
 static int by_posix_spawn(int i) {
-    char cmd[64];
-    snprintf(cmd, sizeof cmd, "sleep 0.2; exit %d", 20 + i);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "%s && exit %d", gate.shell_wait, 20 + i);
     char* argv[] = {"sh", "-c", cmd, NULL};
     pid_t pid;
     CHECK(posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) == 0);
@@ -81,38 +75,26 @@ static int by_posix_spawn(int i) {
 
 static int (*current)(int);
 
-static volatile int ticker_done;
-static long ticks;
-
-static void* ticker_thread(void* arg) {
-    (void)arg;
-    while (!__atomic_load_n(&ticker_done, __ATOMIC_ACQUIRE)) {
-        usleep(20 * 1000);
-        __atomic_add_fetch(&ticks, 1, __ATOMIC_RELEASE);
-    }
-    return NULL;
-}
-
 static void* worker(void* arg) {
     int i = (int)(long)arg;
-    round_begin();
+    overlap_enter(&calls);
     results[i] = current(i);
-    round_end();
+    overlap_woke(&calls);
     return NULL;
 }
 
 static void round_of(const char* name, int (*call)(int)) {
     pthread_t t[kThreads];
     current = call;
-    started = 0;
-    started_at_first_return = -1;
+    calls.entered = 0;
+    calls.first_wake_saw = -1;
+    gate_make(&gate);
     for (long i = 0; i < kThreads; ++i) CHECK(pthread_create(&t[i], NULL, worker, (void*)i) == 0);
-    const long ticks_before = __atomic_load_n(&ticks, __ATOMIC_ACQUIRE);
+    const int ticked = gate_open_after_ticks(&gate, &calls, kThreads);
     for (int i = 0; i < kThreads; ++i) CHECK(pthread_join(t[i], NULL) == 0);
-    const long round_ticks = __atomic_load_n(&ticks, __ATOMIC_ACQUIRE) - ticks_before;
-    fprintf(stderr, "info: %s: %ld ticks\n", name, round_ticks);
+    gate_remove(&gate);
     printf("%s: ticker %s; started when the first returned: %d of %d; statuses", name,
-           round_ticks >= 3 ? "ticked" : "stalled", started_at_first_return, kThreads);
+           ticked ? "ticked" : "stalled", calls.first_wake_saw, kThreads);
     for (int i = 0; i < kThreads; ++i) {
         int s = results[i];
         if (WIFEXITED(s))
@@ -131,7 +113,7 @@ static void on_sigint(int sig) {
 
 static void* system_sleeper(void* arg) {
     (void)arg;
-    printf("system(sleep 0.4) = %d\n", system("sleep 0.4"));
+    printf("system(at the gate) = %d\n", system(gate.shell_wait));
     return NULL;
 }
 
@@ -147,19 +129,27 @@ static void system_details(void) {
     system("grep -E '^Sig(Blk|Ign)' /proc/self/status");
 
     /* While system() runs in one thread, SIGINT is ignored: the handler does not run, and the
-     * disposition seen from another thread is SIG_IGN; afterwards the handler is back. */
+     * disposition seen from another thread is SIG_IGN; afterwards the handler is back. The
+     * shell waits at the gate, which opens only after the signal was sent; the disposition is
+     * looked at until it is SIG_IGN (a safety net of 10 s, not a speed bound). */
     struct sigaction sa, seen;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     CHECK(sigaction(SIGINT, &sa, NULL) == 0);
+    gate_make(&gate);
     pthread_t t;
     CHECK(pthread_create(&t, NULL, system_sleeper, NULL) == 0);
-    usleep(150 * 1000);
-    CHECK(sigaction(SIGINT, NULL, &seen) == 0);
+    for (int k = 0; k < 10000; ++k) {
+        CHECK(sigaction(SIGINT, NULL, &seen) == 0);
+        if (seen.sa_handler == SIG_IGN) break;
+        usleep(1000);
+    }
     printf("during system: SIGINT %s\n", seen.sa_handler == SIG_IGN ? "ignored" : "handled");
     kill(getpid(), SIGINT);
     usleep(50 * 1000);
+    gate_open(&gate);
     CHECK(pthread_join(t, NULL) == 0);
+    gate_remove(&gate);
     printf("handler ran %d times during system\n", (int)sigints);
     CHECK(sigaction(SIGINT, NULL, &seen) == 0);
     printf("after system: SIGINT %s\n", seen.sa_handler == on_sigint ? "handled" : "not ours");
@@ -208,14 +198,12 @@ static void popen_details(void) {
 }
 
 int main(void) {
-    pthread_t tick;
-    CHECK(pthread_create(&tick, NULL, ticker_thread, NULL) == 0);
+    ticker_start();
     round_of("system", by_system);
     round_of("popen r", by_popen_read);
     round_of("popen w", by_popen_write);
     round_of("posix_spawn", by_posix_spawn);
-    __atomic_store_n(&ticker_done, 1, __ATOMIC_RELEASE);
-    CHECK(pthread_join(tick, NULL) == 0);
+    ticker_finish();
     system_details();
     popen_details();
     return 0;

@@ -1,6 +1,5 @@
 /* Shared by the waitpid programs: children that exit after a while without touching anything
- * the parent's threads share (a raw nanosleep, then _exit), and a ticker thread that measures
- * its longest gap between 20 ms sleeps. */
+ * the parent's threads share (a raw nanosleep, then _exit). */
 #ifndef WAIT_COMMON_H
 #define WAIT_COMMON_H
 
@@ -20,29 +19,6 @@ static inline pid_t child_exiting(int ms, int code) {
         _exit(code);
     }
     return pid;
-}
-
-static volatile int ticker_stop;
-static long ticker_max_gap;
-
-static inline void* ticker(void* arg) {
-    (void)arg;
-    long last = now_ms();
-    while (!__atomic_load_n(&ticker_stop, __ATOMIC_ACQUIRE)) {
-        usleep(20 * 1000);
-        long now = now_ms();
-        if (now - last > ticker_max_gap) ticker_max_gap = now - last;
-        last = now;
-    }
-    return NULL;
-}
-
-/* "ticker ok" when the ticker never waited 150 ms or more (natively it cannot be held up). */
-static inline void ticker_report(pthread_t t) {
-    __atomic_store_n(&ticker_stop, 1, __ATOMIC_RELEASE);
-    CHECK(pthread_join(t, NULL) == 0);
-    fprintf(stderr, "info: ticker max gap %ld ms\n", ticker_max_gap);
-    printf("ticker %s\n", ticker_max_gap < 150 ? "ok" : "held up");
 }
 
 #endif
