@@ -1,6 +1,7 @@
 // pthread_create as fiber creation (gevent's patch of `threading`): threads become greenlets of
 // the creating thread's hub, with join/detach/exit/self and the pthread_t-taking calls programs
 // commonly make answered for them. Calls naming a real thread (an even pthread_t) go to libc.
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -277,7 +278,15 @@ void ThreadCore::run() {
 }
 
 [[gnu::constructor]] static void adopt_real_pthread_create() {
-    // The runtime's own threads (offload pool) must stay real OS threads.
+    // The runtime's own threads (offload pool, monitor) must stay real OS threads. In a
+    // ThreadSanitizer program they must also be TSan's: libc's pthread_create, which RTLD_NEXT
+    // finds past TSan's interceptor, starts a thread that TSan has no state for, and the
+    // instrumented runtime crashes on its first function entry there.
+    if (::dlsym(RTLD_DEFAULT, "__tsan_init"))
+        if (void* tsan_create = ::dlsym(RTLD_DEFAULT, "__interceptor_pthread_create")) {
+            rt::set_os_thread_create(reinterpret_cast<decltype(&::pthread_create)>(tsan_create));
+            return;
+        }
     if (auto f = GREEN_REAL(pthread_create)) rt::set_os_thread_create(f);
 }
 
