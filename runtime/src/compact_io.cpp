@@ -64,9 +64,11 @@ struct BounceOp {
     std::unique_ptr<char[]> data;
 };
 
+// Up to kMaxBounce bytes through a heap twin; a bigger transfer is made at once.
 long submit_bounced(IoBackend& backend, IoOp& user, const Deadline& deadline) {
     const UserBuffers ub(user);
     const std::size_t total = ub.total();
+    if (total > kMaxBounce) return run_blocking(user);
     auto b = std::make_unique<BounceOp>();
     b->data.reset(new (std::nothrow) char[total ? total : 1]);
     if (!b->data) return run_blocking(user);
@@ -125,8 +127,7 @@ long IoBackend::submit_compact(IoOp& op, const Deadline& deadline) {
         return submit(*heap, deadline);
     }
     if (data_op(op.kind) && (op.pool || is_file_op(op.kind) || regular_or_block(op.fd)))
-        return UserBuffers(op).total() <= kMaxBounce ? submit_bounced(*this, op, deadline)
-                                                     : run_blocking(op);
+        return submit_bounced(*this, op, deadline);
     // The offload pool's own calls (copy_file_range, the hooks' PoolCall) point at the caller's
     // state in ways only their caller knows: made at once on the hub's thread.
     if (op.pool || pool_only(op.kind)) return run_blocking(op);

@@ -4,6 +4,7 @@
 
 #include <green/green.hpp>
 
+#include "support/files.hpp"
 #include "support/sleep_order.hpp"
 
 #include <sys/socket.h>
@@ -71,10 +72,8 @@ TEST(CompactHooks, LibcRecvIntoACompactStackBuffer) {
 // through a heap copy, so the hub runs on while they wait; what they read lands in the stack
 // buffers, what they write comes from them, as natively.
 TEST(CompactHooks, FileIoIntoCompactStackBuffersWaitsInTheBackend) {
-    char path[] = "/tmp/green_compact_file.XXXXXX";
-    const int fd = ::mkstemp(path);
+    const int fd = green_test::unlinked_temp_file();
     ASSERT_GE(fd, 0);
-    ::unlink(path);
     constexpr int kFibers = 4;
     constexpr std::size_t kChunk = 8192;
     std::string content(kFibers * 2 * kChunk, '\0');

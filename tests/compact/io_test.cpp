@@ -17,6 +17,8 @@
 
 #include "io_backend.hpp"
 #include "scheduler.hpp"
+#include "support/byte_pattern.hpp"
+#include "support/files.hpp"
 #include "support/sockets.hpp"
 
 using namespace std::chrono_literals;
@@ -100,14 +102,11 @@ TEST(CompactIo, StreamServerWithCompactHandlers) {
 // or the offload pool, instead of blocking the hub: each goes out as a heap copy and what it read
 // is copied back into the stack buffers.
 TEST(CompactIo, FileOperationsFromCompactStacksWaitInTheBackend) {
-    char path[] = "/tmp/green_compact_io.XXXXXX";
-    const int fd = ::mkstemp(path);
+    const int fd = green_test::unlinked_temp_file();
     ASSERT_GE(fd, 0);
-    ::unlink(path);
     constexpr int kFibers = 4;
     constexpr std::size_t kChunk = 4096;
-    std::string content(2 * kFibers * kChunk, '\0');
-    for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + i % 19);
+    const std::string content = green_test::pattern(2 * kFibers * kChunk, 19);
     ASSERT_EQ(::pwrite(fd, content.data(), kFibers * kChunk, 0),
               static_cast<ssize_t>(kFibers * kChunk));
     using green::detail::IoOp;

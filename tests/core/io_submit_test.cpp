@@ -23,6 +23,8 @@
 
 #include <green/green.hpp>
 
+#include "support/files.hpp"
+
 #include "io_backend.hpp"
 #include "scheduler.hpp"
 
@@ -122,10 +124,8 @@ TEST(IoSubmit, KillDuringAReadUnwindsAfterTheOperationEnds) {
 }
 
 TEST(IoSubmit, RegularFileReadAndWriteAtOffsets) {
-    char path[] = "/tmp/green_io_submit_XXXXXX";
-    const int fd = ::mkstemp(path);
+    const int fd = green_test::unlinked_temp_file();
     ASSERT_GE(fd, 0);
-    ::unlink(path);
     char text[] = "0123456789";
     EXPECT_EQ(submit(IoOp::Kind::Write, fd, text, 10, {}, 0), 10);
     char buf[4] = {};
