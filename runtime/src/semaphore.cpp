@@ -23,15 +23,26 @@ Semaphore::Semaphore(std::ptrdiff_t value, Kind kind)
                                     std::to_string(value));
 }
 
-// The inline test's local() ran first: it bound an unbound semaphore to this hub or, for one
-// bound to another hub, made it shared. Single-hub mode cannot end while this fiber runs.
+// The gate is open again once nobody waits, unless the semaphore became shared meanwhile. On
+// the owning hub's thread only (after local()), so shared mode cannot begin under it.
+void Semaphore::reopen_if_idle() noexcept {
+    if (waiters_.empty() && !owner_.shared()) owner_.open_gate();
+}
+
+// local() binds an unbound semaphore to this hub or, for one bound to another hub, makes it
+// shared. Single-hub mode cannot end while this fiber runs, only while it waits.
 bool Semaphore::acquire_slow(Deadline deadline) {
-    if (owner_.shared()) return acquire_shared(deadline);
+    if (!owner_.local()) return acquire_shared(deadline);
+    struct Reopen {
+        Semaphore& s;
+        ~Reopen() { s.reopen_if_idle(); }
+    } reopen{*this};
     if (count_ > 0 && waiters_.empty()) {
         --count_;
         return true;
     }
     if (deadline.expired()) return false;
+    owner_.close_gate();  // a waiter: the other fibers' acquires and releases queue behind it
     const detail::ParkLocal<WaitQueue::Node> w(detail::Hub::get().current());
     try {
         return waiters_.wait(*w, deadline);
@@ -91,10 +102,14 @@ void Semaphore::release_shared() {
 }
 
 void Semaphore::release_slow() {
-    if (owner_.shared()) return release_shared();
-    if (WaitQueue::Node* w = waiters_.front()) return waiters_.notify(*w);
+    if (!owner_.local()) return release_shared();
+    if (WaitQueue::Node* w = waiters_.front()) {
+        waiters_.notify(*w);
+        return reopen_if_idle();
+    }
     if (count_ >= limit_) over_release();
     ++count_;
+    owner_.open_gate();  // bound just now by local(), or the gate was closed by a waiter's exit
 }
 
 void Semaphore::over_release() const {

@@ -222,6 +222,7 @@ void HubAffinity::add(WaitQueue* q) noexcept {
 }
 
 void HubAffinity::become_shared() noexcept {
+    close_gate();
     for (WaitQueue* q : queues_)
         if (q && home_) q->share(*home_);
     hub_.store(shared_mark(), std::memory_order_release);
