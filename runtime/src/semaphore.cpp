@@ -23,34 +23,44 @@ Semaphore::Semaphore(std::ptrdiff_t value, Kind kind)
                                     std::to_string(value));
 }
 
-// The gate is open again once nobody waits, unless the semaphore became shared meanwhile. On
-// the owning hub's thread only (after local()), so shared mode cannot begin under it.
+// After local() and no park since: still single-hub and bound here, so only the waiters count.
+void Semaphore::open_gate_if_idle() noexcept {
+    if (waiters_.empty()) owner_.open_gate_here();
+}
+
+// After a park: the semaphore may have become shared meanwhile, and then its gate stays shut.
 void Semaphore::reopen_if_idle() noexcept {
-    if (waiters_.empty() && !owner_.shared()) owner_.open_gate();
+    if (waiters_.empty() && !owner_.shared()) owner_.open_gate_here();
 }
 
 // local() binds an unbound semaphore to this hub or, for one bound to another hub, makes it
 // shared. Single-hub mode cannot end while this fiber runs, only while it waits.
 bool Semaphore::acquire_slow(Deadline deadline) {
     if (!owner_.local()) return acquire_shared(deadline);
-    struct Reopen {
-        Semaphore& s;
-        ~Reopen() { s.reopen_if_idle(); }
-    } reopen{*this};
-    if (count_ > 0 && waiters_.empty()) {
+    if (count_ > 0 && waiters_.empty()) {  // the gate was shut: this hub's first use
         --count_;
+        owner_.open_gate_here();
         return true;
     }
-    if (deadline.expired()) return false;
-    owner_.close_gate();  // a waiter: the other fibers' acquires and releases queue behind it
-    const detail::ParkLocal<WaitQueue::Node> w(detail::Hub::get().current());
-    try {
-        return waiters_.wait(*w, deadline);
-    } catch (...) {
-        // Interrupted after release() picked us: the permit is ours, so give it on.
-        if (w->notified) give_back();
-        throw;
+    if (deadline.expired()) {
+        open_gate_if_idle();
+        return false;
     }
+    owner_.close_gate();  // a waiter: the other fibers' acquires and releases queue behind it
+    bool got;
+    {
+        const detail::ParkLocal<WaitQueue::Node> w(detail::Hub::get().current());
+        try {
+            got = waiters_.wait(*w, deadline);
+        } catch (...) {
+            // Interrupted after release() picked us: the permit is ours, so give it on.
+            if (w->notified) give_back();
+            reopen_if_idle();
+            throw;
+        }
+    }
+    reopen_if_idle();
+    return got;
 }
 
 void Semaphore::give_back() {
@@ -105,11 +115,11 @@ void Semaphore::release_slow() {
     if (!owner_.local()) return release_shared();
     if (WaitQueue::Node* w = waiters_.front()) {
         waiters_.notify(*w);
-        return reopen_if_idle();
+        return open_gate_if_idle();
     }
     if (count_ >= limit_) over_release();
     ++count_;
-    owner_.open_gate();  // bound just now by local(), or the gate was closed by a waiter's exit
+    owner_.open_gate_here();  // bound just now by local(), or shut by a waiter that has left
 }
 
 void Semaphore::over_release() const {

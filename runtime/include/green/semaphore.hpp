@@ -105,6 +105,7 @@ class Semaphore : public detail::LockableNames<Semaphore> {
     void release_slow();
     void release_shared();
     void give_back();
+    void open_gate_if_idle() noexcept;
     void reopen_if_idle() noexcept;
     [[noreturn]] void over_release() const;
 

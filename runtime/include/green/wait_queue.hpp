@@ -77,11 +77,11 @@ class HubAffinity {
 
     // A gate for a primitive's inline path that may skip every other test (Semaphore's: open
     // only while nobody waits). Open: the owning hub, single-hub mode, and the primitive said so
-    // (open_gate() on the owning thread after local()). Closed again by the primitive before it
-    // parks a waiter, and by the switch to shared mode. One load and one comparison with the
+    // (open_gate_here() on the owning thread after local()). Closed again by the primitive before
+    // it parks a waiter, and by the switch to shared mode. One load and one comparison with the
     // thread's hub, so an uncontended lock and unlock cost what they did before hubs were shared.
     [[gnu::always_inline]] bool gate_open_here() const noexcept { return gate() == t_hub; }
-    void open_gate() noexcept { set_gate(hub_.load(std::memory_order_relaxed)); }
+    void open_gate_here() noexcept { set_gate(t_hub); }  // after local(), before any park
     void close_gate() noexcept { set_gate(unbound_mark()); }
 
   private:
