@@ -293,7 +293,7 @@ class Hub {
     StackPool stacks_;
     std::unique_ptr<IoBackend> io_;
     std::shared_ptr<Mailbox> mailbox_;
-    WaitQueue idle_;
+    WaitQueue idle_{WaitKind::Idle};  // green::idle()'s waiters, labelled Idle
     std::size_t default_stack_size_;
     std::atomic<std::uint64_t> switches_{0};
     void* eh_globals_;
