@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "green/clock.hpp"
+#include "green/detail/hub_head.hpp"
 #include "green/detail/intrusive_list.hpp"
 #include "green/detail/wait_reason.hpp"
 
@@ -20,8 +21,6 @@ namespace detail {
 class Fiber;
 class Hub;
 struct Mailbox;
-// The calling thread's hub, or nullptr (hub.cpp).
-extern thread_local constinit Hub* t_hub __attribute__((tls_model("initial-exec")));
 
 // A lock for the short critical sections of shared primitives (a few list and counter
 // updates): spins, then yields the CPU. Not a std::mutex: under the preload, pthread mutexes are
