@@ -24,43 +24,31 @@ Semaphore::Semaphore(std::ptrdiff_t value, Kind kind)
 }
 
 // After local() and no park since: still single-hub and bound here, so only the waiters count.
+// A shut gate is always safe (the slow path decides); it is opened only where that is cheap:
+// here, after a release or a first use, and not after a wait, whose next release opens it.
 void Semaphore::open_gate_if_idle() noexcept {
     if (waiters_.empty()) owner_.open_gate_here();
-}
-
-// After a park: the semaphore may have become shared meanwhile, and then its gate stays shut.
-void Semaphore::reopen_if_idle() noexcept {
-    if (waiters_.empty() && !owner_.shared()) owner_.open_gate_here();
 }
 
 // local() binds an unbound semaphore to this hub or, for one bound to another hub, makes it
 // shared. Single-hub mode cannot end while this fiber runs, only while it waits.
 bool Semaphore::acquire_slow(Deadline deadline) {
     if (!owner_.local()) return acquire_shared(deadline);
-    if (count_ > 0 && waiters_.empty()) {  // the gate was shut: this hub's first use
+    if (count_ > 0 && waiters_.empty()) {  // the gate was shut: first use, or after a wait
         --count_;
         owner_.open_gate_here();
         return true;
     }
-    if (deadline.expired()) {
-        open_gate_if_idle();
-        return false;
-    }
+    if (deadline.expired()) return false;
     owner_.close_gate();  // a waiter: the other fibers' acquires and releases queue behind it
-    bool got;
-    {
-        const detail::ParkLocal<WaitQueue::Node> w(detail::Hub::get().current());
-        try {
-            got = waiters_.wait(*w, deadline);
-        } catch (...) {
-            // Interrupted after release() picked us: the permit is ours, so give it on.
-            if (w->notified) give_back();
-            reopen_if_idle();
-            throw;
-        }
+    const detail::ParkLocal<WaitQueue::Node> w(detail::Hub::get().current());
+    try {
+        return waiters_.wait(*w, deadline);
+    } catch (...) {
+        // Interrupted after release() picked us: the permit is ours, so give it on.
+        if (w->notified) give_back();
+        throw;
     }
-    reopen_if_idle();
-    return got;
 }
 
 void Semaphore::give_back() {

@@ -106,7 +106,6 @@ class Semaphore : public detail::LockableNames<Semaphore> {
     void release_shared();
     void give_back();
     void open_gate_if_idle() noexcept;
-    void reopen_if_idle() noexcept;
     [[noreturn]] void over_release() const;
 
     // First member: its waiters' label (format_run_info) names the semaphore's own address.
