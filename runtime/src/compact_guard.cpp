@@ -9,11 +9,6 @@
 
 namespace green::detail {
 
-const Fiber* running_fiber() noexcept {
-    const Hub* hub = Hub::peek();
-    return hub ? hub->current() : nullptr;
-}
-
 void refuse_compact_stack_record(const void* record, const char* what) noexcept {
     const Hub* hub = Hub::peek();
     if (!hub) return;

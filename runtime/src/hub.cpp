@@ -118,13 +118,15 @@ Hub& Hub::create() {
 }
 
 Hub::Hub()
-    : current_(&main_),
+    : HubHead{&main_},
       mailbox_(std::make_shared<Mailbox>()),
       default_stack_size_(initial_stack_size()),
       eh_globals_(abi::__cxa_get_globals()),
       errno_(&errno),
       turn_ns_(coarse_now_ns()),
       os_tid_(static_cast<pid_t>(::syscall(SYS_gettid))) {
+    // running_fiber() reads the head through a Hub*, which is the head's address only here.
+    if (static_cast<HubHead*>(this) != reinterpret_cast<HubHead*>(this)) std::abort();
     main_.hub_ = this;
     main_.tsan_fiber_ = tsan::current();
     main_.state_ = FiberState::Running;  // born running: the thread's own stack (t_hub is not

@@ -30,8 +30,7 @@ void sleep(Duration d) {
 
 void idle() {
     auto& hub = detail::Hub::get();
-    const detail::WaitNote note(hub.current(), detail::WaitKind::Idle);
-    hub.idle_waiters().wait();
+    hub.idle_waiters().wait();  // labelled Idle by the queue's kind
 }
 
 void sleep(double seconds) {

@@ -80,10 +80,8 @@ struct Mailbox {
     int event_fd = -1;
 };
 
-class Hub;
-extern thread_local constinit Hub* t_hub __attribute__((tls_model("initial-exec")));
-
-class Hub {
+// HubHead (green/detail/hub_head.hpp) first: current_, the running fiber, at the Hub's address.
+class Hub : public HubHead {
   public:
     // The calling thread's hub, created on first use.
     static Hub& get() {
@@ -285,7 +283,6 @@ class Hub {
     CoreCache core_cache_;
     Fiber main_;
     std::unique_ptr<Fiber> loop_;
-    Fiber* current_;
     Fiber* runq_head_ = nullptr;
     Fiber* runq_tail_ = nullptr;
     std::uint64_t loop_due_ = kTicksPerPoll;  // switch_count() at which the loop gets a turn
@@ -293,7 +290,7 @@ class Hub {
     StackPool stacks_;
     std::unique_ptr<IoBackend> io_;
     std::shared_ptr<Mailbox> mailbox_;
-    WaitQueue idle_;
+    WaitQueue idle_{WaitKind::Idle};  // green::idle()'s waiters, labelled Idle
     std::size_t default_stack_size_;
     std::atomic<std::uint64_t> switches_{0};
     void* eh_globals_;

@@ -23,15 +23,24 @@ Semaphore::Semaphore(std::ptrdiff_t value, Kind kind)
                                     std::to_string(value));
 }
 
-// The inline test's local() ran first: it bound an unbound semaphore to this hub or, for one
-// bound to another hub, made it shared. Single-hub mode cannot end while this fiber runs.
+// After local() and no park since: still single-hub and bound here, so only the waiters count.
+// A shut gate is always safe (the slow path decides); it is opened only where that is cheap:
+// here, after a release or a first use, and not after a wait, whose next release opens it.
+void Semaphore::open_gate_if_idle() noexcept {
+    if (waiters_.empty()) owner_.open_gate_here();
+}
+
+// local() binds an unbound semaphore to this hub or, for one bound to another hub, makes it
+// shared. Single-hub mode cannot end while this fiber runs, only while it waits.
 bool Semaphore::acquire_slow(Deadline deadline) {
-    if (owner_.shared()) return acquire_shared(deadline);
-    if (count_ > 0 && waiters_.empty()) {
+    if (!owner_.local()) return acquire_shared(deadline);
+    if (count_ > 0 && waiters_.empty()) {  // the gate was shut: first use, or after a wait
         --count_;
+        owner_.open_gate_here();
         return true;
     }
     if (deadline.expired()) return false;
+    owner_.close_gate();  // a waiter: the other fibers' acquires and releases queue behind it
     const detail::ParkLocal<WaitQueue::Node> w(detail::Hub::get().current());
     try {
         return waiters_.wait(*w, deadline);
@@ -91,10 +100,14 @@ void Semaphore::release_shared() {
 }
 
 void Semaphore::release_slow() {
-    if (owner_.shared()) return release_shared();
-    if (WaitQueue::Node* w = waiters_.front()) return waiters_.notify(*w);
+    if (!owner_.local()) return release_shared();
+    if (WaitQueue::Node* w = waiters_.front()) {
+        waiters_.notify(*w);
+        return open_gate_if_idle();
+    }
     if (count_ >= limit_) over_release();
     ++count_;
+    owner_.open_gate_here();  // bound just now by local(), or shut by a waiter that has left
 }
 
 void Semaphore::over_release() const {

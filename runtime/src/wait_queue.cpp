@@ -48,12 +48,13 @@ bool WaitQueue::wait(Node& n, Deadline deadline) {
     n.notified = false;
     if (n.fiber->compact()) [[unlikely]]
         detail::refuse_compact_stack_record(&n, "wait-queue node");
-    if (affinity_ && detail::g_live_hubs.load(std::memory_order_relaxed) > 1) [[unlikely]]
+    // The process-wide count first: with one hub, the queue's affinity is not read at all.
+    if (detail::g_live_hubs.load(std::memory_order_relaxed) > 1 && affinity_) [[unlikely]]
         return wait_keeping_hub(n, deadline);
     // The single-hub wait, the common one: a notifier has unlinked the node already, so only
     // a timeout or an interrupt unlinks it here.
     waiters_.push_back(n);
-    const detail::WaitNote note(n.fiber, kind_, this);
+    const detail::WaitLabel label(*n.fiber, kind_, this);
     for (;;) {
         bool woke;
         try {
@@ -78,7 +79,7 @@ bool WaitQueue::wait_keeping_hub(Node& n, Deadline deadline) {
     n.keeps_hub = true;
     n.fiber->hub()->mailbox()->keep_alive.fetch_add(1, std::memory_order_relaxed);
     waiters_.push_back(n);
-    const detail::WaitNote note(n.fiber, kind_, this);
+    const detail::WaitLabel label(*n.fiber, kind_, this);
     bool woke;
     try {
         woke = n.fiber->hub()->park(deadline);
@@ -121,7 +122,7 @@ bool WaitQueue::wait_locked(Node& n, Deadline deadline, std::unique_lock<detail:
         Node& n;
         ~Leave() { q.leave_shared(n); }
     } leave{*this, n};
-    const detail::WaitNote note(n.fiber, kind_, this);
+    const detail::WaitLabel label(*n.fiber, kind_, this);
     return finish_shared(n, deadline, hub.park(deadline));
 }
 
@@ -222,6 +223,7 @@ void HubAffinity::add(WaitQueue* q) noexcept {
 }
 
 void HubAffinity::become_shared() noexcept {
+    close_gate();
     for (WaitQueue* q : queues_)
         if (q && home_) q->share(*home_);
     hub_.store(shared_mark(), std::memory_order_release);

@@ -236,6 +236,40 @@ TEST(CrossHubLock, CountsAreExactUnderContention) {
     EXPECT_EQ(counter, 9L * kPerFiber);
 }
 
+// A lock used uncontended on its hub (its inline path open there) is then taken by fibers of
+// other hubs while this hub's main fiber keeps taking it: the first use from another hub shuts
+// the inline path, and no increment is lost.
+TEST(CrossHubLock, InlinePathOnItsHubThenOtherHubsJoin) {
+    green::Lock lock;
+    long counter = 0;  // guarded by `lock` only
+    for (int i = 0; i < 1000; ++i) {
+        std::lock_guard g(lock);
+        ++counter;
+    }
+    green::HubPool pool(2);
+    constexpr int kPerFiber = 2000;
+    std::vector<green::Greenlet<void>> gs;
+    for (int i = 0; i < 4; ++i)
+        gs.push_back(pool.spawn([&] {
+            for (int k = 0; k < kPerFiber; ++k) {
+                std::lock_guard g(lock);
+                ++counter;
+            }
+        }));
+    for (int k = 0; k < kPerFiber; ++k) {
+        {
+            std::lock_guard g(lock);
+            const long v = counter;
+            if (k % 5 == 0) green::sleep(0ms);  // hold it across a switch now and then
+            counter = v + 1;
+        }
+        if (k % 3 == 0) green::sleep(0ms);  // the other hubs' first use needs this hub's loop
+    }
+    for (auto& g : gs) g.get(green::Deadline(60s));
+    std::lock_guard g(lock);
+    EXPECT_EQ(counter, 1000L + 5L * kPerFiber);
+}
+
 TEST(CrossHubLock, SemaphoreNeverOverCommits) {
     green::HubPool pool(2);
     green::BoundedSemaphore sem(3);

@@ -48,6 +48,48 @@ TEST(Semaphore, ReleaseHandsThePermitOverNoBarging) {
     EXPECT_EQ(sem.counter(), 0u);
 }
 
+// The inline acquire and release go through a gate that is open only while nobody waits: each
+// way a waiter comes and goes (hand-off, timeout, kill) must leave the counts exact and the
+// next uncontended use correct, whichever path it takes.
+TEST(Semaphore, UncontendedUseAfterEveryKindOfWait) {
+    green::Semaphore sem(2);
+    for (int i = 0; i < 100; ++i) {  // uncontended: the inline path
+        ASSERT_TRUE(sem.acquire());
+        sem.release();
+    }
+    ASSERT_TRUE(sem.acquire());
+    ASSERT_TRUE(sem.acquire());
+    EXPECT_FALSE(sem.try_acquire());
+    // A waiter that is handed a permit.
+    auto handed = green::spawn([&] { return sem.acquire(); });
+    green::sleep(0ms);
+    EXPECT_EQ(sem.waiting(), 1u);
+    sem.release();
+    EXPECT_TRUE(handed.get());
+    EXPECT_EQ(sem.counter(), 0u);
+    // A waiter that times out.
+    auto timed = green::spawn([&] { return sem.acquire(green::Deadline(1ms)); });
+    EXPECT_FALSE(timed.get());
+    EXPECT_EQ(sem.waiting(), 0u);
+    // A waiter that is killed before it gets anything.
+    auto killed = green::spawn([&] { sem.acquire(); });
+    green::sleep(0ms);
+    EXPECT_EQ(sem.waiting(), 1u);
+    killed.kill();
+    EXPECT_EQ(sem.waiting(), 0u);
+    sem.release();
+    sem.release();
+    EXPECT_EQ(sem.counter(), 2u);
+    for (int i = 0; i < 100; ++i) {
+        ASSERT_TRUE(sem.acquire());
+        ASSERT_TRUE(sem.try_acquire());
+        EXPECT_FALSE(sem.try_acquire());
+        sem.release();
+        sem.release();
+    }
+    EXPECT_EQ(sem.counter(), 2u);
+}
+
 TEST(Semaphore, Timeouts) {
     green::Semaphore sem(0);
     EXPECT_FALSE(sem.acquire(0s));

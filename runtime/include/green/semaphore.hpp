@@ -59,8 +59,9 @@ class Semaphore : public detail::LockableNames<Semaphore> {
 
     // Takes a permit, waiting up to `deadline` (true) or giving up (false). A zero or negative
     // deadline only polls. Throws what kill() or a Timeout delivers, holding no permit then.
-    // The inline paths are only the uncontended single-hub case; everything else (parking,
-    // hand-off, misuse, shared mode) is out of line, so that these stay small enough to inline.
+    // The inline paths are only the uncontended single-hub case, behind owner_'s gate (open on
+    // the owning hub while nobody waits); everything else (binding, parking, hand-off, misuse,
+    // shared mode) is out of line, so that these stay a few instructions.
     [[gnu::always_inline]] bool acquire(Deadline deadline = {}) {
         return take_local() || acquire_slow(deadline);
     }
@@ -68,7 +69,7 @@ class Semaphore : public detail::LockableNames<Semaphore> {
         return take_local() || acquire_slow(Deadline(Duration::zero()));
     }
     [[gnu::always_inline]] void release() {
-        if (owner_.local() && waiters_.empty() && count_ < limit_) [[likely]] {
+        if (owner_.gate_open_here() && count_ < limit_) [[likely]] {
             ++count_;
             return;
         }
@@ -93,7 +94,7 @@ class Semaphore : public detail::LockableNames<Semaphore> {
 
   private:
     [[gnu::always_inline]] bool take_local() {
-        if (owner_.local() && count_ > 0 && waiters_.empty()) [[likely]] {
+        if (owner_.gate_open_here() && count_ > 0) [[likely]] {
             --count_;
             return true;
         }
@@ -104,6 +105,7 @@ class Semaphore : public detail::LockableNames<Semaphore> {
     void release_slow();
     void release_shared();
     void give_back();
+    void open_gate_if_idle() noexcept;
     [[noreturn]] void over_release() const;
 
     // First member: its waiters' label (format_run_info) names the semaphore's own address.

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "green/clock.hpp"
+#include "green/detail/hub_head.hpp"
 #include "green/detail/intrusive_list.hpp"
 #include "green/detail/wait_reason.hpp"
 
@@ -20,8 +21,6 @@ namespace detail {
 class Fiber;
 class Hub;
 struct Mailbox;
-// The calling thread's hub, or nullptr (hub.cpp).
-extern thread_local constinit Hub* t_hub __attribute__((tls_model("initial-exec")));
 
 // A lock for the short critical sections of shared primitives (a few list and counter
 // updates): spins, then yields the CPU. Not a std::mutex: under the preload, pthread mutexes are
@@ -75,6 +74,15 @@ class HubAffinity {
     bool shared() const noexcept { return hub_.load(std::memory_order_acquire) == shared_mark(); }
     SpinLock& lock() const noexcept { return lock_; }
 
+    // A gate for a primitive's inline path that may skip every other test (Semaphore's: open
+    // only while nobody waits). Open: the owning hub, single-hub mode, and the primitive said so
+    // (open_gate_here() on the owning thread after local()). Closed again by the primitive before
+    // it parks a waiter, and by the switch to shared mode. One load and one comparison with the
+    // thread's hub, so an uncontended lock and unlock cost what they did before hubs were shared.
+    [[gnu::always_inline]] bool gate_open_here() const noexcept { return gate() == t_hub; }
+    void open_gate_here() noexcept { set_gate(t_hub); }  // after local(), before any park
+    void close_gate() noexcept { set_gate(unbound_mark()); }
+
   private:
     friend class green::WaitQueue;
     static Hub* unbound_mark() noexcept {
@@ -84,9 +92,31 @@ class HubAffinity {
         return reinterpret_cast<Hub*>(2 * alignof(std::max_align_t));
     }
     bool local_slow();
+    // The gate is a plain pointer, not an atomic, so that the compiler may keep it in a register
+    // between an acquire and the release after it. Only the owning thread writes it (and, once the
+    // owner has exited, the thread that makes the switch); a thread of another hub reads it and
+    // finds anything but its own hub, so a stale value sends it to the slow path as the current
+    // one does. ThreadSanitizer builds read and write it as a relaxed atomic, which it is in
+    // effect on every target (an aligned pointer).
+    Hub* gate() const noexcept {
+#if defined(__SANITIZE_THREAD__)
+        return __atomic_load_n(&gate_, __ATOMIC_RELAXED);
+#else
+        return gate_;
+#endif
+    }
+    void set_gate(Hub* h) noexcept {
+#if defined(__SANITIZE_THREAD__)
+        __atomic_store_n(&gate_, h, __ATOMIC_RELAXED);
+#else
+        gate_ = h;
+#endif
+    }
     void become_shared() noexcept;  // on the owner's thread, or once the owner has exited
 
     std::atomic<Hub*> hub_{unbound_mark()};
+    // Never nullptr when closed: a thread without a hub has t_hub == nullptr.
+    Hub* gate_ = unbound_mark();
     mutable SpinLock lock_;
     std::shared_ptr<Mailbox> home_;  // the owner's mailbox; under lock_
     WaitQueue* queues_[4] = {};

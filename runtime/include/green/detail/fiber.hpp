@@ -218,6 +218,7 @@ class Fiber {
     WaitInfo wait_;               // why it is parked
     std::uint64_t spawned_by_ = kSpawnedByUnknown;
     friend class WaitNote;
+    friend class WaitLabel;
     void* raw_view_ = nullptr;  // RawGreenlet view of this fiber, if one was made
     void (*raw_view_deleter_)(void*) = nullptr;
     StackImage image_;  // compact fibers: the copied-out stack
@@ -250,6 +251,27 @@ class WaitNote {
 
   private:
     Fiber* f_;
+};
+
+// WaitNote's form for a wait that is never nested in another labelled one (a WaitQueue's own
+// wait: idle() labels through its queue's kind): it writes without looking for an outer label,
+// a few stores on the path of every lock, queue and event wait.
+class WaitLabel {
+  public:
+    WaitLabel(Fiber& f, WaitKind kind, const void* object) noexcept : f_(f), kind_(kind) {
+        f.wait_.kind = kind;
+        f.wait_.object = object;
+    }
+    WaitLabel(const WaitLabel&) = delete;
+    WaitLabel& operator=(const WaitLabel&) = delete;
+    ~WaitLabel() {
+        f_.wait_.last_kind = kind_;
+        f_.wait_.kind = WaitKind::None;
+    }
+
+  private:
+    Fiber& f_;
+    WaitKind kind_;
 };
 
 }  // namespace green::detail

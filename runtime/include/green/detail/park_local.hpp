@@ -7,14 +7,13 @@
 #include <utility>
 
 #include "green/detail/fiber.hpp"
+#include "green/detail/hub_head.hpp"
 
 namespace green::detail {
 
 // Checked builds' and compact fibers' guard for records handed to the runtime: aborts with a
 // message when `record` lies on the shared run stack that the running compact fiber will leave.
 void refuse_compact_stack_record(const void* record, const char* what) noexcept;
-// The fiber running on this thread (its hub's current one; nullptr before the thread has a hub).
-const Fiber* running_fiber() noexcept;
 
 template <class T>
 class ParkLocal {
