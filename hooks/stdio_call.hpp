@@ -3,6 +3,7 @@
 // waits around a refill or a write.
 #pragma once
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "hook_common.hpp"
@@ -57,6 +58,15 @@ Int refill_when_readable(const Call& k, FILE* f, Int eof, Underflow underflow) {
         return eof;
     }
     return c;
+}
+
+// A v*scanf entry point, byte or wide: libc's own parse where f is not on the fiber path, else
+// the family's cooperative parse (`scan`: scanf_fiber, wscanf_fiber) around libc's.
+template <class Real, class Char, class Scan>
+int scan_entry(Real real, FILE* f, const Char* fmt, va_list ap, Scan scan) {
+    const Call k = call_for_stream(f, sizeof(Char) != 1);
+    if (!k) return real ? real(f, fmt, ap) : EOF;
+    return scan(k, f, [&](FILE* via) { return real(via, fmt, ap); });
 }
 
 }  // namespace green::hooks::stdio

@@ -385,17 +385,15 @@ int gnu_fscanf(FILE*, const char*, ...) __asm__("fscanf");
 int gnu_scanf(const char*, ...) __asm__("scanf");
 
 int gnu_vfscanf(FILE* f, const char* fmt, va_list ap) {
-    auto real = green::hooks::real_fn<decltype(&gnu_vfscanf), "vfscanf">();
-    const Call k = stdio::call_for(f);
-    if (!k) return real(f, fmt, ap);
-    return stdio::scanf_fiber(k, f, [&](FILE* via) { return real(via, fmt, ap); });
+    return stdio::scan_entry(
+        green::hooks::real_fn<decltype(&gnu_vfscanf), "vfscanf">(), f, fmt, ap,
+        [](const Call& k, FILE* s, auto real) { return stdio::scanf_fiber(k, s, real); });
 }
 
 int __isoc99_vfscanf(FILE* f, const char* fmt, va_list ap) {
-    auto real = GREEN_REAL(__isoc99_vfscanf);
-    const Call k = stdio::call_for(f);
-    if (!k) return real(f, fmt, ap);
-    return stdio::scanf_fiber(k, f, [&](FILE* via) { return real(via, fmt, ap); });
+    return stdio::scan_entry(
+        GREEN_REAL(__isoc99_vfscanf), f, fmt, ap,
+        [](const Call& k, FILE* s, auto real) { return stdio::scanf_fiber(k, s, real); });
 }
 
 int gnu_vscanf(const char* fmt, va_list ap) {

@@ -350,17 +350,15 @@ int gnu_fwscanf(FILE*, const wchar_t*, ...) __asm__("fwscanf");
 int gnu_wscanf(const wchar_t*, ...) __asm__("wscanf");
 
 int gnu_vfwscanf(FILE* f, const wchar_t* fmt, va_list ap) {
-    auto real = green::hooks::real_fn<decltype(&gnu_vfwscanf), "vfwscanf">();
-    const Call k = stdio::call_for(f);
-    if (!k) return real ? real(f, fmt, ap) : EOF;
-    return stdio::wscanf_fiber(k, f, [&](FILE* via) { return real(via, fmt, ap); });
+    return stdio::scan_entry(
+        green::hooks::real_fn<decltype(&gnu_vfwscanf), "vfwscanf">(), f, fmt, ap,
+        [](const Call& k, FILE* s, auto real) { return stdio::wscanf_fiber(k, s, real); });
 }
 
 int __isoc99_vfwscanf(FILE* f, const wchar_t* fmt, va_list ap) {
-    auto real = GREEN_REAL(__isoc99_vfwscanf);
-    const Call k = stdio::call_for(f);
-    if (!k) return real ? real(f, fmt, ap) : EOF;
-    return stdio::wscanf_fiber(k, f, [&](FILE* via) { return real(via, fmt, ap); });
+    return stdio::scan_entry(
+        GREEN_REAL(__isoc99_vfwscanf), f, fmt, ap,
+        [](const Call& k, FILE* s, auto real) { return stdio::wscanf_fiber(k, s, real); });
 }
 
 int gnu_vwscanf(const wchar_t* fmt, va_list ap) {

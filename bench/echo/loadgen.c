@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "../common/load_window.h"
 
 typedef struct {
     int fd;
@@ -33,33 +33,9 @@ static uint32_t* lat; /* latencies in the window, in ns (capped) */
 static size_t lat_n, lat_cap;
 static uint64_t errors;
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int cmp_u32(const void* a, const void* b) {
     uint32_t x = *(const uint32_t*)a, y = *(const uint32_t*)b;
     return x < y ? -1 : x > y;
-}
-
-/* utime + stime of a whole process, in seconds; -1 if unreadable. */
-static double process_cpu(int pid) {
-    char path[64], buf[4096];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE* f = fopen(path, "r");
-    if (!f) return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char* p = strrchr(buf, ')'); /* the command name may contain spaces */
-    if (!p) return -1;
-    unsigned long utime = 0, stime = 0;
-    /* fields after ')': state(3) ... utime(14) stime(15) */
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
-        return -1;
-    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static int send_message(Conn* c) {
@@ -86,22 +62,15 @@ int main(int argc, char** argv) {
         return 2;
     }
     const char* host = argv[1];
-    int port = atoi(argv[2]), nconn = atoi(argv[3]), server_pid = 0;
-    double warmup = 1.0, window = 3.0;
+    int port = atoi(argv[2]), nconn = atoi(argv[3]);
+    LoadOptions opt = load_options_default();
     for (int i = 4; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--warmup"))
-            warmup = atof(argv[i + 1]);
-        else if (!strcmp(argv[i], "--window"))
-            window = atof(argv[i + 1]);
-        else if (!strcmp(argv[i], "--size"))
+        if (!strcmp(argv[i], "--size"))
             msg_size = (size_t)atol(argv[i + 1]);
-        else if (!strcmp(argv[i], "--server-pid"))
-            server_pid = atoi(argv[i + 1]);
+        else
+            load_option(&opt, argv[i], argv[i + 1]);
     }
-    struct rlimit rl;
-    getrlimit(RLIMIT_NOFILE, &rl);
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
+    raise_nofile_limit();
 
     message = malloc(msg_size);
     for (size_t i = 0; i < msg_size; ++i) message[i] = (char)('a' + i % 26);
@@ -165,23 +134,12 @@ int main(int argc, char** argv) {
 
     lat_cap = 1 << 20;
     lat = malloc(lat_cap * sizeof *lat);
-    const uint64_t start = now_ns();
-    const uint64_t win_start = start + (uint64_t)(warmup * 1e9);
-    const uint64_t win_end = win_start + (uint64_t)(window * 1e9);
-    double cpu_start = -1, cpu_end = -1;
+    LoadWindow win = load_window_new(&opt);
+    load_window_arm(&win, &opt, now_ns());
     uint64_t rts = 0;
-    int in_window = 0;
     struct epoll_event evs[512];
     for (;;) {
-        uint64_t t = now_ns();
-        if (!in_window && t >= win_start) {
-            in_window = 1;
-            if (server_pid) cpu_start = process_cpu(server_pid);
-        }
-        if (t >= win_end) {
-            if (server_pid) cpu_end = process_cpu(server_pid);
-            break;
-        }
+        if (load_window_step(&win, now_ns()) == WINDOW_DONE) break;
         int n = epoll_wait(ep, evs, 512, 10);
         for (int k = 0; k < n; ++k) {
             Conn* c = &conns[evs[k].data.u32];
@@ -199,7 +157,7 @@ int main(int argc, char** argv) {
             c->got += (size_t)r;
             if (c->got < msg_size) continue;
             uint64_t done = now_ns();
-            if (in_window && done < win_end) {
+            if (win.open && done < win.end) {
                 ++rts;
                 ++c->window_rts;
                 uint64_t d = done - c->sent_ns;
@@ -215,7 +173,7 @@ int main(int argc, char** argv) {
     qsort(lat, lat_n, sizeof *lat, cmp_u32);
     double p50 = lat_n ? lat[lat_n / 2] / 1000.0 : 0;
     double p99 = lat_n ? lat[(size_t)((double)lat_n * 0.99)] / 1000.0 : 0;
-    double cpu = (cpu_start >= 0 && cpu_end >= 0) ? cpu_end - cpu_start : -1;
+    const double cpu = load_window_server_cpu(&win), window = opt.window;
     printf(
         "conns=%d rts=%llu window_s=%.3f rtps=%.0f p50_us=%.1f p99_us=%.1f errors=%llu "
         "stalled=%d server_cpu_s=%.3f cpu_per_rt_us=%.3f\n",

@@ -21,10 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "../common/load_window.h"
 
 enum { MSG = 64 };
 
@@ -40,27 +40,6 @@ static struct sockaddr_in sa;
 static int ep;
 static char message[MSG];
 static uint64_t errors;
-
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static double process_cpu(int pid) {
-    char path[64], buf[4096];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE* f = fopen(path, "r");
-    if (!f) return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char* p = strrchr(buf, ')');
-    unsigned long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
 
 static void watch(Conn* c, uint32_t id, int op, uint32_t events) {
     struct epoll_event ev = {.events = events, .data.u32 = id};
@@ -106,21 +85,11 @@ int main(int argc, char** argv) {
                 argv[0]);
         return 2;
     }
-    int port = atoi(argv[2]), nconn = atoi(argv[3]), server_pid = 0;
+    int port = atoi(argv[2]), nconn = atoi(argv[3]);
     const int handshakes = !strcmp(argv[4], "handshake");
-    double warmup = 1.0, window = 3.0;
-    for (int i = 5; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--warmup"))
-            warmup = atof(argv[i + 1]);
-        else if (!strcmp(argv[i], "--window"))
-            window = atof(argv[i + 1]);
-        else if (!strcmp(argv[i], "--server-pid"))
-            server_pid = atoi(argv[i + 1]);
-    }
-    struct rlimit rl;
-    getrlimit(RLIMIT_NOFILE, &rl);
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
+    LoadOptions opt = load_options_default();
+    for (int i = 5; i + 1 < argc; i += 2) load_option(&opt, argv[i], argv[i + 1]);
+    raise_nofile_limit();
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)port);
     inet_pton(AF_INET, argv[1], &sa.sin_addr);
@@ -135,31 +104,21 @@ int main(int argc, char** argv) {
     for (int i = 0; i < nconn; ++i) start(&conns[i], (uint32_t)i);
 
     const uint64_t ready_deadline = now_ns() + 120ull * 1000000000ull;
-    uint64_t win_start = UINT64_MAX, win_end = UINT64_MAX;
-    double cpu_start = -1, cpu_end = -1;
+    LoadWindow win = load_window_new(&opt);
     uint64_t ops = 0, ready = 0;
-    int in_window = 0;
     char buf[MSG];
     struct epoll_event evs[512];
     for (;;) {
         const uint64_t t = now_ns();
-        if (win_start == UINT64_MAX && (handshakes ? ops : ready) >= (uint64_t)nconn) {
-            win_start = t + (uint64_t)(warmup * 1e9);
-            win_end = win_start + (uint64_t)(window * 1e9);
-        }
-        if (win_start == UINT64_MAX && t > ready_deadline) {
+        if (!load_window_armed(&win) && (handshakes ? ops : ready) >= (uint64_t)nconn)
+            load_window_arm(&win, &opt, t);
+        if (!load_window_armed(&win) && t > ready_deadline) {
             fprintf(stderr, "tls_loadgen: connections not set up within 120 s\n");
             return 1;
         }
-        if (!in_window && t >= win_start) {
-            in_window = 1;
-            ops = 0;
-            if (server_pid) cpu_start = process_cpu(server_pid);
-        }
-        if (t >= win_end) {
-            if (server_pid) cpu_end = process_cpu(server_pid);
-            break;
-        }
+        const int step = load_window_step(&win, t);
+        if (step == WINDOW_DONE) break;
+        if (step == WINDOW_OPENED) ops = 0;
         int n = epoll_wait(ep, evs, 512, 10);
         for (int k = 0; k < n; ++k) {
             const uint32_t id = evs[k].data.u32;
@@ -195,10 +154,9 @@ int main(int argc, char** argv) {
             }
         }
     }
-    const double secs = window;
-    printf("ops_per_s=%.0f errors=%llu", (double)ops / secs, (unsigned long long)errors);
-    if (cpu_start >= 0 && cpu_end >= 0 && ops)
-        printf(" server_cpu_us_per_op=%.2f", (cpu_end - cpu_start) * 1e6 / (double)ops);
+    const double cpu = load_window_server_cpu(&win);
+    printf("ops_per_s=%.0f errors=%llu", (double)ops / opt.window, (unsigned long long)errors);
+    if (cpu >= 0 && ops) printf(" server_cpu_us_per_op=%.2f", cpu * 1e6 / (double)ops);
     printf("\n");
     return 0;
 }
