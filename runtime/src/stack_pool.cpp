@@ -11,11 +11,8 @@
 #include <new>
 #include <stdexcept>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "config.hpp"
-#include "green/threadpool.hpp"
 #include "page_advice.hpp"
 #include "sanitizer.hpp"
 
@@ -36,21 +33,7 @@ constexpr std::size_t kMaxChunkBytes = std::size_t{4} << 30;
 #define MADV_GUARD_INSTALL 102
 #endif
 
-// A class that has carved this many stacks faults the top pages of the next ones in on the
-// offload pool, ahead of use, instead of on the spawning thread (a program with fewer fibers
-// starts no pool thread for it).
-constexpr std::size_t kFaultInAsyncAfter = 1024;
-
 }  // namespace
-
-// The chunks' mappings: unmapped once the pool and every fault-in job still queued for them (on
-// the offload pool, which may run it after the pool is gone) let go.
-struct StackPool::Mappings {
-    std::vector<std::pair<char*, std::size_t>> spans;
-    ~Mappings() {
-        for (const auto& [base, bytes] : spans) ::munmap(base, bytes);
-    }
-};
 
 StackPoolOptions StackPoolOptions::from_config() noexcept {
     const Config& c = config();
@@ -73,11 +56,13 @@ StackPool::StackPool(const StackPoolOptions& o)
                                        : (o.guard_regions ? SIZE_MAX : kMprotectGuards)),
       guard_budget_set_(o.guard_budget_set),
       guard_regions_(o.guard_regions),
-      warm_limit_(o.warm_limit),
-      mappings_(std::make_shared<Mappings>()) {}
+      warm_limit_(o.warm_limit) {}
 
 StackPool::~StackPool() {
-    for (auto& c : chunks_) asan::unpoison(c.base, c.bytes);
+    for (auto& c : chunks_) {
+        asan::unpoison(c.base, c.bytes);
+        ::munmap(c.base, c.bytes);
+    }
 }
 
 StackSlot StackPool::allocate(std::size_t size) {
@@ -146,7 +131,6 @@ StackPool::Chunk& StackPool::new_chunk(std::size_t slot, std::size_t count) {
         ::munmap(p, bytes);
         throw std::bad_alloc();  // mprotect fails only when out of mappings
     }
-    mappings_->spans.emplace_back(base, bytes);
     chunks_.push_back(Chunk{base, bytes, slot, count, slots_guarded});
     return chunks_.back();
 }
@@ -155,44 +139,21 @@ StackPool::Chunk& StackPool::new_chunk(std::size_t slot, std::size_t count) {
 // fault there; in a VM such a trap costs tens of microseconds. Faulting in the top pages of the
 // next slots with one call halves that. The batch grows with the stacks this class has carved
 // (at most 64 pages, 256 KiB, resident ahead of use), so a program with a few fibers pays
-// nothing for it. Past kFaultInAsyncAfter stacks, the next batch is faulted in on the offload
-// pool while the hub runs the fibers of this one (at most 128 pages ahead then): the kernel's
-// part of a spawn burst (zeroing and mapping each page) runs beside it on another core.
+// nothing for it.
 void StackPool::fault_in_ahead(SizeClass& cls) noexcept {
     constexpr std::size_t kMaxBatch = 64;
     Chunk& c = *cls.carving;
-    if (!batch_fault_in_) return;
+    if (!batch_fault_in_ || cls.next_slot < cls.faulted_in) return;
+    const std::size_t batch = std::min({cls.carved, kMaxBatch, c.count - cls.next_slot});
+    if (batch < 2) return;
     const std::size_t page = page_size();
     char* pages[kMaxBatch];
-    auto batch_from = [&](std::size_t first) {
-        const std::size_t batch = std::min({cls.carved, kMaxBatch, c.count - first});
-        for (std::size_t i = 0; i < batch; ++i)
-            pages[i] = c.base + page + (first + i) * c.slot + c.slot - page;
-        return batch;
-    };
-    if (cls.next_slot >= cls.faulted_in) {
-        const std::size_t batch = batch_from(cls.next_slot);
-        if (batch < 2) return;
-        if (!advise_pages(pages, batch, page, MADV_POPULATE_WRITE)) {
-            batch_fault_in_ = false;
-            return;
-        }
+    for (std::size_t i = 0; i < batch; ++i)
+        pages[i] = c.base + page + (cls.next_slot + i) * c.slot + c.slot - page;
+    if (advise_pages(pages, batch, page, MADV_POPULATE_WRITE))
         cls.faulted_in = cls.next_slot + batch;
-    }
-    if (cls.carved < kFaultInAsyncAfter || cls.faulted_in - cls.next_slot > kMaxBatch) return;
-    const std::size_t batch = batch_from(cls.faulted_in);
-    if (batch < 2) return;
-    // Making a page resident changes nothing the program can read, so the job may run late (a
-    // fiber that got there first took its own fault), or not at all (dropped in a forked
-    // child); it keeps the mappings alive, not the pool.
-    try {
-        default_threadpool().submit(
-            [mappings = mappings_, span = std::vector<char*>(pages, pages + batch), page] {
-                (void)advise_pages(span.data(), span.size(), page, MADV_POPULATE_WRITE);
-            });
-        cls.faulted_in += batch;
-    } catch (...) {  // out of memory or threads: the fibers fault their pages in themselves
-    }
+    else
+        batch_fault_in_ = false;
 }
 
 StackSlot StackPool::carve(SizeClass& cls, std::size_t size) {

@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <memory>
 #include <vector>
 
 #include "green/clock.hpp"
@@ -122,7 +121,6 @@ class StackPool {
         Chunk* carving = nullptr;   // chunk with unused slots
         std::size_t next_slot = 0;
         std::size_t faulted_in = 0;  // slots of `carving` below this have their top page resident
-                                     // (or asked for on the offload pool)
         std::size_t carved = 0;      // stacks carved in this class so far
     };
 
@@ -146,8 +144,6 @@ class StackPool {
     std::size_t warm_limit_;      // free stacks kept resident; beyond, pages go back to the OS
     std::size_t free_total_ = 0;
     Clock::time_point last_trim_{};
-    struct Mappings;
-    std::shared_ptr<Mappings> mappings_;  // the chunks' memory, shared with fault-in jobs
 };
 
 }  // namespace green::detail

@@ -4,15 +4,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <new>
 #include <set>
 #include <stdexcept>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "config.hpp"
 #include "stack_pool.hpp"
@@ -102,36 +99,6 @@ TEST(StackPool, TopPagesOfABurstAreFaultedInAhead) {
     int ahead = 0;
     for (int i = 50; i < 100; ++i) ahead += resident(slots[i]);
     EXPECT_EQ(ahead, 50) << "stacks 50..99 should all have been faulted in ahead";
-    for (auto& s : slots) pool.release(s);
-}
-
-// Past 1024 stacks of a size, the batch after the one being carved is faulted in on the offload
-// pool: a chunk's first 128 top pages become resident, not the spawning thread's 64 alone.
-TEST(StackPool, PastABurstTheNextBatchIsFaultedInOnTheOffloadPool) {
-    StackPool pool;
-    const std::size_t page = StackPool::page_size();
-    constexpr std::size_t kSize = 64 * 1024;
-    // Four whole chunks of 256, then 20 stacks of the fifth.
-    std::vector<green::detail::StackSlot> slots;
-    for (int i = 0; i < 1024 + 20; ++i) slots.push_back(pool.allocate(kSize));
-    // The fifth chunk's slots follow its 20th at equal steps (a guard page and the stack each).
-    char* last_top_page = static_cast<char*>(slots.back().base) + kSize - page;
-    auto resident_ahead = [&] {
-        int n = 0;
-        for (std::size_t k = 1; k <= 100; ++k) {
-            unsigned char v = 0;
-            EXPECT_EQ(::mincore(last_top_page + k * (kSize + page), page, &v), 0);
-            n += v & 1;
-        }
-        return n;
-    };
-    int ahead = resident_ahead();
-    for (int i = 0; i < 10000 && ahead < 100; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        ahead = resident_ahead();
-    }
-    // On the spawning thread alone: 44 (the first 64 of the chunk, 20 of them carved).
-    EXPECT_EQ(ahead, 100);
     for (auto& s : slots) pool.release(s);
 }
 
