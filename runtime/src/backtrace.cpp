@@ -111,9 +111,13 @@ struct Dw {
 #undef GREEN_DW_FN
 };
 
-// The fiber being unwound: its stack bounds and the registers its switch saved.
+// The fiber being unwound: its stack bounds, where their bytes are read, and the registers its
+// switch saved.
 struct Target {
     std::uintptr_t lo = 0, hi = 0;
+    // Added to an address in [lo, hi) to read it: 0, or the distance to the heap copy a compact
+    // fiber's stack is kept in while it is switched out (its own addresses hold another's frames).
+    std::uintptr_t shift = 0;
     Dwarf_Word rbx = 0, rbp = 0, rsp = 0, r12_15[4] = {};
     Dwarf_Addr pc = 0;
 };
@@ -149,7 +153,7 @@ bool get_thread(Dwfl*, pid_t, void* arg, void** thread_arg) {
                                               void* arg) {
     const Target& t = static_cast<Symbolizer*>(arg)->target;
     if (addr < t.lo || addr > t.hi - sizeof(Dwarf_Word) || addr % sizeof(Dwarf_Word)) return false;
-    *result = *reinterpret_cast<const volatile Dwarf_Word*>(addr);
+    *result = *reinterpret_cast<const volatile Dwarf_Word*>(addr + t.shift);
     return true;
 }
 
@@ -410,7 +414,8 @@ const std::string& Backtracer::unavailable() const noexcept {
     return symbolizer().unavailable;
 }
 
-Frames Backtracer::unwind_suspended(const void* saved_context, const void* lo, const void* hi) {
+Frames Backtracer::unwind_suspended(const void* saved_context, const void* lo, const void* hi,
+                                    const void* copy) {
     Frames frames;
     Symbolizer& s = symbolizer();
     if (!s.dwfl || !saved_context) return frames;
@@ -419,12 +424,13 @@ Frames Backtracer::unwind_suspended(const void* saved_context, const void* lo, c
     // through jump_context (context_jump.hpp), which steps 128 bytes below the stack pointer the
     // compiler knows before pushing that address: so the resume address's CFA rule applies to
     // the context's end plus those 128 bytes.
-    const auto* slot = static_cast<const Dwarf_Word*>(saved_context);
     const auto ctx = reinterpret_cast<std::uintptr_t>(saved_context);
     Target& t = s.target;
     t.lo = reinterpret_cast<std::uintptr_t>(lo);
     t.hi = reinterpret_cast<std::uintptr_t>(hi);
+    t.shift = copy ? reinterpret_cast<std::uintptr_t>(copy) - t.lo : 0;
     if (ctx < t.lo || ctx + 0x40 > t.hi) return frames;
+    const auto* slot = reinterpret_cast<const Dwarf_Word*>(ctx + t.shift);
     t.r12_15[0] = slot[1];
     t.r12_15[1] = slot[2];
     t.r12_15[2] = slot[3];
@@ -440,14 +446,22 @@ Frames Backtracer::unwind_suspended(const void* saved_context, const void* lo, c
 
 Frames Backtracer::unwind_fiber(const Fiber& f, bool is_main) {
     std::uintptr_t lo = 0, hi = 0;
+    const void* copy = nullptr;
     if (is_main) {
         if (!thread_stack(lo, hi)) return {};
+    } else if (f.compact()) {
+        // Switched out, its stack is the image: the bytes from its saved context up to the run
+        // stack's top, at the addresses they will be copied back to.
+        lo = reinterpret_cast<std::uintptr_t>(f.saved_context());
+        hi = lo + f.image().size;
+        copy = f.image().data;
+        if (!copy) return {};
     } else {
         lo = reinterpret_cast<std::uintptr_t>(f.stack().base);
         hi = lo + f.stack().size;
     }
     return unwind_suspended(f.saved_context(), reinterpret_cast<const void*>(lo),
-                            reinterpret_cast<const void*>(hi));
+                            reinterpret_cast<const void*>(hi), copy);
 }
 
 void Backtracer::append(std::string& out, const Frames& frames, const char* indent) {
@@ -492,7 +506,7 @@ Backtracer::~Backtracer() {
 const std::string& Backtracer::unavailable() const noexcept {
     return kUnavailable;
 }
-Frames Backtracer::unwind_suspended(const void*, const void*, const void*) {
+Frames Backtracer::unwind_suspended(const void*, const void*, const void*, const void*) {
     return {};
 }
 Frames Backtracer::unwind_fiber(const Fiber&, bool) {

@@ -37,10 +37,13 @@ class Backtracer {
     const std::string& unavailable() const noexcept;
 
     // A fiber that is not running, from the context its last switch saved. Its stack is
-    // [lo, hi): the unwinder reads nothing else. On the fiber's hub thread only, while it
-    // stays suspended.
-    Frames unwind_suspended(const void* saved_context, const void* lo, const void* hi);
-    // Frames of `f` (not the running fiber of the calling thread's hub).
+    // [lo, hi): the unwinder reads nothing else. `copy`, when given, holds those bytes instead
+    // (a switched-out compact fiber's image, whose addresses another fiber's frames now use).
+    // On the fiber's hub thread only, while it stays suspended.
+    Frames unwind_suspended(const void* saved_context, const void* lo, const void* hi,
+                            const void* copy = nullptr);
+    // Frames of `f` (not the running fiber of the calling thread's hub); a compact fiber's
+    // from its image.
     Frames unwind_fiber(const Fiber& f, bool is_main);
 
     // One line per frame: `indent`#N 0xPC function+0xOFF at file:line (module). A program

@@ -2,13 +2,15 @@
 // nothing left with the kernel or the offload pool across a wait may point into it: sockets,
 // pipes and terminals wait for readiness and the fiber makes the call itself once it runs again;
 // file operations go out as a heap copy (the record, its iovec, a bounce buffer) whose data is
-// copied back when it completes, so the hub runs on while the disk works.
+// copied back when it completes, so the hub runs on while the disk works; copy_file_range's
+// offsets likewise. The hooks' pool calls come as heap records already (hook_interface.hpp).
 #include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <poll.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -112,6 +114,34 @@ long submit_bounced(IoBackend& backend, IoOp& user, const Deadline& deadline) {
     return copy_back.res;
 }
 
+// copy_file_range's heap twin: the record, its arguments and the two offsets the kernel reads
+// and advances on the pool thread.
+struct CopyRangeTwin {
+    IoOp op;
+    CopyRangeArgs args;
+    std::int64_t off_in = 0, off_out = 0;
+};
+
+long submit_copy_range(IoBackend& backend, const IoOp& user, const Deadline& deadline) {
+    const auto& a = *static_cast<const CopyRangeArgs*>(user.buf);
+    auto t = std::make_unique<CopyRangeTwin>();
+    t->op = user;
+    t->op.off_stack = true;
+    t->op.buf = &t->args;
+    if (a.off_in) t->off_in = *a.off_in;
+    if (a.off_out) t->off_out = *a.off_out;
+    t->args = {a.fd_out, a.off_in ? &t->off_in : nullptr, a.off_out ? &t->off_out : nullptr};
+    struct CopyBack {  // the offsets as the kernel left them, also when a kill is thrown
+        const CopyRangeArgs& a;
+        const CopyRangeTwin& t;
+        ~CopyBack() {
+            if (a.off_in) *a.off_in = t.off_in;
+            if (a.off_out) *a.off_out = t.off_out;
+        }
+    } copy_back{a, *t};
+    return backend.submit(t->op, deadline);
+}
+
 }  // namespace
 
 bool IoBackend::compact_caller() const noexcept {
@@ -128,8 +158,10 @@ long IoBackend::submit_compact(IoOp& op, const Deadline& deadline) {
     }
     if (data_op(op.kind) && (op.pool || is_file_op(op.kind) || regular_or_block(op.fd)))
         return submit_bounced(*this, op, deadline);
-    // The offload pool's own calls (copy_file_range, the hooks' PoolCall) point at the caller's
-    // state in ways only their caller knows: made at once on the hub's thread.
+    if (op.kind == IoOp::Kind::CopyRange) return submit_copy_range(*this, op, deadline);
+    // A pool call on the caller's stack (hook_interface.hpp's run_on_pool: its function's state
+    // is there in ways only its caller knows) is made at once on the hub's thread; the hooks'
+    // posix_spawn comes through run_on_pool_heap, off the stack, and goes to the pool.
     if (op.pool || pool_only(op.kind)) return run_blocking(op);
     const short events = is_input(op.kind) ? POLLIN : POLLOUT;
     auto call = [&] { return run_blocking(op); };

@@ -6,12 +6,14 @@
 #include <atomic>
 #include <cstddef>
 #include <exception>
+#include <memory>
 #include <utility>
 
 #include "config.hpp"
 #include "green/clock.hpp"
 #include "green/detail/fiber.hpp"
 #include "green/detail/greenlet_core.hpp"
+#include "green/detail/park_local.hpp"
 #include "green/greenlet.hpp"
 #include "green/hub.hpp"
 #include "io_call.hpp"
@@ -124,13 +126,33 @@ inline long submit(IoOp& op, const Deadline& deadline) {
 // Runs f() (returning long, noexcept) on the offload pool while the calling fiber parks,
 // uninterruptibly: a kill or a signal for the fiber is delivered once f returned, so nothing f
 // made (a started child) is lost with a job left to finish alone. For calls that hold their OS
-// thread without an fd to wait on.
+// thread without an fd to wait on. A compact fiber's call is made at once on the hub's thread:
+// f may reach into its stack, which is copied away while it waits (green/stack_mode.hpp).
 template <class F>
 long run_on_pool(F& f) {
     detail::PoolCall call{[](void* p) noexcept -> long { return (*static_cast<F*>(p))(); }, &f};
     IoOp op{IoOp::Kind::Call, -1, &call, 0};
     op.pool = true;
     return submit(op, Deadline());
+}
+
+// run_on_pool for an `f` on the heap that touches nothing on its caller's stack (it holds copies
+// of what it reads and writes its results into itself): a compact fiber's call goes to the pool
+// too, with the operation's records on the heap beside it.
+template <class F>
+long run_on_pool_heap(F& f) {
+    detail::refuse_compact_stack_record(&f, "pool call");
+    struct Records {
+        detail::PoolCall call;
+        IoOp op;
+    };
+    auto r = std::make_unique<Records>(
+        Records{{[](void* p) noexcept -> long { return (*static_cast<F*>(p))(); }, &f},
+                {IoOp::Kind::Call, -1, nullptr, 0}});
+    r->op.buf = &r->call;
+    r->op.pool = true;
+    r->op.off_stack = true;
+    return submit(r->op, Deadline());
 }
 
 // ---- configuration (config.hpp; greenrun uses the parsers) -----------------------------------

@@ -38,6 +38,13 @@ bool advise_pages(char* const* pages, std::size_t count, std::size_t page_bytes,
                   int advice) noexcept {
     if (g_mode.load(std::memory_order_relaxed) == -2) return false;
     iovec iov[64];
+    int own_fd = -1;  // a pidfd opened for this call's batches, when PIDFD_SELF does not work
+    struct CloseAtEnd {
+        int& fd;
+        ~CloseAtEnd() {
+            if (fd >= 0) ::syscall(SYS_close, fd);  // raw: the hooks' close must not see it
+        }
+    } close_at_end{own_fd};
     for (std::size_t done = 0; done < count;) {
         const std::size_t n = std::min({count - done, std::size(iov), kMaxIov});
         for (std::size_t i = 0; i < n; ++i) iov[i] = {pages[done + i], page_bytes};
@@ -51,10 +58,9 @@ bool advise_pages(char* const* pages, std::size_t count, std::size_t page_bytes,
                 g_mode.store(1, std::memory_order_relaxed);
         }
         if (g_mode.load(std::memory_order_relaxed) == -1) {
-            const int fd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
-            if (fd < 0) return false;
-            r = advise(fd, iov, n, advice);
-            ::syscall(SYS_close, fd);  // raw: the hooks' close must not see the runtime's fd
+            if (own_fd < 0) own_fd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
+            if (own_fd < 0) return false;
+            r = advise(own_fd, iov, n, advice);
         }
         if (r < 0) {
             if (errno == ENOSYS) g_mode.store(-2, std::memory_order_relaxed);

@@ -215,7 +215,7 @@ void append_fiber(std::string& out, const Fiber& f, const Hub& hub, bool is_main
     out += '\n';
     // Every fiber that is not running and has run has a saved context to unwind from.
     const FiberState st = f.state();
-    if (&f != hub.current() && f.saved_context() && !f.compact() &&
+    if (&f != hub.current() && f.saved_context() &&
         (st == FiberState::Parked || st == FiberState::Runnable || st == FiberState::Suspended))
         bt.append(out, bt.unwind_fiber(f, is_main), "    ");
 }

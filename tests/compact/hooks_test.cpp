@@ -9,10 +9,12 @@
 
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -22,6 +24,13 @@ using namespace std::chrono_literals;
 namespace {
 
 const green::SpawnOptions kCompact{.stack_mode = green::StackMode::Compact};
+
+// Parks in the offload pool's wait so far on this hub (what a call made at once never does).
+std::uint64_t offload_parks() {
+    int reason = 0;
+    while (std::string(green::kParkReasons[reason]) != "offload") ++reason;
+    return green::hub_stats().parks_by_reason[reason];
+}
 
 TEST(CompactHooks, NanosleepOnCompactFibersInterleaves) {
     const auto order =
@@ -111,6 +120,66 @@ TEST(CompactHooks, FileIoIntoCompactStackBuffersWaitsInTheBackend) {
     for (std::size_t k = 0; k < sizeof back; ++k)
         ASSERT_EQ(back[k], static_cast<char>(content[2 * kChunk + k] - 'a' + 'A')) << k;
     ::close(fd);
+}
+
+// copy_file_range from compact stacks goes to the offload pool (with its record, arguments and
+// offsets on the heap), so the hub runs on meanwhile; the offsets on the stacks end where the
+// kernel left them and the bytes are copied, as natively.
+TEST(CompactHooks, CopyFileRangeFromCompactStacksGoesToThePool) {
+    const int in = green_test::unlinked_temp_file();
+    const int out = green_test::unlinked_temp_file();
+    ASSERT_GE(in, 0);
+    ASSERT_GE(out, 0);
+    constexpr int kFibers = 4;
+    constexpr std::size_t kChunk = 64 * 1024;
+    std::string content(kFibers * kChunk, '\0');
+    for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + i % 19);
+    ASSERT_EQ(::pwrite(in, content.data(), content.size(), 0),
+              static_cast<ssize_t>(content.size()));
+    const std::uint64_t parks_before = offload_parks();
+    std::vector<green::Greenlet<std::string>> gs;
+    for (int i = 0; i < kFibers; ++i)
+        gs.push_back(green::spawn(kCompact, [in, out, i] {
+            off64_t off_in = static_cast<off64_t>(i) * kChunk;  // on the compact stack
+            off64_t off_out = off_in;
+            const ssize_t n = ::copy_file_range(in, &off_in, out, &off_out, kChunk, 0);
+            if (n != static_cast<ssize_t>(kChunk)) return "copied " + std::to_string(n);
+            const off64_t end = static_cast<off64_t>(i + 1) * kChunk;
+            if (off_in != end || off_out != end)
+                return "offsets " + std::to_string(off_in) + " " + std::to_string(off_out);
+            return std::string();
+        }));
+    for (int i = 0; i < kFibers; ++i) EXPECT_EQ(gs[i].get(), "") << i;
+    EXPECT_GE(offload_parks() - parks_before, std::uint64_t{kFibers});
+    std::string copied(content.size(), '\0');
+    ASSERT_EQ(::pread(out, copied.data(), copied.size(), 0), static_cast<ssize_t>(copied.size()));
+    EXPECT_TRUE(copied == content);
+    ::close(in);
+    ::close(out);
+}
+
+// system() and popen() from compact fibers start their shells on the offload pool (posix_spawn's
+// arguments copied to the heap), as from default ones: each start parks its fiber there.
+TEST(CompactHooks, SystemAndPopenFromCompactFibersStartOnThePool) {
+    constexpr int kFibers = 4;
+    const std::uint64_t parks_before = offload_parks();
+    std::vector<green::Greenlet<int>> gs;
+    for (int i = 0; i < kFibers; ++i)
+        gs.push_back(green::spawn(kCompact, [i] {
+            char command[32];  // on the compact stack
+            std::snprintf(command, sizeof command, "exit %d", i + 1);
+            const int status = ::system(command);
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != i + 1) return -1;
+            std::snprintf(command, sizeof command, "echo %d", i + 10);
+            FILE* f = ::popen(command, "r");
+            if (!f) return -2;
+            char line[16] = {};
+            const bool read = std::fgets(line, sizeof line, f) != nullptr;
+            if (::pclose(f) != 0 || !read) return -3;
+            return std::atoi(line);
+        }));
+    for (int i = 0; i < kFibers; ++i) EXPECT_EQ(gs[i].get(), i + 10) << i;
+    EXPECT_GE(offload_parks() - parks_before, std::uint64_t{2 * kFibers});
 }
 
 }  // namespace

@@ -80,6 +80,19 @@ constexpr int kInlinedCallLine = __LINE__ + 2;  // the line of the call below
     asm volatile("");
 }
 
+// A compact fiber parked two calls deep: its backtrace must walk both frames out of the heap
+// copy its stack is kept in while it is switched out.
+[[gnu::noinline]] void compact_caller_of_wait(green::Event& e) {
+    waits_for_event(e);
+    asm volatile("");
+}
+
+green::SpawnOptions compact_named(const char* name) {
+    green::SpawnOptions o = named(name);
+    o.stack_mode = green::StackMode::Compact;
+    return o;
+}
+
 // The line of `dump` that contains `part`, from `from` on; empty if none.
 std::string line_with(const std::string& dump, const std::string& part, std::size_t from = 0) {
     const auto at = dump.find(part, from);
@@ -123,6 +136,38 @@ TEST(Backtrace, EveryParkedFiberShowsTheFunctionThatWaits) {
     b.kill();
     c.kill();
     green::joinall({a, b, c, d}, 5s);
+}
+
+// A parked compact fiber's stack is a heap copy (its run stack holds another fiber's frames, or
+// the checked builds' pattern): it is unwound from that copy, like a default fiber's.
+TEST(Backtrace, ParkedCompactFibersShowTheFunctionThatWaits) {
+    green::Event event;
+    auto a =
+        green::spawn(compact_named("bt-compact-event"), [&] { compact_caller_of_wait(event); });
+    auto b = green::spawn(compact_named("bt-compact-sleep"), [] { sleeps_a_minute(); });
+    // A third compact fiber runs on the shared run stack while the dump is made, so the stack
+    // the others' addresses name holds its frames, not theirs.
+    std::string dump;
+    auto c = green::spawn(compact_named("bt-compact-dumper"), [&] {
+        green::sleep(5ms);
+        dump = green::format_run_info();
+    });
+    c.join();
+    SCOPED_TRACE(dump);
+    ASSERT_FALSE(has(dump, "no backtraces")) << dump;
+    const std::string event_section = section_of(dump, "bt-compact-event");
+    EXPECT_TRUE(has(event_section, "compact (")) << event_section;
+    EXPECT_TRUE(has(event_section, "    #0 0x")) << event_section;
+    EXPECT_TRUE(has(event_section, "waits_for_event")) << event_section;
+    EXPECT_TRUE(has(event_section, "compact_caller_of_wait")) << event_section;
+    EXPECT_TRUE(has(event_section, "backtrace_test.cpp:")) << event_section;
+    // The waiting function's frame comes before its caller's.
+    EXPECT_LT(event_section.find("waits_for_event"), event_section.find("compact_caller_of_wait"));
+    const std::string sleep_section = section_of(dump, "bt-compact-sleep");
+    EXPECT_TRUE(has(sleep_section, "sleeps_a_minute")) << sleep_section;
+    event.set();
+    b.kill();
+    green::joinall({a, b}, 5s);
 }
 
 TEST(Backtrace, TheParkedMainFiberFromAnotherFiber) {

@@ -6,7 +6,8 @@
 # program run in a temp dir with core dumps on, ended by its SIGTRAP) where core_pattern writes
 # a plain file there; otherwise gdb's gcore, which cannot copy a stack mapping that holds guard
 # regions (Linux 6.13+), so there only `green fibers` and the helper's message are checked.
-# Skipped (77) when gdb is not installed.
+# A parked compact fiber (its stack a heap copy) unwinds on the live process; on a core the helper
+# says why it cannot and names its innermost frame. Skipped (77) when gdb is not installed.
 # usage: gdb_check.sh HELPER PROGRAM
 set -u
 helper=$1 prog=$(realpath "$2")
@@ -37,13 +38,22 @@ grep -q ' main running$' <<<"$fibers" || { echo "FAIL: no running main"; fail=1;
 grep -Eq " parked: event$use" <<<"$fibers" || { echo "FAIL: no fiber parked on the event"; fail=1; }
 grep -Eq " parked: sleep$use" <<<"$fibers" || { echo "FAIL: no sleeping fiber"; fail=1; }
 grep -q ' hub runnable; stack ' <<<"$fibers" || { echo "FAIL: no hub fiber"; fail=1; }
+grep -Eq ' parked: lock; stack 128 KiB, compact \([0-9]+ bytes kept\)$' <<<"$fibers" ||
+    { echo "FAIL: no parked compact fiber"; fail=1; }
 ev=$(grep ' parked: event;' <<<"$fibers" | cut -d' ' -f1)
 sl=$(grep ' parked: sleep;' <<<"$fibers" | cut -d' ' -f1)
+co=$(grep ' parked: lock;' <<<"$fibers" | cut -d' ' -f1)
 bt=$(gdb -batch -nx -ex run -x "$helper" -ex "green bt ${ev:-0}" -ex "echo ---\n" \
-    -ex "green bt ${sl:-0}" "$prog" 2>&1)
+    -ex "green bt ${sl:-0}" -ex "echo ---\n" -ex "green bt ${co:-0}" -ex "echo ---\n" \
+    -ex "green bt ${ev:-0}" "$prog" 2>&1)
 echo "$bt"
-check_bt "live, fiber $ev" "${bt%%---*}" gdb_waits_here 'green::Event::wait'
-check_bt "live, fiber $sl" "${bt##*---}" gdb_sleeps_here 'green::sleep'
+awk -v d="$dir" '/^---$/ { n++; next } { print > (d "/live" n+0) }' <<<"$bt"
+check_bt "live, fiber $ev" "$(cat "$dir/live0")" gdb_waits_here 'green::Event::wait'
+check_bt "live, fiber $sl" "$(cat "$dir/live1")" gdb_sleeps_here 'green::sleep'
+check_bt "live, compact fiber $co" "$(cat "$dir/live2")" gdb_compact_waits_here 'green::WaitQueue::wait'
+# The run stack's own bytes went back: the next backtrace is still whole.
+check_bt "live, fiber $ev after the compact one" "$(cat "$dir/live3")" gdb_waits_here
+rm -f "$dir"/live*
 
 # A core dump: the kernel's where it lands in $dir, else gcore's.
 pattern=$(cat /proc/sys/kernel/core_pattern 2>/dev/null)
@@ -60,11 +70,15 @@ if [[ $kernel_core == 0 ]]; then
 fi
 if [[ -s $core ]]; then
     out=$(gdb -batch -nx -x "$helper" -ex "green fibers" -ex "echo ---\n" -ex "green bt ${ev:-0}" \
-        -ex "echo ---\n" -ex "green bt ${sl:-0}" "$prog" "$core" 2>&1)
+        -ex "echo ---\n" -ex "green bt ${sl:-0}" -ex "echo ---\n" -ex "green bt ${co:-0}" \
+        "$prog" "$core" 2>&1)
     echo "$out"
     [[ $(shape_of "$out") == $(shape_of "$live") ]] || { echo "FAIL: the core lists other fibers"; fail=1; }
     awk -v d="$dir" '/^---$/ { n++; next } { print > (d "/part" n+0) }' <<<"$out"
     ev_bt=$(cat "$dir/part1" 2>/dev/null) sl_bt=$(cat "$dir/part2" 2>/dev/null)
+    co_bt=$(cat "$dir/part3" 2>/dev/null)
+    grep -q "fiber ${co:-0} is compact: .* cannot unwind in a core dump" <<<"$co_bt" ||
+        { echo "FAIL (core, compact fiber $co): no word on why it is not unwound"; fail=1; }
     if [[ $kernel_core == 1 ]]; then
         check_bt "core, fiber $ev" "$ev_bt" gdb_waits_here 'green::Event::wait'
         check_bt "core, fiber $sl" "$sl_bt" gdb_sleeps_here 'green::sleep'

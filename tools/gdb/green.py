@@ -2,6 +2,7 @@
 #   source tools/gdb/green.py       (or install as <libgreen>-gdb.py under gdb's auto-load dir)
 #   green fibers                    every fiber of every hub (each thread's registry), numbered
 #   green bt N                      fiber N's backtrace, from the context its last switch saved
+#                                   (a parked compact fiber's on a live process only: see GreenBt)
 # It reads the same structures as green::format_run_info (t_hub, Hub::fibers_, Fiber::ctx_),
 # so it needs libgreen's debug information.
 import gdb
@@ -81,6 +82,9 @@ def _stack_use(f):
     base, size = int(stack["base"]), int(stack["size"])
     if base == 0 or size == 0:
         return ""
+    if bool(f["compact_"]):
+        # The hub's shared run stack; switched out, only its image is its own.
+        return "; stack %d KiB, compact (%d bytes kept)" % (size // 1024, int(f["image_"]["size"]))
     top = base + size - ((base >> 12) & 31) * 64  # StackPool::top
     inferior = gdb.selected_inferior()
     try:  # one read; page by page where a core has holes (pages never written)
@@ -182,10 +186,59 @@ def _saved_registers(ctx):
     # Boost.Context's x86-64 fcontext: mxcsr/x87, r12, r13, r14, r15, rbx, rbp, rip; green
     # enters jump_fcontext 128 bytes below the stack pointer its caller's CFI assumes
     # (runtime/src/context_jump.hpp), so the caller's rsp is past the context and those bytes.
-    words = gdb.selected_inferior().read_memory(ctx, 64).tobytes()
+    return _registers_in(gdb.selected_inferior().read_memory(ctx, 64).tobytes(), ctx)
+
+
+def _registers_in(words, ctx):
+    """The registers a context saved at address ctx holds, from its 64 bytes `words`."""
     slot = [int.from_bytes(words[i * 8:(i + 1) * 8], "little") for i in range(8)]
     return {"r12": slot[1], "r13": slot[2], "r14": slot[3], "r15": slot[4],
             "rbx": slot[5], "rbp": slot[6], "rip": slot[7], "rsp": ctx + 0x40 + 128}
+
+
+def _compact_image(fiber):
+    """(address, bytes) of a switched-out compact fiber's stack: its image holds the bytes from
+    its saved context up; the run stack at those addresses holds another fiber's frames."""
+    f = fiber.dereference()
+    size = int(f["image_"]["size"])
+    data = int(f["image_"]["data"])
+    return int(f["ctx_"]), gdb.selected_inferior().read_memory(data, size).tobytes()
+
+
+def _bt_from(regs):
+    global _target
+    _target = regs
+    gdb.invalidate_cached_frames()
+    try:
+        gdb.execute("bt")
+    finally:
+        _target = None
+        gdb.invalidate_cached_frames()
+
+
+def _bt_compact(n, fiber):
+    """A parked compact fiber: gdb unwinds from the inferior's memory only, so its image is put
+    back where it came from for the backtrace and the run stack's own bytes restored after. A
+    core dump cannot be written to: there the fiber's innermost frame alone is named."""
+    inferior = gdb.selected_inferior()
+    ctx, image = _compact_image(fiber)
+    if len(image) < 64:
+        gdb.write("fiber %d: its compact stack image is not in the core\n" % n)
+        return
+    regs = _registers_in(image, ctx)
+    try:
+        occupant = inferior.read_memory(ctx, len(image)).tobytes()
+        inferior.write_memory(ctx, image)
+    except gdb.MemoryError:
+        gdb.write("fiber %d is compact: its stack is a heap copy while it is switched out, which "
+                  "gdb cannot unwind in a core dump (it reads the addresses the frames name, "
+                  "where another fiber's frames are); innermost: %s\n"
+                  % (n, gdb.execute("info symbol 0x%x" % regs["rip"], to_string=True).strip()))
+        return
+    try:
+        _bt_from(regs)
+    finally:
+        inferior.write_memory(ctx, occupant)
 
 
 class GreenBt(gdb.Command):
@@ -195,7 +248,6 @@ class GreenBt(gdb.Command):
         super().__init__("green bt", gdb.COMMAND_STACK)
 
     def invoke(self, arg, from_tty):
-        global _target
         try:
             want = int(arg)
         except ValueError:
@@ -211,6 +263,9 @@ class GreenBt(gdb.Command):
             if ctx == 0:
                 gdb.write("fiber %d has not run yet\n" % n)
                 return
+            if bool(fiber.dereference()["compact_"]):
+                _bt_compact(n, fiber)
+                return
             try:
                 regs = _saved_registers(ctx)
             except gdb.MemoryError:
@@ -222,13 +277,7 @@ class GreenBt(gdb.Command):
                 gdb.write("fiber %d's stack is not in the core (gdb's gcore cannot copy a stack "
                           "mapping with guard regions; a kernel core dump holds it)\n" % n)
                 return
-            _target = regs
-            gdb.invalidate_cached_frames()
-            try:
-                gdb.execute("bt")
-            finally:
-                _target = None
-                gdb.invalidate_cached_frames()
+            _bt_from(regs)
             return
         gdb.write("no fiber %d (see `green fibers`)\n" % want)
 

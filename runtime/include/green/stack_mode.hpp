@@ -20,8 +20,9 @@ namespace green {
 // made while no other compact fiber runs there, and abort with a message naming the fiber (a
 // write while another one runs there lands in that one's frames and is not detected). The runtime
 // itself keeps every record that lives across a wait (wait-queue nodes, select branches, iwait
-// state, timers, I/O operations) off compact stacks. Their stack size is the hub's default stack
-// size, shared by all compact fibers of the hub.
+// state, timers, I/O operations, copy_file_range's offsets) off compact stacks. Their stack size
+// is the hub's default stack size, shared by all compact fibers of the hub. The run info shows a
+// parked compact fiber's backtrace, unwound from its copied-out image.
 enum class StackMode : std::uint8_t {
     Unset,    // GREEN_STACK_MODE decides
     Default,  // a stack of its own
