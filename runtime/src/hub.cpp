@@ -637,7 +637,7 @@ void Hub::run_posts() {
 
 bool Hub::alive() const noexcept {
     return timers_.refs() > 0 || io_->waiters() > 0 || !idle_.empty() ||
-           mailbox_->keep_alive.load(std::memory_order_relaxed) > 0 ||
+           mailbox_->keep_alive.load(std::memory_order_relaxed) > 0 || mailbox_->own_waits > 0 ||
            mailbox_->pending(std::memory_order_relaxed);
 }
 

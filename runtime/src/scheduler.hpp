@@ -71,7 +71,7 @@ struct Mailbox {
 
     // The line other hubs write on every hand-off, and all the hub reads to notice one: the wake
     // stack, the flags and `sleeping`, which a poster reads right after its push. Nothing the hub
-    // writes on its own turns shares it (keep_alive, the mutex), so a hand-off moves this one
+    // writes on its own turns shares it (own_waits, the mutex), so a hand-off moves this one
     // line from the poster's core to the hub's and back, no more.
     alignas(64) std::atomic<WaitQueue::Node*> wakes{nullptr};
     // items may hold something. Set (seq_cst) by post() after has_posts; post_wake() does not
@@ -87,8 +87,12 @@ struct Mailbox {
     // the post and does not block, or the poster sees `sleeping` and writes the eventfd.
     std::atomic<bool> sleeping{false};
 
-    // The hub's own line: a wait on a shared primitive counts itself here on every park.
+    // The hub's own line. keep_alive: HubHandle::KeepAlive, from any thread.
     alignas(64) std::atomic<long> keep_alive{0};
+    // Waits of this hub's own fibers that another hub may end (shared-mode waiters, selects):
+    // they keep the hub alive too. Only the hub's thread counts them, so a plain counter, no
+    // locked instruction per park (while its thread runs, nobody else reads it: alive()).
+    long own_waits = 0;
     std::mutex mu;
     std::vector<std::function<void()>> items;
     bool open = true;  // guarded by mu

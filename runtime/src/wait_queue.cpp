@@ -79,7 +79,7 @@ bool WaitQueue::wait_keeping_hub(Node& n, Deadline deadline) {
     n.keeps_hub = true;
     n.delivered = false;
     n.mailbox = n.fiber->hub()->mailbox().get();
-    n.mailbox->keep_alive.fetch_add(1, std::memory_order_relaxed);
+    ++n.mailbox->own_waits;
     waiters_.push_back(n);
     const detail::WaitLabel label(*n.fiber, kind_, this);
     bool woke;
@@ -118,7 +118,7 @@ bool WaitQueue::wait_locked(Node& n, Deadline deadline, std::unique_lock<detail:
     if (n.fiber->compact()) [[unlikely]]
         detail::refuse_compact_stack_record(&n, "wait-queue node");
     // Another thread may be the one to wake it: no LoopExit while it waits.
-    n.mailbox->keep_alive.fetch_add(1, std::memory_order_relaxed);
+    ++n.mailbox->own_waits;
     waiters_.push_back(n);
     lk.unlock();
     struct Leave {
@@ -162,7 +162,7 @@ void WaitQueue::leave_shared(Node& n) noexcept {
         while (n.wake_in_flight.load(std::memory_order_acquire)) hub.park_uninterruptible();
     }
     n.keeps_hub = false;
-    detail::home_mailbox(n).keep_alive.fetch_sub(1, std::memory_order_relaxed);
+    --detail::home_mailbox(n).own_waits;
 }
 
 void WaitQueue::notify_locked(Node& n, detail::RemoteWakes& wakes) noexcept {
@@ -189,7 +189,7 @@ void WaitQueue::share(detail::Mailbox& owner) noexcept {
         n->keeps_hub = true;
         n->delivered = false;
         n->mailbox = &owner;
-        owner.keep_alive.fetch_add(1, std::memory_order_relaxed);
+        ++owner.own_waits;  // on the owner's thread (or once it has exited)
     }
 }
 
