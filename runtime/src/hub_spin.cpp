@@ -20,14 +20,10 @@ bool Hub::spin_for_post(Duration timeout) noexcept {
     if (spin_credit_ <= 0 || g_live_hubs.load(std::memory_order_relaxed) < 2) return false;
     if (timeout >= Duration::zero() && timeout < kSpinLimit) return false;
     const Mailbox& mb = *mailbox_;
-    // No clock at first: a clock read costs about what a hand-off between two awake hubs does
-    // (~50 ns on a VM), and most posts come within a few hundred pauses. The deadline is only
-    // set once kUncountedPauses found nothing (some µs: a pause is ~40 ns on recent x86 cores,
-    // a few ns on older ones), so the spin lasts up to kSpinLimit plus that.
-    for (int i = 0; i < kUncountedPauses; ++i) {
-        if (mb.pending(std::memory_order_relaxed)) return true;
-        _mm_pause();
-    }
+    // One clock read to start, then one per 64 pauses (a few µs): the reads fall while the
+    // other hub is still on its way to the answer, and a post found returns at once, with no
+    // clock read after it. (Spinning longer than kSpinLimit costs more than it saves when the
+    // cores are shared with other work: the other hub's thread may be waiting for this core.)
     const auto until = Clock::now() + kSpinLimit;
     for (;;) {
         for (int i = 0; i < 64; ++i) {

@@ -343,7 +343,6 @@ class Hub : public HubHead {
     // that other hubs talk to spins, one that stopped hearing from them soon sleeps at once.
     static constexpr int kSpinCredit = 4;
     static constexpr Duration kSpinLimit = std::chrono::microseconds(20);
-    static constexpr int kUncountedPauses = 256;
     int spin_credit_ = 0;
 };
 
