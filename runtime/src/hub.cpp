@@ -623,7 +623,12 @@ void Hub::run_posts() {
         n = next;
     }
     if (!mb.has_items.load(std::memory_order_acquire)) return;
-    auto posted = mb.take();
+    // The callbacks trade places with the mailbox's vector, so each keeps its capacity: a post
+    // to an emptied mailbox does not allocate (under the mutex) on every turn. A callback that
+    // runs a nested turn finds spare_posts_ empty and allocates as before.
+    std::vector<std::function<void()>> posted;
+    posted.swap(spare_posts_);
+    mb.take(posted);
     for (auto& fn : posted) {
         try {
             fn();
@@ -633,6 +638,8 @@ void Hub::run_posts() {
             std::fprintf(stderr, "green: a posted callback failed\n");
         }
     }
+    posted.clear();
+    spare_posts_.swap(posted);
 }
 
 bool Hub::alive() const noexcept {
@@ -777,14 +784,14 @@ WaitQueue::Node* Mailbox::take_wakes() noexcept {
     return fifo;
 }
 
-std::vector<std::function<void()>> Mailbox::take() {
+void Mailbox::take(std::vector<std::function<void()>>& out) {
     // A post that set has_posts before this clear of has_items is seen below; one after it
     // leaves has_items set for the next turn.
     has_items.store(false, std::memory_order_seq_cst);
-    if (!has_posts.load(std::memory_order_seq_cst)) return {};
+    if (!has_posts.load(std::memory_order_seq_cst)) return;
     std::lock_guard lk(mu);
     has_posts.store(false, std::memory_order_relaxed);
-    return std::exchange(items, {});
+    items.swap(out);
 }
 
 void drain_eventfd(int fd) noexcept {

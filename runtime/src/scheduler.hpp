@@ -56,7 +56,8 @@ struct Mailbox {
     Mailbox();
     ~Mailbox();
     bool post(std::function<void()> fn);
-    std::vector<std::function<void()>> take();
+    // Swaps what was posted into `out` (empty; its capacity goes back to the mailbox).
+    void take(std::vector<std::function<void()>>& out);
     // A waiter's wake-up decided on another hub (RemoteWakes): its node is pushed on a lock-free
     // stack, linked through next_wake, instead of a std::function under the mutex: no allocation
     // and no lock per hand-off. The waiter's hub stays alive while it waits (keeps_hub).
@@ -344,6 +345,7 @@ class Hub : public HubHead {
     static constexpr int kSpinCredit = 4;
     static constexpr Duration kSpinLimit = std::chrono::microseconds(20);
     int spin_credit_ = 0;
+    std::vector<std::function<void()>> spare_posts_;  // run_posts: the capacity it keeps
 };
 
 // The mailbox of a shared-mode waiter's hub, where a notifier of another hub posts its wake-up.
