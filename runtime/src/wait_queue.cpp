@@ -196,6 +196,9 @@ void WaitQueue::share(detail::Mailbox& owner) noexcept {
 void WaitQueue::notify(Node& n) noexcept {
     waiters_.remove(n);
     n.notified = true;
+    // On the waiter's own thread: a waiter that keeps its hub (several hubs alive) leaves
+    // without the lock (finish_shared). Unread by single-hub waiters.
+    n.delivered = true;
     n.fiber->hub()->ready(*n.fiber);
 }
 
