@@ -123,6 +123,20 @@ inline long submit(IoOp& op, const Deadline& deadline) {
     return Hub::get().io().submit(op, deadline);
 }
 
+// The records a pool call hands to the backend: f's trampoline and the operation that names it.
+template <class F>
+struct PoolRecords {
+    explicit PoolRecords(F& f) noexcept
+        : call{[](void* p) noexcept -> long { return (*static_cast<F*>(p))(); }, &f},
+          op{IoOp::Kind::Call, -1, &call, 0} {
+        op.pool = true;
+    }
+    PoolRecords(const PoolRecords&) = delete;
+    PoolRecords& operator=(const PoolRecords&) = delete;
+    detail::PoolCall call;
+    IoOp op;
+};
+
 // Runs f() (returning long, noexcept) on the offload pool while the calling fiber parks,
 // uninterruptibly: a kill or a signal for the fiber is delivered once f returned, so nothing f
 // made (a started child) is lost with a job left to finish alone. For calls that hold their OS
@@ -130,10 +144,8 @@ inline long submit(IoOp& op, const Deadline& deadline) {
 // f may reach into its stack, which is copied away while it waits (green/stack_mode.hpp).
 template <class F>
 long run_on_pool(F& f) {
-    detail::PoolCall call{[](void* p) noexcept -> long { return (*static_cast<F*>(p))(); }, &f};
-    IoOp op{IoOp::Kind::Call, -1, &call, 0};
-    op.pool = true;
-    return submit(op, Deadline());
+    PoolRecords<F> r(f);
+    return submit(r.op, Deadline());
 }
 
 // run_on_pool for an `f` on the heap that touches nothing on its caller's stack (it holds copies
@@ -142,15 +154,7 @@ long run_on_pool(F& f) {
 template <class F>
 long run_on_pool_heap(F& f) {
     detail::refuse_compact_stack_record(&f, "pool call");
-    struct Records {
-        detail::PoolCall call;
-        IoOp op;
-    };
-    auto r = std::make_unique<Records>(
-        Records{{[](void* p) noexcept -> long { return (*static_cast<F*>(p))(); }, &f},
-                {IoOp::Kind::Call, -1, nullptr, 0}});
-    r->op.buf = &r->call;
-    r->op.pool = true;
+    auto r = std::make_unique<PoolRecords<F>>(f);
     r->op.off_stack = true;
     return submit(r->op, Deadline());
 }
