@@ -41,6 +41,7 @@ StackSlot Hub::run_stack_for(const Fiber& f) {
                                 std::to_string(run_stack_.size / 1024) + " KiB; asked for " +
                                 std::to_string(f.stack_size_ / 1024) + " KiB");
     ++compact_fibers_;  // counted once: take_stack does not come back for a fiber with a stack
+    refresh_slow_switch();
     return run_stack_;
 }
 

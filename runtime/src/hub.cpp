@@ -27,6 +27,7 @@
 #include "green/timeout.hpp"
 #include "hub_list.hpp"
 #include "hub_monitor.hpp"
+#include "hub_switch.hpp"
 #include "overflow_guard.hpp"
 #include "sanitizer.hpp"
 #include "stack_copy.hpp"
@@ -142,6 +143,7 @@ Hub::Hub()
     monitor_hub_created(*this);
     dump_signal_hub_created(*this);
     g_live_hubs.fetch_add(1, std::memory_order_relaxed);
+    refresh_slow_switch();  // a hook set before this hub existed
 }
 
 Hub::~Hub() {
@@ -222,50 +224,16 @@ void Hub::prepare_stack(Fiber& f) {
     f.ctx_ = ctx::make_fcontext(top, usable, [](ctx::transfer_t t) { entry(t.fctx, t.data); });
 }
 
-void Hub::switch_to(Fiber& to) noexcept {
-    // Counted even when a fiber yields to itself: the loop's turn (schedule()) and the blocking
-    // monitor both read it as progress.
-    switches_.store(switches_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    Fiber* from = current_;
-    if (from == &to) {
-        transition(to, FiberState::Running);
-        return;
-    }
-    if (!StackPool::canary_intact(from->stack_)) report_overflow(*from);
-    from->saved_errno_ = *errno_;
-    std::memcpy(&from->eh_, eh_globals_, sizeof(EhState));
-    // A compact fiber gets its first context on the run stack only once that is vacant.
-    if (!to.ctx_ && !to.compact_) {
-        try {
-            prepare_stack(to);
-        } catch (...) {
-            std::fprintf(stderr, "green: out of memory for a fiber stack\n");
-            std::abort();
-        }
-    }
-    current_ = &to;
-    transition(to, FiberState::Running);
-    if (g_event_hook.load(std::memory_order_relaxed)) [[unlikely]]
+bool Hub::switch_rare(Fiber& from, Fiber& to, bool dying) noexcept {
+    if (g_event_hook.load(std::memory_order_relaxed))
         emit_fiber_event(RuntimeEventKind::SwitchIn, to, os_tid_);
-    const bool dying = from->state_ == FiberState::Dead;
-    if (compact_fibers_) [[unlikely]]  // one test of the hub's, not of both fibers
-        return compact_switch(*from, to, dying);
-    asan::start_switch(dying ? nullptr : &from->asan_fake_stack_, to.asan_bottom_, to.asan_size_);
-    tsan::switch_to(to.tsan_fiber_);
-    ctx::transfer_t t = jump_context(to.ctx_, from);
-    resumed(t.fctx, t.data);
+    if (!compact_fibers_) return false;
+    compact_switch(from, to, dying);
+    return true;
 }
 
-void Hub::resumed(void* fctx, void* data) noexcept {
-    Fiber* prev = static_cast<Fiber*>(data);
-    Fiber* self = current_;
-    asan::finish_switch(self->asan_fake_stack_, &prev->asan_bottom_, &prev->asan_size_);
-    if (prev->state_ == FiberState::Dead)
-        reap(*prev);
-    else
-        prev->ctx_ = fctx;
-    *errno_ = self->saved_errno_;
-    std::memcpy(eh_globals_, &self->eh_, sizeof(EhState));
+void Hub::refresh_slow_switch() noexcept {
+    slow_switch_ = compact_fibers_ != 0 || g_event_hook.load(std::memory_order_relaxed);
 }
 
 void Hub::resumed_out_of_line(void* fctx, void* data) noexcept {
@@ -284,7 +252,10 @@ void Hub::reap(Fiber& dead) noexcept {
     fibers_.remove(dead.registry_link_);
     if (dead.compact_) [[unlikely]] {
         release_image(dead.image_);  // the run stack stays the hub's
-        if (dead.stack_.base) --compact_fibers_;
+        if (dead.stack_.base) {
+            --compact_fibers_;
+            refresh_slow_switch();
+        }
     } else
         stacks_.release(dead.stack_);
     tsan::destroy(dead.tsan_fiber_);
@@ -320,59 +291,6 @@ void Hub::exit_current() noexcept {
 }
 
 // ---- run queue and parking ---------------------------------------------------------------
-
-void Hub::enqueue(Fiber& f) noexcept {
-    f.next_ = nullptr;
-    if (runq_tail_)
-        runq_tail_->next_ = &f;
-    else
-        runq_head_ = &f;
-    runq_tail_ = &f;
-}
-
-Fiber* Hub::pop_runnable() noexcept {
-    while (Fiber* f = runq_head_) {
-        runq_head_ = f->next_;
-        if (!runq_head_) runq_tail_ = nullptr;  // f->next_ is stale from here: enqueue() sets it
-        if (f->state_ == FiberState::Dead) {    // killed before it ever ran
-            reap(*f);  // gives back the stack prefetch_next() may have reserved
-            continue;
-        }
-        prefetch_next();
-        return f;
-    }
-    return nullptr;
-}
-
-// With thousands of parked fibers their stacks are cold: resuming one misses on the saved
-// context and on every frame it returns through (bench/echo at 10,000 connections spent 7% of
-// its time on the first of those loads). While `f` runs, pull in the stack top of the fiber
-// after it, and the Fiber object of the one after that, which the next call reads.
-void Hub::prefetch_next() noexcept {
-    Fiber* next = runq_head_;
-    if (!next) return;
-    if (next != current_) {
-        const char* sp = static_cast<const char*>(next->ctx_);
-        if (!sp && next->state_ == FiberState::Runnable) {
-            // Not started: take its stack now, so that the first frames it writes are in
-            // the cache when it starts.
-            try {
-                take_stack(*next);
-            } catch (...) {
-                // switch_to() tries again and reports it.
-            }
-            if (next->stack_.base) sp = StackPool::top(next->stack_) - 64 * kPrefetchLines;
-        }
-        if (sp) {
-            for (int line = 0; line < kPrefetchLines; ++line)
-                __builtin_prefetch(sp + 64 * line, 1, 3);
-        }
-    }
-    if (const Fiber* after = next->next_) {
-        __builtin_prefetch(after, 1, 3);
-        __builtin_prefetch(reinterpret_cast<const char*>(after) + 64, 1, 3);
-    }
-}
 
 void Hub::ready(Fiber& f) noexcept {
     if (f.state_ != FiberState::Parked) [[unlikely]] {
@@ -429,12 +347,6 @@ void Hub::bad_state(const Fiber& f, FiberState to, const char* why) noexcept {
     std::abort();
 }
 
-void Hub::schedule() {
-    Fiber* next = nullptr;
-    if (current_ != loop_.get() && switch_count() < loop_due_) next = pop_runnable();
-    switch_to(next ? *next : *loop_);
-}
-
 void Hub::throw_pending() {
     Fiber& f = *current_;
     std::exception_ptr e = std::move(f.pending_);
@@ -458,14 +370,7 @@ void Hub::yield() {
 }
 
 bool Hub::park(const Deadline& deadline) {
-    throw_if_interrupted();
-    if (!deadline.infinite()) [[unlikely]]
-        return park_until(deadline);
-    // Most waits have no deadline: no timer to build, arm and cancel; only a timer times out.
-    note_park(*current_, 0);
-    schedule();
-    throw_if_interrupted();
-    return true;
+    return park_inline(deadline);
 }
 
 bool Hub::park_until(const Deadline& deadline) {
@@ -653,6 +558,7 @@ void Hub::deliver_loop_exit() {
 void Hub::loop() {
     for (;;) {
         loop_due_ = switch_count() + kTicksPerPoll;
+        refresh_slow_switch();
         turn_ns_ = coarse_now_ns();
         ++loop_turns_;
         run_due_timers();

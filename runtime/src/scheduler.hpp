@@ -127,6 +127,8 @@ class Hub : public HubHead {
     // interrupt (kill, Timeout) instead of parking, or after waking; never parks on an expired
     // deadline. Callers clean up with RAII, since park may throw.
     bool park(const Deadline& deadline);
+    // park(), inline (hub_switch.hpp): for the waits that park in a loop.
+    GREEN_HOT_INLINE bool park_inline(const Deadline& deadline);
     // Parks until ready(), ignoring interrupts (they stay pending). For waits that must not be
     // abandoned, such as an io_uring operation whose memory the kernel still owns.
     void park_uninterruptible();
@@ -188,6 +190,9 @@ class Hub : public HubHead {
     // one already queued and leave it.
     void abandon_others_after_fork() noexcept;
     void set_default_stack_size(std::size_t n) noexcept { default_stack_size_ = n; }
+    // Recomputes slow_switch_: at every loop turn (an event hook set on another thread is seen
+    // there), when the count of compact fibers changes, and when this thread sets the hook.
+    void refresh_slow_switch() noexcept;
 
     // The thread is exiting on a fiber's stack and the hub is left in place (hub.cpp,
     // HubOwner): keeps the thread's own stack visible to LeakSanitizer.
@@ -251,6 +256,9 @@ class Hub : public HubHead {
     // which copies it out once its registers are saved and then puts the next one in place.
     // `to` is current and Running already; `dying`: from has ended. Either may be compact.
     [[gnu::noinline]] void compact_switch(Fiber& from, Fiber& to, bool dying) noexcept;
+    // switch_to's rare paths behind slow_switch_: reports the switch to the event hook and, with
+    // compact fibers on this hub, makes it through compact_switch (true: switched and resumed).
+    [[gnu::noinline]] bool switch_rare(Fiber& from, Fiber& to, bool dying) noexcept;
     static void relay_entry(void* fctx, void* data) noexcept;
     // Copies a compact fiber in (or makes its first context) / out; the run stack must be
     // vacant / the fiber switched out.
@@ -311,6 +319,8 @@ class Hub : public HubHead {
     // Compact fibers holding the run stack (spawned, not reaped): while there are any, every
     // switch takes compact_switch, which handles a switch between default fibers as usual.
     std::size_t compact_fibers_ = 0;
+    // compact_fibers_ != 0 or an event hook set: switch_to tests this one byte for both.
+    bool slow_switch_ = false;
     // CLOCK_MONOTONIC_COARSE at the loop's latest turn: when a fiber parks it is stamped with
     // this (one load) rather than a clock read per park; accurate to a loop turn.
     std::int64_t turn_ns_ = 0;

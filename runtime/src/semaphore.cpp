@@ -7,6 +7,7 @@
 
 #include "green/detail/park_local.hpp"
 #include "scheduler.hpp"
+#include "wait_queue_inline.hpp"
 
 namespace green {
 
@@ -43,7 +44,7 @@ bool Semaphore::acquire_slow(Deadline deadline) {
     owner_.close_gate();  // a waiter: the other fibers' acquires and releases queue behind it
     const detail::ParkLocal<WaitQueue::Node> w(detail::Hub::get().current());
     try {
-        return waiters_.wait(*w, deadline);
+        return waiters_.wait_here(*w, deadline);
     } catch (...) {
         // Interrupted after release() picked us: the permit is ours, so give it on.
         if (w->notified) give_back();

@@ -79,6 +79,8 @@ void set_event_hook(EventHook hook, void* arg) noexcept {
         slot = fresh;
     }
     g_event_hook.store(slot, std::memory_order_release);
+    // This thread's hub sees it now; other hubs at their next loop turn (Hub::refresh_slow_switch).
+    if (Hub* h = Hub::peek()) h->refresh_slow_switch();
 }
 
 }  // namespace green

@@ -12,6 +12,7 @@
 #include "green/detail/park_local.hpp"
 #include "green/waitable.hpp"
 #include "scheduler.hpp"
+#include "wait_queue_inline.hpp"
 
 namespace green {
 
@@ -20,16 +21,9 @@ WaitQueue::~WaitQueue() {
     notify_all();
 }
 
-bool WaitQueue::wait(Deadline deadline) {
-    if (detail::Hub::get().current()->compact()) [[unlikely]]
-        return wait_as(*std::make_unique<Node>(), deadline);  // its stack is copied away
-    Node n;
-    return wait_as(n, deadline);
-}
-
-bool WaitQueue::wait_as(Node& n, Deadline deadline) {
+bool WaitQueue::wait_as(Node& n, const Deadline& deadline) {
     try {
-        return wait(n, deadline);
+        return wait_here(n, deadline);
     } catch (...) {
         // Interrupted after being picked: pass the wake-up on so no other waiter misses it.
         if (n.notified) notify_one();
@@ -37,40 +31,19 @@ bool WaitQueue::wait_as(Node& n, Deadline deadline) {
     }
 }
 
+bool WaitQueue::wait(Deadline deadline) {
+    if (detail::Hub::get().current()->compact()) [[unlikely]]
+        return wait_heap_node(deadline);
+    Node n;
+    return wait_as(n, deadline);
+}
+
+bool WaitQueue::wait_heap_node(Deadline deadline) {
+    return wait_as(*std::make_unique<Node>(), deadline);  // its stack is copied away
+}
+
 bool WaitQueue::wait(Node& n, Deadline deadline) {
-    auto& hub = detail::Hub::get();
-    // A notification readies the waiter through its own hub's run queue; mixing hubs would
-    // touch another thread's scheduler (shared primitives use wait_locked instead).
-    if (Node* first = waiters_.front(); first && first->fiber->hub() != &hub)
-        throw std::logic_error(
-            "green: a wait queue (lock, queue, ...) used from two OS threads; one hub only");
-    n.fiber = hub.current();
-    n.notified = false;
-    if (n.fiber->compact()) [[unlikely]]
-        detail::refuse_compact_stack_record(&n, "wait-queue node");
-    // The process-wide count first: with one hub, the queue's affinity is not read at all.
-    if (detail::g_live_hubs.load(std::memory_order_relaxed) > 1 && affinity_) [[unlikely]]
-        return wait_keeping_hub(n, deadline);
-    // The single-hub wait, the common one: a notifier has unlinked the node already, so only
-    // a timeout or an interrupt unlinks it here.
-    waiters_.push_back(n);
-    const detail::WaitLabel label(*n.fiber, kind_, this);
-    for (;;) {
-        bool woke;
-        try {
-            woke = hub.park(deadline);
-        } catch (...) {
-            leave(n);
-            throw;
-        }
-        if (n.keeps_hub) [[unlikely]]  // its object became shared while it waited
-            return finish_keeping_hub(n, deadline, woke);
-        if (n.notified) return true;
-        if (!woke) {
-            waiters_.remove(n);
-            return false;
-        }
-    }
+    return wait_here(n, deadline);
 }
 
 // Another hub may use the object later and wake this waiter: no LoopExit meanwhile. It then

@@ -239,7 +239,12 @@ class WaitQueue {
     friend class detail::HubAffinity;
     // At the switch to shared mode, on the owner's thread: its waiters will leave under the lock.
     void share(detail::Mailbox& owner) noexcept;
-    bool wait_as(Node& n, Deadline deadline);  // wait(deadline) with a node of its own
+    friend class Semaphore;
+    // wait(deadline) with a node of its own: on the stack, or (compact fibers) on the heap.
+    [[gnu::always_inline]] bool wait_as(Node& n, const Deadline& deadline);
+    bool wait_heap_node(Deadline deadline);
+    // wait(n, deadline), inline (runtime/src/wait_queue_inline.hpp): for the runtime's own waits.
+    [[gnu::always_inline]] bool wait_here(Node& n, const Deadline& deadline);
     bool wait_keeping_hub(Node& n, Deadline deadline);
     bool finish_keeping_hub(Node& n, Deadline deadline, bool woke);
     bool finish_shared(Node& n, Deadline deadline, bool woke);
