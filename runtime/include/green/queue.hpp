@@ -40,22 +40,31 @@ class QueueClosed : public std::runtime_error {
 
 namespace detail {
 
+// Counts its items: every bounded put asks size(), which std::deque works out from its map.
 template <class T>
 class FifoStore {
   public:
-    void push(T&& v) { d_.push_back(std::move(v)); }
-    void push_next(T&& v) { d_.push_front(std::move(v)); }  // to be taken next
+    void push(T&& v) {
+        d_.push_back(std::move(v));
+        ++n_;
+    }
+    void push_next(T&& v) {  // to be taken next
+        d_.push_front(std::move(v));
+        ++n_;
+    }
     const T& next() const { return d_.front(); }
     T pop() {
         T v = std::move(d_.front());
         d_.pop_front();
+        --n_;
         return v;
     }
-    std::size_t size() const noexcept { return d_.size(); }
-    bool empty() const noexcept { return d_.empty(); }
+    std::size_t size() const noexcept { return n_; }
+    bool empty() const noexcept { return n_ == 0; }
 
   private:
     std::deque<T> d_;
+    std::size_t n_ = 0;
 };
 
 template <class T>

@@ -178,10 +178,10 @@ class WaitQueue {
         // A notifier on another hub picked it and posted its wake-up, which has not run yet:
         // the waiter may not return (the node is on its stack) until it has.
         std::atomic<bool> wake_in_flight{false};
-        Node* next_wake = nullptr;  // detail::RemoteWakes
+        Node* next_wake;  // detail::RemoteWakes: set when added there (one store less per wait)
         // A branch of a green::select: `select` decides whether a notifier may take this node.
         detail::SelectClaim* select = nullptr;
-        int branch = 0;
+        int branch;  // read only where select is set
     };
 
     // Explicit form: parks the current fiber as `n` (the caller owns it) until notify(n) (true)
