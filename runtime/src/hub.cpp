@@ -293,15 +293,7 @@ void Hub::exit_current() noexcept {
 // ---- run queue and parking ---------------------------------------------------------------
 
 void Hub::ready(Fiber& f) noexcept {
-    if (f.state_ != FiberState::Parked) [[unlikely]] {
-        // Woken twice (see hub.hpp): stays queued once. Anything else is a scheduler bug.
-        if constexpr (GREEN_CHECK_FIBER_STATES)
-            if (f.state_ != FiberState::Runnable)
-                bad_state(f, FiberState::Runnable, "ready() of a fiber that is not parked");
-        return;
-    }
-    transition(f, FiberState::Runnable);
-    enqueue(f);
+    ready_inline(f);
 }
 
 void Hub::launch(Fiber& f) noexcept {

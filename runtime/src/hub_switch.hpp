@@ -120,6 +120,18 @@ inline void Hub::schedule() {
     switch_to(next ? *next : *loop_);
 }
 
+inline void Hub::ready_inline(Fiber& f) noexcept {
+    if (f.state_ != FiberState::Parked) [[unlikely]] {
+        // Woken twice (see hub.hpp): stays queued once. Anything else is a scheduler bug.
+        if constexpr (GREEN_CHECK_FIBER_STATES)
+            if (f.state_ != FiberState::Runnable)
+                bad_state(f, FiberState::Runnable, "ready() of a fiber that is not parked");
+        return;
+    }
+    transition(f, FiberState::Runnable);
+    enqueue(f);
+}
+
 inline bool Hub::park_inline(const Deadline& deadline) {
     throw_if_interrupted();
     if (!deadline.infinite()) [[unlikely]]

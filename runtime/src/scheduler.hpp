@@ -115,6 +115,7 @@ class Hub : public HubHead {
     // still registered until it runs. Any other state is a bug (checked).
     // launch(): a Created fiber is queued to start.
     void ready(Fiber& f) noexcept;
+    GREEN_HOT_INLINE void ready_inline(Fiber& f) noexcept;  // hub_switch.hpp
     void launch(Fiber& f) noexcept;
     // Every change of a fiber's state goes through here. Checked builds abort on a transition
     // the table in detail/fiber.hpp does not allow, or one made from another OS thread.

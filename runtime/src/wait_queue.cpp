@@ -151,7 +151,7 @@ void WaitQueue::share(detail::Mailbox& owner) noexcept {
 void WaitQueue::notify(Node& n) noexcept {
     waiters_.remove(n);
     n.notified = true;
-    n.fiber->hub()->ready(*n.fiber);
+    n.fiber->hub()->ready_inline(*n.fiber);
 }
 
 bool WaitQueue::notify_one() noexcept {

@@ -436,7 +436,7 @@ class BasicQueue {
     template <class Ops>
     Status put_wait(T& item, const Deadline& deadline, Ops& ops) {
         if (deadline.expired()) return Status::Timeout;
-        if (detail::running_fiber()->compact()) [[unlikely]]
+        if (detail::hub_running_fiber()->compact()) [[unlikely]]  // local() made the hub
             return put_wait_compact(item, deadline, ops);
         PutWaiter w;
         w.item = &item;
@@ -486,7 +486,7 @@ class BasicQueue {
     template <class Ops>
     Status get_wait(std::optional<T>& out, const Deadline& deadline, Ops& ops) {
         if (deadline.expired()) return Status::Timeout;
-        if (detail::running_fiber()->compact()) [[unlikely]]
+        if (detail::hub_running_fiber()->compact()) [[unlikely]]  // local() made the hub
             return get_wait_compact(out, deadline, ops);
         GetWaiter w;
         w.slot = &out;

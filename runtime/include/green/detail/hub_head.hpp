@@ -22,4 +22,9 @@ inline const Fiber* running_fiber() noexcept {
     return hub ? reinterpret_cast<const HubHead*>(hub)->current_ : nullptr;
 }
 
+// The same where the thread has a hub for certain: after HubAffinity::local() (which makes one).
+inline const Fiber* hub_running_fiber() noexcept {
+    return reinterpret_cast<const HubHead*>(t_hub)->current_;
+}
+
 }  // namespace green::detail
