@@ -81,7 +81,9 @@ struct RuntimeEvent {
 using EventHook = void (*)(const RuntimeEvent& event, void* arg);
 
 // Sets the hook (nullptr removes it). The previous one may still be running on another thread
-// when this returns; `arg` is passed to it unchanged.
+// when this returns; `arg` is passed to it unchanged. The calling thread's hub reports switches
+// from now on; another hub from its next loop turn (at most 64 switches, or its next idle wait):
+// its switch path tests one byte of its own, not the global hook.
 void set_event_hook(EventHook hook, void* arg = nullptr) noexcept;
 
 // Watches the process's resident memory against `bytes` (0: stop watching): the blocking
