@@ -21,7 +21,7 @@ WaitQueue::~WaitQueue() {
     notify_all();
 }
 
-bool WaitQueue::wait_as(Node& n, const Deadline& deadline) {
+inline bool WaitQueue::wait_as(Node& n, const Deadline& deadline) {
     try {
         return wait_here(n, deadline);
     } catch (...) {

@@ -367,7 +367,9 @@ class BasicQueue {
 
     // The shared-mode halves are separate functions: inlined together, the lock's state and
     // unwinding made every single-hub put and get save and restore twice the registers.
-    // The waits are out of line too: inlined, their waiter node's frame was set up on every call.
+    // The single-hub waits are inlined as well (one call, WaitQueue::wait, down to the switch):
+    // out of line, a bound-1 stream took ~1.25x f6f6a9a's time at the same instruction count,
+    // most of it sampled on the returns after the switch (bench/README.md).
     // The single-hub path, from put()/get() down to put_now()/get_now(), is inlined by force:
     // left to the heuristics, an unrelated header change made the compiler call parts of it out
     // of line, ~30 instructions more per round trip.
@@ -389,11 +391,11 @@ class BasicQueue {
         }
         return get_shared(out, deadline);
     }
-    [[gnu::noinline]] Status put_wait_local(T& item, const Deadline& deadline) {
+    [[gnu::always_inline]] Status put_wait_local(T& item, const Deadline& deadline) {
         LocalOps ops;
         return put_wait(item, deadline, ops);
     }
-    [[gnu::noinline]] Status get_wait_local(std::optional<T>& out, const Deadline& deadline) {
+    [[gnu::always_inline]] Status get_wait_local(std::optional<T>& out, const Deadline& deadline) {
         LocalOps ops;
         return get_wait(out, deadline, ops);
     }
