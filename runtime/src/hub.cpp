@@ -213,6 +213,7 @@ void Hub::abandon_others_after_fork() noexcept {
 // ---- switching ----------------------------------------------------------------------------
 
 void Hub::prepare_stack(Fiber& f) {
+    const AsLoop as_loop(*this);  // switch_to calls it with the fiber it leaves still current
     take_stack(f);
     f.asan_bottom_ = f.stack_.base;
     f.asan_size_ = f.stack_.size;
@@ -280,6 +281,7 @@ void Hub::entry(void* fctx, void* data) noexcept {
 }
 
 void Hub::reap(Fiber& dead) noexcept {
+    const AsLoop as_loop(*this);  // resumed() calls it on the fiber it switched to
     if (dead.registry_link_.linked) ++finished_;
     fibers_.remove(dead.registry_link_);
     if (dead.compact_) [[unlikely]] {

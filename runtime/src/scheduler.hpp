@@ -264,6 +264,22 @@ class Hub : public HubHead {
     GREEN_HOT_INLINE void resumed(void* fctx, void* data) noexcept;
     void resumed_out_of_line(void* fctx, void* data) noexcept;  // for compact_switch.cpp
     void prepare_stack(Fiber& f);
+    // The scheduler's own work between two fibers (a first context, a dead fiber's reaping, a
+    // compact image) runs as the loop: what it allocates may reach the hooks (a program's malloc
+    // that locks a pthread mutex), which must then call libc as they do for the loop's own
+    // calls (hooks/route.hpp). As the fiber being switched from, already parked, a contended
+    // lock parked it again from inside its switch, which recursed until the stack overflowed.
+    class AsLoop {
+      public:
+        explicit AsLoop(Hub& h) noexcept : h_(h), was_(h.current_) { h.current_ = h.loop_.get(); }
+        ~AsLoop() { h_.current_ = was_; }
+        AsLoop(const AsLoop&) = delete;
+        AsLoop& operator=(const AsLoop&) = delete;
+
+      private:
+        Hub& h_;
+        Fiber* was_;
+    };
     // Compact stack mode (compact_switch.cpp). The run stack, made on first use; throws
     // std::length_error when f asked for more than it holds.
     StackSlot run_stack_for(const Fiber& f);
