@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <new>
 
 #include "config.hpp"
@@ -158,9 +159,10 @@ Hub::~Hub() {
     // no hub on this thread and go straight to libc.
     t_hub = nullptr;
     {
+        std::vector<std::function<void()>> dropped;  // destroyed unlocked (Mailbox::post)
         std::lock_guard lk(mailbox_->mu);
         mailbox_->open = false;
-        mailbox_->items.clear();
+        mailbox_->items.swap(dropped);
     }
     (void)fibers_.take_all();           // fibers still parked here are never reaped
     tsan::destroy(loop_->tsan_fiber_);  // run on the thread's own stack, never the loop's
@@ -748,14 +750,33 @@ Mailbox::~Mailbox() {
 }
 
 bool Mailbox::post(std::function<void()> fn) {
+    // Nothing is allocated or freed under `mu`: with the hooks loaded that reaches the
+    // program's malloc, whose pthread mutex unlock may wake waiters of this very hub by posting
+    // here (hooks/hub_set.cpp, wake_others): a second lock of `mu` on this thread, which hung.
+    // A full vector grows into `grown`, reserved with the lock dropped; the old buffer leaves
+    // in `grown` and is freed after the unlock.
+    std::vector<std::function<void()>> grown;
     bool was_empty;
-    {
-        std::lock_guard lk(mu);
-        if (!open) return false;
-        was_empty = items.empty();
-        items.push_back(std::move(fn));
-        has_posts.store(true, std::memory_order_seq_cst);
-        has_items.store(true, std::memory_order_seq_cst);
+    for (;;) {
+        std::size_t want;
+        {
+            std::lock_guard lk(mu);
+            if (!open) return false;
+            if (items.size() == items.capacity() && grown.capacity() > items.size()) {
+                grown.insert(grown.end(), std::make_move_iterator(items.begin()),
+                             std::make_move_iterator(items.end()));
+                items.swap(grown);
+            }
+            if (items.size() < items.capacity()) {
+                was_empty = items.empty();
+                items.push_back(std::move(fn));
+                has_posts.store(true, std::memory_order_seq_cst);
+                has_items.store(true, std::memory_order_seq_cst);
+                break;
+            }
+            want = std::max<std::size_t>(8, 2 * items.size());
+        }
+        grown.reserve(want);
     }
     if (was_empty && sleeping.load(std::memory_order_seq_cst)) poke_event_fd(event_fd);
     return true;
