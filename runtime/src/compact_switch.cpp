@@ -46,6 +46,7 @@ StackSlot Hub::run_stack_for(const Fiber& f) {
 }
 
 void Hub::place_on_run_stack(Fiber& f) noexcept {
+    const AsLoop as_loop(*this);  // restore_image allocates
     if constexpr (GREEN_CHECK_FIBER_STATES) {
         if (vacated_from_) {
             if (const char* p = first_written(vacated_from_, StackPool::top(run_stack_))) {
@@ -69,6 +70,7 @@ void Hub::place_on_run_stack(Fiber& f) noexcept {
 }
 
 void Hub::vacate_run_stack(Fiber& f) noexcept {
+    const AsLoop as_loop(*this);  // save_image allocates
     char* sp = static_cast<char*>(f.ctx_);
     save_image(f.image_, sp, StackPool::top(run_stack_));
     if constexpr (GREEN_CHECK_FIBER_STATES) {

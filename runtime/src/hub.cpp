@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <new>
 
 #include "config.hpp"
@@ -160,9 +161,10 @@ Hub::~Hub() {
     // no hub on this thread and go straight to libc.
     t_hub = nullptr;
     {
+        std::vector<std::function<void()>> dropped;  // destroyed unlocked (Mailbox::post)
         std::lock_guard lk(mailbox_->mu);
         mailbox_->open = false;
-        mailbox_->items.clear();
+        mailbox_->items.swap(dropped);
     }
     (void)fibers_.take_all();           // fibers still parked here are never reaped
     tsan::destroy(loop_->tsan_fiber_);  // run on the thread's own stack, never the loop's
@@ -215,6 +217,7 @@ void Hub::abandon_others_after_fork() noexcept {
 // ---- switching ----------------------------------------------------------------------------
 
 void Hub::prepare_stack(Fiber& f) {
+    const AsLoop as_loop(*this);  // switch_to calls it with the fiber it leaves still current
     take_stack(f);
     f.asan_bottom_ = f.stack_.base;
     f.asan_size_ = f.stack_.size;
@@ -248,6 +251,7 @@ void Hub::entry(void* fctx, void* data) noexcept {
 }
 
 void Hub::reap(Fiber& dead) noexcept {
+    const AsLoop as_loop(*this);  // resumed() calls it on the fiber it switched to
     if (dead.registry_link_.linked) ++finished_;
     fibers_.remove(dead.registry_link_);
     if (dead.compact_) [[unlikely]] {
@@ -503,19 +507,29 @@ void Hub::run_due_timers() {
 }
 
 void Hub::run_posts() {
-    if (!mailbox_->has_items.load(std::memory_order_acquire)) return;
+    Mailbox& mb = *mailbox_;
+    if (!mb.pending(std::memory_order_acquire)) return;
     spin_credit_ = kSpinCredit;
-    // take() clears has_items before take_wakes() empties the stack: a wake pushed in between
-    // sets it again.
-    auto posted = mailbox_->take();
-    for (WaitQueue::Node* n = mailbox_->take_wakes(); n;) {
+    // Wakes first: they are the hand-offs another hub's fiber waits on the answer to. A wake
+    // pushed after the exchange stays for the next turn (wakes is non-null then).
+    for (WaitQueue::Node* n = mb.take_wakes(); n;) {
         WaitQueue::Node* next = n->next_wake;
         Fiber* f = n->fiber;
+        // This thread's word that the notifier's writes (notified, the item) are visible here:
+        // the waiter reads it instead of taking the object's lock again (WaitQueue).
+        n->delivered = true;
         // Once this is false the waiter may return and its node go: read it all first.
         n->wake_in_flight.store(false, std::memory_order_release);
         ready(*f);
         n = next;
     }
+    if (!mb.has_items.load(std::memory_order_acquire)) return;
+    // The callbacks trade places with the mailbox's vector, so each keeps its capacity: a post
+    // to an emptied mailbox does not allocate (under the mutex) on every turn. A callback that
+    // runs a nested turn finds spare_posts_ empty and allocates as before.
+    std::vector<std::function<void()>> posted;
+    posted.swap(spare_posts_);
+    mb.take(posted);
     for (auto& fn : posted) {
         try {
             fn();
@@ -525,12 +539,14 @@ void Hub::run_posts() {
             std::fprintf(stderr, "green: a posted callback failed\n");
         }
     }
+    posted.clear();
+    spare_posts_.swap(posted);
 }
 
 bool Hub::alive() const noexcept {
     return timers_.refs() > 0 || io_->waiters() > 0 || !idle_.empty() ||
-           mailbox_->keep_alive.load(std::memory_order_relaxed) > 0 ||
-           mailbox_->has_items.load(std::memory_order_relaxed);
+           mailbox_->keep_alive.load(std::memory_order_relaxed) > 0 || mailbox_->own_waits > 0 ||
+           mailbox_->pending(std::memory_order_relaxed);
 }
 
 void Hub::deliver_loop_exit() {
@@ -565,17 +581,24 @@ void Hub::loop() {
                 deliver_loop_exit();
                 continue;
             } else {
+                // Idle: a good moment to give cold stack pages back. Timed by the turn's
+                // coarse clock (the same CLOCK_MONOTONIC, a tick's resolution, for a check once
+                // a second): a full clock read costs ~50 ns on a VM, and a hub that other hubs
+                // keep busy comes here on every hand-off.
+                stacks_.trim(Clock::time_point(std::chrono::nanoseconds(turn_ns_)));
                 Duration timeout{-1};
-                const auto now = Clock::now();
-                stacks_.trim(now);  // idle: a good moment to give cold stack pages back
                 if (Timer* t = timers_.top()) {
                     // Capped: a timer saturated to "forever" (detail::after_now) must not
                     // overflow a backend's conversion; waking once a day costs nothing.
-                    timeout = std::min<Duration>(t->when - now, std::chrono::hours(24));
+                    timeout = std::min<Duration>(t->when - Clock::now(), std::chrono::hours(24));
                     if (timeout < Duration::zero()) timeout = Duration::zero();
                 }
-                if (!spin_for_post(timeout)) sleep_in_backend(timeout);
-                turn_ns_ = coarse_now_ns();  // after a wait of any length
+                // A spin that found a post lasted less than the coarse clock's tick: turn_ns_
+                // stays right.
+                if (!spin_for_post(timeout)) {
+                    sleep_in_backend(timeout);
+                    turn_ns_ = coarse_now_ns();  // after a wait of any length
+                }
                 run_due_timers();
                 run_posts();
                 if (g_dump_requested.load(std::memory_order_relaxed)) [[unlikely]]
@@ -625,14 +648,33 @@ Mailbox::~Mailbox() {
 }
 
 bool Mailbox::post(std::function<void()> fn) {
+    // Nothing is allocated or freed under `mu`: with the hooks loaded that reaches the
+    // program's malloc, whose pthread mutex unlock may wake waiters of this very hub by posting
+    // here (hooks/hub_set.cpp, wake_others): a second lock of `mu` on this thread, which hung.
+    // A full vector grows into `grown`, reserved with the lock dropped; the old buffer leaves
+    // in `grown` and is freed after the unlock.
+    std::vector<std::function<void()>> grown;
     bool was_empty;
-    {
-        std::lock_guard lk(mu);
-        if (!open) return false;
-        was_empty = items.empty();
-        items.push_back(std::move(fn));
-        has_posts.store(true, std::memory_order_seq_cst);
-        has_items.store(true, std::memory_order_seq_cst);
+    for (;;) {
+        std::size_t want;
+        {
+            std::lock_guard lk(mu);
+            if (!open) return false;
+            if (items.size() == items.capacity() && grown.capacity() > items.size()) {
+                grown.insert(grown.end(), std::make_move_iterator(items.begin()),
+                             std::make_move_iterator(items.end()));
+                items.swap(grown);
+            }
+            if (items.size() < items.capacity()) {
+                was_empty = items.empty();
+                items.push_back(std::move(fn));
+                has_posts.store(true, std::memory_order_seq_cst);
+                has_items.store(true, std::memory_order_seq_cst);
+                break;
+            }
+            want = std::max<std::size_t>(8, 2 * items.size());
+        }
+        grown.reserve(want);
     }
     if (was_empty && sleeping.load(std::memory_order_seq_cst)) poke_event_fd(event_fd);
     return true;
@@ -644,13 +686,14 @@ void Mailbox::post_wake(WaitQueue::Node& n) noexcept {
         n.next_wake = head;
     } while (!wakes.compare_exchange_weak(head, &n, std::memory_order_seq_cst,
                                           std::memory_order_relaxed));
-    has_items.store(true, std::memory_order_seq_cst);
-    // Onto a non-empty stack: whoever pushed first has woken the hub, or it is awake and will
-    // find both (it stores `sleeping` before its last look at has_items).
+    // The seq_cst CAS above is this poster's half of the `sleeping` pair: the hub stores
+    // `sleeping` before its last look at `wakes`. Onto a non-empty stack: whoever pushed first
+    // has woken the hub, or it is awake and will find both.
     if (!head && sleeping.load(std::memory_order_seq_cst)) poke_event_fd(event_fd);
 }
 
 WaitQueue::Node* Mailbox::take_wakes() noexcept {
+    if (!wakes.load(std::memory_order_relaxed)) return nullptr;  // no RMW on an empty stack
     WaitQueue::Node* n = wakes.exchange(nullptr, std::memory_order_acquire);
     WaitQueue::Node* fifo = nullptr;
     while (n) {
@@ -662,14 +705,14 @@ WaitQueue::Node* Mailbox::take_wakes() noexcept {
     return fifo;
 }
 
-std::vector<std::function<void()>> Mailbox::take() {
+void Mailbox::take(std::vector<std::function<void()>>& out) {
     // A post that set has_posts before this clear of has_items is seen below; one after it
     // leaves has_items set for the next turn.
     has_items.store(false, std::memory_order_seq_cst);
-    if (!has_posts.load(std::memory_order_seq_cst)) return {};
+    if (!has_posts.load(std::memory_order_seq_cst)) return;
     std::lock_guard lk(mu);
     has_posts.store(false, std::memory_order_relaxed);
-    return std::exchange(items, {});
+    items.swap(out);
 }
 
 void drain_eventfd(int fd) noexcept {

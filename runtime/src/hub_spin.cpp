@@ -19,11 +19,15 @@ bool Hub::spin_for_post(Duration timeout) noexcept {
     // once several spins in a row found nothing (run_posts restores the credit).
     if (spin_credit_ <= 0 || g_live_hubs.load(std::memory_order_relaxed) < 2) return false;
     if (timeout >= Duration::zero() && timeout < kSpinLimit) return false;
-    const auto& has_items = mailbox_->has_items;
+    const Mailbox& mb = *mailbox_;
+    // One clock read to start, then one per 64 pauses (a few µs): the reads fall while the
+    // other hub is still on its way to the answer, and a post found returns at once, with no
+    // clock read after it. (Spinning longer than kSpinLimit costs more than it saves when the
+    // cores are shared with other work: the other hub's thread may be waiting for this core.)
     const auto until = Clock::now() + kSpinLimit;
     for (;;) {
         for (int i = 0; i < 64; ++i) {
-            if (has_items.load(std::memory_order_relaxed)) return true;
+            if (mb.pending(std::memory_order_relaxed)) return true;
             _mm_pause();
         }
         if (Clock::now() >= until) break;
@@ -36,7 +40,7 @@ void Hub::sleep_in_backend(Duration timeout) {
     Mailbox& mb = *mailbox_;
     mb.sleeping.store(true, std::memory_order_seq_cst);
     // A post that came before the store above did not write the eventfd: do not block.
-    if (mb.has_items.load(std::memory_order_seq_cst)) timeout = Duration::zero();
+    if (mb.pending(std::memory_order_seq_cst)) timeout = Duration::zero();
     io_->poll(timeout);
     mb.sleeping.store(false, std::memory_order_relaxed);
 }
@@ -45,12 +49,12 @@ void Hub::sleep_until_posted() noexcept {
     Mailbox& mb = *mailbox_;
     mb.sleeping.store(true, std::memory_order_seq_cst);
     // Drained first so an old wake-up does not return at once; a post after the drain writes
-    // the eventfd again, one before it is seen through has_items. Raw system calls: with the
+    // the eventfd again, one before it is seen through pending(). Raw system calls: with the
     // hooks loaded, read and ppoll would become one more fiber wait.
     std::uint64_t n;
     while (::syscall(SYS_read, mb.event_fd, &n, sizeof n) > 0) {
     }
-    if (!mb.has_items.load(std::memory_order_seq_cst)) {
+    if (!mb.pending(std::memory_order_seq_cst)) {
         pollfd p{mb.event_fd, POLLIN, 0};
         ::syscall(SYS_ppoll, &p, 1, nullptr, nullptr, 0);
     }

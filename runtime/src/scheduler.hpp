@@ -56,26 +56,46 @@ struct Mailbox {
     Mailbox();
     ~Mailbox();
     bool post(std::function<void()> fn);
-    std::vector<std::function<void()>> take();
+    // Swaps what was posted into `out` (empty; its capacity goes back to the mailbox).
+    void take(std::vector<std::function<void()>>& out);
     // A waiter's wake-up decided on another hub (RemoteWakes): its node is pushed on a lock-free
     // stack, linked through next_wake, instead of a std::function under the mutex: no allocation
     // and no lock per hand-off. The waiter's hub stays alive while it waits (keeps_hub).
     void post_wake(WaitQueue::Node& n) noexcept;
     // Every node posted so far, oldest first; the hub's thread only.
     WaitQueue::Node* take_wakes() noexcept;
+    // Something may wait in items or wakes. seq_cst where the hub makes its last look before it
+    // blocks (see `sleeping`).
+    bool pending(std::memory_order order) const noexcept {
+        return has_items.load(order) || wakes.load(order) != nullptr;
+    }
 
-    std::mutex mu;
-    std::vector<std::function<void()>> items;
-    std::atomic<bool> has_items{false};  // items or wakes may hold something
-    // items may hold something: a turn that only finds wakes skips the mutex. Stored (seq_cst)
+    // The line other hubs write on every hand-off, and all the hub reads to notice one: the wake
+    // stack, the flags and `sleeping`, which a poster reads right after its push. Nothing the hub
+    // writes on its own turns shares it (own_waits, the mutex), so a hand-off moves this one
+    // line from the poster's core to the hub's and back, no more.
+    alignas(64) std::atomic<WaitQueue::Node*> wakes{nullptr};
+    // items may hold something. Set (seq_cst) by post() after has_posts; post_wake() does not
+    // touch it: a push is seen through `wakes` itself.
+    std::atomic<bool> has_items{false};
+    // items may hold something: a turn that finds only wakes skips the mutex. Stored (seq_cst)
     // before has_items by post(); read by the hub after it cleared has_items.
     std::atomic<bool> has_posts{false};
-    std::atomic<WaitQueue::Node*> wakes{nullptr};
     // True while the hub blocks (or is about to) in its backend: only then does a post write
-    // the eventfd. The hub stores it before its last look at has_items, a poster stores
-    // has_items before reading it (both seq_cst), so at least one of them sees the other.
+    // the eventfd. The hub stores it (seq_cst) before its last look at has_items and wakes; a
+    // poster makes its seq_cst store (post) or RMW (post_wake) before it reads `sleeping`
+    // (seq_cst): in the single total order one of the two comes first, so either the hub sees
+    // the post and does not block, or the poster sees `sleeping` and writes the eventfd.
     std::atomic<bool> sleeping{false};
-    std::atomic<long> keep_alive{0};
+
+    // The hub's own line. keep_alive: HubHandle::KeepAlive, from any thread.
+    alignas(64) std::atomic<long> keep_alive{0};
+    // Waits of this hub's own fibers that another hub may end (shared-mode waiters, selects):
+    // they keep the hub alive too. Only the hub's thread counts them, so a plain counter, no
+    // locked instruction per park (while its thread runs, nobody else reads it: alive()).
+    long own_waits = 0;
+    std::mutex mu;
+    std::vector<std::function<void()>> items;
     bool open = true;  // guarded by mu
     int event_fd = -1;
 };
@@ -250,6 +270,22 @@ class Hub : public HubHead {
     GREEN_HOT_INLINE void resumed(void* fctx, void* data) noexcept;
     void resumed_out_of_line(void* fctx, void* data) noexcept;  // for compact_switch.cpp
     void prepare_stack(Fiber& f);
+    // The scheduler's own work between two fibers (a first context, a dead fiber's reaping, a
+    // compact image) runs as the loop: what it allocates may reach the hooks (a program's malloc
+    // that locks a pthread mutex), which must then call libc as they do for the loop's own
+    // calls (hooks/route.hpp). As the fiber being switched from, already parked, a contended
+    // lock parked it again from inside its switch, which recursed until the stack overflowed.
+    class AsLoop {
+      public:
+        explicit AsLoop(Hub& h) noexcept : h_(h), was_(h.current_) { h.current_ = h.loop_.get(); }
+        ~AsLoop() { h_.current_ = was_; }
+        AsLoop(const AsLoop&) = delete;
+        AsLoop& operator=(const AsLoop&) = delete;
+
+      private:
+        Hub& h_;
+        Fiber* was_;
+    };
     // Compact stack mode (compact_switch.cpp). The run stack, made on first use; throws
     // std::length_error when f asked for more than it holds.
     StackSlot run_stack_for(const Fiber& f);
@@ -336,7 +372,13 @@ class Hub : public HubHead {
     static constexpr int kSpinCredit = 4;
     static constexpr Duration kSpinLimit = std::chrono::microseconds(20);
     int spin_credit_ = 0;
+    std::vector<std::function<void()>> spare_posts_;  // run_posts: the capacity it keeps
 };
+
+// The mailbox of a shared-mode waiter's hub, where a notifier of another hub posts its wake-up.
+inline Mailbox& home_mailbox(const WaitQueue::Node& n) noexcept {
+    return n.mailbox ? *n.mailbox : *n.fiber->hub()->mailbox();
+}
 
 // Hubs alive in the process. With more than one, a wait on a primitive that another hub may use
 // keeps its hub alive (no LoopExit): which hubs will touch an object is not known in advance.

@@ -103,10 +103,19 @@ int select_cases(SelectCase* const* cases, std::size_t n, std::size_t* order, Hu
     }
 
     // Another hub may claim a branch (the queue is shared, or may become so): no LoopExit
-    // meanwhile, as for any wait on a primitive of several hubs.
-    HubHandle::KeepAlive keep;
-    if (g_live_hubs.load(std::memory_order_relaxed) > 1 || set.any_shared())
-        keep = HubHandle::KeepAlive(hub.handle());
+    // meanwhile, as for any wait on a primitive of several hubs. Counted on this hub's thread
+    // (Mailbox::own_waits): a HubHandle::KeepAlive costs two locked instructions and, when its
+    // count drops to zero, a post to this hub's own mailbox, on every select that waits.
+    struct OwnWait {
+        Mailbox* mb = nullptr;
+        ~OwnWait() {
+            if (mb) --mb->own_waits;
+        }
+    } keep;
+    if (g_live_hubs.load(std::memory_order_relaxed) > 1 || set.any_shared()) {
+        keep.mb = hub.mailbox().get();
+        ++keep.mb->own_waits;
+    }
     const WaitNote note(hub.current(), WaitKind::Select, &*claim);
     for (;;) {
         std::exception_ptr interrupted;

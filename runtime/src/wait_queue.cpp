@@ -50,7 +50,9 @@ bool WaitQueue::wait(Node& n, Deadline deadline) {
 // leaves as a shared-mode waiter does (the lock is uncontended while single-hub).
 bool WaitQueue::wait_keeping_hub(Node& n, Deadline deadline) {
     n.keeps_hub = true;
-    n.fiber->hub()->mailbox()->keep_alive.fetch_add(1, std::memory_order_relaxed);
+    n.delivered = false;
+    n.mailbox = n.fiber->hub()->mailbox().get();
+    ++n.mailbox->own_waits;
     waiters_.push_back(n);
     const detail::WaitLabel label(*n.fiber, kind_, this);
     bool woke;
@@ -84,10 +86,12 @@ bool WaitQueue::wait_locked(Node& n, Deadline deadline, std::unique_lock<detail:
     n.fiber = hub.current();
     n.notified = false;
     n.keeps_hub = true;
+    n.delivered = false;
+    n.mailbox = hub.mailbox().get();
     if (n.fiber->compact()) [[unlikely]]
         detail::refuse_compact_stack_record(&n, "wait-queue node");
     // Another thread may be the one to wake it: no LoopExit while it waits.
-    hub.mailbox()->keep_alive.fetch_add(1, std::memory_order_relaxed);
+    ++n.mailbox->own_waits;
     waiters_.push_back(n);
     lk.unlock();
     struct Leave {
@@ -100,10 +104,16 @@ bool WaitQueue::wait_locked(Node& n, Deadline deadline, std::unique_lock<detail:
 }
 
 // The rest of a shared-mode wait: `notified` is written under the lock by whichever thread
-// picked the node, so it is read under the lock too.
+// picked the node, so it is read under the lock too, unless this hub's thread delivered the
+// notification (Node::delivered): a notifier of this hub wrote it under the lock this thread
+// held; one of another hub wrote it before its seq_cst push of the node, which this thread's
+// run_posts took with acquire before it set `delivered`. Either way it is visible without the
+// lock, and the notifier has unlinked the node and will not touch it again. This saves the
+// woken side taking the lock's line back from the notifier's core on every hand-off.
 bool WaitQueue::finish_shared(Node& n, Deadline deadline, bool woke) {
     auto& hub = *n.fiber->hub();
     for (;;) {
+        if (n.delivered) return true;
         {
             std::lock_guard lk(affinity_->lock());
             if (n.notified) return true;
@@ -115,23 +125,29 @@ bool WaitQueue::finish_shared(Node& n, Deadline deadline, bool woke) {
 
 void WaitQueue::leave_shared(Node& n) noexcept {
     auto& hub = *n.fiber->hub();
-    {
-        std::lock_guard lk(affinity_->lock());
-        waiters_.remove(n);
+    if (!n.delivered) {  // delivered: unlinked by its notifier already (finish_shared)
+        {
+            std::lock_guard lk(affinity_->lock());
+            waiters_.remove(n);
+        }
+        // Picked by another hub, whose wake-up is still on its way: it will ready this fiber,
+        // so the node must live until then.
+        while (n.wake_in_flight.load(std::memory_order_acquire)) hub.park_uninterruptible();
     }
-    // Picked by another hub, whose wake-up is still on its way: it will ready this fiber, so
-    // the node must live until then.
-    while (n.wake_in_flight.load(std::memory_order_acquire)) hub.park_uninterruptible();
     n.keeps_hub = false;
-    hub.mailbox()->keep_alive.fetch_sub(1, std::memory_order_relaxed);
+    --detail::home_mailbox(n).own_waits;
 }
 
 void WaitQueue::notify_locked(Node& n, detail::RemoteWakes& wakes) noexcept {
     waiters_.remove(n);
     n.notified = true;
-    detail::Hub* home = n.fiber->hub();
-    if (home == detail::t_hub) {
-        home->ready(*n.fiber);
+    detail::Hub* here = detail::t_hub;
+    // The waiter's mailbox from its node: its Fiber and Hub are lines its own hub writes.
+    const bool same_hub =
+        n.mailbox ? here && n.mailbox == here->mailbox().get() : n.fiber->hub() == here;
+    if (same_hub) {
+        n.delivered = true;
+        here->ready(*n.fiber);
     } else {
         n.wake_in_flight.store(true, std::memory_order_relaxed);
         wakes.add(n);
@@ -144,13 +160,18 @@ void WaitQueue::share(detail::Mailbox& owner) noexcept {
         // hub alive and takes the locks itself when it leaves.
         if (n->keeps_hub || n->select) continue;
         n->keeps_hub = true;
-        owner.keep_alive.fetch_add(1, std::memory_order_relaxed);
+        n->delivered = false;
+        n->mailbox = &owner;
+        ++owner.own_waits;  // on the owner's thread (or once it has exited)
     }
 }
 
 void WaitQueue::notify(Node& n) noexcept {
     waiters_.remove(n);
     n.notified = true;
+    // On the waiter's own thread: a waiter that keeps its hub (several hubs alive) leaves
+    // without the lock (finish_shared). Unread by single-hub waiters.
+    n.delivered = true;
     n.fiber->hub()->ready_inline(*n.fiber);
 }
 
@@ -272,7 +293,7 @@ void RemoteWakes::add(WaitQueue::Node& n) noexcept {
 void RemoteWakes::post_all() noexcept {
     for (WaitQueue::Node* n = first_; n;) {
         WaitQueue::Node* next = n->next_wake;  // read first: post_wake relinks it
-        n->fiber->hub()->mailbox()->post_wake(*n);
+        home_mailbox(*n).post_wake(*n);
         n = next;
     }
 }

@@ -175,10 +175,19 @@ class WaitQueue {
         // Shared mode (detail::HubAffinity): the waiter holds a KeepAlive on its hub and leaves
         // under the lock. Set on the waiter's own thread.
         bool keeps_hub = false;
+        // Shared mode: set by the waiter's own hub thread when it readies the waiter for its
+        // notification (a mailbox wake, or a notifier on the same hub): the notifier's writes
+        // are visible and nobody touches the node any more, so the waiter reads it without the
+        // lock. Cleared by the waiter before it parks.
+        bool delivered = false;
         // A notifier on another hub picked it and posted its wake-up, which has not run yet:
         // the waiter may not return (the node is on its stack) until it has.
         std::atomic<bool> wake_in_flight{false};
         Node* next_wake;  // detail::RemoteWakes: set when added there (one store less per wait)
+        // Shared mode: the waiter's hub's mailbox, so that a notifier on another hub posts the
+        // wake-up without reading the waiter's Fiber and Hub (lines that hub writes as it runs).
+        // nullptr: found through `fiber`.
+        detail::Mailbox* mailbox = nullptr;
         // A branch of a green::select: `select` decides whether a notifier may take this node.
         detail::SelectClaim* select = nullptr;
         int branch;  // read only where select is set

@@ -4,7 +4,9 @@
  * these calls reach the hooks from inside malloc: the hooks must not allocate through this
  * malloc while handling them (that recursed until the stack ran out). Like real allocators it
  * never blocks while holding its locks; the threads meanwhile contend for a mutex of their own
- * and sleep holding it. */
+ * and sleep holding it. First, one thread holds the arena lock across a sleep while another
+ * allocates: the waiter parks on it with nothing else to run, and the hub's switch to its own
+ * loop allocates too (the loop's first stack) while that lock is taken. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -121,7 +123,29 @@ static void* worker(void* arg) {
     return (void*)sum;
 }
 
+static void* hold_arena(void* arg) {
+    (void)arg;
+    pthread_mutex_lock(&arena_lock);
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    pthread_mutex_unlock(&arena_lock);
+    return NULL;
+}
+
+static void* allocate_once(void* arg) {
+    (void)arg;
+    free(malloc(32));
+    return NULL;
+}
+
 int main(void) {
+    pthread_once(&once, setup);
+    pthread_t holder, waiter;
+    CHECK(pthread_create(&holder, NULL, hold_arena, NULL) == 0);
+    CHECK(pthread_create(&waiter, NULL, allocate_once, NULL) == 0);
+    CHECK(pthread_join(holder, NULL) == 0 && pthread_join(waiter, NULL) == 0);
+    printf("an allocation waited for the arena lock held across a sleep\n");
+
     pthread_t t[kThreads];
     for (long i = 0; i < kThreads; ++i) CHECK(pthread_create(&t[i], NULL, worker, (void*)i) == 0);
     report_os_threads();
