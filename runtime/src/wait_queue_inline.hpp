@@ -23,11 +23,12 @@ inline bool WaitQueue::wait_here(Node& n, const Deadline& deadline) {
     n.fiber = self;
     n.notified = false;
     // Both rare cases behind one branch: a compact fiber, several hubs alive.
-    if (self->compact() | (detail::g_live_hubs.load(std::memory_order_relaxed) > 1)) [[unlikely]] {
-        if (self->compact()) detail::refuse_compact_stack_record(&n, "wait-queue node");
+    const bool compact = self->compact();
+    const bool several_hubs = detail::g_live_hubs.load(std::memory_order_relaxed) > 1;
+    if (compact | several_hubs) [[unlikely]] {
+        if (compact) detail::refuse_compact_stack_record(&n, "wait-queue node");
         // With one hub, the queue's affinity is not read at all.
-        if (detail::g_live_hubs.load(std::memory_order_relaxed) > 1 && affinity_)
-            return wait_keeping_hub(n, deadline);
+        if (several_hubs && affinity_) return wait_keeping_hub(n, deadline);
     }
     // The single-hub wait, the common one: a notifier has unlinked the node already, so only
     // a timeout or an interrupt unlinks it here. park is inlined (hub_switch.hpp).

@@ -378,7 +378,7 @@ class BasicQueue {
             LocalOps ops;
             if (const Status s = put_now(item, ops); s != Status::NotReady) [[likely]]
                 return s;
-            return put_wait_local(item, deadline);
+            return put_wait(item, deadline, ops);
         }
         return put_shared(item, deadline);
     }
@@ -387,17 +387,9 @@ class BasicQueue {
             LocalOps ops;
             if (const Status s = get_now(out, ops); s != Status::NotReady) [[likely]]
                 return s;
-            return get_wait_local(out, deadline);
+            return get_wait(out, deadline, ops);
         }
         return get_shared(out, deadline);
-    }
-    [[gnu::always_inline]] Status put_wait_local(T& item, const Deadline& deadline) {
-        LocalOps ops;
-        return put_wait(item, deadline, ops);
-    }
-    [[gnu::always_inline]] Status get_wait_local(std::optional<T>& out, const Deadline& deadline) {
-        LocalOps ops;
-        return get_wait(out, deadline, ops);
     }
     [[gnu::noinline]] Status put_shared(T& item, const Deadline& deadline) {
         SharedOps ops(owner_);
