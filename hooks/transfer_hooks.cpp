@@ -43,12 +43,24 @@ bool input_ready(int in, const FdInfo& ii, std::int64_t pos, std::size_t len) no
            range_resident(in, pos, len);
 }
 
-// call() (a count or -errno) on the offload pool while the fiber parks: a read from the disk
-// inside the kernel's transfer is not interruptible natively either.
-template <class Call>
-long on_pool(Call call) {
-    auto f = [&]() noexcept -> long { return call(); };
-    return rt::run_on_pool(f);
+// call(a, b) (a count or -errno) on the offload pool while the fiber parks: a read from the disk
+// inside the kernel's transfer is not interruptible natively either. `call` holds copies of
+// what it needs; the offsets the transfer moves (either may be null) go to the heap with it and
+// come back after: on a compact fiber they may point into its stack, which is copied away while
+// it waits (green/stack_mode.hpp), and such a call must not run on the hub's thread instead.
+template <class Off, class Call>
+long on_pool(Off* a, Off* b, Call call) {
+    struct Job {
+        Call call;
+        Off a, b;
+        bool has_a, has_b;
+        long operator()() noexcept { return call(has_a ? &a : nullptr, has_b ? &b : nullptr); }
+    };
+    auto job = std::make_unique<Job>(Job{call, a ? *a : 0, b ? *b : 0, a != nullptr, b != nullptr});
+    const long r = rt::run_on_pool_heap(*job);
+    if (a) *a = job->a;
+    if (b) *b = job->b;
+    return r;
 }
 
 // What the kernel moves into pipe fd at most in one call: its capacity.
@@ -190,9 +202,10 @@ ssize_t sendfile_to_socket(int out, const FdInfo& oi, int in, off_t* offset, std
 }
 
 ssize_t sendfile_hook(int out, int in, off_t* offset, size_t count) {
-    auto real = [&](off_t* off, size_t n) {
+    auto real = [out, in](off_t* off, size_t n) {
         return GREEN_REAL_OR_SYSCALL(sendfile64, SYS_sendfile, out, in, off, n);
     };
+    auto pooled = [real, count](off_t* off, off_t*) { return rt::sys_result(real(off, count)); };
     if (!route(Need::Io)) return real(offset, count);
     const FdInfo oi = fd_info(out);
     const FdInfo ii = fd_info(in);
@@ -201,7 +214,7 @@ ssize_t sendfile_hook(int out, int in, off_t* offset, size_t count) {
         // Nothing to wait for on the output (a file, a non-blocking socket): the disk only.
         if (count == 0 || input_ready(in, ii, pos, count)) return real(offset, count);
         ErrnoKeeper keep;
-        return keep.ok(libc_result(on_pool([&] { return rt::sys_result(real(offset, count)); })));
+        return keep.ok(libc_result(on_pool(offset, static_cast<off_t*>(nullptr), pooled)));
     }
     // The call with nothing to move: the kernel's own checks (bad descriptors, an invalid
     // offset, an input it cannot read from) fail it exactly as the real transfer would. Into a
@@ -223,7 +236,7 @@ ssize_t sendfile_hook(int out, int in, off_t* offset, size_t count) {
             const std::size_t most =
                 oi.kind == FdKind::Pipe ? std::min(count, pipe_capacity(out)) : count;
             if (input_ready(in, ii, pos, most)) return rt::sys_result(real(offset, count));
-            return on_pool([&] { return rt::sys_result(real(offset, count)); });
+            return on_pool(offset, static_cast<off_t*>(nullptr), pooled);
         },
         [&](int& fd, short& ev) {
             fd = out;
@@ -260,8 +273,12 @@ ssize_t sendfile64(int out, int in, off64_t* offset, size_t count) {
 // SPLICE_F_NONBLOCK makes the pipe side of a splice non-blocking (and a Unix socket's input);
 // a TCP input ignores it, so the call is made only once the socket has data.
 ssize_t splice(int in, loff_t* off_in, int out, loff_t* off_out, size_t len, unsigned flags) {
-    auto real = [&](unsigned f) {
-        return GREEN_REAL_OR_SYSCALL(splice, SYS_splice, in, off_in, out, off_out, len, f);
+    auto call = [in, out, len](loff_t* a, loff_t* b, unsigned f) {
+        return GREEN_REAL_OR_SYSCALL(splice, SYS_splice, in, a, out, b, len, f);
+    };
+    auto real = [&](unsigned f) { return call(off_in, off_out, f); };
+    auto pooled = [call](unsigned f) {  // on the pool, with copies of the offsets (on_pool)
+        return [call, f](loff_t* a, loff_t* b) { return rt::sys_result(call(a, b, f)); };
     };
     if ((flags & SPLICE_F_NONBLOCK) || !route(Need::Io)) return real(flags);
     const FdInfo ii = fd_info(in);
@@ -276,7 +293,7 @@ ssize_t splice(int in, loff_t* off_in, int out, loff_t* off_out, size_t len, uns
         if (len == 0 || !from_disk()) return real(flags);
         ErrnoKeeper keep;
         cancel::act_if_pending();
-        return keep.ok(libc_result(on_pool([&] { return rt::sys_result(real(flags)); })));
+        return keep.ok(libc_result(on_pool(off_in, off_out, pooled(flags))));
     }
     return transfer_loop(
         CancelPoint::Yes,
@@ -287,7 +304,7 @@ ssize_t splice(int in, loff_t* off_in, int out, loff_t* off_out, size_t len, uns
             if (oi.kind == FdKind::Socket && waitable(oi) && rt::poll_once(out, POLLOUT) == 0)
                 return -EAGAIN;
             if (ii.kind == FdKind::File && from_disk())
-                return on_pool([&] { return rt::sys_result(real(flags | SPLICE_F_NONBLOCK)); });
+                return on_pool(off_in, off_out, pooled(flags | SPLICE_F_NONBLOCK));
             return rt::sys_result(real(flags | SPLICE_F_NONBLOCK));
         },
         [&](int& fd, short& ev) { side_to_wait(in, ii, out, fd, ev); });

@@ -7,6 +7,8 @@
 #include "support/files.hpp"
 #include "support/sleep_order.hpp"
 
+#include <fcntl.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -180,6 +182,52 @@ TEST(CompactHooks, SystemAndPopenFromCompactFibersStartOnThePool) {
         }));
     for (int i = 0; i < kFibers; ++i) EXPECT_EQ(gs[i].get(), i + 10) << i;
     EXPECT_GE(offload_parks() - parks_before, std::uint64_t{2 * kFibers});
+}
+
+// sendfile and splice from a cold file (its pages dropped) on compact stacks: the kernel would
+// wait for the disk inside the call, so it runs on the offload pool (the offsets, on the
+// stacks, go to the heap with the call and come back), not on the hub's thread.
+TEST(CompactHooks, SendfileAndSpliceFromAColdFileGoToThePool) {
+    const int in = green_test::unlinked_temp_file();
+    ASSERT_GE(in, 0);
+    constexpr int kFibers = 4;
+    constexpr std::size_t kChunk = 16 * 1024;  // fits an empty pipe whole
+    std::string content(2 * kFibers * kChunk, '\0');
+    for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + i % 23);
+    ASSERT_EQ(::pwrite(in, content.data(), content.size(), 0),
+              static_cast<ssize_t>(content.size()));
+    ASSERT_EQ(::fsync(in), 0);
+    ASSERT_EQ(::posix_fadvise(in, 0, 0, POSIX_FADV_DONTNEED), 0);
+    ASSERT_EQ(::posix_fadvise(in, 0, 0, POSIX_FADV_RANDOM), 0);  // no read-ahead: each stays cold
+    if (green_test::resident_pages(in, content.size()) != 0)
+        GTEST_SKIP() << "the file system keeps the pages (tmpfs?): nothing is cold";
+    const std::uint64_t parks_before = offload_parks();
+    std::vector<green::Greenlet<std::string>> gs;
+    for (int i = 0; i < kFibers; ++i)
+        gs.push_back(green::spawn(kCompact, [in, i, &content] {
+            int p[2];
+            if (::pipe(p) != 0) return std::string("pipe");
+            std::string got(2 * kChunk, '\0');
+            off_t off = static_cast<off_t>(2 * i * kChunk);  // on the compact stack
+            const ssize_t a = ::sendfile(p[1], in, &off, kChunk);
+            const bool read_a = a > 0 && ::read(p[0], got.data(), kChunk) == a;
+            loff_t off_in = static_cast<loff_t>((2 * i + 1) * kChunk);
+            const ssize_t b = ::splice(in, &off_in, p[1], nullptr, kChunk, 0);
+            const bool read_b = b > 0 && ::read(p[0], got.data() + kChunk, kChunk) == b;
+            ::close(p[0]);
+            ::close(p[1]);
+            if (a != static_cast<ssize_t>(kChunk) || !read_a)
+                return "sendfile " + std::to_string(a);
+            if (b != static_cast<ssize_t>(kChunk) || !read_b) return "splice " + std::to_string(b);
+            if (off != static_cast<off_t>((2 * i + 1) * kChunk) ||
+                off_in != static_cast<loff_t>((2 * i + 2) * kChunk))
+                return "offsets " + std::to_string(off) + " " + std::to_string(off_in);
+            if (got != content.substr(2 * i * kChunk, 2 * kChunk)) return std::string("bytes");
+            return std::string();
+        }));
+    for (int i = 0; i < kFibers; ++i) EXPECT_EQ(gs[i].get(), "") << i;
+    EXPECT_GE(offload_parks() - parks_before, std::uint64_t{2 * kFibers});
+    ::close(in);
 }
 
 }  // namespace
