@@ -52,7 +52,6 @@ class EpollBackend final : public IoBackend {
         runtime_fd_acquired(epfd_);
     }
     ~EpollBackend() override {
-        runtime_fd_released(wake_fd_);
         runtime_fd_released(epfd_);
         ::close(epfd_);
     }
@@ -62,8 +61,7 @@ class EpollBackend final : public IoBackend {
     void adopt_counts(IoBackend& owner) noexcept { count_into(owner); }
 
     void watch_wakeup(int event_fd) override {
-        wake_fd_ = event_fd;
-        runtime_fd_acquired(event_fd);
+        wake_fd_ = event_fd;  // the mailbox's: marked runtime-owned there
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.u64 = kWakeKey;

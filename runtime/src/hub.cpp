@@ -19,9 +19,9 @@
 #include <cstring>
 #include <iterator>
 #include <new>
+#include <utility>
 
 #include "config.hpp"
-#include "context_jump.hpp"
 #include "event_hook.hpp"
 #include "green/detail/park_local.hpp"
 #include "green/errors.hpp"
@@ -30,6 +30,7 @@
 #include "hub_monitor.hpp"
 #include "hub_switch.hpp"
 #include "overflow_guard.hpp"
+#include "owned_fds.hpp"
 #include "sanitizer.hpp"
 #include "stack_copy.hpp"
 
@@ -121,7 +122,7 @@ Hub& Hub::create() {
 
 Hub::Hub()
     : HubHead{&main_},
-      mailbox_(std::make_shared<Mailbox>()),
+      mailbox_(Mailbox::make()),
       default_stack_size_(initial_stack_size()),
       eh_globals_(abi::__cxa_get_globals()),
       errno_(&errno),
@@ -183,11 +184,12 @@ void Hub::keep_thread_stack_visible() noexcept {
 }
 
 void Hub::reinit_after_fork() noexcept {
+    Mailbox::forget_after_fork();
     Hub* h = t_hub;
     if (!h) return;
     try {
         auto io = choose_backend(*h);
-        auto mailbox = std::make_shared<Mailbox>();
+        auto mailbox = Mailbox::make();
         io->watch_wakeup(mailbox->event_fd);
         // The old backend is leaked on purpose: its fds are close-on-exec, and a fiber still
         // parked in it at the fork would touch it on wake-up.
@@ -636,15 +638,75 @@ HubStats Hub::stats() const noexcept {
 
 // ---- cross-thread mailbox ----------------------------------------------------------------
 
-Mailbox::Mailbox() : event_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+namespace {
+// Mailboxes no hub uses any more. A spin lock, not a mutex: the last reference may drop inside
+// a hook, where a hooked pthread mutex would re-enter the scheduler; the section is a pointer.
+std::atomic_flag g_free_mailboxes_lock = ATOMIC_FLAG_INIT;
+Mailbox* g_free_mailboxes = nullptr;
+// Forks seen by this process: a mailbox made under an older count is not reused.
+std::atomic<unsigned> g_fork_epoch{0};
+
+struct FreeListLock {
+    FreeListLock() noexcept {
+        while (g_free_mailboxes_lock.test_and_set(std::memory_order_acquire))
+            while (g_free_mailboxes_lock.test(std::memory_order_relaxed)) {
+            }
+    }
+    ~FreeListLock() { g_free_mailboxes_lock.clear(std::memory_order_release); }
+};
+}  // namespace
+
+Mailbox::Mailbox()
+    : event_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+      fork_epoch_(g_fork_epoch.load(std::memory_order_relaxed)) {
     if (event_fd < 0) {
         std::perror("green: eventfd");
         std::abort();
     }
+    runtime_fd_acquired(event_fd);
 }
 
 Mailbox::~Mailbox() {
+    runtime_fd_released(event_fd);
     ::close(event_fd);
+}
+
+std::shared_ptr<Mailbox> Mailbox::make() {
+    Mailbox* m;
+    {
+        FreeListLock lk;
+        m = g_free_mailboxes;
+        if (m) g_free_mailboxes = m->next_free_;
+    }
+    if (!m) m = new Mailbox();
+    return std::shared_ptr<Mailbox>(m, [](Mailbox* done) {
+        if (done->fork_epoch_ != g_fork_epoch.load(std::memory_order_relaxed)) {
+            delete done;  // the child's copy; its hub and posters stayed in the parent
+            return;
+        }
+        done->reset();
+        FreeListLock lk;
+        done->next_free_ = g_free_mailboxes;
+        g_free_mailboxes = done;
+    });
+}
+
+void Mailbox::forget_after_fork() noexcept {
+    g_fork_epoch.fetch_add(1, std::memory_order_relaxed);
+    g_free_mailboxes_lock.clear();  // another thread of the parent may have held it
+    for (Mailbox* m = std::exchange(g_free_mailboxes, nullptr); m;)
+        delete std::exchange(m, m->next_free_);
+}
+
+void Mailbox::reset() noexcept {
+    wakes.store(nullptr, std::memory_order_relaxed);
+    has_items.store(false, std::memory_order_relaxed);
+    has_posts.store(false, std::memory_order_relaxed);
+    sleeping.store(false, std::memory_order_relaxed);
+    keep_alive.store(0, std::memory_order_relaxed);
+    own_waits = 0;
+    std::vector<std::function<void()>>().swap(items);  // a hub that never ran its loop
+    open = true;  // a poke still on the eventfd costs the next hub one spurious turn
 }
 
 bool Mailbox::post(std::function<void()> fn) {
@@ -686,6 +748,9 @@ void Mailbox::post_wake(WaitQueue::Node& n) noexcept {
         n.next_wake = head;
     } while (!wakes.compare_exchange_weak(head, &n, std::memory_order_seq_cst,
                                           std::memory_order_relaxed));
+#if GREEN_CHECK_FIBER_STATES
+    if (g_after_wake_push_for_test) g_after_wake_push_for_test();
+#endif
     // The seq_cst CAS above is this poster's half of the `sleeping` pair: the hub stores
     // `sleeping` before its last look at `wakes`. Onto a non-empty stack: whoever pushed first
     // has woken the hub, or it is awake and will find both.

@@ -19,7 +19,7 @@ struct MonitorWatch;  // monitor.cpp
 
 struct HubEntry {
     Hub* hub;
-    std::weak_ptr<Mailbox> mailbox;       // not kept alive here: its eventfd closes with the hub
+    std::weak_ptr<Mailbox> mailbox;       // not kept alive here: a dead hub's goes back for reuse
     std::shared_ptr<MonitorWatch> watch;  // set while the blocking monitor watches this hub
 };
 

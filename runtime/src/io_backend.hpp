@@ -161,7 +161,8 @@ class IoBackend {
     // One loop turn: submit queued work, wait up to `timeout` (negative: forever, zero: do not
     // block) and make the fibers whose I/O completed runnable.
     virtual void poll(Duration timeout) = 0;
-    // Watch the hub's cross-thread eventfd; the backend drains it when it fires.
+    // Watch the hub's cross-thread eventfd; the backend drains it when it fires. The fd stays
+    // the mailbox's (open for the life of the process, reused by later hubs): never closed here.
     virtual void watch_wakeup(int event_fd) = 0;
 
     // A stream read just drained `fd`'s queue (a short read): may the next receive park on

@@ -51,10 +51,18 @@ inline void poke_event_fd(int fd) noexcept {
     (void)!::syscall(SYS_write, fd, &one, sizeof one);
 }
 
+#if GREEN_CHECK_FIBER_STATES
+// Tests only (checked builds): runs in post_wake between the push and the look at `sleeping`,
+// to hold a poster there while the woken hub exits.
+inline void (*g_after_wake_push_for_test)() = nullptr;
+#endif
+
 // A hub's inbox for other OS threads. Shared with HubHandles so it outlives the hub safely.
+// Its memory is never given back, only reused by a later hub (make()): post_wake() reads
+// `sleeping` and `event_fd` after its push, when the woken fiber may already have run, its hub
+// exited and the last reference gone, and a reused mailbox at worst takes a spurious poke.
 struct Mailbox {
-    Mailbox();
-    ~Mailbox();
+    static std::shared_ptr<Mailbox> make();
     bool post(std::function<void()> fn);
     // Swaps what was posted into `out` (empty; its capacity goes back to the mailbox).
     void take(std::vector<std::function<void()>>& out);
@@ -96,8 +104,19 @@ struct Mailbox {
     long own_waits = 0;
     std::mutex mu;
     std::vector<std::function<void()>> items;
-    bool open = true;  // guarded by mu
-    int event_fd = -1;
+    bool open = true;   // guarded by mu
+    int event_fd = -1;  // open for the life of the process (see make())
+
+    // In a forked child: the mailboxes made before the fork share their eventfds with the
+    // parent's, so none is reused; free ones are closed, the rest when their last reference goes.
+    static void forget_after_fork() noexcept;
+
+  private:
+    Mailbox();
+    ~Mailbox();             // only a mailbox made before a fork, in the child
+    void reset() noexcept;  // back to a new mailbox's state, for the next hub
+    Mailbox* next_free_ = nullptr;
+    unsigned fork_epoch_;
 };
 
 // HubHead (green/detail/hub_head.hpp) first: current_, the running fiber, at the Hub's address.

@@ -58,7 +58,6 @@ class UringBackend final : public IoBackend {
         runtime_fd_acquired(ring_.ring_fd);
     }
     ~UringBackend() override {
-        runtime_fd_released(wake_fd_);
         if (!fallback_) close_ring();
     }
 
@@ -67,8 +66,7 @@ class UringBackend final : public IoBackend {
     }
 
     void watch_wakeup(int event_fd) override {
-        wake_fd_ = event_fd;
-        runtime_fd_acquired(event_fd);
+        wake_fd_ = event_fd;  // the mailbox's: marked runtime-owned there
         if (fallback_) return fallback_->watch_wakeup(event_fd);
         arm_wakeup();
     }
