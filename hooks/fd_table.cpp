@@ -18,6 +18,8 @@
 #include <cerrno>
 #include <cstddef>
 
+#include "hook_interface.hpp"
+
 namespace green::hooks {
 
 namespace {
@@ -170,6 +172,9 @@ FdInfo fd_info(int fd) noexcept {
 }
 
 void fd_created(int fd, FdKind kind, bool nonblock, bool stream, int accmode) noexcept {
+    // The number may have been closed where no hook saw it (fclose of an fdopen'd socket):
+    // a hub's epoll registration of the old file must not stand for this one.
+    rt::fd_generation_bump(fd);
     if (Entry* e = entry(fd, true)) {
         FdInfo info;
         info.kind = kind;
@@ -195,6 +200,7 @@ bool fd_cold_reads(int fd) noexcept {
 }
 
 void fd_copy(int from, int to) noexcept {
+    rt::fd_generation_bump(to);  // dup2 onto an open number closed the file it named
     Entry* src = entry(from, false);
     Entry* dst = entry(to, true);
     if (!dst) return;

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <vector>
 
+#include "fd_generation.hpp"
 #include "green/detail/intrusive_list.hpp"
 #include "green/detail/park_local.hpp"
 #include "io_backend.hpp"
@@ -35,6 +36,7 @@ struct FdWaiter {
 
 struct FdState {
     std::uint32_t seq = 0;
+    std::uint32_t generation = 0;  // the number's fd_generation when registered
     bool registered = false;
     bool always_ready = false;  // regular files: epoll refuses them, and they never block
     bool read_token = false;
@@ -72,7 +74,7 @@ class EpollBackend final : public IoBackend {
         if (fd < 0) return -EBADF;
         if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(fd + 1024);
         FdState& st = fds_[fd];
-        if (!st.registered) {
+        if (!registered(fd, st)) [[unlikely]] {
             if (int err = register_fd(fd, st)) return -err;
         }
         if (st.always_ready) return events & (POLLIN | POLLOUT);
@@ -134,8 +136,7 @@ class EpollBackend final : public IoBackend {
         if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
         FdState& st = fds_[fd];
         if (st.registered && !st.always_ready) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
-        ++st.seq;
-        st.registered = st.always_ready = st.read_token = st.write_token = st.hangup_seen = false;
+        forget(st);
         while (FdWaiter* w = st.waiters.front()) {
             unlink(fd, *w);
             w->result = -EBADF;
@@ -150,7 +151,8 @@ class EpollBackend final : public IoBackend {
     bool wait_before_recv_ok(int fd) const noexcept override {
         if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return false;
         const FdState& st = fds_[fd];
-        return st.registered && !st.always_ready && !st.hangup_seen;
+        return st.registered && st.generation == fd_generation(fd) && !st.always_ready &&
+               !st.hangup_seen;
     }
 
     void poll(Duration timeout) override {
@@ -177,7 +179,7 @@ class EpollBackend final : public IoBackend {
     bool regular_file(int fd) noexcept {
         if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(fd + 1024);
         FdState& st = fds_[fd];
-        if (!st.registered && register_fd(fd, st) != 0) return false;  // the call reports it
+        if (!registered(fd, st) && register_fd(fd, st) != 0) return false;  // the call reports it
         return st.always_ready;
     }
 
@@ -185,7 +187,27 @@ class EpollBackend final : public IoBackend {
         return (std::uint64_t{seq} << 32) | static_cast<std::uint32_t>(fd);
     }
 
+    // Registered, and the number still names the file it was registered for. Otherwise it was
+    // closed (on another hub, or where no hook saw it) and maybe reused: the kernel dropped the
+    // old file from the set, and its readiness tokens are forgotten. Waiters stay: register_fd
+    // adds the number again (or re-keys it, if the file is the same after all), and the kernel
+    // reports the file's current readiness on the add, which at worst wakes them spuriously.
+    bool registered(int fd, FdState& st) noexcept {
+        if (!st.registered) return false;
+        if (st.generation == fd_generation(fd)) [[likely]]
+            return true;
+        forget(st);
+        return false;
+    }
+
+    // What was known of an fd's file, gone; events still queued under its old key are stale.
+    static void forget(FdState& st) noexcept {
+        ++st.seq;
+        st.registered = st.always_ready = st.read_token = st.write_token = st.hangup_seen = false;
+    }
+
     int register_fd(int fd, FdState& st) noexcept {
+        st.generation = fd_generation(fd);  // before the add: a close after it shows next time
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
         ev.data.u64 = key(fd, st.seq);

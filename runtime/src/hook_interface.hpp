@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "config.hpp"
+#include "fd_generation.hpp"
 #include "green/clock.hpp"
 #include "green/detail/fiber.hpp"
 #include "green/detail/greenlet_core.hpp"
@@ -177,6 +178,9 @@ using detail::next_runtime_fd;
 using detail::runtime_fd_acquired;
 using detail::runtime_fd_released;
 using detail::runtime_owns_fd;
+
+// ---- descriptor numbers handed out anew (fd_generation.hpp) ------------------------------------
+using detail::fd_generation_bump;
 
 // ---- children ----------------------------------------------------------------------------------
 // A pidfd for one child, the runtime's while open; killing and reaping a child nobody will wait

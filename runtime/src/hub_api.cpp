@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "config.hpp"
+#include "fd_generation.hpp"
 #include "scheduler.hpp"
 
 namespace green {
@@ -49,6 +50,7 @@ int wait_fd(int fd, short events, Deadline deadline) {
 }
 
 void notify_close(int fd) noexcept {
+    detail::fd_generation_bump(fd);  // other hubs' epoll sets see it on their next wait
     if (auto* hub = detail::Hub::peek()) hub->io().fd_closed(fd);
 }
 

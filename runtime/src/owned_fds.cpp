@@ -5,68 +5,51 @@
 
 #include <atomic>
 #include <cstdint>
-#include <cstdlib>
+
+#include "fd_pages.hpp"
 
 namespace green::detail {
 
 namespace {
 
-constexpr unsigned kPageBits = 16;  // fds per page: 65,536
-constexpr unsigned kWordsPerPage = (1u << kPageBits) / 64;
-constexpr unsigned kPages = 1024;  // fds below 2^26
+// One bit per fd: 1,024 pages of 1,024 words, fds below 2^26.
+LazyPages<std::uint64_t, 10, 1024> g_bits;
+constexpr unsigned kFds = decltype(g_bits)::kWords * 64;
 
-struct Page {
-    std::atomic<std::uint64_t> words[kWordsPerPage];
-};
-
-std::atomic<Page*> g_pages[kPages];
-
-Page* page_of(unsigned fd, bool create) noexcept {
-    const unsigned i = fd >> kPageBits;
-    if (i >= kPages) return nullptr;
-    Page* p = g_pages[i].load(std::memory_order_acquire);
-    if (p || !create) return p;
-    auto* fresh = static_cast<Page*>(std::calloc(1, sizeof(Page)));
-    if (!fresh) return nullptr;
-    if (g_pages[i].compare_exchange_strong(p, fresh, std::memory_order_acq_rel)) return fresh;
-    std::free(fresh);
-    return p;
-}
-
-std::atomic<std::uint64_t>& word_of(Page& p, unsigned fd) noexcept {
-    return p.words[(fd & ((1u << kPageBits) - 1)) / 64];
+std::atomic<std::uint64_t>* word_of(int fd, bool create) noexcept {
+    return g_bits.at(static_cast<unsigned>(fd) / 64, create);
 }
 
 }  // namespace
 
 void runtime_fd_acquired(int fd) noexcept {
     if (fd < 0) return;
-    if (Page* p = page_of(static_cast<unsigned>(fd), true))
-        word_of(*p, fd).fetch_or(std::uint64_t{1} << (fd % 64), std::memory_order_release);
+    if (auto* w = word_of(fd, true))
+        w->fetch_or(std::uint64_t{1} << (fd % 64), std::memory_order_release);
 }
 
 void runtime_fd_released(int fd) noexcept {
     if (fd < 0) return;
-    if (Page* p = page_of(static_cast<unsigned>(fd), false))
-        word_of(*p, fd).fetch_and(~(std::uint64_t{1} << (fd % 64)), std::memory_order_release);
+    if (auto* w = word_of(fd, false))
+        w->fetch_and(~(std::uint64_t{1} << (fd % 64)), std::memory_order_release);
 }
 
 bool runtime_owns_fd(int fd) noexcept {
     if (fd < 0) return false;
-    Page* p = page_of(static_cast<unsigned>(fd), false);
-    return p && (word_of(*p, fd).load(std::memory_order_acquire) >> (fd % 64) & 1);
+    const auto* w = word_of(fd, false);
+    return w && (w->load(std::memory_order_acquire) >> (fd % 64) & 1);
 }
 
 int next_runtime_fd(unsigned first, unsigned last) noexcept {
-    const unsigned end = kPages << kPageBits;
-    if (last >= end) last = end - 1;
+    constexpr unsigned kFdsPerPage = decltype(g_bits)::kWordsPerPage * 64;
+    if (last >= kFds) last = kFds - 1;
     for (unsigned fd = first; fd <= last;) {
-        Page* p = page_of(fd, false);
-        if (!p) {
-            fd = ((fd >> kPageBits) + 1) << kPageBits;  // the next page
+        if (!g_bits.page_exists(fd / 64)) {
+            fd = (fd / kFdsPerPage + 1) * kFdsPerPage;  // the next page
             continue;
         }
-        std::uint64_t w = word_of(*p, fd).load(std::memory_order_acquire) >> (fd % 64);
+        std::uint64_t w =
+            word_of(static_cast<int>(fd), false)->load(std::memory_order_acquire) >> (fd % 64);
         if (w) {
             const unsigned hit = fd + static_cast<unsigned>(__builtin_ctzll(w));
             return hit <= last ? static_cast<int>(hit) : -1;

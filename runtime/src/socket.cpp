@@ -14,6 +14,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "fd_generation.hpp"
 #include "green/greenlet.hpp"
 #include "green/hub.hpp"
 #include "io_call.hpp"
@@ -68,6 +69,7 @@ IncompleteRead::IncompleteRead(std::size_t got, std::size_t want)
 Socket::Socket(int family, int type, int protocol) {
     fd_ = ::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
     if (fd_ < 0) throw_errno(errno, "socket");
+    detail::fd_generation_bump(fd_);  // the number may have been closed where no hub saw it
     stream_ = (type == SOCK_STREAM);
 }
 
@@ -76,6 +78,7 @@ Socket Socket::adopt(int fd) {
     const int fl = ::fcntl(fd, F_GETFL);
     if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) throw_errno(errno, "adopt");
     Socket s(fd);
+    detail::fd_generation_bump(fd);
     int type = 0;
     socklen_t len = sizeof type;
     if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
@@ -160,6 +163,7 @@ std::pair<Socket, Address> Socket::accept(Deadline deadline) {
     });
     if (c < 0) throw_result(c, "accept");
     Socket s(static_cast<int>(c));
+    detail::fd_generation_bump(s.fd_);
     s.stream_ = stream_;
     s.timeout_ = timeout_;
     return {std::move(s), Address::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len)};

@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <thread>
 #include <vector>
 
 #include <green/green.hpp>
@@ -82,6 +84,72 @@ TEST(WaitFd, ReusedFdNumberGetsNoStaleWakeup) {
     Pipe b;
     if (b.r != old) GTEST_SKIP() << "kernel did not reuse the fd number";
     EXPECT_EQ(green::wait_fd(b.r, POLLIN, 30ms), 0);
+}
+
+namespace {
+int stream_pair(int sv[2]) {
+    return ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv);
+}
+}  // namespace
+
+TEST(WaitFd, NumberClosedUnseenThenHandedToASocketStillWakes) {
+    // Closed where no hub saw it (as fclose of an fdopen'd socket does under the hooks): the
+    // epoll set dropped the file, and a registration taken for the old file would leave a wait
+    // on the number's next file parked until its deadline.
+    int sv[2];
+    ASSERT_EQ(stream_pair(sv), 0);
+    EXPECT_EQ(green::wait_fd(sv[0], POLLIN, 10ms), 0);  // registered, nothing to read
+    const int old = sv[0];
+    ::close(sv[0]);
+    ::close(sv[1]);
+    int nv[2];
+    ASSERT_EQ(stream_pair(nv), 0);
+    if (nv[0] != old) {
+        ::close(nv[0]);
+        ::close(nv[1]);
+        GTEST_SKIP() << "kernel did not reuse the fd number";
+    }
+    green::Socket s = green::Socket::adopt(nv[0]);  // green is handed the number anew
+    auto writer = green::spawn([&] {
+        green::sleep(10ms);
+        EXPECT_EQ(::write(nv[1], "x", 1), 1);
+    });
+    EXPECT_TRUE(green::wait_fd(s.fd(), POLLIN, 5s) & POLLIN);
+    writer.join();
+    Pipe::close_fd(nv[1]);
+}
+
+TEST(WaitFd, NumberClosedOnAnotherHubAndReusedStillWakes) {
+    // Another hub registered the number; this one closes it (notify_close reaches this hub
+    // only) and the number comes back for a new file, already readable.
+    int sv[2];
+    ASSERT_EQ(stream_pair(sv), 0);
+    const int num = sv[0];
+    std::atomic<int> phase{0};
+    int got = -1;
+    std::thread other([&] {
+        EXPECT_EQ(green::wait_fd(num, POLLIN, 10ms), 0);  // registered on that hub
+        phase = 1;
+        while (phase.load() == 1) std::this_thread::yield();
+        if (phase.load() == 2) got = green::wait_fd(num, POLLIN, 5s);
+    });
+    while (phase.load() == 0) std::this_thread::yield();
+    Pipe::close_fd(sv[0]);
+    Pipe::close_fd(sv[1]);
+    int nv[2];
+    ASSERT_EQ(stream_pair(nv), 0);
+    const bool reused = nv[0] == num;
+    if (reused) {
+        EXPECT_EQ(::write(nv[1], "x", 1), 1);
+    }
+    phase = reused ? 2 : 3;
+    other.join();
+    Pipe::close_fd(nv[0]);
+    Pipe::close_fd(nv[1]);
+    if (!reused) {
+        GTEST_SKIP() << "kernel did not reuse the fd number";
+    }
+    EXPECT_TRUE(got > 0 && (got & POLLIN)) << got;
 }
 
 TEST(WaitFd, KillDuringWaitUnwindsAndLeavesBackendConsistent) {

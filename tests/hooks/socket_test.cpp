@@ -182,6 +182,31 @@ TEST(SocketHooks, CloseWakesWaiterWithEbadfAndReusedNumberIsClean) {
     EXPECT_EQ(reader.get(), "new");
 }
 
+TEST(SocketHooks, NumberClosedBehindTheHooksBackServesItsNextSocket) {
+    // A close no hook sees (a raw system call here; fclose of an fdopen'd socket is another):
+    // the hub's epoll registration of the old socket must not stand for the number's next one.
+    Fds p = stream_pair();
+    const int fd = p.a;
+    set_timeout(p.a, SO_RCVTIMEO, 10);
+    green::spawn([&] {
+        char c;
+        EXPECT_EQ(::recv(p.a, &c, 1, 0), -1);  // waited in the hub, so registered
+    }).join();
+    ASSERT_EQ(::syscall(SYS_close, p.a), 0);
+    p.a = -1;
+    Fds q = stream_pair();
+    if (q.a != fd) GTEST_SKIP() << "kernel did not reuse the fd number";
+    set_timeout(q.a, SO_RCVTIMEO, 5000);  // bounds the failure: no wake-up would be EAGAIN
+    auto reader = green::spawn([&] {
+        char buf[8];
+        const ssize_t n = ::recv(q.a, buf, sizeof buf, 0);
+        return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("error");
+    });
+    green::sleep(10ms);
+    EXPECT_EQ(::write(q.b, "new", 3), 3);
+    EXPECT_EQ(reader.get(), "new");
+}
+
 TEST(SocketHooks, Dup2OverAWaitedFdWakesItsWaiter) {
     Fds p = stream_pair();
     Fds q = stream_pair();
