@@ -53,14 +53,10 @@ bool Semaphore::acquire_slow(Deadline deadline) {
 }
 
 void Semaphore::give_back() {
-    if (owner_.shared()) {  // it became shared while we waited
-        detail::RemoteWakes wakes;
+    if (owner_.shared()) {          // shared all along, or it became so while we waited
+        detail::RemoteWakes wakes;  // posted after the lock is dropped
         std::lock_guard lk(owner_.lock());
-        if (WaitQueue::Node* next = waiters_.front())
-            waiters_.notify_locked(*next, wakes);
-        else
-            ++count_;
-        return;
+        return pass_on_locked(wakes);
     }
     if (WaitQueue::Node* w = waiters_.front())
         waiters_.notify(*w);
@@ -69,7 +65,6 @@ void Semaphore::give_back() {
 }
 
 bool Semaphore::acquire_shared(Deadline deadline) {
-    detail::RemoteWakes wakes;  // posted after the lock is dropped
     std::unique_lock lk(owner_.lock());
     if (count_ > 0 && waiters_.empty()) {
         --count_;
@@ -80,13 +75,7 @@ bool Semaphore::acquire_shared(Deadline deadline) {
     try {
         return waiters_.wait_locked(*w, deadline, lk);
     } catch (...) {
-        if (w->notified) {
-            lk.lock();
-            if (WaitQueue::Node* next = waiters_.front())
-                waiters_.notify_locked(*next, wakes);
-            else
-                ++count_;
-        }
+        if (w->notified) give_back();  // as in acquire_slow
         throw;
     }
 }
@@ -94,10 +83,16 @@ bool Semaphore::acquire_shared(Deadline deadline) {
 void Semaphore::release_shared() {
     detail::RemoteWakes wakes;
     std::lock_guard lk(owner_.lock());
+    if (waiters_.empty() && count_ >= limit_) over_release();
+    pass_on_locked(wakes);
+}
+
+void Semaphore::pass_on_locked(detail::RemoteWakes& wakes) {
     // Direct hand-off: the permit goes to the longest waiter, whichever hub it is on.
-    if (WaitQueue::Node* w = waiters_.front()) return waiters_.notify_locked(*w, wakes);
-    if (count_ >= limit_) over_release();
-    ++count_;
+    if (WaitQueue::Node* next = waiters_.front())
+        waiters_.notify_locked(*next, wakes);
+    else
+        ++count_;
 }
 
 void Semaphore::release_slow() {

@@ -105,6 +105,8 @@ class Semaphore : public detail::LockableNames<Semaphore> {
     void release_slow();
     void release_shared();
     void give_back();
+    // A permit released or given back, in shared mode under the lock.
+    void pass_on_locked(detail::RemoteWakes& wakes);
     void open_gate_if_idle() noexcept;
     [[noreturn]] void over_release() const;
 
