@@ -256,6 +256,10 @@ void Hub::reap(Fiber& dead) noexcept {
     const AsLoop as_loop(*this);  // resumed() calls it on the fiber it switched to
     if (dead.registry_link_.linked) ++finished_;
     fibers_.remove(dead.registry_link_);
+    if (dead.stack_reserved_) {  // it ended before it ran
+        stacks_.unreserve(dead.stack_size_);
+        dead.stack_reserved_ = false;
+    }
     if (dead.compact_) [[unlikely]] {
         release_image(dead.image_);  // the run stack stays the hub's
         if (dead.stack_.base) {

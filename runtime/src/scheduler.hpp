@@ -238,25 +238,36 @@ class Hub : public HubHead {
     // HubOwner): keeps the thread's own stack visible to LeakSanitizer.
     void keep_thread_stack_visible() noexcept;
 
-    // Reserves f's stack if it has none yet (spawn does it early, so that an impossible size
-    // throws to its caller). reap(): gives a dead or never-run fiber's stack back and calls
-    // its reaped().
+    // spawn: promises f a stack (StackPool::reserve), so that an impossible size or no memory
+    // throws to spawn's caller; it is taken when f first runs. A compact fiber's is checked
+    // against the run stack at once.
+    void reserve_stack(Fiber& f) {
+        if (f.compact_) [[unlikely]]
+            return take_stack(f);
+        if (f.stack_.base || f.stack_reserved_) return;
+        if (!f.stack_size_) f.stack_size_ = default_stack_size_;  // taken with this size
+        stacks_.reserve(f.stack_size_);
+        f.stack_reserved_ = true;
+        register_fiber(f);
+    }
+    // Gives f its stack if it has none yet (its first switch, or the run queue's look ahead).
+    // reap(): gives a dead or never-run fiber's stack back and calls its reaped().
     void take_stack(Fiber& f) {
         if (f.stack_.base) return;
-        if (f.compact_) [[unlikely]]
+        if (f.compact_) [[unlikely]] {
             f.stack_ = run_stack_for(f);
-        else
+        } else if (f.stack_reserved_) {
+            f.stack_reserved_ = false;
+            f.stack_ = stacks_.take_reserved(f.stack_size_);
+        } else {
             f.stack_ = stacks_.allocate(f.stack_size_ ? f.stack_size_ : default_stack_size_);
-        if (!f.registry_link_.linked) {
-            f.registry_link_.owner = &f;
-            fibers_.push_back(f.registry_link_);
-            ++spawned_;
         }
+        register_fiber(f);
     }
     void reap(Fiber& dead) noexcept;
 
-    // Every fiber of this hub that holds a stack (spawned, not yet reaped; the loop fiber
-    // included, the main fiber not). Hub thread only.
+    // Every fiber of this hub that holds or was promised a stack (spawned, not yet reaped; the
+    // loop fiber included, the main fiber not). Hub thread only.
     const IntrusiveList<FiberLink>& fibers() const noexcept { return fibers_; }
     const Fiber& loop_fiber() const noexcept { return *loop_; }
     // GREEN_STACK_MODE=compact: greenlets that do not choose are compact.
@@ -269,6 +280,13 @@ class Hub : public HubHead {
     [[noreturn]] void exit_current() noexcept;
 
   private:
+    // Into the registry of live fibers (fibers()), once.
+    void register_fiber(Fiber& f) noexcept {
+        if (f.registry_link_.linked) return;
+        f.registry_link_.owner = &f;
+        fibers_.push_back(f.registry_link_);
+        ++spawned_;
+    }
     bool park_until(const Deadline& deadline);
     // The parked fiber's run-info record (since when, until when, counted by reason), then the
     // state change; the caller switches away next.

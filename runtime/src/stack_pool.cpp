@@ -65,7 +65,7 @@ StackPool::~StackPool() {
     }
 }
 
-StackSlot StackPool::allocate(std::size_t size) {
+StackPool::SizeClass& StackPool::class_for(std::size_t& size) {
     // Checked before any arithmetic: near SIZE_MAX the rounding below would wrap to a tiny
     // stack, and past 2^56 the chunk size would.
     if (size > kMaxStackSize)
@@ -79,17 +79,51 @@ StackSlot StackPool::allocate(std::size_t size) {
         hot_request_ = size;
         hot_size_ = rounded;
     }
-    SizeClass& cls = *hot_;
     size = hot_size_;
-    if (!cls.free.empty()) {
-        StackSlot s = cls.free.back();
-        cls.free.pop_back();
-        if (cls.trimmed > cls.free.size()) cls.trimmed = cls.free.size();
-        if (cls.low_water > cls.free.size()) cls.low_water = cls.free.size();
-        --free_total_;
-        return s;
-    }
+    return *hot_;
+}
+
+StackPool::SizeClass& StackPool::existing_class(std::size_t size) noexcept {
+    if (size == hot_request_) [[likely]]
+        return *hot_;
+    const std::size_t page = page_size();
+    return classes_.find(std::max<std::size_t>((size + page - 1) / page * page, kMinStackSize))
+        ->second;
+}
+
+StackSlot StackPool::pop_free(SizeClass& cls) noexcept {
+    StackSlot s = cls.free.back();
+    cls.free.pop_back();
+    if (cls.trimmed > cls.free.size()) cls.trimmed = cls.free.size();
+    if (cls.low_water > cls.free.size()) cls.low_water = cls.free.size();
+    --free_total_;
+    return s;
+}
+
+StackSlot StackPool::allocate(std::size_t size) {
+    SizeClass& cls = class_for(size);
+    if (cls.free.size() > cls.reserved) return pop_free(cls);
     return carve(cls, size);
+}
+
+void StackPool::reserve(std::size_t size) {
+    SizeClass& cls = class_for(size);
+    if (cls.free.size() <= cls.reserved) {
+        const StackSlot s = carve(cls, size);
+        cls.free.push_back(s);
+        ++free_total_;
+    }
+    ++cls.reserved;
+}
+
+StackSlot StackPool::take_reserved(std::size_t size) noexcept {
+    SizeClass& cls = existing_class(size);
+    --cls.reserved;
+    return pop_free(cls);
+}
+
+void StackPool::unreserve(std::size_t size) noexcept {
+    --existing_class(size).reserved;
 }
 
 bool StackPool::install_guard(char* at) noexcept {

@@ -45,6 +45,15 @@ class StackPool {
     // std::length_error above kMaxStackSize (config.hpp) and std::bad_alloc when the kernel
     // refuses the memory.
     StackSlot allocate(std::size_t size);
+    // A stack promised to a fiber that has not run yet (spawn): carved now when every free
+    // stack of its class is promised already, so that spawn throws what allocate() would.
+    // take_reserved() hands over the warmest free stack when the fiber first runs: fibers
+    // waiting for their first turn hold no memory of their own, and the one that starts gets
+    // the stack a fiber that just ended left in the cache (bench/sync Pool.map: a stack taken
+    // at spawn made every start touch a stack last used a thousand spawns earlier).
+    void reserve(std::size_t size);
+    StackSlot take_reserved(std::size_t size) noexcept;
+    void unreserve(std::size_t size) noexcept;  // the fiber ended before it ran
     // Returns a stack to its free list without a system call; trim() later gives the pages of
     // stacks beyond the warm limit back to the kernel.
     void release(const StackSlot& s) noexcept;
@@ -122,7 +131,14 @@ class StackPool {
         std::size_t next_slot = 0;
         std::size_t faulted_in = 0;  // slots of `carving` below this have their top page resident
         std::size_t carved = 0;      // stacks carved in this class so far
+        std::size_t reserved = 0;    // free stacks promised (reserve); never above free.size()
     };
+
+    // The class of `size` (rounded up in place). Throws std::length_error above kMaxStackSize.
+    SizeClass& class_for(std::size_t& size);
+    // A reserved or allocated stack's class, which exists already.
+    SizeClass& existing_class(std::size_t size) noexcept;
+    StackSlot pop_free(SizeClass& cls) noexcept;
 
     StackSlot carve(SizeClass& cls, std::size_t size);
     Chunk& new_chunk(std::size_t slot, std::size_t count);

@@ -113,6 +113,32 @@ TEST(StackPool, ReuseIsLifo) {
 
 // Consecutive stacks start their frames at different offsets within a page (different L1
 // sets, no 4K aliasing between two fibers' contexts), always within the slot's top half page.
+// A reservation (spawn) holds a free stack back from allocate() without choosing it: the
+// reserved fiber takes the warmest free stack when it first runs, and a reservation dropped
+// unused gives the stack back to allocate().
+TEST(StackPool, ReservedStacksAreTakenWarmestFirstAndNotLent) {
+    StackPool pool;
+    const auto a = pool.allocate(64 * 1024);
+    pool.reserve(64 * 1024);  // every free stack is spoken for: one is carved
+    EXPECT_EQ(pool.free_stacks(), 1u);
+    const auto b = pool.allocate(64 * 1024);  // not the reserved one: a fresh carve
+    EXPECT_EQ(pool.free_stacks(), 1u);
+    pool.release(a);  // the warmest now
+    const auto taken = pool.take_reserved(64 * 1024);
+    EXPECT_EQ(taken.base, a.base);
+    EXPECT_EQ(pool.free_stacks(), 1u);
+    pool.reserve(64 * 1024);  // a free stack exists: nothing carved
+    EXPECT_EQ(pool.free_stacks(), 1u);
+    pool.unreserve(64 * 1024);
+    const auto again = pool.allocate(64 * 1024);  // lent again once the promise is dropped
+    EXPECT_EQ(pool.free_stacks(), 0u);
+    EXPECT_NE(again.base, b.base);
+    EXPECT_THROW(pool.reserve(std::size_t{1} << 56), std::length_error);
+    pool.release(again);
+    pool.release(taken);
+    pool.release(b);
+}
+
 TEST(StackPool, ConsecutiveStacksStartAtDifferentPageOffsets) {
     green::detail::StackPool pool;
     std::vector<green::detail::StackSlot> slots;

@@ -208,6 +208,7 @@ class Fiber {
     bool uninterruptible_ = false;  // parked until an operation finishes; kill waits
     bool ref_ = true;       // false: its timed and I/O waits do not keep the hub alive (ref=False)
     bool compact_ = false;  // on the hub's run stack, copied out while switched out
+    bool stack_reserved_ = false;  // spawned: a stack of stack_size_ is promised, not taken yet
     int saved_errno_ = 0;
     EhState eh_;  // C++ EH globals of this fiber while it is switched out
     void* asan_fake_stack_ = nullptr;
