@@ -23,7 +23,7 @@ cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure --no-tests=error \
     -j"$jobs" -LE no-asan
 
-# The linked hooks' tests run here too, but for signals, fork and the monitor (tests/hooks);
+# The linked hooks' tests run here too, but for signals and fork (tests/hooks);
 # thread patching (tests/threads) does not: TSan's interceptors and the hooks' sit on the same
 # pthread functions (README).
 echo "== run_all: phase 3/3, ThreadSanitizer build, the cross-hub and hook tests (multicore, sync, hooks)"

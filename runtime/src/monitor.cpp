@@ -29,6 +29,7 @@
 #include "hub_monitor.hpp"
 #include "os_thread.hpp"
 #include "resident_memory.hpp"
+#include "sanitizer.hpp"
 #include "scheduler.hpp"
 #include "stall_capture.hpp"
 
@@ -246,6 +247,9 @@ class Monitor {
                 e.watch.reset();
                 return;
             }
+            // What follows reads the hub thread's fields without its lock; the switch counter,
+            // read again after each look, says whether it held still meanwhile.
+            [[maybe_unused]] const tsan::IgnoreReads seqlock;
             const std::uint64_t s = hub->switch_count();
             if (s != w.last_switches) {
                 w.last_switches = s;
