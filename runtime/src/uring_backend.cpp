@@ -421,16 +421,25 @@ class UringBackend final : public IoBackend {
 std::unique_ptr<IoBackend> make_uring_backend(Hub& hub, const char** why) {
     io_uring ring;
     io_uring_params params;
-    std::memset(&params, 0, sizeof params);
-    params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
-                   IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_CQSIZE;
-    params.cq_entries = kCqEntries;
-    int rc = io_uring_queue_init_params(kEntries, &ring, &params);
-    if (rc == -EINVAL) {  // an older kernel without those flags
+    // Completions' task work runs only when the hub enters the ring for events (DEFER_TASKRUN,
+    // Linux 6.1), not whenever the kernel interrupts the thread: the hub takes its completions
+    // in batches at its poll anyway, and only its own thread ever enters the ring (SINGLE_ISSUER).
+    // TASKRUN_FLAG still shows pending work to poll()'s zero-timeout look. Older kernels get
+    // cooperative task work (5.19), then none of these flags.
+    constexpr unsigned kFlagSets[] = {
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
+            IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_CQSIZE,
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
+            IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_CQSIZE,
+        IORING_SETUP_CQSIZE,
+    };
+    int rc = -EINVAL;
+    for (unsigned flags : kFlagSets) {
         std::memset(&params, 0, sizeof params);
-        params.flags = IORING_SETUP_CQSIZE;
+        params.flags = flags;
         params.cq_entries = kCqEntries;
         rc = io_uring_queue_init_params(kEntries, &ring, &params);
+        if (rc != -EINVAL) break;  // EINVAL: a kernel without one of the flags
     }
     if (rc < 0) {
         *why = std::strerror(-rc);
