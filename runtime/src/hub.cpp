@@ -213,7 +213,7 @@ void Hub::abandon_others_after_fork() noexcept {
             transition(f, FiberState::Runnable);
     };
     abandon(main_);
-    for (FiberLink* l = fibers_.front(); l; l = l->next) abandon(*l->owner);
+    for (FiberLink* l = fibers_.front(); l; l = l->next) abandon(Fiber::of(*l));
 }
 
 // ---- switching ----------------------------------------------------------------------------

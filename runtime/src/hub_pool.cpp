@@ -48,7 +48,7 @@ void kill_everything(detail::Hub& hub) {
     for (;;) {
         std::vector<GreenletHandle> live;
         for (auto* l = hub.fibers().front(); l; l = l->next) {
-            auto* core = dynamic_cast<detail::GreenletCore*>(l->owner);
+            auto* core = dynamic_cast<detail::GreenletCore*>(&detail::Fiber::of(*l));
             if (core && !core->ready()) live.emplace_back(core);
         }
         if (live.empty()) return;

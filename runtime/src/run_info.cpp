@@ -237,7 +237,7 @@ std::string format_hub(Hub& hub) {
     if (!bt.unavailable().empty()) out += "  (no backtraces: " + bt.unavailable() + ")\n";
     append_fiber(out, hub.main_fiber(), hub, true, coarse_now, steady_now, bt, meter);
     for (const FiberLink* l = hub.fibers().front(); l; l = l->next)
-        append_fiber(out, *l->owner, hub, false, coarse_now, steady_now, bt, meter);
+        append_fiber(out, Fiber::of(*l), hub, false, coarse_now, steady_now, bt, meter);
     // Fibers spawned from now on get stacks whose deepest use is their own.
     hub.stacks().clean_free(meter);
     return out;

@@ -283,7 +283,6 @@ class Hub : public HubHead {
     // Into the registry of live fibers (fibers()), once.
     void register_fiber(Fiber& f) noexcept {
         if (f.registry_link_.linked) return;
-        f.registry_link_.owner = &f;
         fibers_.push_back(f.registry_link_);
         ++spawned_;
     }

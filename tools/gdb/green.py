@@ -42,9 +42,17 @@ def _fibers():
         link = hub["fibers_"]["head_"]
         while int(link) != 0:
             n += 1
-            out.append((n, thread, hub, link["owner"], False))
+            out.append((n, thread, hub, _fiber_of(link), False))
             link = link["next"]
     return out
+
+
+def _fiber_of(link):
+    # The registry link is a member of Fiber (Fiber::of in fiber.hpp): step back by its offset.
+    fiber = gdb.lookup_type("green::detail::Fiber")
+    offset = next(f.bitpos // 8 for f in fiber.fields() if f.name == "registry_link_")
+    char_p = gdb.lookup_type("char").pointer()
+    return (link.cast(char_p) - offset).cast(fiber.pointer())
 
 
 def _loop_fiber(hub):
