@@ -44,6 +44,10 @@ class RawFiber final : public Fiber {
     bool orphaned_ = false;  // its RawGreenlet died while it was parked in the hub
 };
 
+void destroy_raw_view(void* view) noexcept {
+    delete static_cast<RawGreenlet*>(view);
+}
+
 }  // namespace detail
 
 RawGreenlet::RawGreenlet(Function fn, RawGreenlet* parent)
@@ -87,7 +91,7 @@ RawGreenlet::~RawGreenlet() {
 RawGreenlet& RawGreenlet::view_of(detail::Fiber* f) {
     if (!f->raw_view_) {
         f->raw_view_ = new RawGreenlet(f);
-        f->raw_view_deleter_ = [](void* p) { delete static_cast<RawGreenlet*>(p); };
+        f->owns_raw_view_ = true;
     }
     return *static_cast<RawGreenlet*>(f->raw_view_);
 }

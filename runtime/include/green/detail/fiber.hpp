@@ -120,13 +120,17 @@ inline constexpr std::uint64_t kSpawnedByOther = ~std::uint64_t{0} - 1;  // a ra
 
 enum class WakeReason : std::uint8_t { None, Notified, TimedOut };
 
+// Deletes a RawGreenlet made by RawGreenlet::view_of (raw_greenlet.cpp): the fiber that owns
+// it cannot name the type here.
+void destroy_raw_view(void* view) noexcept;
+
 class Fiber {
   public:
     Fiber() = default;
     Fiber(const Fiber&) = delete;
     Fiber& operator=(const Fiber&) = delete;
     virtual ~Fiber() {
-        if (raw_view_deleter_) raw_view_deleter_(raw_view_);
+        if (owns_raw_view_) destroy_raw_view(raw_view_);
         delete queued_;
         std::free(image_.data);
     }
@@ -211,6 +215,7 @@ class Fiber {
     bool ref_ = true;       // false: its timed and I/O waits do not keep the hub alive (ref=False)
     bool compact_ = false;  // on the hub's run stack, copied out while switched out
     bool stack_reserved_ = false;  // spawned: a stack of stack_size_ is promised, not taken yet
+    bool owns_raw_view_ = false;   // raw_view_ was made for this fiber (RawGreenlet::view_of)
     int saved_errno_ = 0;
     EhState eh_;  // C++ EH globals of this fiber while it is switched out
     void* asan_fake_stack_ = nullptr;
@@ -223,8 +228,7 @@ class Fiber {
     friend class WaitNote;
     friend class WaitLabel;
     void* raw_view_ = nullptr;  // RawGreenlet view of this fiber, if one was made
-    void (*raw_view_deleter_)(void*) = nullptr;
-    StackImage image_;  // compact fibers: the copied-out stack
+    StackImage image_;          // compact fibers: the copied-out stack
 };
 
 // The link is a member of Fiber itself (no virtual base), so its offset is the same in every
