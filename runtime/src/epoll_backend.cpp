@@ -151,8 +151,7 @@ class EpollBackend final : public IoBackend {
     bool wait_before_recv_ok(int fd) const noexcept override {
         if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return false;
         const FdState& st = fds_[fd];
-        return st.registered && st.generation == fd_generation(fd) && !st.always_ready &&
-               !st.hangup_seen;
+        return current(fd, st) && !st.always_ready && !st.hangup_seen;
     }
 
     void poll(Duration timeout) override {
@@ -193,11 +192,13 @@ class EpollBackend final : public IoBackend {
     // adds the number again (or re-keys it, if the file is the same after all), and the kernel
     // reports the file's current readiness on the add, which at worst wakes them spuriously.
     bool registered(int fd, FdState& st) noexcept {
-        if (!st.registered) return false;
-        if (st.generation == fd_generation(fd)) [[likely]]
+        if (current(fd, st)) [[likely]]
             return true;
-        forget(st);
+        if (st.registered) forget(st);
         return false;
+    }
+    static bool current(int fd, const FdState& st) noexcept {
+        return st.registered && st.generation == fd_generation(fd);
     }
 
     // What was known of an fd's file, gone; events still queued under its old key are stale.

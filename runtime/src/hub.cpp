@@ -645,19 +645,10 @@ HubStats Hub::stats() const noexcept {
 namespace {
 // Mailboxes no hub uses any more. A spin lock, not a mutex: the last reference may drop inside
 // a hook, where a hooked pthread mutex would re-enter the scheduler; the section is a pointer.
-std::atomic_flag g_free_mailboxes_lock = ATOMIC_FLAG_INIT;
+SpinLock g_free_mailboxes_lock;
 Mailbox* g_free_mailboxes = nullptr;
 // Forks seen by this process: a mailbox made under an older count is not reused.
 std::atomic<unsigned> g_fork_epoch{0};
-
-struct FreeListLock {
-    FreeListLock() noexcept {
-        while (g_free_mailboxes_lock.test_and_set(std::memory_order_acquire))
-            while (g_free_mailboxes_lock.test(std::memory_order_relaxed)) {
-            }
-    }
-    ~FreeListLock() { g_free_mailboxes_lock.clear(std::memory_order_release); }
-};
 }  // namespace
 
 Mailbox::Mailbox()
@@ -678,7 +669,7 @@ Mailbox::~Mailbox() {
 std::shared_ptr<Mailbox> Mailbox::make() {
     Mailbox* m;
     {
-        FreeListLock lk;
+        std::lock_guard lk(g_free_mailboxes_lock);
         m = g_free_mailboxes;
         if (m) g_free_mailboxes = m->next_free_;
     }
@@ -689,7 +680,7 @@ std::shared_ptr<Mailbox> Mailbox::make() {
             return;
         }
         done->reset();
-        FreeListLock lk;
+        std::lock_guard lk(g_free_mailboxes_lock);
         done->next_free_ = g_free_mailboxes;
         g_free_mailboxes = done;
     });
@@ -697,7 +688,7 @@ std::shared_ptr<Mailbox> Mailbox::make() {
 
 void Mailbox::forget_after_fork() noexcept {
     g_fork_epoch.fetch_add(1, std::memory_order_relaxed);
-    g_free_mailboxes_lock.clear();  // another thread of the parent may have held it
+    g_free_mailboxes_lock.unlock();  // another thread of the parent may have held it
     for (Mailbox* m = std::exchange(g_free_mailboxes, nullptr); m;)
         delete std::exchange(m, m->next_free_);
 }

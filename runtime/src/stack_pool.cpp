@@ -72,9 +72,7 @@ StackPool::SizeClass& StackPool::class_for(std::size_t& size) {
         throw std::length_error("green: a fiber stack of " + std::to_string(size) +
                                 " bytes exceeds the maximum of 1 GiB");
     if (size != hot_request_) [[unlikely]] {
-        const std::size_t page = page_size();
-        const std::size_t rounded =
-            std::max<std::size_t>((size + page - 1) / page * page, kMinStackSize);
+        const std::size_t rounded = class_size(size);
         hot_ = &classes_[rounded];  // std::map: the address stays valid
         hot_request_ = size;
         hot_size_ = rounded;
@@ -86,9 +84,12 @@ StackPool::SizeClass& StackPool::class_for(std::size_t& size) {
 StackPool::SizeClass& StackPool::existing_class(std::size_t size) noexcept {
     if (size == hot_request_) [[likely]]
         return *hot_;
+    return classes_.find(class_size(size))->second;
+}
+
+std::size_t StackPool::class_size(std::size_t size) noexcept {
     const std::size_t page = page_size();
-    return classes_.find(std::max<std::size_t>((size + page - 1) / page * page, kMinStackSize))
-        ->second;
+    return std::max<std::size_t>((size + page - 1) / page * page, kMinStackSize);
 }
 
 StackSlot StackPool::pop_free(SizeClass& cls) noexcept {

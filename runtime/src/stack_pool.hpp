@@ -138,6 +138,8 @@ class StackPool {
     SizeClass& class_for(std::size_t& size);
     // A reserved or allocated stack's class, which exists already.
     SizeClass& existing_class(std::size_t size) noexcept;
+    // A request's size rounded up to its class: whole pages, at least kMinStackSize.
+    static std::size_t class_size(std::size_t size) noexcept;
     StackSlot pop_free(SizeClass& cls) noexcept;
 
     StackSlot carve(SizeClass& cls, std::size_t size);
