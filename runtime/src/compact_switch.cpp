@@ -27,9 +27,7 @@ StackSlot Hub::run_stack_for(const Fiber& f) {
         relay->hub_ = this;
         // The relay reaps dead compact fibers, and with them runs their captures' destructors.
         relay->stack_ = stacks_.allocate(kMinStackSize * 4);
-        relay->asan_bottom_ = relay->stack_.base;
-        relay->asan_size_ = relay->stack_.size;
-        relay->tsan_fiber_ = tsan::create();
+        relay->sanitizer_ = tsan::create();
         char* top = StackPool::top(relay->stack_);
         relay->ctx_ = ctx::make_fcontext(
             top, static_cast<std::size_t>(top - static_cast<char*>(relay->stack_.base)),
@@ -81,7 +79,6 @@ void Hub::vacate_run_stack(Fiber& f) noexcept {
 }
 
 void Hub::compact_switch(Fiber& from, Fiber& to, bool dying) noexcept {
-    void** fake_stack = dying ? nullptr : &from.asan_fake_stack_;
     Fiber* next = &to;
     if (from.compact_) {
         relay_to_ = &to;
@@ -89,8 +86,7 @@ void Hub::compact_switch(Fiber& from, Fiber& to, bool dying) noexcept {
     } else if (to.compact_) {
         place_on_run_stack(to);  // from runs on a stack of its own: the run stack is vacant
     }
-    asan::start_switch(fake_stack, next->asan_bottom_, next->asan_size_);
-    tsan::switch_to(next->tsan_fiber_);
+    announce_switch(dying ? nullptr : &from, *next);
     ctx::transfer_t t = jump_context(next->ctx_, &from);
     resumed_out_of_line(t.fctx, t.data);
 }
@@ -101,7 +97,7 @@ void Hub::relay_entry(void* fctx, void* data) noexcept {
     for (;;) {
         Fiber& from = *static_cast<Fiber*>(data);
         Fiber& to = *h.relay_to_;
-        asan::finish_switch(relay.asan_fake_stack_, &from.asan_bottom_, &from.asan_size_);
+        h.switch_landed(relay, from);
         if (from.state_ == FiberState::Dead) {
             h.reap(from);
         } else {
@@ -109,8 +105,7 @@ void Hub::relay_entry(void* fctx, void* data) noexcept {
             h.vacate_run_stack(from);
         }
         if (to.compact_) h.place_on_run_stack(to);
-        asan::start_switch(&relay.asan_fake_stack_, to.asan_bottom_, to.asan_size_);
-        tsan::switch_to(to.tsan_fiber_);
+        h.announce_switch(&relay, to);
         const ctx::transfer_t t = jump_context(to.ctx_, &relay);
         fctx = t.fctx;
         data = t.data;

@@ -114,7 +114,7 @@ GreenletCore::GreenletCore() : id_(next_greenlet_id()) {}
 GreenletCore::~GreenletCore() = default;
 
 std::string GreenletCore::name() const {
-    return name_ && !name_->empty() ? *name_ : "Greenlet-" + std::to_string(id_);
+    return extras_ && !extras_->name.empty() ? extras_->name : "Greenlet-" + std::to_string(id_);
 }
 
 void GreenletCore::rawlink(LinkNode& node) {
@@ -180,7 +180,7 @@ void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration>
         core.set_compact(true);
     core.set_spawned_by(hub.current(), &hub.main_fiber());
     if (!opts.name.empty()) core.set_name(opts.name);
-    if (delay) core.start_timer_ = std::make_unique<Timer>();  // before anything can't be undone
+    if (delay) core.make_start_timer();  // before anything can't be undone
     // The stack is reserved here, so that an impossible size (std::length_error) or no memory
     // (std::bad_alloc) is thrown by spawn, to its caller, rather than failing the first switch;
     // the fiber takes it when it first runs.
@@ -190,7 +190,7 @@ void start(GreenletCore& core, const SpawnOptions& opts, std::optional<Duration>
         hub.launch(core);
         return;
     }
-    Timer& t = *core.start_timer_;
+    Timer& t = *core.start_timer();
     t.when = after_now(*delay);
     t.arg = &core;
     t.ref = opts.ref;
@@ -235,7 +235,7 @@ void kill(GreenletCore& core, std::exception_ptr exc, bool block, Deadline deadl
     if (never_ran) {
         // gevent: a greenlet killed before it starts never runs and is dead at once.
         const bool delayed = core.state() == FiberState::Created;
-        if (core.start_timer_) hub.cancel_timer(*core.start_timer_);
+        if (Timer* t = core.start_timer()) hub.cancel_timer(*t);
         finish_unstarted(core, exc);
         if (delayed) hub.reap(core);  // not in the run queue: give back its stack and reference
         return;

@@ -131,7 +131,7 @@ Hub::Hub()
     // running_fiber() reads the head through a Hub*, which is the head's address only here.
     if (static_cast<HubHead*>(this) != reinterpret_cast<HubHead*>(this)) std::abort();
     main_.hub_ = this;
-    main_.tsan_fiber_ = tsan::current();
+    main_.sanitizer_ = tsan::current();
     main_.state_ = FiberState::Running;  // born running: the thread's own stack (t_hub is not
                                          // set yet, so not through transition())
     loop_ = std::make_unique<LoopFiber>(*this);
@@ -167,8 +167,8 @@ Hub::~Hub() {
         mailbox_->open = false;
         mailbox_->items.swap(dropped);
     }
-    (void)fibers_.take_all();           // fibers still parked here are never reaped
-    tsan::destroy(loop_->tsan_fiber_);  // run on the thread's own stack, never the loop's
+    (void)fibers_.take_all();          // fibers still parked here are never reaped
+    tsan::destroy(loop_->sanitizer_);  // run on the thread's own stack, never the loop's
     io_.reset();
     release_alt_stack(alt_stack_);
 }
@@ -178,8 +178,8 @@ void Hub::keep_thread_stack_visible() noexcept {
     // The fiber annotations told ASan that this thread's stack is now the fiber's, so
     // LeakSanitizer's check at the end of exit() would not scan the thread's own stack, and all
     // it references would look leaked. Declare it a root.
-    if (main_.asan_bottom_ && main_.asan_size_)
-        __lsan_register_root_region(main_.asan_bottom_, main_.asan_size_);
+    if (main_stack_.base && main_stack_.size)
+        __lsan_register_root_region(main_stack_.base, main_stack_.size);
 #endif
 }
 
@@ -221,9 +221,7 @@ void Hub::abandon_others_after_fork() noexcept {
 void Hub::prepare_stack(Fiber& f) {
     const AsLoop as_loop(*this);  // switch_to calls it with the fiber it leaves still current
     take_stack(f);
-    f.asan_bottom_ = f.stack_.base;
-    f.asan_size_ = f.stack_.size;
-    if (!f.tsan_fiber_) f.tsan_fiber_ = tsan::create();
+    if (!f.sanitizer_) f.sanitizer_ = tsan::create();
     char* top = StackPool::top(f.stack_);
     const auto usable = static_cast<std::size_t>(top - static_cast<char*>(f.stack_.base));
     f.ctx_ = ctx::make_fcontext(top, usable, [](ctx::transfer_t t) { entry(t.fctx, t.data); });
@@ -268,8 +266,8 @@ void Hub::reap(Fiber& dead) noexcept {
         }
     } else
         stacks_.release(dead.stack_);
-    tsan::destroy(dead.tsan_fiber_);
-    dead.tsan_fiber_ = nullptr;
+    tsan::destroy(dead.sanitizer_);
+    dead.sanitizer_ = nullptr;
     dead.stack_ = StackSlot{};
     dead.ctx_ = nullptr;
     dead.reaped();

@@ -43,8 +43,7 @@ inline void Hub::switch_to(Fiber& to) noexcept {
     if (slow_switch_) [[unlikely]] {  // one test of the hub's for the event hook and compact
         if (switch_rare(*from, to, dying)) return;
     }
-    asan::start_switch(dying ? nullptr : &from->asan_fake_stack_, to.asan_bottom_, to.asan_size_);
-    tsan::switch_to(to.tsan_fiber_);
+    announce_switch(dying ? nullptr : from, to);
     boost::context::detail::transfer_t t = jump_context(to.ctx_, from);
     resumed(t.fctx, t.data);
 }
@@ -52,7 +51,7 @@ inline void Hub::switch_to(Fiber& to) noexcept {
 inline void Hub::resumed(void* fctx, void* data) noexcept {
     Fiber* prev = static_cast<Fiber*>(data);
     Fiber* self = current_;
-    asan::finish_switch(self->asan_fake_stack_, &prev->asan_bottom_, &prev->asan_size_);
+    switch_landed(*self, *prev);
     if (prev->state_ == FiberState::Dead)
         reap(*prev);
     else

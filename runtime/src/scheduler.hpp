@@ -25,6 +25,7 @@
 #include "green/stats.hpp"
 #include "green/wait_queue.hpp"
 #include "io_backend.hpp"
+#include "sanitizer.hpp"
 #include "stack_pool.hpp"
 #include "timer_heap.hpp"
 
@@ -306,6 +307,20 @@ class Hub : public HubHead {
     GREEN_HOT_INLINE void resumed(void* fctx, void* data) noexcept;
     void resumed_out_of_line(void* fctx, void* data) noexcept;  // for compact_switch.cpp
     void prepare_stack(Fiber& f);
+    // Tell the sanitizers about a switch (sanitizer.hpp; nothing in other builds): before the
+    // jump from `from` (null when it has ended) to `to`, and on landing in `self` from `prev`.
+    void announce_switch(Fiber* from, Fiber& to) noexcept {
+        const bool main = &to == &main_;
+        asan::start_switch(from ? &from->sanitizer_ : nullptr,
+                           main ? main_stack_.base : to.stack_.base,
+                           main ? main_stack_.size : to.stack_.size);
+        tsan::switch_to(to.sanitizer_);
+    }
+    void switch_landed(Fiber& self, Fiber& prev) noexcept {
+        StackSlot left;
+        asan::finish_switch(self.sanitizer_, const_cast<const void**>(&left.base), &left.size);
+        if (&prev == &main_) main_stack_ = left;  // the thread's stack, as ASan knows it
+    }
     // The scheduler's own work between two fibers (a first context, a dead fiber's reaping, a
     // compact image) runs as the loop: what it allocates may reach the hooks (a program's malloc
     // that locks a pthread mutex), which must then call libc as they do for the loop's own
@@ -377,6 +392,7 @@ class Hub : public HubHead {
     void* eh_globals_;
     int* errno_;  // this thread's errno (its address never changes)
     void* alt_stack_ = nullptr;
+    StackSlot main_stack_{};  // ASan builds: the thread's own stack (main_ has no stack_)
     bool pooled_ = false;
     IntrusiveList<FiberLink> fibers_;  // the registry: fibers holding a stack
     // Compact stack mode: the shared run stack, the relay fiber that runs between a compact

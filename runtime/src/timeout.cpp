@@ -49,7 +49,7 @@ void Timeout::arm(detail::Fiber& fiber) {
     timer_.fire = &Timeout::on_fire;
     timer_.arg = this;
     fiber_ = &fiber;
-    fiber_->timeouts_.push_back(link_);
+    fiber_->timeouts_.push(link_);
     fired_ = false;
     timer_.when = detail::after_now(duration_);
     fiber_->hub_->add_timer(timer_);

@@ -162,10 +162,11 @@ class Fiber {
         return state_ == FiberState::Parked && !pending_ && !uninterruptible_;
     }
     // Before it is started: the hub it will run on, its stack size (0: the hub's default) and
-    // ref.
+    // ref. A size beyond 32 bits is kept as the largest one, which the stack pool refuses as it
+    // refuses anything above kMaxStackSize.
     void prepare(Hub& hub, std::size_t stack_size, bool ref) noexcept {
         hub_ = &hub;
-        stack_size_ = stack_size;
+        stack_size_ = stack_size > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(stack_size);
         ref_ = ref;
     }
 
@@ -206,9 +207,8 @@ class Fiber {
     std::exception_ptr pending_;                // thrown at the next resume point (kill, Timeout)
     std::uint64_t pending_timeout_ = 0;         // the Timeout pending_ is the expiry of; 0: a kill
     std::vector<Interrupt>* queued_ = nullptr;  // interrupts behind pending_, in throwing order
-    IntrusiveList<TimeoutLink> timeouts_;       // Timeouts this fiber armed and has not dropped
+    IntrusiveBag<TimeoutLink> timeouts_;        // Timeouts this fiber armed and has not dropped
     StackSlot stack_;
-    std::size_t stack_size_ = 0;  // requested size; 0 = the hub's default
     FiberState state_ = FiberState::Created;
     WakeReason wake_ = WakeReason::None;
     bool uninterruptible_ = false;  // parked until an operation finishes; kill waits
@@ -217,13 +217,14 @@ class Fiber {
     bool stack_reserved_ = false;  // spawned: a stack of stack_size_ is promised, not taken yet
     bool owns_raw_view_ = false;   // raw_view_ was made for this fiber (RawGreenlet::view_of)
     int saved_errno_ = 0;
-    EhState eh_;  // C++ EH globals of this fiber while it is switched out
-    void* asan_fake_stack_ = nullptr;
-    const void* asan_bottom_ = nullptr;
-    std::size_t asan_size_ = 0;
-    void* tsan_fiber_ = nullptr;  // ThreadSanitizer's context (sanitizer.hpp); TSan builds only
-    FiberLink registry_link_;     // in its hub's registry while it has a stack
-    WaitInfo wait_;               // why it is parked
+    std::uint32_t stack_size_ = 0;  // requested size; 0 = the hub's default
+    EhState eh_;                    // C++ EH globals of this fiber while it is switched out
+    // Sanitizer builds only (sanitizer.hpp), one field for both since they never meet: ASan's
+    // fake stack saved when the fiber switches away, or ThreadSanitizer's fiber context. The
+    // stack bounds ASan is told are stack_'s (the main fiber's: Hub::main_stack_).
+    void* sanitizer_ = nullptr;
+    FiberLink registry_link_;  // in its hub's registry while it has a stack
+    WaitInfo wait_;            // why it is parked
     std::uint64_t spawned_by_ = kSpawnedByUnknown;
     friend class WaitNote;
     friend class WaitLabel;

@@ -60,7 +60,7 @@ class GreenletCore : public Fiber, public Waitable {
     void unlink(LinkNode& node) noexcept override;
     const LinkList& links() const noexcept { return links_; }
     std::string name() const override;
-    void set_name(std::string n) { name_ = std::make_unique<std::string>(std::move(n)); }
+    void set_name(std::string n) { extras().name = std::move(n); }
 
     bool started() const noexcept { return state() != FiberState::Created || ready(); }
     bool finished() const noexcept { return ready(); }
@@ -73,7 +73,9 @@ class GreenletCore : public Fiber, public Waitable {
 
     // spawn_later's start. Few greenlets have one, or a name: those live on the heap, so that
     // every greenlet is smaller (a 1M-fiber program's resident memory, a spawn's cold lines).
-    std::unique_ptr<Timer> start_timer_;
+    // spawn_later's timer, made by start(); null for the others.
+    Timer* start_timer() const noexcept { return extras_ ? extras_->start_timer.get() : nullptr; }
+    Timer& make_start_timer() { return *(extras().start_timer = std::make_unique<Timer>()); }
 
     // The mailbox of the HubPool hub it runs on: set before the greenlet is shared with other
     // threads (hub_pool.cpp), empty for greenlets of other hubs. Other threads join, kill and
@@ -88,9 +90,19 @@ class GreenletCore : public Fiber, public Waitable {
     friend void finish_unstarted(GreenletCore&, std::exception_ptr);
     void finish(std::exception_ptr error, bool killed) noexcept;
 
+    // What few greenlets have, kept out of the core every greenlet writes on spawn.
+    struct Extras {
+        std::string name;
+        std::unique_ptr<Timer> start_timer;
+    };
+    Extras& extras() {
+        if (!extras_) extras_ = std::make_unique<Extras>();
+        return *extras_;
+    }
+
     std::exception_ptr exception_;
     LinkList links_;
-    std::unique_ptr<std::string> name_;
+    std::unique_ptr<Extras> extras_;
     std::uint64_t id_;
     HubHandle home_;
     alignas(std::atomic_ref<unsigned>::required_alignment) unsigned refs_ = 0;
@@ -137,10 +149,16 @@ GreenletCore* current_greenlet() noexcept;
 
 template <class F, class... Args>
 auto bind_call(F&& f, Args&&... args) {
-    return [fn = std::decay_t<F>(std::forward<F>(f)),
-            tup = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]() mutable {
-        return std::apply(fn, std::move(tup));
-    };
+    if constexpr (sizeof...(Args) == 0) {
+        // Nothing to bind: the callable itself (an empty tuple beside it still costs a word of
+        // every greenlet core, which can tip it into the next CoreCache class).
+        return std::decay_t<F>(std::forward<F>(f));
+    } else {
+        return [fn = std::decay_t<F>(std::forward<F>(f)),
+                tup = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]() mutable {
+            return std::apply(fn, std::move(tup));
+        };
+    }
 }
 
 }  // namespace detail

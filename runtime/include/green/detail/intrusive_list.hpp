@@ -46,4 +46,37 @@ class IntrusiveList {
     std::size_t size_ = 0;
 };
 
+// The same nodes in no particular order, for sets that are only added to, removed from and
+// emptied at once: one pointer instead of three (it sits in every fiber).
+template <class T>
+class IntrusiveBag {
+  public:
+    void push(T& n) noexcept {
+        n.prev = nullptr;
+        n.next = head_;
+        if (head_) head_->prev = &n;
+        head_ = &n;
+        n.linked = true;
+    }
+    // No-op for a node that is not linked.
+    void remove(T& n) noexcept {
+        if (!n.linked) return;
+        (n.prev ? n.prev->next : head_) = n.next;
+        if (n.next) n.next->prev = n.prev;
+        n.prev = n.next = nullptr;
+        n.linked = false;
+    }
+    // Detaches every node (marked unlinked, next pointers kept) and returns the first.
+    T* take_all() noexcept {
+        T* first = head_;
+        for (T* p = first; p; p = p->next) p->linked = false;
+        head_ = nullptr;
+        return first;
+    }
+    bool empty() const noexcept { return head_ == nullptr; }
+
+  private:
+    T* head_ = nullptr;
+};
+
 }  // namespace green::detail
