@@ -164,6 +164,10 @@ class IoBackend {
     // Watch the hub's cross-thread eventfd; the backend drains it when it fires. The fd stays
     // the mailbox's (open for the life of the process, reused by later hubs): never closed here.
     virtual void watch_wakeup(int event_fd) = 0;
+    // For an idle hub's spin (hub_spin.cpp), called in a loop: hands the kernel what is queued
+    // without waiting, and says whether completions wait for poll() to take them. A backend
+    // that cannot tell without a system call says false (the spin then watches posts only).
+    virtual bool completions_waiting() noexcept { return false; }
 
     // A stream read just drained `fd`'s queue (a short read): may the next receive park on
     // readiness before trying recv(2), saving a system call that would almost surely say EAGAIN?

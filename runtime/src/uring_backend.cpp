@@ -233,6 +233,20 @@ class UringBackend final : public IoBackend {
         reap_completions();
     }
 
+    bool completions_waiting() noexcept override {
+        if (fallback_) [[unlikely]]
+            return false;
+        // Submitted once (the sqes a parking fiber queued), then only loads: the flag is how
+        // deferred task work (DEFER_TASKRUN) shows, the ring's tail how completions do.
+        if (io_uring_sq_ready(&ring_) > 0) {
+            const int rc = io_uring_submit(&ring_);
+            if (!transient(rc)) [[unlikely]]
+                return true;  // poll() fails over
+        }
+        const unsigned flags = IO_URING_READ_ONCE(*ring_.sq.kflags);
+        return (flags & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) || io_uring_cq_ready(&ring_);
+    }
+
   private:
     struct FdSlot {
         std::uint32_t generation = 0;
