@@ -71,9 +71,7 @@ class GreenletCore : public Fiber, public Waitable {
     void body() noexcept final;
     void reaped() noexcept final;
 
-    // spawn_later's start. Few greenlets have one, or a name: those live on the heap, so that
-    // every greenlet is smaller (a 1M-fiber program's resident memory, a spawn's cold lines).
-    // spawn_later's timer, made by start(); null for the others.
+    // spawn_later's timer, made by start(); null for the others (it lives in Extras).
     Timer* start_timer() const noexcept { return extras_ ? extras_->start_timer.get() : nullptr; }
     Timer& make_start_timer() { return *(extras().start_timer = std::make_unique<Timer>()); }
 
