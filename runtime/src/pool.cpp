@@ -16,56 +16,92 @@ struct GroupHome {
 }  // namespace detail
 
 Group::~Group() {
-    for (auto& [core, m] : members_) untrack(*m);
+    while (Member* m = members_.front()) {
+        untrack(*m);
+        members_.remove(*m);
+        delete m;
+    }
     if (home_) home_->group = nullptr;
 }
 
 void Group::insert(const GreenletHandle& g) {
-    auto m = std::make_unique<Member>(this, g);
-    Member* raw = m.get();
-    const void* key = detail::core_ptr_of(g);
-    members_.emplace(key, std::move(m));
+    auto owned = std::make_unique<Member>(this, g);
+    Member& m = *owned;
     auto& core = detail::core_of(g);
-    if (!detail::is_remote(core)) return core.rawlink(raw->node);
+    if (!detail::is_remote(core)) {
+        core.rawlink(m.node);
+        members_.push_back(*owned.release());
+        return;
+    }
     // A greenlet of another hub of a HubPool: its link runs there, and posts its completion to
     // this hub, where the group's state lives.
+    const void* key = &core;
+    remote_.emplace(key, &m);
     try {
         if (!home_) home_ = std::make_shared<detail::GroupHome>(this, detail::Hub::get().handle());
-        raw->remote_link = g.link([home = home_](const GreenletHandle& done) {
+        m.remote_link = g.link([home = home_](const GreenletHandle& done) {
             std::exception_ptr error = detail::core_of(done).exception();
             home->hub.post([home, done, error] {
-                if (home->group) home->group->member_done(detail::core_ptr_of(done), error);
+                if (home->group) home->group->remote_done(detail::core_ptr_of(done), error);
             });
         });
     } catch (...) {
-        members_.erase(key);
+        remote_.erase(key);
         throw;
     }
+    members_.push_back(*owned.release());
+}
+
+Group::Member* Group::find(const GreenletHandle& g) const noexcept {
+    if (!g) return nullptr;
+    const auto& core = detail::core_of(g);
+    if (core.home() && !core.home().is_current()) {
+        auto it = remote_.find(&core);
+        return it == remote_.end() ? nullptr : it->second;
+    }
+    // A greenlet of this hub carries our node in its link list (a greenlet of a plain thread's
+    // hub other than ours can never have been inserted, and its list is not ours to read).
+    if (core.hub() && core.hub() != detail::Hub::peek()) return nullptr;
+    for (LinkNode* n = core.links().front(); n; n = n->next)
+        if (n->fire == &Group::on_done && static_cast<Member*>(n->arg)->group == this)
+            return static_cast<Member*>(n->arg);
+    return nullptr;
 }
 
 void Group::untrack(Member& m) noexcept {
-    if (m.remote_link)
+    if (m.remote_link) {
         m.g.unlink(m.remote_link);  // posted to its hub; a completion already posted is ignored
-    else
+        remote_.erase(detail::core_ptr_of(m.g));
+    } else {
         detail::core_of(m.g).unlink(m.node);
-}
-
-void Group::on_done(LinkNode& node, Waitable& source) {
-    auto* m = static_cast<Member*>(node.arg);
-    auto& core = static_cast<detail::GreenletCore&>(source);
-    m->group->member_done(&core, core.exception());
-}
-
-void Group::member_done(const void* core, std::exception_ptr error) {
-    auto it = members_.find(core);
-    if (it == members_.end()) return;  // discarded after its completion was posted
-    const bool failed = static_cast<bool>(error);
-    if (failed) {
-        ++failures_;
-        last_failure_ = std::move(error);
     }
-    members_.erase(it);
+}
+
+void Group::drop(Member& m) noexcept {
+    members_.remove(m);
+    delete &m;
     release_slot();
+}
+
+void Group::on_done(LinkNode& node, Waitable&) {
+    auto* m = static_cast<Member*>(node.arg);
+    m->group->member_done(*m, detail::core_of(m->g).exception());
+}
+
+void Group::remote_done(const void* core, std::exception_ptr error) {
+    auto it = remote_.find(core);
+    if (it == remote_.end()) return;  // discarded after its completion was posted
+    Member& m = *it->second;
+    remote_.erase(it);
+    member_done(m, error);
+}
+
+void Group::member_done(Member& m, const std::exception_ptr& error) {
+    if (error) {
+        ++failures_;
+        last_failure_ = error;
+    }
+    drop(m);
     changed_.notify_all();  // join() waits for a failure or the end; kill() for these members
 }
 
@@ -82,23 +118,21 @@ bool Group::add(const GreenletHandle& g, Deadline deadline) {
 }
 
 void Group::discard(const GreenletHandle& g) noexcept {
-    if (!g) return;
-    auto it = members_.find(detail::core_ptr_of(g));
-    if (it == members_.end()) return;
-    untrack(*it->second);
-    members_.erase(it);
-    release_slot();
+    Member* m = find(g);
+    if (!m) return;
+    untrack(*m);
+    drop(*m);
     if (members_.empty()) changed_.notify_all();
 }
 
 bool Group::contains(const GreenletHandle& g) const noexcept {
-    return g && members_.count(detail::core_ptr_of(g)) != 0;
+    return find(g) != nullptr;
 }
 
 std::vector<GreenletHandle> Group::greenlets() const {
     std::vector<GreenletHandle> out;
     out.reserve(members_.size());
-    for (auto& [core, m] : members_) out.push_back(m->g);
+    for (const Member* m = members_.front(); m; m = m->next) out.push_back(m->g);
     return out;
 }
 

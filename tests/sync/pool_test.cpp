@@ -94,6 +94,37 @@ TEST(Group, AddDiscardContains) {
     EXPECT_TRUE(group.empty());
 }
 
+// Membership is found through the greenlet's own links: one greenlet in two groups, linked
+// by joiners and other groups too, belongs to each until it leaves that one.
+TEST(Group, OneGreenletInTwoGroupsBesideOtherLinks) {
+    green::Group a, b;
+    green::Event go;
+    auto g = green::spawn([&] { go.wait(); });
+    auto other = green::spawn([&] { go.wait(); });
+    auto joiner = green::spawn([&] { g.join(); });
+    green::sleep(0);  // the joiner links g first
+    ASSERT_TRUE(a.add(g));
+    ASSERT_TRUE(b.add(g));
+    ASSERT_TRUE(b.add(other));
+    EXPECT_TRUE(a.contains(g));
+    EXPECT_TRUE(b.contains(g));
+    EXPECT_FALSE(a.contains(other));
+    EXPECT_FALSE(a.contains(joiner));
+    a.discard(g);
+    EXPECT_FALSE(a.contains(g));
+    EXPECT_TRUE(b.contains(g));  // still b's
+    EXPECT_EQ(a.size(), 0u);
+    EXPECT_EQ(b.size(), 2u);
+    a.add(g);
+    go.set();
+    EXPECT_TRUE(b.join(5s));
+    EXPECT_TRUE(a.join(5s));
+    EXPECT_TRUE(joiner.join(5s));
+    EXPECT_FALSE(a.contains(g));
+    EXPECT_FALSE(b.contains(g));
+    EXPECT_FALSE(green::Group().contains(green::GreenletHandle()));
+}
+
 TEST(Pool, AddWaitsForASlot) {
     green::Pool pool(1);
     green::Event go;
@@ -213,6 +244,32 @@ TEST(Pool, ImapDroppedEarlyKillsTheRest) {
     }
     EXPECT_TRUE(pool.join(5s));
     EXPECT_EQ(finished, 1);
+}
+
+// Tasks that outlive their abandoned imap (they catch the kill and finish later) must not
+// deliver into its freed results (ASan checks this).
+TEST(Pool, ImapTasksOutlivingTheImapDeliverNothing) {
+    green::Pool pool(3);
+    int finished = 0;
+    {
+        auto it = pool.imap(
+            [&](int v) {
+                if (v == 0) return v;
+                try {
+                    green::sleep(5s);
+                } catch (const green::GreenletExit&) {
+                    green::sleep(20ms);  // finishes after the imap, the feeder and their state
+                    ++finished;
+                }
+                return v;
+            },
+            std::vector<int>{0, 1, 2});
+        EXPECT_EQ(it.next(), 0);
+    }
+    green::sleep(1ms);  // the feeder ends: its state goes with it
+    EXPECT_TRUE(pool.join(5s));
+    EXPECT_EQ(finished, 2);
+    EXPECT_TRUE(pool.empty());
 }
 
 TEST(Pool, ApplyAndApplyAsync) {

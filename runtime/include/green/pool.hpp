@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "green/clock.hpp"
+#include "green/detail/intrusive_list.hpp"
 #include "green/greenlet.hpp"
 #include "green/semaphore.hpp"
 #include "green/wait_queue.hpp"
@@ -30,8 +31,12 @@ class IMap;
 
 namespace detail {
 
-// Results of one imap, shared by the iterator, the feeder greenlet and the completion links of
-// the tasks, so whichever outlives the others stays safe.
+template <class R>
+struct TaskLink;
+
+// Results of one imap, shared by the iterator and the feeder greenlet. The completion links of
+// the tasks still running are listed here: they point back at this state, so its end unlinks
+// them first (tasks outliving an abandoned imap deliver nothing).
 template <class R>
 struct MapState {
     struct Outcome {
@@ -39,6 +44,9 @@ struct MapState {
         std::exception_ptr error;
     };
     explicit MapState(bool ord) : ordered(ord) {}
+    MapState(const MapState&) = delete;
+    MapState& operator=(const MapState&) = delete;
+    ~MapState();
 
     void deliver(std::size_t index, Outcome o) {
         if (ordered) {
@@ -48,7 +56,6 @@ struct MapState {
         } else {
             done.push_back(std::move(o));
         }
-        running.erase(index);
         wake.notify_one();
     }
 
@@ -61,15 +68,15 @@ struct MapState {
     bool feeding = true;
     bool stopped = false;
     std::exception_ptr feeder_error;
-    std::unordered_map<std::size_t, GreenletHandle> running;
+    IntrusiveList<TaskLink<R>> running;
     WaitQueue wake;
 };
 
 // Completion link of one task: moves the greenlet's outcome into the MapState.
 template <class R>
 struct TaskLink {
-    TaskLink(std::shared_ptr<MapState<R>> s, std::size_t i)
-        : node(&TaskLink::fire, this), state(std::move(s)), index(i) {}
+    TaskLink(MapState<R>* s, std::size_t i, GreenletHandle task)
+        : node(&TaskLink::fire, this), state(s), index(i), g(std::move(task)) {}
 
     static void fire(LinkNode& n, Waitable& source) {
         std::unique_ptr<TaskLink> self(static_cast<TaskLink*>(n.arg));
@@ -81,13 +88,27 @@ struct TaskLink {
             o.error = std::make_exception_ptr(GreenletExit());
         else
             o.value = std::move(core.value_);
+        self->state->running.remove(*self);
         self->state->deliver(self->index, std::move(o));
     }
 
     LinkNode node;
-    std::shared_ptr<MapState<R>> state;
+    MapState<R>* state;
     std::size_t index;
+    GreenletHandle g;
+    TaskLink* prev = nullptr;  // MapState::running
+    TaskLink* next = nullptr;
+    bool linked = false;
 };
+
+template <class R>
+MapState<R>::~MapState() {
+    while (TaskLink<R>* l = running.front()) {
+        running.remove(*l);
+        core_of(l->g).unlink(l->node);
+        delete l;
+    }
+}
 
 // A Group's hub, for members on other hubs of a HubPool: their completion is posted back here.
 // `group` is cleared when the Group dies (on this hub, so posts never see a dangling one).
@@ -198,6 +219,8 @@ class Group {
     virtual void release_slot() noexcept {}
 
   private:
+    // One per member, owned by the group. A member of this hub is found through its own link
+    // list (the node below); one of another hub through remote_. No lookup on completion.
     struct Member {
         Member(Group* grp, GreenletHandle h)
             : node(&Group::on_done, this), group(grp), g(std::move(h)) {}
@@ -205,17 +228,25 @@ class Group {
         Group* group;
         GreenletHandle g;
         GreenletHandle::LinkId remote_link = 0;  // on a member of another hub
+        Member* prev = nullptr;                  // members_
+        Member* next = nullptr;
+        bool linked = false;
     };
     friend struct detail::GroupHome;
     static void on_done(LinkNode& node, Waitable& source);
-    void member_done(const void* core, std::exception_ptr error);
+    void member_done(Member& m, const std::exception_ptr& error);
+    void remote_done(const void* core, std::exception_ptr error);
+    Member* find(const GreenletHandle& g) const noexcept;
     void untrack(Member& m) noexcept;
+    void drop(Member& m) noexcept;  // out of the group and freed, its slot released
     void insert(const GreenletHandle& g);
 
     template <class F, class Range>
     auto start_map(F f, Range&& range, bool ordered);
 
-    std::unordered_map<const void*, std::unique_ptr<Member>> members_;
+    detail::IntrusiveList<Member> members_;
+    // Members of other hubs, by core.
+    std::unordered_map<const void*, Member*> remote_;
     std::shared_ptr<detail::GroupHome> home_;  // made at the first member of another hub
     WaitQueue changed_;
     std::size_t failures_ = 0;
@@ -258,7 +289,7 @@ class IMap {
         st_->stopped = true;
         if (feeder_ && !feeder_.ready()) feeder_.kill(false);
         std::vector<GreenletHandle> left;
-        for (auto& [i, g] : st_->running) left.push_back(g);
+        for (auto* l = st_->running.front(); l; l = l->next) left.push_back(l->g);
         for (auto& g : left) g.kill(false);
     }
 
@@ -342,9 +373,8 @@ auto Group::start_map(F f, Range&& range, bool ordered) {
                 } else {
                     g = spawn(f, Item(item));
                 }
-                const std::size_t index = st->spawned++;
-                st->running.emplace(index, g);
-                auto* link = new detail::TaskLink<R>(st, index);
+                auto* link = new detail::TaskLink<R>(st.get(), st->spawned++, g);
+                st->running.push_back(*link);
                 detail::core_of(g).rawlink(link->node);
             }
         } catch (...) {
