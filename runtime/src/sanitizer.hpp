@@ -37,6 +37,12 @@ extern "C" void AnnotateIgnoreReadsEnd(const char* file, int line);
 
 namespace green::detail::asan {
 
+#ifdef GREEN_ASAN
+inline constexpr bool kEnabled = true;
+#else
+inline constexpr bool kEnabled = false;
+#endif
+
 inline void start_switch(void** fake_stack_save, const void* bottom, std::size_t size) noexcept {
 #ifdef GREEN_ASAN
     __sanitizer_start_switch_fiber(fake_stack_save, bottom, size);
