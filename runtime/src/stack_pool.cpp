@@ -81,24 +81,9 @@ StackPool::SizeClass& StackPool::class_for(std::size_t& size) {
     return *hot_;
 }
 
-StackPool::SizeClass& StackPool::existing_class(std::size_t size) noexcept {
-    if (size == hot_request_) [[likely]]
-        return *hot_;
-    return classes_.find(class_size(size))->second;
-}
-
 std::size_t StackPool::class_size(std::size_t size) noexcept {
     const std::size_t page = page_size();
     return std::max<std::size_t>((size + page - 1) / page * page, kMinStackSize);
-}
-
-StackSlot StackPool::pop_free(SizeClass& cls) noexcept {
-    StackSlot s = cls.free.back();
-    cls.free.pop_back();
-    if (cls.trimmed > cls.free.size()) cls.trimmed = cls.free.size();
-    if (cls.low_water > cls.free.size()) cls.low_water = cls.free.size();
-    --free_total_;
-    return s;
 }
 
 StackSlot StackPool::allocate(std::size_t size) {
@@ -107,7 +92,7 @@ StackSlot StackPool::allocate(std::size_t size) {
     return carve(cls, size);
 }
 
-void StackPool::reserve(std::size_t size) {
+void StackPool::reserve_slow(std::size_t size) {
     SizeClass& cls = class_for(size);
     if (cls.free.size() <= cls.reserved) {
         const StackSlot s = carve(cls, size);
@@ -115,16 +100,6 @@ void StackPool::reserve(std::size_t size) {
         ++free_total_;
     }
     ++cls.reserved;
-}
-
-StackSlot StackPool::take_reserved(std::size_t size) noexcept {
-    SizeClass& cls = existing_class(size);
-    --cls.reserved;
-    return pop_free(cls);
-}
-
-void StackPool::unreserve(std::size_t size) noexcept {
-    --existing_class(size).reserved;
 }
 
 bool StackPool::install_guard(char* at) noexcept {
@@ -214,18 +189,10 @@ StackSlot StackPool::carve(SizeClass& cls, std::size_t size) {
     return s;
 }
 
-void StackPool::release(const StackSlot& s) noexcept {
+void StackPool::release_slow(const StackSlot& s) noexcept {
     if (!s.base) return;
-    SizeClass* cls = hot_;
-    if (s.size != hot_size_) [[unlikely]] {
-        auto it = classes_.find(s.size);
-        if (it == classes_.end()) return;
-        cls = &it->second;
-    }
-    // (The canary needs no reset: a fiber that touched it was reported as overflowing.)
-    cls->free.push_back(s);
-    cls->free.back().zeroed = false;  // its fiber wrote it
-    ++free_total_;
+    const auto it = classes_.find(s.size);
+    if (it != classes_.end()) push_free(it->second, s);
 }
 
 void StackPool::trim(Clock::time_point now) noexcept {

@@ -51,12 +51,32 @@ class StackPool {
     // waiting for their first turn hold no memory of their own, and the one that starts gets
     // the stack a fiber that just ended left in the cache (bench/sync Pool.map: a stack taken
     // at spawn made every start touch a stack last used a thousand spawns earlier).
-    void reserve(std::size_t size);
-    StackSlot take_reserved(std::size_t size) noexcept;
-    void unreserve(std::size_t size) noexcept;  // the fiber ended before it ran
+    // The common case of each (the usual stack size, a free stack on hand) is inline: these
+    // three sit on every spawn's path, and the calls were a tenth of a spawn+join.
+    void reserve(std::size_t size) {
+        if (size == hot_request_ && hot_->free.size() > hot_->reserved) [[likely]] {
+            ++hot_->reserved;
+            return;
+        }
+        reserve_slow(size);
+    }
+    StackSlot take_reserved(std::size_t size) noexcept {
+        SizeClass& cls = existing_class(size);
+        --cls.reserved;
+        return pop_free(cls);
+    }
+    void unreserve(std::size_t size) noexcept {  // the fiber ended before it ran
+        --existing_class(size).reserved;
+    }
     // Returns a stack to its free list without a system call; trim() later gives the pages of
     // stacks beyond the warm limit back to the kernel.
-    void release(const StackSlot& s) noexcept;
+    void release(const StackSlot& s) noexcept {
+        if (s.base && s.size == hot_size_) [[likely]] {
+            push_free(*hot_, s);
+            return;
+        }
+        release_slow(s);
+    }
     // Called when the hub is about to block. At most once per kTrimInterval, MADV_FREE the free
     // stacks beyond the warm limit that stayed free for the whole interval: a burst of fibers
     // that ended gives its memory back, while a workload that keeps reusing its stacks never
@@ -137,10 +157,29 @@ class StackPool {
     // The class of `size` (rounded up in place). Throws std::length_error above kMaxStackSize.
     SizeClass& class_for(std::size_t& size);
     // A reserved or allocated stack's class, which exists already.
-    SizeClass& existing_class(std::size_t size) noexcept;
+    SizeClass& existing_class(std::size_t size) noexcept {
+        if (size == hot_request_) [[likely]]
+            return *hot_;
+        return classes_.find(class_size(size))->second;
+    }
     // A request's size rounded up to its class: whole pages, at least kMinStackSize.
     static std::size_t class_size(std::size_t size) noexcept;
-    StackSlot pop_free(SizeClass& cls) noexcept;
+    StackSlot pop_free(SizeClass& cls) noexcept {
+        StackSlot s = cls.free.back();
+        cls.free.pop_back();
+        if (cls.trimmed > cls.free.size()) cls.trimmed = cls.free.size();
+        if (cls.low_water > cls.free.size()) cls.low_water = cls.free.size();
+        --free_total_;
+        return s;
+    }
+    void push_free(SizeClass& cls, const StackSlot& s) noexcept {
+        // (The canary needs no reset: a fiber that touched it was reported as overflowing.)
+        cls.free.push_back(s);
+        cls.free.back().zeroed = false;  // its fiber wrote it
+        ++free_total_;
+    }
+    void reserve_slow(std::size_t size);
+    void release_slow(const StackSlot& s) noexcept;
 
     StackSlot carve(SizeClass& cls, std::size_t size);
     Chunk& new_chunk(std::size_t slot, std::size_t count);
