@@ -253,7 +253,7 @@ class Hub : public HubHead {
     }
     // Gives f its stack if it has none yet (its first switch, or the run queue's look ahead).
     // reap(): gives a dead or never-run fiber's stack back and calls its reaped().
-    void take_stack(Fiber& f) {
+    [[gnu::noinline]] void take_stack(Fiber& f) {  // once per fiber: kept out of yield()
         if (f.stack_.base) return;
         if (f.compact_) [[unlikely]] {
             f.stack_ = run_stack_for(f);
@@ -265,7 +265,10 @@ class Hub : public HubHead {
         }
         register_fiber(f);
     }
-    void reap(Fiber& dead) noexcept;
+    // Out of line, as are create() and prepare_stack(): yield() is flattened, and inlined into
+    // it they tripled its code around the few hot lines (bench_core's yield ping-pong ran 8 %
+    // slower at 3 % more instructions).
+    [[gnu::noinline]] void reap(Fiber& dead) noexcept;
 
     // Every fiber of this hub that holds or was promised a stack (spawned, not yet reaped; the
     // loop fiber included, the main fiber not). Hub thread only.
@@ -297,7 +300,7 @@ class Hub : public HubHead {
         transition(f, FiberState::Parked);
     }
     Hub();
-    static Hub& create();
+    [[gnu::cold, gnu::noinline]] static Hub& create();
     class LoopFiber;
     static void entry(void* transfer_fctx, void* transfer_data) noexcept;
 
@@ -306,7 +309,7 @@ class Hub : public HubHead {
     GREEN_HOT_INLINE void switch_to(Fiber& to) noexcept;
     GREEN_HOT_INLINE void resumed(void* fctx, void* data) noexcept;
     void resumed_out_of_line(void* fctx, void* data) noexcept;  // for compact_switch.cpp
-    void prepare_stack(Fiber& f);
+    [[gnu::noinline]] void prepare_stack(Fiber& f);
     // Tell the sanitizers about a switch (sanitizer.hpp; nothing in other builds): before the
     // jump from `from` (null when it has ended) to `to`, and on landing in `self` from `prev`.
     void announce_switch(Fiber* from, Fiber& to) noexcept {
