@@ -2,8 +2,10 @@
 // current fiber as the hub sees it (the main fiber included).
 #include "green/semaphore.hpp"
 
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "green/detail/park_local.hpp"
 #include "scheduler.hpp"
@@ -42,14 +44,23 @@ bool Semaphore::acquire_slow(Deadline deadline) {
     }
     if (deadline.expired()) return false;
     owner_.close_gate();  // a waiter: the other fibers' acquires and releases queue behind it
-    const detail::ParkLocal<WaitQueue::Node> w(detail::Hub::get().current());
-    try {
-        return waiters_.wait_here(*w, deadline);
-    } catch (...) {
-        // Interrupted after release() picked us: the permit is ours, so give it on.
-        if (w->notified) give_back();
-        throw;
-    }
+    auto& hub = detail::Hub::get();
+    const auto park = [&](WaitQueue::Node& w, auto on_stack) {
+        try {
+            return waiters_.wait_here<on_stack()>(hub, hub.current(), w, deadline);
+        } catch (...) {
+            // Interrupted after release() picked us: the permit is ours, so give it on.
+            if (w.notified) give_back();
+            throw;
+        }
+    };
+    WaitQueue::Node w;
+    const auto waited = park(w, std::true_type{});
+    if (waited != WaitQueue::StackWait::Compact) [[likely]]
+        return waited == WaitQueue::StackWait::Notified;
+    // A compact fiber's stack is copied away while it waits: its node lives on the heap.
+    const auto held = std::make_unique<WaitQueue::Node>();
+    return park(*held, std::false_type{}) == WaitQueue::StackWait::Notified;
 }
 
 void Semaphore::give_back() {

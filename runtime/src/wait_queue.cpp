@@ -21,9 +21,10 @@ WaitQueue::~WaitQueue() {
     notify_all();
 }
 
-inline bool WaitQueue::wait_as(Node& n, const Deadline& deadline) {
+inline bool WaitQueue::wait_as(detail::Hub& hub, detail::Fiber* self, Node& n,
+                               const Deadline& deadline) {
     try {
-        return wait_here(n, deadline);
+        return wait_here(hub, self, n, deadline) == StackWait::Notified;
     } catch (...) {
         // Interrupted after being picked: pass the wake-up on so no other waiter misses it.
         if (n.notified) notify_one();
@@ -32,18 +33,28 @@ inline bool WaitQueue::wait_as(Node& n, const Deadline& deadline) {
 }
 
 bool WaitQueue::wait(Deadline deadline) {
-    if (detail::Hub::get().current()->compact()) [[unlikely]]
+    auto& hub = detail::Hub::get();
+    detail::Fiber* self = hub.current();
+    if (self->compact()) [[unlikely]]
         return wait_heap_node(deadline);
     Node n;
-    return wait_as(n, deadline);
+    return wait_as(hub, self, n, deadline);
 }
 
 bool WaitQueue::wait_heap_node(Deadline deadline) {
-    return wait_as(*std::make_unique<Node>(), deadline);  // its stack is copied away
+    auto& hub = detail::Hub::get();
+    // its stack is copied away
+    return wait_as(hub, hub.current(), *std::make_unique<Node>(), deadline);
 }
 
 bool WaitQueue::wait(Node& n, Deadline deadline) {
-    return wait_here(n, deadline);
+    auto& hub = detail::Hub::get();
+    return wait_here(hub, hub.current(), n, deadline) == StackWait::Notified;
+}
+
+WaitQueue::StackWait WaitQueue::wait_on_stack(Node& n, Deadline deadline) {
+    auto& hub = detail::Hub::get();
+    return wait_here<true>(hub, hub.current(), n, deadline);
 }
 
 // Another hub may use the object later and wake this waiter: no LoopExit meanwhile. It then

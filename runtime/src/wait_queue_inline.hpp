@@ -12,9 +12,9 @@
 
 namespace green {
 
-inline bool WaitQueue::wait_here(Node& n, const Deadline& deadline) {
-    auto& hub = detail::Hub::get();
-    detail::Fiber* self = hub.current();
+template <bool kOnStack>
+inline WaitQueue::StackWait WaitQueue::wait_here(detail::Hub& hub, detail::Fiber* self, Node& n,
+                                                 const Deadline& deadline) {
     // A notification readies the waiter through its own hub's run queue; mixing hubs would
     // touch another thread's scheduler (shared primitives use wait_locked instead).
     if (Node* first = waiters_.front(); first && first->fiber->hub() != &hub)
@@ -26,9 +26,13 @@ inline bool WaitQueue::wait_here(Node& n, const Deadline& deadline) {
     const bool compact = self->compact();
     const bool several_hubs = detail::g_live_hubs.load(std::memory_order_relaxed) > 1;
     if (compact | several_hubs) [[unlikely]] {
-        if (compact) detail::refuse_compact_stack_record(&n, "wait-queue node");
+        if (compact) {
+            if constexpr (kOnStack) return StackWait::Compact;  // not linked
+            detail::refuse_compact_stack_record(&n, "wait-queue node");
+        }
         // With one hub, the queue's affinity is not read at all.
-        if (several_hubs && affinity_) return wait_keeping_hub(n, deadline);
+        if (several_hubs && affinity_)
+            return wait_keeping_hub(n, deadline) ? StackWait::Notified : StackWait::Timeout;
     }
     // The single-hub wait, the common one: a notifier has unlinked the node already, so only
     // a timeout or an interrupt unlinks it here. park is inlined (hub_switch.hpp).
@@ -43,11 +47,11 @@ inline bool WaitQueue::wait_here(Node& n, const Deadline& deadline) {
             throw;
         }
         if (n.keeps_hub) [[unlikely]]  // its object became shared while it waited
-            return finish_keeping_hub(n, deadline, woke);
-        if (n.notified) return true;
+            return finish_keeping_hub(n, deadline, woke) ? StackWait::Notified : StackWait::Timeout;
+        if (n.notified) return StackWait::Notified;
         if (!woke) {
             waiters_.remove(n);
-            return false;
+            return StackWait::Timeout;
         }
     }
 }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -86,6 +87,41 @@ TEST(CompactWait, QueueItemsReachCompactGettersAndComeFromCompactPutters) {
         const std::string want = "item-" + std::to_string(i);
         EXPECT_NE(std::find(got.begin(), got.end(), want), got.end()) << want;
     }
+}
+
+// Shared mode (a plain thread used the queues first): compact getters and putters wait under the
+// queues' lock, with their nodes and items on the heap, and a thread on another hub wakes them.
+TEST(CompactWait, SharedQueuesBetweenCompactFibersAndPlainThreads) {
+    green::Queue<std::string> in(1), out(1);
+    std::thread([&] {  // binds both queues to this thread's hub, which then exits
+        in.put("first");
+        out.put("first");
+    })
+        .join();
+    EXPECT_EQ(in.get(), "first");  // the owner has exited: this call makes them shared
+    EXPECT_EQ(out.get(), "first");
+    long got_sum = 0;
+    std::vector<green::GreenletHandle> gs;
+    for (int i = 0; i < 4; ++i)
+        gs.push_back(green::spawn(kCompact, [&] {
+            for (int k = 0; k < 25; ++k) got_sum += std::stol(in.get());
+        }));
+    for (int i = 0; i < 4; ++i)
+        gs.push_back(green::spawn(kCompact, [&out, i] {
+            for (int k = 1; k <= 25; ++k) out.put(std::to_string(i * 25 + k));
+        }));
+    std::thread producer([&] {
+        for (int k = 1; k <= 100; ++k) in.put(std::to_string(k));
+    });
+    long put_sum = 0;
+    std::thread consumer([&] {
+        for (int k = 0; k < 100; ++k) put_sum += std::stol(out.get());
+    });
+    green::joinall(gs);
+    producer.join();
+    consumer.join();
+    EXPECT_EQ(got_sum, 5050);
+    EXPECT_EQ(put_sum, 5050);
 }
 
 TEST(CompactWait, ChannelRendezvousBetweenCompactFibers) {

@@ -128,8 +128,12 @@ class PriorityStore {
 // How one queue operation synchronizes (detail::HubAffinity). LocalOps: the single-hub code,
 // no lock. SharedOps: holds the lock from construction; a wait drops it; wake-ups of waiters on
 // other hubs are posted when it is destroyed, after the lock (members destroy in reverse order).
+// wait_on_stack: for a node on the caller's stack, declined for a compact fiber (StackWait).
 struct LocalOps {
     bool wait(WaitQueue& q, WaitQueue::Node& n, const Deadline& d) { return q.wait(n, d); }
+    WaitQueue::StackWait wait_on_stack(WaitQueue& q, WaitQueue::Node& n, const Deadline& d) {
+        return q.wait_on_stack(n, d);
+    }
     void notify(WaitQueue& q, WaitQueue::Node& n) noexcept { q.notify(n); }
     void notify_all(WaitQueue& q) noexcept { q.notify_all(); }
 };
@@ -137,6 +141,10 @@ struct SharedOps {
     explicit SharedOps(HubAffinity& a) : lk(a.lock()) {}
     bool wait(WaitQueue& q, WaitQueue::Node& n, const Deadline& d) {
         return q.wait_locked(n, d, lk);
+    }
+    WaitQueue::StackWait wait_on_stack(WaitQueue& q, WaitQueue::Node& n, const Deadline& d) {
+        if (hub_running_fiber()->compact()) return WaitQueue::StackWait::Compact;  // lock kept
+        return wait(q, n, d) ? WaitQueue::StackWait::Notified : WaitQueue::StackWait::Timeout;
     }
     void notify(WaitQueue& q, WaitQueue::Node& n) noexcept { q.notify_locked(n, wakes); }
     void notify_all(WaitQueue& q) noexcept { q.notify_all_locked(wakes); }
@@ -430,13 +438,18 @@ class BasicQueue {
     template <class Ops>
     Status put_wait(T& item, const Deadline& deadline, Ops& ops) {
         if (deadline.expired()) return Status::Timeout;
-        if (detail::hub_running_fiber()->compact()) [[unlikely]]  // local() made the hub
-            return put_wait_compact(item, deadline, ops);
         PutWaiter w;
         w.item = &item;
         // Interrupted after a getter took the item: the put happened; nothing to undo.
-        if (!ops.wait(putters_, w, deadline)) return Status::Timeout;
-        return w.closed ? Status::Closed : Status::Ok;
+        switch (ops.wait_on_stack(putters_, w, deadline)) {
+            case WaitQueue::StackWait::Notified:
+                return w.closed ? Status::Closed : Status::Ok;
+            case WaitQueue::StackWait::Timeout:
+                return Status::Timeout;
+            case WaitQueue::StackWait::Compact:
+                break;
+        }
+        return put_wait_compact(item, deadline, ops);
     }
     template <class Ops>
     [[gnu::noinline]] Status put_wait_compact(T& item, const Deadline& deadline, Ops& ops) {
@@ -480,11 +493,11 @@ class BasicQueue {
     template <class Ops>
     Status get_wait(std::optional<T>& out, const Deadline& deadline, Ops& ops) {
         if (deadline.expired()) return Status::Timeout;
-        if (detail::hub_running_fiber()->compact()) [[unlikely]]  // local() made the hub
-            return get_wait_compact(out, deadline, ops);
         GetWaiter w;
         w.slot = &out;
-        return get_waited(w, out, deadline, ops);
+        if (const Status s = get_waited<true>(w, out, deadline, ops); s != Status::NotReady)
+            return s;
+        return get_wait_compact(out, deadline, ops);
     }
     template <class Ops>
     [[gnu::noinline]] Status get_wait_compact(std::optional<T>& out, const Deadline& deadline,
@@ -498,18 +511,25 @@ class BasicQueue {
                 if (w.held) out = std::move(w.held);
             }
         };
-        return get_waited(*w, out, deadline, ops, [&] { return Land{*w, out}; });
+        return get_waited<false>(*w, out, deadline, ops, [&] { return Land{*w, out}; });
     }
     struct NoLanding {
         int operator()() const noexcept { return 0; }
     };
     // The wait of a get; `landing` makes the guard that hands a compact waiter's item over.
-    template <class Ops, class Landing = NoLanding>
+    // kOnStack: `w` is on the stack, and a compact fiber gets NotReady (to wait with a heap node).
+    template <bool kOnStack, class Ops, class Landing = NoLanding>
     Status get_waited(GetWaiter& w, std::optional<T>& out, const Deadline& deadline, Ops& ops,
                       Landing landing = {}) {
         try {
             [[maybe_unused]] const auto land = landing();
-            if (!ops.wait(getters_, w, deadline)) return Status::Timeout;
+            if constexpr (kOnStack) {
+                const WaitQueue::StackWait waited = ops.wait_on_stack(getters_, w, deadline);
+                if (waited == WaitQueue::StackWait::Compact) return Status::NotReady;
+                if (waited == WaitQueue::StackWait::Timeout) return Status::Timeout;
+            } else if (!ops.wait(getters_, w, deadline)) {
+                return Status::Timeout;
+            }
         } catch (...) {
             if (out) {  // handed an item, then killed: it belongs to the next getter
                 after_wait(ops, [&](auto& now) { redeliver(std::move(*out), now); });

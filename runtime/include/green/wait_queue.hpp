@@ -198,6 +198,12 @@ class WaitQueue {
     // tells the caller whether it was handed something it must pass on or give back.
     // Waiters of two different hubs on one queue are refused (std::logic_error).
     bool wait(Node& n, Deadline deadline);
+    // wait(n, deadline) for a node on the caller's stack, which a compact fiber may not park on
+    // (its stack is copied away while it waits): for one, returns Compact at once, `n` not queued,
+    // and the caller waits again with its node on the heap. Costs nothing over wait(): the
+    // compact test is one the wait makes anyway.
+    enum class StackWait : unsigned char { Timeout, Notified, Compact };
+    StackWait wait_on_stack(Node& n, Deadline deadline);
     // The longest waiter, or nullptr.
     Node* front() const noexcept { return waiters_.front(); }
     // The longest waiter that may take a hand-off now, or nullptr. A select's node (select.hpp)
@@ -250,10 +256,15 @@ class WaitQueue {
     void share(detail::Mailbox& owner) noexcept;
     friend class Semaphore;
     // wait(deadline) with a node of its own: on the stack, or (compact fibers) on the heap.
-    [[gnu::always_inline]] bool wait_as(Node& n, const Deadline& deadline);
+    [[gnu::always_inline]] bool wait_as(detail::Hub& hub, detail::Fiber* self, Node& n,
+                                        const Deadline& deadline);
     bool wait_heap_node(Deadline deadline);
-    // wait(n, deadline), inline (runtime/src/wait_queue_inline.hpp): for the runtime's own waits.
-    [[gnu::always_inline]] bool wait_here(Node& n, const Deadline& deadline);
+    // wait(n, deadline), inline (runtime/src/wait_queue_inline.hpp): for the runtime's own waits,
+    // given the calling thread's hub and its running fiber, which the caller has at hand.
+    // kOnStack: `n` is on the caller's stack, and a compact fiber's wait returns Compact.
+    template <bool kOnStack = false>
+    [[gnu::always_inline]] StackWait wait_here(detail::Hub& hub, detail::Fiber* self, Node& n,
+                                               const Deadline& deadline);
     bool wait_keeping_hub(Node& n, Deadline deadline);
     bool finish_keeping_hub(Node& n, Deadline deadline, bool woke);
     bool finish_shared(Node& n, Deadline deadline, bool woke);
