@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <green/green.hpp>
+#include <vector>
 
 #include "hot_ops.hpp"
 
@@ -22,6 +23,20 @@ void spawn_join(long n) {
     long x = 0;
     for (long i = 0; i < n; ++i) green::spawn([&x] { ++x; }).join();
     g_sink = x;
+}
+
+// BM_Sleepers100k's path per fiber (spawn, a timed sleep, wake, exit, join), in batches of 1,000
+// sleeping at once, so that the timer heap and the stack pool work as they do there.
+void spawn_sleep_join(long n) {
+    constexpr long kBatch = 1000;
+    std::vector<green::Greenlet<void>> batch;
+    batch.reserve(kBatch);
+    for (long done = 0; done < n; done += kBatch) {
+        for (long i = 0; i < kBatch && done + i < n; ++i)
+            batch.push_back(green::spawn([] { green::sleep(std::chrono::milliseconds(1)); }));
+        for (auto& g : batch) g.join();
+        batch.clear();
+    }
 }
 
 // N repetitions of an operation's body.
@@ -70,6 +85,7 @@ void yield_ping_pong_greenlets(long n) {
 
 const Operation kOperations[] = {
     {"spawn_join", spawn_join},
+    {"spawn_sleep_join", spawn_sleep_join},
     {"yield_ping_pong", [](long n) { hot_ops::yield_ping_pong(times(n)); }},
     {"queue_ping_pong", [](long n) { g_sink = hot_ops::ping_pong<green::Queue<int>>(times(n)); }},
     {"channel_ping_pong",

@@ -89,6 +89,35 @@ TEST(CompactWait, QueueItemsReachCompactGettersAndComeFromCompactPutters) {
     }
 }
 
+// The explicit wait for a node on the caller's stack: a compact fiber's is declined before the
+// node is queued (it would be copied away with the stack), an ordinary fiber's parks as wait().
+TEST(CompactWait, WaitOnStackDeclinesOnlyACompactFiber) {
+    using green::WaitQueue;
+    WaitQueue q;
+    auto compact = green::spawn(kCompact, [&] {
+        WaitQueue::Node n;
+        const auto r = q.wait_on_stack(n, green::Deadline(50ms));
+        EXPECT_FALSE(n.linked);
+        EXPECT_TRUE(q.empty());
+        return r;
+    });
+    EXPECT_EQ(compact.get(), WaitQueue::StackWait::Compact);
+    auto notified = green::spawn([&] {
+        WaitQueue::Node n;
+        return q.wait_on_stack(n, green::Deadline(10s));
+    });
+    green::sleep(0ms);
+    EXPECT_EQ(q.size(), 1u);
+    EXPECT_TRUE(q.notify_one());
+    EXPECT_EQ(notified.get(), WaitQueue::StackWait::Notified);
+    auto timed_out = green::spawn([&] {
+        WaitQueue::Node n;
+        return q.wait_on_stack(n, green::Deadline(1ms));
+    });
+    EXPECT_EQ(timed_out.get(), WaitQueue::StackWait::Timeout);
+    EXPECT_TRUE(q.empty());
+}
+
 // Shared mode (a plain thread used the queues first): compact getters and putters wait under the
 // queues' lock, with their nodes and items on the heap, and a thread on another hub wakes them.
 TEST(CompactWait, SharedQueuesBetweenCompactFibersAndPlainThreads) {
