@@ -36,15 +36,13 @@ bool WaitQueue::wait(Deadline deadline) {
     auto& hub = detail::Hub::get();
     detail::Fiber* self = hub.current();
     if (self->compact()) [[unlikely]]
-        return wait_heap_node(deadline);
+        return wait_heap_node(hub, self, deadline);
     Node n;
     return wait_as(hub, self, n, deadline);
 }
 
-bool WaitQueue::wait_heap_node(Deadline deadline) {
-    auto& hub = detail::Hub::get();
-    // its stack is copied away
-    return wait_as(hub, hub.current(), *std::make_unique<Node>(), deadline);
+bool WaitQueue::wait_heap_node(detail::Hub& hub, detail::Fiber* self, Deadline deadline) {
+    return wait_as(hub, self, *std::make_unique<Node>(), deadline);  // its stack is copied away
 }
 
 bool WaitQueue::wait(Node& n, Deadline deadline) {

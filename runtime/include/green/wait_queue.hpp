@@ -258,7 +258,7 @@ class WaitQueue {
     // wait(deadline) with a node of its own: on the stack, or (compact fibers) on the heap.
     [[gnu::always_inline]] bool wait_as(detail::Hub& hub, detail::Fiber* self, Node& n,
                                         const Deadline& deadline);
-    bool wait_heap_node(Deadline deadline);
+    bool wait_heap_node(detail::Hub& hub, detail::Fiber* self, Deadline deadline);
     // wait(n, deadline), inline (runtime/src/wait_queue_inline.hpp): for the runtime's own waits,
     // given the calling thread's hub and its running fiber, which the caller has at hand.
     // kOnStack: `n` is on the caller's stack, and a compact fiber's wait returns Compact.
