@@ -1,7 +1,9 @@
 // Recycled greenlet cores, one cache per hub: malloc and free of the core were an eighth of a
 // spawn+join (glibc's tcache path, ~125 instructions). Blocks come from ::operator new and may
 // end in any hub's cache or in ::operator delete: a core freed on another thread is simply kept
-// by that thread's hub, or freed when it has no hub.
+// by that thread's hub, or freed when it has no hub. A hub keeps as many idle cores of a class as
+// its stack pool keeps warm stacks (GREEN_WARM_STACKS): a burst of that many fibers is served
+// again without malloc, for a few percent of what the stacks it keeps already hold.
 #pragma once
 
 #include <cstddef>
@@ -10,7 +12,7 @@ namespace green::detail {
 
 class CoreCache {
   public:
-    CoreCache() = default;
+    explicit CoreCache(std::size_t per_class) noexcept : per_class_(per_class) {}
     CoreCache(const CoreCache&) = delete;
     CoreCache& operator=(const CoreCache&) = delete;
     ~CoreCache();
@@ -28,7 +30,7 @@ class CoreCache {
     // Keeps a block of `size` bytes; false when the cache is full for that class.
     bool put(void* p, std::size_t size) noexcept {
         const std::size_t c = size_class(size);
-        if (c >= kClasses || count_[c] >= kPerClass) return false;
+        if (c >= kClasses || count_[c] >= per_class_) return false;
         auto* b = static_cast<Block*>(p);
         b->next = free_[c];
         free_[c] = b;
@@ -47,13 +49,13 @@ class CoreCache {
     };
     static constexpr std::size_t kGranule = 64;
     static constexpr std::size_t kClasses = 16;  // blocks up to 1 KiB
-    static constexpr unsigned kPerClass = 256;   // idle cores kept per class
     static constexpr std::size_t size_class(std::size_t size) noexcept {
         return (size - 1) / kGranule;
     }
 
     Block* free_[kClasses] = {};
-    unsigned count_[kClasses] = {};
+    std::size_t count_[kClasses] = {};
+    std::size_t per_class_;  // idle cores kept per class
 };
 
 }  // namespace green::detail

@@ -122,6 +122,7 @@ Hub& Hub::create() {
 
 Hub::Hub()
     : HubHead{&main_},
+      core_cache_(config().warm_stacks),
       mailbox_(Mailbox::make()),
       default_stack_size_(initial_stack_size()),
       eh_globals_(abi::__cxa_get_globals()),

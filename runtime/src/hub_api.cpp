@@ -16,7 +16,8 @@ namespace {
 // Out of line, so that sleep(0), the usual way to yield, does not pay for this frame.
 [[gnu::noinline]] void sleep_until(detail::Hub& hub, const Deadline& deadline) {
     const detail::WaitNote note(hub.current(), detail::WaitKind::Sleep);
-    while (hub.park(deadline)) {
+    hub.throw_if_interrupted();
+    while (hub.park_until(deadline)) {
         // Woken early by someone who should not have; keep sleeping.
     }
 }

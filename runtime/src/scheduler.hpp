@@ -170,6 +170,9 @@ class Hub : public HubHead {
     bool park(const Deadline& deadline);
     // park(), inline (hub_switch.hpp): for the waits that park in a loop.
     GREEN_HOT_INLINE bool park_inline(const Deadline& deadline);
+    // park() with a finite deadline that does not throw a pending interrupt before parking,
+    // only after waking (sleep tests once, then parks in a loop).
+    bool park_until(const Deadline& deadline);
     // Parks until ready(), ignoring interrupts (they stay pending). For waits that must not be
     // abandoned, such as an io_uring operation whose memory the kernel still owns.
     void park_uninterruptible();
@@ -290,7 +293,6 @@ class Hub : public HubHead {
         fibers_.push_back(f.registry_link_);
         ++spawned_;
     }
-    bool park_until(const Deadline& deadline);
     // The parked fiber's run-info record (since when, until when, counted by reason), then the
     // state change; the caller switches away next.
     GREEN_HOT_INLINE void note_park(Fiber& f, std::int64_t deadline_ns) noexcept {

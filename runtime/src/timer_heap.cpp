@@ -9,6 +9,16 @@ TimerHeap::TimerHeap() {
     free_slots_.reserve(1024);
 }
 
+inline void TimerHeap::sift_up(std::size_t i, Entry e) noexcept {
+    while (i > 0) {
+        std::size_t parent = (i - 1) / kArity;
+        if (!before(e, heap_[parent])) break;
+        place(i, heap_[parent]);
+        i = parent;
+    }
+    place(i, e);
+}
+
 void TimerHeap::add(Timer& t) {
     if (t.armed()) cancel(t);
     std::uint32_t slot;
@@ -52,16 +62,6 @@ void TimerHeap::remove_at(std::size_t i) noexcept {
         sift_up(i, last);
     else
         sift_down(i, last);
-}
-
-void TimerHeap::sift_up(std::size_t i, Entry e) noexcept {
-    while (i > 0) {
-        std::size_t parent = (i - 1) / kArity;
-        if (!before(e, heap_[parent])) break;
-        place(i, heap_[parent]);
-        i = parent;
-    }
-    place(i, e);
 }
 
 void TimerHeap::sift_down(std::size_t i, Entry e) noexcept {
