@@ -322,7 +322,12 @@ int pthread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(vo
         const bool away = hubs::multi() && home != hubs::current();
         if (hubs::multi()) {
             // Before it is shared: its reference count is atomic from now on.
-            t->set_home(hubs::handle(home));
+            try {
+                t->set_home(hubs::handle(home));
+            } catch (...) {  // no memory: not counted or registered yet
+                delete t;
+                throw;
+            }
             t->hub_index = home;
             t->os_thread = hubs::os_thread(home);
         }

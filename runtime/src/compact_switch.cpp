@@ -64,13 +64,13 @@ void Hub::place_on_run_stack(Fiber& f) noexcept {
     if (!f.ctx_)
         prepare_stack(f);  // its first context, at the run stack's top
     else
-        restore_image(f.image_, static_cast<char*>(f.ctx_));
+        restore_image(f.extras_->image, static_cast<char*>(f.ctx_));
 }
 
 void Hub::vacate_run_stack(Fiber& f) noexcept {
     const AsLoop as_loop(*this);  // save_image allocates
     char* sp = static_cast<char*>(f.ctx_);
-    save_image(f.image_, sp, StackPool::top(run_stack_));
+    save_image(f.extras_->image, sp, StackPool::top(run_stack_));
     if constexpr (GREEN_CHECK_FIBER_STATES) {
         fill_vacant(sp, StackPool::top(run_stack_));
         vacated_from_ = sp;

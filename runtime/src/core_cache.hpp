@@ -38,9 +38,11 @@ class CoreCache {
         return true;
     }
     // The size the block of a `size`-byte request really has, so that any block of its class
-    // fits a later request of that class.
+    // fits a later request of that class. A class's blocks are 8 bytes short of a multiple of
+    // 64, so that with glibc's 8-byte chunk header each fills a chunk exactly (a 248-byte core
+    // takes a 256-byte chunk; rounded up to 256 it took 272).
     static std::size_t rounded(std::size_t size) noexcept {
-        return size_class(size) < kClasses ? (size_class(size) + 1) * kGranule : size;
+        return size_class(size) < kClasses ? (size_class(size) + 1) * kGranule - kHeader : size;
     }
 
   private:
@@ -48,9 +50,10 @@ class CoreCache {
         Block* next;
     };
     static constexpr std::size_t kGranule = 64;
-    static constexpr std::size_t kClasses = 16;  // blocks up to 1 KiB
+    static constexpr std::size_t kClasses = 16;  // blocks up to 1,016 bytes
+    static constexpr std::size_t kHeader = 8;    // malloc's size word before each chunk
     static constexpr std::size_t size_class(std::size_t size) noexcept {
-        return (size - 1) / kGranule;
+        return (size + kHeader - 1) / kGranule;
     }
 
     Block* free_[kClasses] = {};

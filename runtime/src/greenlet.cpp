@@ -109,6 +109,8 @@ std::uint64_t next_greenlet_id() noexcept {
 
 }  // namespace
 
+const HubHandle GreenletCore::kNoHome{};
+
 GreenletCore::GreenletCore() : id_(next_greenlet_id()) {}
 
 GreenletCore::~GreenletCore() = default;
@@ -118,7 +120,7 @@ std::string GreenletCore::name() const {
 }
 
 void GreenletCore::rawlink(LinkNode& node) {
-    if (home_ && is_remote(*this))
+    if (pooled_ && is_remote(*this))
         throw std::logic_error(
             "green: wait/iwait/joinall(raise_error) on a greenlet of another hub; use join() or "
             "link() for it");

@@ -253,14 +253,14 @@ void Hub::entry(void* fctx, void* data) noexcept {
 
 void Hub::reap(Fiber& dead) noexcept {
     const AsLoop as_loop(*this);  // resumed() calls it on the fiber it switched to
-    if (dead.registry_link_.linked) ++finished_;
+    if (fibers_.contains(dead.registry_link_)) ++finished_;
     fibers_.remove(dead.registry_link_);
     if (dead.stack_reserved_) {  // it ended before it ran
         stacks_.unreserve(dead.stack_size_);
         dead.stack_reserved_ = false;
     }
     if (dead.compact_) [[unlikely]] {
-        release_image(dead.image_);  // the run stack stays the hub's
+        release_image(dead.extras_->image);  // the run stack stays the hub's
         if (dead.stack_.base) {
             --compact_fibers_;
             refresh_slow_switch();
@@ -289,7 +289,7 @@ void Hub::exit_current() noexcept {
     transition(*self, FiberState::Dead);
     if (g_event_hook.load(std::memory_order_relaxed)) [[unlikely]]
         emit_fiber_event(RuntimeEventKind::Finish, *self, os_tid_);
-    Fiber* parent = self->parent_;
+    Fiber* parent = self->parent();
     if (parent &&
         (parent->state_ == FiberState::Suspended || parent->state_ == FiberState::Created)) {
         switch_to(*parent);
@@ -348,16 +348,20 @@ void Hub::bad_state(const Fiber& f, FiberState to, const char* why) noexcept {
     std::abort();
 }
 
+void Hub::promote_queued(Fiber& f) noexcept {
+    if (!f.extras_ || f.extras_->queued.empty()) return;
+    auto& q = f.extras_->queued;
+    f.pending_ = std::move(q.front().error);
+    f.pending_timeout_ = q.front().timeout_id;
+    q.erase(q.begin());
+}
+
 void Hub::throw_pending() {
     Fiber& f = *current_;
     std::exception_ptr e = std::move(f.pending_);
     f.pending_ = nullptr;
     f.pending_timeout_ = 0;
-    if (f.queued_ && !f.queued_->empty()) {  // the next one waits for the next resume point
-        f.pending_ = std::move(f.queued_->front().error);
-        f.pending_timeout_ = f.queued_->front().timeout_id;
-        f.queued_->erase(f.queued_->begin());
-    }
+    promote_queued(f);  // the next one waits for the next resume point
     std::rethrow_exception(e);
 }
 
@@ -437,8 +441,7 @@ void Hub::interrupt(Fiber& f, std::exception_ptr e, std::uint64_t timeout_id) no
         f.pending_ = std::move(e);
         f.pending_timeout_ = timeout_id;
     } else {
-        if (!f.queued_) f.queued_ = new std::vector<Interrupt>;
-        auto& q = *f.queued_;
+        auto& q = f.extras().queued;
         Interrupt in{std::move(e), timeout_id};
         if (timeout_id != 0) {
             q.push_back(std::move(in));
@@ -462,15 +465,11 @@ void Hub::withdraw_first(Fiber& f, Match&& match) noexcept {
     if (f.pending_ && match(f.pending_, f.pending_timeout_)) {
         f.pending_ = nullptr;
         f.pending_timeout_ = 0;
-        if (f.queued_ && !f.queued_->empty()) {
-            f.pending_ = std::move(f.queued_->front().error);
-            f.pending_timeout_ = f.queued_->front().timeout_id;
-            f.queued_->erase(f.queued_->begin());
-        }
+        promote_queued(f);
         return;
     }
-    if (!f.queued_) return;
-    auto& q = *f.queued_;
+    if (!f.extras_) return;
+    auto& q = f.extras_->queued;
     for (auto it = q.begin(); it != q.end(); ++it) {
         if (match(it->error, it->timeout_id)) {
             q.erase(it);

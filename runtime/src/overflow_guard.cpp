@@ -31,7 +31,7 @@ void write_report(const Fiber& f) noexcept {
     int n = std::snprintf(buf, sizeof buf,
                           "green: stack overflow in fiber '%s' (stack size %zu bytes); "
                           "raise it with SpawnOptions::stack_size or GREEN_STACK_SIZE\n",
-                          name.c_str(), f.stack().size);
+                          name.c_str(), static_cast<std::size_t>(f.stack().size));
     if (n > 0)
         (void)!::write(2, buf, static_cast<std::size_t>(n) < sizeof buf ? n : sizeof buf - 1);
 }

@@ -28,7 +28,7 @@ class RawFiber final : public Fiber {
         // Like Python's greenlet: the result, or the exception, goes to the first live parent.
         RawGreenlet* p = owner_ ? owner_->parent_ : nullptr;
         while (p && p->dead()) p = p->parent_;
-        parent_ = p ? p->fiber_ : nullptr;
+        extras().parent = p ? p->fiber_ : nullptr;  // made with the view (constructor)
         if (p) {
             p->transfer_ = std::move(result);
             if (error && !p->fiber_->pending_) p->fiber_->pending_ = error;
@@ -55,7 +55,7 @@ RawGreenlet::RawGreenlet(Function fn, RawGreenlet* parent)
     auto& hub = detail::Hub::get();
     fiber_->hub_ = &hub;
     fiber_->set_spawned_by(hub.current(), &hub.main_fiber());
-    fiber_->raw_view_ = this;
+    fiber_->extras().raw_view = this;
     parent_ = parent ? parent : &current();
 }
 
@@ -83,17 +83,18 @@ RawGreenlet::~RawGreenlet() {
     // Parked in the hub (sleeping, waiting for I/O): it outlives this handle and unwinds.
     f->owner_ = nullptr;
     f->orphaned_ = true;
-    f->raw_view_ = nullptr;
+    if (f->extras_) f->extras_->raw_view = nullptr;
     f->hub_->interrupt(*f, std::make_exception_ptr(GreenletExit()));
     (void)owned_.release();
 }
 
 RawGreenlet& RawGreenlet::view_of(detail::Fiber* f) {
-    if (!f->raw_view_) {
-        f->raw_view_ = new RawGreenlet(f);
-        f->owns_raw_view_ = true;
+    auto& x = f->extras();
+    if (!x.raw_view) {
+        x.raw_view = new RawGreenlet(f);
+        x.owns_raw_view = true;
     }
-    return *static_cast<RawGreenlet*>(f->raw_view_);
+    return *static_cast<RawGreenlet*>(x.raw_view);
 }
 
 RawGreenlet& RawGreenlet::current() {

@@ -289,7 +289,7 @@ class Hub : public HubHead {
   private:
     // Into the registry of live fibers (fibers()), once.
     void register_fiber(Fiber& f) noexcept {
-        if (f.registry_link_.linked) return;
+        if (fibers_.contains(f.registry_link_)) return;
         fibers_.push_back(f.registry_link_);
         ++spawned_;
     }
@@ -326,7 +326,9 @@ class Hub : public HubHead {
         // 4-5 instructions on every switch (callgrind, bench_core yield ping-pong).
         if constexpr (asan::kEnabled) {
             StackSlot left;
-            asan::finish_switch(self.sanitizer_, const_cast<const void**>(&left.base), &left.size);
+            std::size_t left_size = 0;
+            asan::finish_switch(self.sanitizer_, const_cast<const void**>(&left.base), &left_size);
+            left.size = left_size > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(left_size);
             if (&prev == &main_) main_stack_ = left;  // the thread's stack, as ASan knows it
         } else {
             (void)self, (void)prev;
@@ -364,6 +366,8 @@ class Hub : public HubHead {
     void place_on_run_stack(Fiber& f) noexcept;
     void vacate_run_stack(Fiber& f) noexcept;
     [[noreturn]] void throw_pending();
+    // After pending_ was thrown or withdrawn: the first queued interrupt becomes pending.
+    static void promote_queued(Fiber& f) noexcept;
     template <class Match>
     static void withdraw_first(Fiber& f, Match&& match) noexcept;
     static void check_transition(const Fiber& f, FiberState to) noexcept;

@@ -181,7 +181,7 @@ StackSlot StackPool::carve(SizeClass& cls, std::size_t size) {
     char* slot_base = c.base + page + cls.next_slot * slot;
     ++cls.next_slot;
     ++cls.carved;
-    StackSlot s{slot_base + page, size, false, true};  // fresh memory: zero
+    StackSlot s{slot_base + page, static_cast<std::uint32_t>(size), false, true};  // fresh: zero
     if (c.slots_guarded || (guarded_ < guard_budget_ && install_guard(slot_base))) {
         s.guarded = true;
         ++guarded_;

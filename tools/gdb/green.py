@@ -92,7 +92,7 @@ def _stack_use(f):
         return ""
     if bool(f["compact_"]):
         # The hub's shared run stack; switched out, only its image is its own.
-        return "; stack %d KiB, compact (%d bytes kept)" % (size // 1024, int(f["image_"]["size"]))
+        return "; stack %d KiB, compact (%d bytes kept)" % (size // 1024, int(_image(f)["size"]))
     top = base + size - ((base >> 12) & 31) * 64  # StackPool::top
     inferior = gdb.selected_inferior()
     try:  # one read; page by page where a core has holes (pages never written)
@@ -204,12 +204,17 @@ def _registers_in(words, ctx):
             "rbx": slot[5], "rbp": slot[6], "rip": slot[7], "rsp": ctx + 0x40 + 128}
 
 
+def _image(f):
+    """A compact fiber's StackImage: in the fiber's Extras, which set_compact made at spawn."""
+    return f["extras_"].dereference()["image"]
+
+
 def _compact_image(fiber):
     """(address, bytes) of a switched-out compact fiber's stack: its image holds the bytes from
     its saved context up; the run stack at those addresses holds another fiber's frames."""
     f = fiber.dereference()
-    size = int(f["image_"]["size"])
-    data = int(f["image_"]["data"])
+    image = _image(f)
+    size, data = int(image["size"]), int(image["data"])
     return int(f["ctx_"]), gdb.selected_inferior().read_memory(data, size).tobytes()
 
 

@@ -49,8 +49,8 @@ class HubPool {
         auto bound = detail::bind_call(std::forward<F>(f), std::forward<Args>(args)...);
         HubHandle home = handle(i);  // std::out_of_range before anything is allocated
         auto* core = new detail::BoundCore<R, decltype(bound)>(std::move(bound));
-        core->set_home(std::move(home));  // before the first handle: its count is atomic now
-        Greenlet<R> g(core);
+        Greenlet<R> g(core);              // frees the core if set_home throws (no memory)
+        core->set_home(std::move(home));  // before it is shared: its count is atomic now
         start_on(i, *core, opts);
         return g;
     }

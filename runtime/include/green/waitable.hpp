@@ -34,7 +34,7 @@ class LinkList {
     LinkNode* front() const noexcept { return nodes_.front(); }  // then node->next
 
   private:
-    detail::IntrusiveList<LinkNode> nodes_;
+    detail::IntrusiveFifo<LinkNode> nodes_;  // one pointer: in every greenlet and event
 };
 
 class Waitable {

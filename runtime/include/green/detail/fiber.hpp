@@ -48,10 +48,10 @@ class Hub;
 class Fiber;
 
 struct StackSlot {
-    void* base = nullptr;  // lowest usable address (the stack grows down towards it)
-    std::size_t size = 0;  // usable bytes above base
-    bool guarded = false;  // a PROT_NONE page sits below base; otherwise a canary does
-    bool zeroed = false;   // all zero when handed out: its deepest use is its fiber's own
+    void* base = nullptr;    // lowest usable address (the stack grows down towards it)
+    std::uint32_t size = 0;  // usable bytes above base (at most kMaxStackSize, 1 GiB)
+    bool guarded = false;    // a PROT_NONE page sits below base; otherwise a canary does
+    bool zeroed = false;     // all zero when handed out: its deepest use is its fiber's own
 };
 
 // A compact fiber's stack while it is switched out (stack_copy.hpp): the `size` bytes from its
@@ -94,11 +94,11 @@ struct TimeoutLink {
 };
 
 // Links a fiber into its hub's registry of live fibers (Hub::fibers()): from spawn (or its
-// first switch) until it is reaped. Never touched by a switch. Its fiber: Fiber::of().
+// first switch) until it is reaped. Never touched by a switch. Its fiber: Fiber::of(). No
+// `linked` flag: the registry tells membership from the links (IntrusiveList::contains).
 struct FiberLink {
     FiberLink* prev = nullptr;
     FiberLink* next = nullptr;
-    bool linked = false;
 };
 
 // What a parked fiber waits for. kind/object/fd/events are set by the waiting primitive
@@ -130,9 +130,8 @@ class Fiber {
     Fiber(const Fiber&) = delete;
     Fiber& operator=(const Fiber&) = delete;
     virtual ~Fiber() {
-        if (owns_raw_view_) destroy_raw_view(raw_view_);
-        delete queued_;
-        std::free(image_.data);
+        if (extras_) [[unlikely]]
+            drop_extras();
     }
 
     // The fiber's body; runs on its own stack. Must not let exceptions escape.
@@ -173,8 +172,11 @@ class Fiber {
     // Compact stack mode (green/stack_mode.hpp): it runs on its hub's shared run stack and
     // keeps only image() while switched out. Chosen before it starts.
     bool compact() const noexcept { return compact_; }
-    void set_compact(bool compact) noexcept { compact_ = compact; }
-    const StackImage& image() const noexcept { return image_; }
+    void set_compact(bool compact) {
+        if (compact) (void)extras();  // its image lives there: made now, where spawn may throw
+        compact_ = compact;
+    }
+    const StackImage& image() const noexcept { return extras_ ? extras_->image : kNoImage; }
 
     // Introspection (run_info.hpp). What it waits for while parked, and who spawned it.
     const WaitInfo& wait_info() const noexcept { return wait_; }
@@ -200,14 +202,37 @@ class Fiber {
     friend class green::RawGreenlet;
     friend class green::Timeout;
 
+    // What few fibers use, behind one pointer (made on first use, freed with the fiber), so
+    // that the fields every fiber writes stay in one small block: every parked greenlet's core
+    // fits malloc's 256-byte chunks.
+    struct Extras {
+        Fiber* parent = nullptr;        // raw greenlets: who runs when this one ends
+        std::vector<Interrupt> queued;  // interrupts behind pending_, in throwing order
+        void* raw_view = nullptr;       // RawGreenlet view of this fiber, if one was made
+        bool owns_raw_view = false;     // raw_view was made for this fiber (RawGreenlet::view_of)
+        StackImage image;               // compact fibers: the copied-out stack
+    };
+    Extras& extras() {
+        if (!extras_) [[unlikely]]
+            extras_ = new Extras;
+        return *extras_;
+    }
+    Fiber* parent() const noexcept { return extras_ ? extras_->parent : nullptr; }
+    void drop_extras() noexcept {
+        if (extras_->owns_raw_view) destroy_raw_view(extras_->raw_view);
+        std::free(extras_->image.data);
+        delete extras_;
+        extras_ = nullptr;
+    }
+    static constexpr StackImage kNoImage{};
+
     void* ctx_ = nullptr;    // fcontext of the suspended fiber
     Fiber* next_ = nullptr;  // run-queue link
     Hub* hub_ = nullptr;
-    Fiber* parent_ = nullptr;                   // raw greenlets: who runs when this one ends
-    std::exception_ptr pending_;                // thrown at the next resume point (kill, Timeout)
-    std::uint64_t pending_timeout_ = 0;         // the Timeout pending_ is the expiry of; 0: a kill
-    std::vector<Interrupt>* queued_ = nullptr;  // interrupts behind pending_, in throwing order
-    IntrusiveBag<TimeoutLink> timeouts_;        // Timeouts this fiber armed and has not dropped
+    std::exception_ptr pending_;          // thrown at the next resume point (kill, Timeout)
+    std::uint64_t pending_timeout_ = 0;   // the Timeout pending_ is the expiry of; 0: a kill
+    IntrusiveBag<TimeoutLink> timeouts_;  // Timeouts this fiber armed and has not dropped
+    Extras* extras_ = nullptr;
     StackSlot stack_;
     FiberState state_ = FiberState::Created;
     WakeReason wake_ = WakeReason::None;
@@ -215,7 +240,6 @@ class Fiber {
     bool ref_ = true;       // false: its timed and I/O waits do not keep the hub alive (ref=False)
     bool compact_ = false;  // on the hub's run stack, copied out while switched out
     bool stack_reserved_ = false;  // spawned: a stack of stack_size_ is promised, not taken yet
-    bool owns_raw_view_ = false;   // raw_view_ was made for this fiber (RawGreenlet::view_of)
     int saved_errno_ = 0;
     std::uint32_t stack_size_ = 0;  // requested size; 0 = the hub's default
     EhState eh_;                    // C++ EH globals of this fiber while it is switched out
@@ -228,8 +252,6 @@ class Fiber {
     std::uint64_t spawned_by_ = kSpawnedByUnknown;
     friend class WaitNote;
     friend class WaitLabel;
-    void* raw_view_ = nullptr;  // RawGreenlet view of this fiber, if one was made
-    StackImage image_;          // compact fibers: the copied-out stack
 };
 
 // The link is a member of Fiber itself (no virtual base), so its offset is the same in every

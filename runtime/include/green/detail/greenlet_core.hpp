@@ -39,13 +39,13 @@ class GreenletCore : public Fiber, public Waitable {
     // Handles of a greenlet that runs on a HubPool hub may live on any thread: their count is
     // atomic then. Every other greenlet keeps the plain count (and stays on its thread).
     void add_ref() noexcept {
-        if (home_) [[unlikely]]
+        if (pooled_) [[unlikely]]
             std::atomic_ref<unsigned>(refs_).fetch_add(1, std::memory_order_relaxed);
         else
             ++refs_;
     }
     void release() noexcept {
-        if (home_) [[unlikely]] {
+        if (pooled_) [[unlikely]] {
             if (std::atomic_ref<unsigned>(refs_).fetch_sub(1, std::memory_order_acq_rel) == 1)
                 delete this;
         } else if (--refs_ == 0) {
@@ -78,8 +78,13 @@ class GreenletCore : public Fiber, public Waitable {
     // The mailbox of the HubPool hub it runs on: set before the greenlet is shared with other
     // threads (hub_pool.cpp), empty for greenlets of other hubs. Other threads join, kill and
     // link it through this handle.
-    const HubHandle& home() const noexcept { return home_; }
-    void set_home(HubHandle h) noexcept { home_ = std::move(h); }
+    // It lives in Extras; pooled_, never written once the greenlet is shared, says whether
+    // there is one, so that other threads never read extras_ of a greenlet that is not theirs.
+    const HubHandle& home() const noexcept { return pooled_ ? extras_->home : kNoHome; }
+    void set_home(HubHandle h) {
+        extras().home = std::move(h);
+        pooled_ = static_cast<bool>(extras_->home);
+    }
 
   protected:
     virtual void run() = 0;
@@ -92,7 +97,9 @@ class GreenletCore : public Fiber, public Waitable {
     struct Extras {
         std::string name;
         std::unique_ptr<Timer> start_timer;
+        HubHandle home;
     };
+    static const HubHandle kNoHome;
     Extras& extras() {
         if (!extras_) extras_ = std::make_unique<Extras>();
         return *extras_;
@@ -102,10 +109,10 @@ class GreenletCore : public Fiber, public Waitable {
     LinkList links_;
     std::unique_ptr<Extras> extras_;
     std::uint64_t id_;
-    HubHandle home_;
     alignas(std::atomic_ref<unsigned>::required_alignment) unsigned refs_ = 0;
     std::atomic<bool> finished_{false};
     bool killed_ = false;
+    bool pooled_ = false;  // runs on a HubPool hub: home() is set, refs_ is atomic
 };
 
 template <class R>
