@@ -328,7 +328,7 @@ class Hub : public HubHead {
             StackSlot left;
             std::size_t left_size = 0;
             asan::finish_switch(self.sanitizer_, const_cast<const void**>(&left.base), &left_size);
-            left.size = left_size > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(left_size);
+            left.size = saturate_u32(left_size);
             if (&prev == &main_) main_stack_ = left;  // the thread's stack, as ASan knows it
         } else {
             (void)self, (void)prev;

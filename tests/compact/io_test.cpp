@@ -5,7 +5,6 @@
 
 #include <green/green.hpp>
 
-#include <sys/resource.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 #include "io_backend.hpp"
 #include "scheduler.hpp"
 #include "support/byte_pattern.hpp"
+#include "support/fd_limit.hpp"
 #include "support/files.hpp"
 #include "support/sockets.hpp"
 
@@ -160,15 +160,8 @@ TEST(CompactIo, AMillionParkedGreenletsBesideTenThousandLiveConnections) {
     constexpr long kParked = 1'000'000;
 #endif
     constexpr int kRounds = 3;
-    rlimit files{};
-    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
-    const rlim_t want = 2 * 10'000 + 200;
-    if (files.rlim_cur < want && files.rlim_max > files.rlim_cur) {
-        files.rlim_cur = std::min(want, files.rlim_max);
-        ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &files), 0);
-    }
-    const int connections = static_cast<int>(std::min<rlim_t>(10'000, (files.rlim_cur - 200) / 2));
-    ASSERT_GE(connections, 1'000) << "RLIMIT_NOFILE " << files.rlim_cur;
+    const int connections = green_test::raise_fd_limit(2 * 10'000, 200) / 2;
+    ASSERT_GE(connections, 1'000) << "the open-file limit holds too few connections";
 
     green::Event gate;
     long woken = 0;

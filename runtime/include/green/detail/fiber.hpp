@@ -47,6 +47,12 @@ namespace green::detail {
 class Hub;
 class Fiber;
 
+// A byte count in the 32 bits a stack size is kept in, the largest one when it does not fit
+// (the stack pool refuses anything above kMaxStackSize, 1 GiB, anyway).
+inline std::uint32_t saturate_u32(std::size_t n) noexcept {
+    return n > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(n);
+}
+
 struct StackSlot {
     void* base = nullptr;    // lowest usable address (the stack grows down towards it)
     std::uint32_t size = 0;  // usable bytes above base (at most kMaxStackSize, 1 GiB)
@@ -165,7 +171,7 @@ class Fiber {
     // refuses anything above kMaxStackSize.
     void prepare(Hub& hub, std::size_t stack_size, bool ref) noexcept {
         hub_ = &hub;
-        stack_size_ = stack_size > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(stack_size);
+        stack_size_ = saturate_u32(stack_size);
         ref_ = ref;
     }
 
