@@ -2,7 +2,10 @@
  * threads, each thread driving its connections through epoll with one request outstanding per
  * connection. Requests are 90% "get" and 10% "set" over K keys with V-byte values (the keys are
  * set once first, so every get hits). It stops after R requests in all and prints one line:
- *     requests=R seconds=S rps=X errors=E
+ *     requests=R seconds=S rps=X errors=E client_cpu_us_per_request=U waits_per_request=W
+ * (its own CPU time, user + system, and how many epoll_wait calls it made, per request: a server
+ * whose replies come one at a time wakes the load generator more often than one that sends them
+ * in bursts).
  * An error is a reply that is not the one the protocol gives (STORED, or VALUE...END with the
  * value set). usage: memcached_load PORT [--conns C] [--threads T] [--requests R] [--keys K]
  *                                       [--value V] */
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,7 +29,7 @@ enum { kBuf = 4096 };
 
 static int port, conns = 50, threads = 2, keys = 1000, value_len = 32;
 static long requests = 200000;
-static atomic_long issued, completed, errors;
+static atomic_long issued, completed, errors, epoll_waits;
 static char value[1024];
 
 struct conn {
@@ -39,6 +43,11 @@ static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double cpu_seconds(const struct rusage* ru) {
+    return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) +
+           (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
 }
 
 static int dial(void) {
@@ -105,8 +114,10 @@ static void* driver(void* arg) {
         }
     }
     struct epoll_event evs[64];
+    long waits = 0;
     while (active > 0) {
         int k = epoll_wait(ep, evs, 64, -1);
+        ++waits;
         for (int j = 0; j < k; ++j) {
             struct conn* c = evs[j].data.ptr;
             ssize_t r = recv(c->fd, c->buf + c->have, kBuf - c->have, 0);
@@ -125,6 +136,7 @@ static void* driver(void* arg) {
                 --active;
         }
     }
+    atomic_fetch_add(&epoll_waits, waits);
     for (int i = 0; i < n; ++i) close(cs[i].fd);
     free(cs);
     close(ep);
@@ -181,6 +193,8 @@ int main(int argc, char** argv) {
 
     pthread_t t[64];
     if (threads > 64) threads = 64;
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
     const double t0 = now_s();
     for (int i = 0; i < threads; ++i) {
         const int share = conns / threads + (i < conns % threads);
@@ -188,7 +202,13 @@ int main(int argc, char** argv) {
     }
     for (int i = 0; i < threads; ++i) pthread_join(t[i], NULL);
     const double s = now_s() - t0;
-    printf("requests=%ld seconds=%.3f rps=%.0f errors=%ld\n", atomic_load(&completed), s,
-           atomic_load(&completed) / s, atomic_load(&errors));
+    getrusage(RUSAGE_SELF, &ru1);
+    const long done = atomic_load(&completed);
+    const double cpu_s = cpu_seconds(&ru1) - cpu_seconds(&ru0);
+    printf(
+        "requests=%ld seconds=%.3f rps=%.0f errors=%ld client_cpu_us_per_request=%.2f "
+        "waits_per_request=%.3f\n",
+        done, s, done / s, atomic_load(&errors), done ? cpu_s * 1e6 / done : 0.0,
+        done ? (double)atomic_load(&epoll_waits) / done : 0.0);
     return atomic_load(&errors) ? 1 : 0;
 }

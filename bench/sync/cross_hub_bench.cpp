@@ -3,11 +3,18 @@
 // between two fibers of one pool hub (the same shared-mode objects, no mailbox), and a Lock
 // passed between two hubs, and a green::select over two Channels answering a driver on another
 // hub. Wall time per round trip; on a 2-core machine the two hubs' threads share the cores with
-// everything else. go_channels.go is the Go baseline (run_go.sh).
+// everything else. go_channels.go is the Go baseline (run_go.sh). Two floors in the same run: two
+// OS threads bouncing one cache line (what any cross-core hand-off costs at least) and two OS
+// threads handing off through a mutex and condition variable (what a thread per task pays).
 #include <benchmark/benchmark.h>
+#include <immintrin.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <green/green.hpp>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 namespace {
 
@@ -50,6 +57,78 @@ void BM_OneHubQueuePingPongInPool(benchmark::State& state) {
     round_trips<green::Queue<int>>(state, 0);
 }
 BENCHMARK(BM_OneHubQueuePingPongInPool)->UseRealTime();
+
+// Both fibers on hub 0: what Go's runtime measures in go_channels.go, where the woken goroutine
+// goes to the waker's P (runnext) and the two mostly share one P.
+void BM_OneHubChannelPingPongInPool(benchmark::State& state) {
+    round_trips<green::Channel<int>>(state, 0);
+}
+BENCHMARK(BM_OneHubChannelPingPongInPool)->UseRealTime();
+
+// The hardware's floor: two OS threads spinning on two cache lines, each round trip one line
+// moved to the other core and one moved back. A hub-to-hub hand-off moves several lines (the
+// queue's, the waiter's node, the mailbox's) each way.
+void BM_CacheLineRoundTrip(benchmark::State& state) {
+    struct alignas(64) Line {
+        std::atomic<long> v{0};
+    };
+    Line ping, pong;
+    // Yields now and then: with the two threads on one core (a loaded machine), a pure spin
+    // would wait out a whole time slice per round trip.
+    const auto pause = [](unsigned& spins) {
+        if (++spins % 1024 == 0)
+            std::this_thread::yield();
+        else
+            _mm_pause();
+    };
+    std::thread echo([&] {
+        for (long i = 1;; ++i) {
+            long seen;
+            unsigned spins = 0;
+            while ((seen = ping.v.load(std::memory_order_acquire)) != i && seen >= 0) pause(spins);
+            if (seen < 0) return;
+            pong.v.store(i, std::memory_order_release);
+        }
+    });
+    long i = 0;
+    for (auto _ : state) {
+        ping.v.store(++i, std::memory_order_release);
+        unsigned spins = 0;
+        while (pong.v.load(std::memory_order_acquire) != i) pause(spins);
+    }
+    ping.v.store(-1, std::memory_order_release);
+    echo.join();
+}
+BENCHMARK(BM_CacheLineRoundTrip)->UseRealTime();
+
+// Two OS threads, a mutex and a condition variable: each hand-off wakes a thread blocked in the
+// kernel (futex), as Go's goroutines locked to their threads (runtime.LockOSThread) do.
+void BM_ThreadCondVarPingPong(benchmark::State& state) {
+    std::mutex mu;
+    std::condition_variable cv;
+    long turn = 0;  // odd: the echo thread's turn; < 0: stop
+    std::thread echo([&] {
+        std::unique_lock lk(mu);
+        for (;;) {
+            cv.wait(lk, [&] { return turn < 0 || (turn & 1); });
+            if (turn < 0) return;
+            ++turn;
+            cv.notify_one();
+        }
+    });
+    {
+        std::unique_lock lk(mu);
+        for (auto _ : state) {
+            ++turn;
+            cv.notify_one();
+            cv.wait(lk, [&] { return !(turn & 1); });
+        }
+        turn = -1;
+        cv.notify_one();
+    }
+    echo.join();
+}
+BENCHMARK(BM_ThreadCondVarPingPong)->UseRealTime();
 
 // The echo fiber selects over two Channels (the driver alternates between them) and answers on a
 // third: each round trip is one select woken from the other hub plus one plain hand-off back,
