@@ -56,6 +56,11 @@ inline bool in_loop_fiber(const Hub& h) noexcept {
 inline Fiber& main_fiber(Hub& h) noexcept {
     return h.main_fiber();
 }
+// The TID of the hub's OS thread (what libc records as a mutex's owner on it), kept right
+// across fork.
+inline pid_t os_tid(const Hub& h) noexcept {
+    return h.os_tid();
+}
 // In a forked child: the fibers other than the caller never run again (Hub).
 inline void abandon_other_fibers_after_fork(Hub& h) noexcept {
     h.abandon_others_after_fork();

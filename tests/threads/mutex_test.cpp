@@ -1,8 +1,11 @@
 // Fiber-aware pthread mutexes: exclusion across switches, hand-over fairness, the three kinds
 // and their error codes, timed locking, and exclusion against a real OS thread.
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -206,6 +209,68 @@ TEST(Mutex, ExcludesARealOsThread) {
     ticker.join();
     real.join();
     EXPECT_GT(ticks, 0);  // other fibers ran while `locker` waited
+}
+
+// A default mutex taken and released by fibers without contention goes through the hooks'
+// inline copy of libc's steps: the fields libc keeps must read as libc leaves them (owner TID,
+// user count, so that pthread_mutex_destroy answers EBUSY only while it is held).
+TEST(Mutex, UncontendedDefaultMutexKeepsLibcsFields) {
+    require_patched();
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    std::thread fiber([&] {  // a fiber: the test's own thread has no hub
+        // Run by the main thread's hub, not by an OS thread of its own.
+        ASSERT_EQ(::gettid(), ::getpid());
+        const pid_t os_tid = static_cast<pid_t>(::gettid());  // the hub's OS thread
+        ASSERT_EQ(pthread_mutex_lock(&m), 0);
+        EXPECT_EQ(m.__data.__lock, 1);
+        EXPECT_EQ(m.__data.__owner, os_tid);
+        EXPECT_EQ(m.__data.__nusers, 1u);
+        EXPECT_EQ(pthread_mutex_destroy(&m), EBUSY);
+        std::thread other([&] { EXPECT_EQ(pthread_mutex_trylock(&m), EBUSY); });
+        other.join();
+        ASSERT_EQ(pthread_mutex_unlock(&m), 0);
+        EXPECT_EQ(m.__data.__lock, 0);
+        EXPECT_EQ(m.__data.__owner, 0);
+        EXPECT_EQ(m.__data.__nusers, 0u);
+        ASSERT_EQ(pthread_mutex_trylock(&m), 0);
+        EXPECT_EQ(m.__data.__owner, os_tid);
+        ASSERT_EQ(pthread_mutex_unlock(&m), 0);
+    });
+    fiber.join();
+    EXPECT_EQ(pthread_mutex_destroy(&m), 0);
+}
+
+// A real OS thread asleep in libc's lock (lock word 2) on a mutex a fiber holds is woken by the
+// fiber's unlock, which does libc's futex wake itself.
+TEST(Mutex, UnlockByAFiberWakesARealOsThreadAsleepInLibc) {
+    require_patched();
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    std::atomic<bool> got{false};
+    std::thread fiber([&] {
+        ASSERT_EQ(::gettid(), ::getpid());  // a fiber of the main thread's hub
+        ASSERT_EQ(pthread_mutex_lock(&m), 0);
+        std::thread real = green::detail::start_os_thread([&] {
+            pthread_mutex_lock(&m);  // libc's: a thread without a hub
+            got = true;
+            pthread_mutex_unlock(&m);
+        });
+        // Until libc has marked the word contended (the thread sleeps on the futex, or is about
+        // to).
+        const auto t0 = green::Clock::now();
+        while (__atomic_load_n(&m.__data.__lock, __ATOMIC_RELAXED) != 2 && seconds_since(t0) < 10)
+            usleep(1000);
+        EXPECT_EQ(__atomic_load_n(&m.__data.__lock, __ATOMIC_RELAXED), 2);
+        EXPECT_EQ(pthread_mutex_unlock(&m), 0);
+        while (!got && seconds_since(t0) < 20) usleep(1000);
+        EXPECT_TRUE(got);
+        if (!got) {  // do not leave the thread asleep for ever: wake it as libc would have
+            __atomic_store_n(&m.__data.__lock, 0, __ATOMIC_RELEASE);
+            ::syscall(SYS_futex, &m.__data.__lock, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+        }
+        real.join();
+    });
+    fiber.join();
+    EXPECT_EQ(pthread_mutex_destroy(&m), 0);
 }
 
 TEST(Mutex, KillAndTimeoutWaitUntilTheLockIsTaken) {
