@@ -47,16 +47,20 @@ enum class Mode { Block, TryOnly, Timed };
 
 // The uncontended lock and unlock of a default mutex (kind 0: normal, process-private, not
 // robust, no priority protocol, no lock elision) that no fiber of this hub waits on or was
-// woken for (no side-table entry): libc's own steps for that kind, inline, instead of the
-// general path's table work around a call of libc's trylock or unlock (an uncontended pair: ~120
-// instructions instead of ~270). The steps (glibc's pthread_mutex_trylock.c and
-// pthread_mutex_unlock.c): the lock word goes 0 -> 1 by compare-and-swap, the owner becomes
-// this OS thread's TID and the user count goes up; unlock clears the owner, counts down and
-// exchanges the word for 0, waking one sleeper on the futex when it was 2 (an OS thread of the
-// program's own asleep in libc's lock). Any other kind, an entry, or a taken word: the general
-// path, as before.
-bool lock_default(FiberCtx c, pthread_mutex_t* m) noexcept {
-    if (kind_of(m) != 0 || table().find(m)) return false;
+// woken for (no side-table entry): libc's own steps for that kind, inline, instead of a call of
+// libc's trylock or unlock after the table work (an uncontended pair: ~120 instructions instead
+// of ~270). The steps (glibc's pthread_mutex_trylock.c and pthread_mutex_unlock.c): the lock
+// word goes 0 -> 1 by compare-and-swap, the owner becomes this OS thread's TID and the user
+// count goes up; unlock clears the owner, counts down and exchanges the word for 0, waking one
+// sleeper on the futex when it was 2 (an OS thread of the program's own asleep in libc's lock).
+// acquire() and release() take this way first, so the pthread calls and the condition variables'
+// unlock and relock (fiber_mutex_lock/unlock) share it; any other kind, an entry or a taken word
+// goes on to the general path.
+inline bool is_default(int kind, const Entry* e) noexcept {
+    return kind == 0 && !e;
+}
+
+inline bool take_default(FiberCtx c, pthread_mutex_t* m) noexcept {
     int expected = 0;
     if (!__atomic_compare_exchange_n(&m->__data.__lock, &expected, 1, false, __ATOMIC_ACQUIRE,
                                      __ATOMIC_RELAXED))
@@ -66,15 +70,13 @@ bool lock_default(FiberCtx c, pthread_mutex_t* m) noexcept {
     return true;
 }
 
-bool unlock_default(pthread_mutex_t* m) noexcept {
-    if (kind_of(m) != 0 || table().find(m)) return false;
+inline void release_default(pthread_mutex_t* m) noexcept {
     m->__data.__owner = 0;
     --m->__data.__nusers;
     if (__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) > 1)
         ::syscall(SYS_futex, &m->__data.__lock, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
     // The exchange is a locked instruction: the full barrier wake_others counts on.
     hubs::wake_elsewhere(m);
-    return true;
 }
 
 // Mutexes whose owning fiber is recorded: those libc checks the owner of (recursive,
@@ -209,12 +211,12 @@ int wait_acquire(FiberCtx c, Table& t, pthread_mutex_t* m, int kind,
     }
 }
 
-int acquire(FiberCtx c, pthread_mutex_t* m, Mode mode, clockid_t clock,
-            const timespec* abstime) noexcept {
-    const int kind = kind_of(m);
+// Every lock but the uncontended default one: `e` is the mutex's entry (or null).
+[[gnu::noinline]] int acquire_general(FiberCtx c, Table& t, pthread_mutex_t* m, int kind, Entry* e,
+                                      Mode mode, clockid_t clock,
+                                      const timespec* abstime) noexcept {
     const int type = kind & kTypeMask;
-    Table& t = table();
-    Entry* e = adopt(c, t, m, kind, t.find(m));
+    e = adopt(c, t, m, kind, e);
     if (e && e->owner == c.self) {
         if (type == PTHREAD_MUTEX_RECURSIVE) {
             if (e->count == UINT_MAX) return EAGAIN;
@@ -238,17 +240,23 @@ int acquire(FiberCtx c, pthread_mutex_t* m, Mode mode, clockid_t clock,
     return wait_acquire(c, t, m, kind, user);
 }
 
-}  // namespace
-
-int fiber_mutex_lock(FiberCtx c, pthread_mutex_t* m) noexcept {
-    return acquire(c, m, Mode::Block, CLOCK_REALTIME, nullptr);
+// Inline into each pthread call: out of line, the default mutex's way paid the general path's
+// frame (~40 instructions more per pair).
+[[gnu::always_inline]] inline int acquire(FiberCtx c, pthread_mutex_t* m, Mode mode,
+                                          clockid_t clock, const timespec* abstime) noexcept {
+    const int kind = kind_of(m);
+    Table& t = table();
+    Entry* e = t.find(m);
+    if (is_default(kind, e) && take_default(c, m)) [[likely]]
+        return 0;
+    return acquire_general(c, t, m, kind, e, mode, clock, abstime);
 }
 
-int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept {
-    const int kind = kind_of(m);
+// Every unlock but the default mutex's with no entry.
+[[gnu::noinline]] int release_general(FiberCtx c, Table& t, pthread_mutex_t* m, int kind,
+                                      Entry* e) noexcept {
     const int type = kind & kTypeMask;
-    Table& t = table();
-    Entry* e = adopt(c, t, m, kind, t.find(m));
+    e = adopt(c, t, m, kind, e);
     if (tracked(kind)) {
         if (!e || e->owner != c.self) {
             if (e && e->owner) return EPERM;  // another fiber owns it
@@ -294,6 +302,27 @@ int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept {
     const int rc = release_to_libc(m, type);
     hubs::wake_elsewhere(m);
     return rc;
+}
+
+[[gnu::always_inline]] inline int release(FiberCtx c, pthread_mutex_t* m) noexcept {
+    const int kind = kind_of(m);
+    Table& t = table();
+    Entry* e = t.find(m);
+    if (is_default(kind, e)) [[likely]] {
+        release_default(m);
+        return 0;
+    }
+    return release_general(c, t, m, kind, e);
+}
+
+}  // namespace
+
+int fiber_mutex_lock(FiberCtx c, pthread_mutex_t* m) noexcept {
+    return acquire(c, m, Mode::Block, CLOCK_REALTIME, nullptr);
+}
+
+int fiber_mutex_unlock(FiberCtx c, pthread_mutex_t* m) noexcept {
+    return release(c, m);
 }
 
 void release_robust_mutexes(rt::Fiber* dead) noexcept {
@@ -343,15 +372,12 @@ int pthread_mutex_lock(pthread_mutex_t* m) noexcept {
         auto f = GREEN_REAL(pthread_mutex_lock);
         return f ? f(m) : 0;
     }
-    if (lock_default(c, m)) [[likely]]
-        return 0;
     return acquire(c, m, Mode::Block, CLOCK_REALTIME, nullptr);
 }
 
 int pthread_mutex_trylock(pthread_mutex_t* m) noexcept {
     const FiberCtx c = fiber_ctx();
     if (!c || hubs::posting()) return real_trylock(m);
-    if (lock_default(c, m)) return 0;
     return acquire(c, m, Mode::TryOnly, CLOCK_REALTIME, nullptr);
 }
 
@@ -378,9 +404,7 @@ int pthread_mutex_unlock(pthread_mutex_t* m) noexcept {
         hubs::wake_elsewhere(m);
         return rc;
     }
-    if (unlock_default(m)) [[likely]]
-        return 0;
-    return fiber_mutex_unlock(c, m);
+    return release(c, m);
 }
 
 int pthread_mutex_init(pthread_mutex_t* m, const pthread_mutexattr_t* attr) noexcept {
