@@ -233,7 +233,12 @@ void HubAffinity::become_shared() noexcept {
 }
 
 bool HubAffinity::local_slow() {
+    // First, also for a shared object: a plain thread gets its hub here, which the shared
+    // path's waits park on.
     Hub& here = Hub::get();
+    // Shared is for good (nothing turns it back): every operation of a shared object comes
+    // here, and it takes the lock once, in its SharedOps, not twice.
+    if (hub_.load(std::memory_order_acquire) == shared_mark()) return false;
     std::shared_ptr<Mailbox> owner;
     {
         std::lock_guard lk(lock_);
