@@ -19,9 +19,18 @@
 namespace {
 
 template <class Q>
-void round_trips(benchmark::State& state, std::size_t echo_hub) {
+void round_trips(benchmark::State& state, std::size_t echo_hub, bool shared = false) {
     green::HubPool pool(2);
     Q to, from;
+    if (shared) {  // used by both hubs once: shared mode (lock, mailbox wakes) from then on
+        for (std::size_t hub : {0, 1})
+            pool.spawn(hub,
+                       [&] {
+                           (void)to.try_get();
+                           (void)from.try_get();
+                       })
+                .join();
+    }
     auto echo = pool.spawn(echo_hub, [&] {
         for (;;) {
             int v = to.get();
@@ -64,6 +73,14 @@ void BM_OneHubChannelPingPongInPool(benchmark::State& state) {
     round_trips<green::Channel<int>>(state, 0);
 }
 BENCHMARK(BM_OneHubChannelPingPongInPool)->UseRealTime();
+
+// Both fibers on hub 0, the Channels shared (both hubs used them before): the shared mode's
+// own work (the lock, the wait's bookkeeping) without a line crossing cores, the part of the
+// cross-hub round trip that is not the hardware's.
+void BM_SharedChannelPingPongOnOneHub(benchmark::State& state) {
+    round_trips<green::Channel<int>>(state, 0, true);
+}
+BENCHMARK(BM_SharedChannelPingPongOnOneHub)->UseRealTime();
 
 // The hardware's floor: two OS threads spinning on two cache lines, each round trip one line
 // moved to the other core and one moved back. A hub-to-hub hand-off moves several lines (the
