@@ -70,9 +70,13 @@ void ThreadPool::run_and_wait(std::shared_ptr<detail::OffloadJob> job, Deadline 
     HubHandle home = current_hub();
     HubHandle::KeepAlive keep(home);
     job->waiter = hub.current();
-    submit([job, home] {
+    // The worker moves its reference into the completion it posts, so the job is released only
+    // on its home hub, after the wake-up. Released on the worker after the post, it raced the
+    // waiter's release; libstdc++ orders the two, but where the waiter is the hook library
+    // (built without TSan instrumentation) ThreadSanitizer could not see it and reported a race.
+    submit([job, home]() mutable {
         job->run();
-        home.post([job] {
+        home.post([job = std::move(job)] {
             job->done = true;
             if (job->waiter) job->waiter->hub()->ready(*job->waiter);
         });
