@@ -80,6 +80,8 @@ start_server() {  # name -> sets spid
         green-epoll-compact) cmd=(env GREEN_BACKEND=epoll GREEN_STACK_MODE=compact "$bin/echo_green_server" $host $port) ;;
         green-uring-32k) cmd=(env GREEN_BACKEND=io_uring GREEN_STACK_SIZE=32k "$bin/echo_green_server" $host $port) ;;
         go) cmd=(env GOMAXPROCS=1 "$tmp/go_server" $host $port) ;;
+        # Go's answer to the 2-hub servers: two Ps on the same two CPUs, beside the load.
+        go-2hubs) cmd=(env GOMAXPROCS=2 "$tmp/go_server" $host $port) ;;
         gevent) cmd=("$gevent_python" bench/echo/gevent_server.py $host $port) ;;
     esac
     local cpus=$server_cpu
@@ -96,7 +98,7 @@ for n in $conns; do
     # Runs interleave the servers, so drift on a shared machine hits them all alike.
     for r in $(seq "$runs"); do
         for s in $servers; do
-            [[ $s == go && $have_go == 0 ]] && continue
+            [[ $s == go* && $have_go == 0 ]] && continue
             [[ $s == gevent && $have_gevent == 0 ]] && continue
             port=$((port + 1))
             start_server "$s" || exit 1
