@@ -1,5 +1,5 @@
-// How an idle hub waits for other hubs: a short spin in user space before it blocks (watching
-// its mailbox and its I/O completions, and giving the core up to anything else runnable there
+// How an idle hub of several waits: a short spin in user space before it blocks (watching its
+// mailbox and its I/O completions, and giving the core up to anything else runnable there
 // between looks), and an eventfd write from a poster only when the hub really blocks. Waking a
 // thread blocked in the kernel costs tens of microseconds on a VM (a reschedule and an IPI on each
 // side); a hand-off between two hubs that are both awake costs a cache line. Go's scheduler keeps
@@ -16,10 +16,16 @@
 namespace green::detail {
 
 bool Hub::spin_for_post(Duration timeout) noexcept {
-    // Alone in the process nobody posts but the dump signal and plain threads: no spin. Nor
-    // once several spins in a row found nothing (run_posts restores the credit).
-    if (spin_credit_ <= 0 || g_live_hubs.load(std::memory_order_relaxed) < 2) return false;
+    // Alone in the process nobody posts but the dump signal and plain threads: no spin (a lone
+    // hub busy with I/O hardly ever runs dry: 60-90 context switches in 3 s of the 1-hub echo
+    // server). Nor once several spins in a row found nothing, but for one a second.
+    if (g_live_hubs.load(std::memory_order_relaxed) < 2) return false;
     if (timeout >= Duration::zero() && timeout < kSpinLimit) return false;
+    if (spin_credit_ <= 0) {
+        if (turn_ns_ - spin_retry_ns_ < kSpinRetryNs) return false;
+        spin_retry_ns_ = turn_ns_;
+        spin_credit_ = 1;
+    }
     const Mailbox& mb = *mailbox_;
     // One clock read to start, then one per 64 pauses (a few µs): the reads fall while the
     // other hub is still on its way to the answer, and a post found returns at once, with no
@@ -32,8 +38,13 @@ bool Hub::spin_for_post(Duration timeout) noexcept {
     for (;;) {
         for (int i = 0; i < 64; ++i) {
             if (mb.pending(std::memory_order_relaxed)) return true;
+            // A hub of a pool that serves sockets: with its core shared (the load generator
+            // beside a 2-hub echo server), blocking here made it sleep and wake once every
+            // three round trips, 1.19x one hub's CPU per round trip; spinning, 0.98x
+            // (bench/echo/README.md).
             if ((i & 7) == 0 && io_->completions_waiting()) {
                 io_->poll(Duration::zero());
+                spin_credit_ = kSpinCredit;
                 return true;
             }
             _mm_pause();

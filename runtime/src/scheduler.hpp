@@ -434,11 +434,15 @@ class Hub : public HubHead {
     std::uint64_t finished_ = 0;
     std::uint64_t loop_turns_ = 0;
     std::uint64_t parks_[kParkReasonCount] = {};
-    // Spins before the hub sleeps still allowed since the last post came (hub_spin.cpp): a hub
-    // that other hubs talk to spins, one that stopped hearing from them soon sleeps at once.
+    // Spins before the hub sleeps still allowed (hub_spin.cpp): refilled whenever waiting paid
+    // off (a post came, or a spin found an I/O completion), spent by spins that found nothing.
+    // A hub that other hubs talk to, or whose I/O keeps it busy, spins; one that went quiet soon
+    // sleeps at once, and tries one spin a second (kSpinRetryNs) to see whether it is busy again.
     static constexpr int kSpinCredit = 4;
     static constexpr Duration kSpinLimit = std::chrono::microseconds(20);
-    int spin_credit_ = 0;
+    static constexpr std::int64_t kSpinRetryNs = 1'000'000'000;
+    int spin_credit_ = kSpinCredit;
+    std::int64_t spin_retry_ns_ = 0;  // turn_ns_ when the credit was last given one more spin
     std::vector<std::function<void()>> spare_posts_;  // run_posts: the capacity it keeps
 };
 
