@@ -1,6 +1,6 @@
-# Shared by bench/echo/run.sh and bench/preload/run.sh (sourced, not run): option parsing, the
-# Release build, starting a server pinned to one core and waiting until it accepts, stopping
-# it, and small helpers. The caller sets runs/window/warmup/conns/servers/port defaults first.
+# Shared by bench/echo/run.sh, bench/echo/wakeups.sh and bench/preload/run.sh (sourced, not
+# run): option parsing, the Release build, starting a server pinned to one core and waiting
+# until it accepts, stopping it, and small helpers. The caller sets runs/window/warmup/conns/servers/port defaults first.
 
 parse_options() {
     while (($#)); do

@@ -17,8 +17,9 @@ namespace green::detail {
 
 bool Hub::spin_for_post(Duration timeout) noexcept {
     // Alone in the process nobody posts but the dump signal and plain threads: no spin (a lone
-    // hub busy with I/O hardly ever runs dry: 60-90 context switches in 3 s of the 1-hub echo
-    // server). Nor once several spins in a row found nothing, but for one a second.
+    // hub busy with I/O hardly ever runs dry: 50-120 context switches in 2 s of the 1-hub echo
+    // server, bench/echo/wakeups.sh). Nor once several spins in a row found nothing, but for one a
+    // second.
     if (g_live_hubs.load(std::memory_order_relaxed) < 2) return false;
     if (timeout >= Duration::zero() && timeout < kSpinLimit) return false;
     if (spin_credit_ <= 0) {
@@ -40,8 +41,8 @@ bool Hub::spin_for_post(Duration timeout) noexcept {
             if (mb.pending(std::memory_order_relaxed)) return true;
             // A hub of a pool that serves sockets: with its core shared (the load generator
             // beside a 2-hub echo server), blocking here made it sleep and wake once every
-            // three round trips, 1.19x one hub's CPU per round trip; spinning, 0.98x
-            // (bench/echo/README.md).
+            // three round trips, 1.12-1.19x one hub's CPU per round trip; refilling the credit
+            // here, 0.98-0.99x (bench/echo/README.md).
             if ((i & 7) == 0 && io_->completions_waiting()) {
                 io_->poll(Duration::zero());
                 spin_credit_ = kSpinCredit;
