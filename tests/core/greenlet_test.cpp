@@ -130,7 +130,9 @@ TEST(Greenlet, GreenletThatIgnoresKillIsBoundedByKillTimeout) {
 }
 
 TEST(Greenlet, JoinTimeout) {
-    auto g = green::spawn([] { green::sleep(1s); });
+    // Sleeps until killed: with a 1 s sleep, a CI stall of a second (ASan, two jobs on two
+    // cores) let the greenlet finish before get(5ms) timed out.
+    auto g = green::spawn([] { green::sleep(1h); });
     EXPECT_FALSE(g.join(10ms));
     EXPECT_FALSE(g.join(0ms));
     EXPECT_FALSE(g.join(-1s));
