@@ -41,6 +41,7 @@ TEST(Mailbox, AWakeOutlivingTheWokenHubReadsLiveMemory) {
         sem.release();
         sem.acquire();
         std::atomic<bool> waiting{false};
+        std::atomic<bool> finished{false};
         std::thread waiter([&] {
             // A second fiber keeps the hub turning, so it never sleeps and takes the wake-up
             // without the poster's poke, which is what the pause point holds back.
@@ -52,6 +53,7 @@ TEST(Mailbox, AWakeOutlivingTheWokenHubReadsLiveMemory) {
             sem.acquire();
             woken = true;
             spinner.join();
+            finished = true;
         });
         g_waiter = &waiter;
         while (!waiting) std::this_thread::yield();
@@ -59,6 +61,10 @@ TEST(Mailbox, AWakeOutlivingTheWokenHubReadsLiveMemory) {
         sem.release();  // joins `waiter` inside, if the release handed the slot over
         if (g_waiter) {
             g_waiter = nullptr;
+            // This hub keeps turning until the waiter is done: a waiter late to its acquire
+            // asks this hub, the semaphore's home, to share it, and a plain join here left that
+            // request unserved (a hang under load in CI's ASan phase).
+            while (!finished) green::sleep(std::chrono::milliseconds(1));
             waiter.join();
         }
     }
