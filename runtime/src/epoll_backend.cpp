@@ -154,7 +154,13 @@ class EpollBackend final : public IoBackend {
         return current(fd, st) && !st.always_ready && !st.hangup_seen;
     }
 
-    void poll(Duration timeout) override {
+    void poll(Duration timeout) override { (void)harvest(timeout); }
+
+    bool poll_spinning() override { return harvest(Duration::zero()) > 0; }
+
+  private:
+    // Waits up to `timeout` and dispatches what the kernel reports; returns how many events.
+    int harvest(Duration timeout) {
         // At most Hub::kTicksPerPoll: the rest stay on the kernel's ready list for the next turn.
         constexpr int kMax = Hub::kTicksPerPoll;
         epoll_event events[kMax];
@@ -172,9 +178,9 @@ class EpollBackend final : public IoBackend {
             }
         }
         for (int i = 0; i < n; ++i) dispatch(events[i]);
+        return n;
     }
 
-  private:
     bool regular_file(int fd) noexcept {
         if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(fd + 1024);
         FdState& st = fds_[fd];

@@ -55,6 +55,13 @@ bool Hub::spin_for_post(Duration timeout) noexcept {
         // under --hubs 2 with its load generator on the same two cores: +3 to 6 % req/s
         // (bench/preload/README.md). With nothing else runnable the call returns at once.
         (void)::syscall(SYS_sched_yield);
+        // What ran meanwhile may have readied I/O: look before the clock ends the spin (and
+        // spends credit on a spin that did find work). epoll sees readiness only here, through
+        // a system call, once per 64 pauses.
+        if (io_->poll_spinning()) {
+            spin_credit_ = kSpinCredit;
+            return true;
+        }
         if (Clock::now() >= until) break;
     }
     --spin_credit_;

@@ -166,8 +166,16 @@ class IoBackend {
     virtual void watch_wakeup(int event_fd) = 0;
     // For an idle hub's spin (hub_spin.cpp), called in a loop: hands the kernel what is queued
     // without waiting, and says whether completions wait for poll() to take them. A backend
-    // that cannot tell without a system call says false (the spin then watches posts only).
+    // that cannot tell without a system call says false (and is asked poll_spinning() instead).
     virtual bool completions_waiting() noexcept { return false; }
+    // For the same spin, once every few microseconds: makes runnable, without waiting, the
+    // fibers whose I/O is ready and says whether there were any. May cost a system call, which
+    // is how epoll, whose completions_waiting() cannot tell, sees readiness.
+    virtual bool poll_spinning() {
+        if (!completions_waiting()) return false;
+        poll(Duration::zero());
+        return true;
+    }
 
     // A stream read just drained `fd`'s queue (a short read): may the next receive park on
     // readiness before trying recv(2), saving a system call that would almost surely say EAGAIN?
