@@ -33,15 +33,20 @@ using std::chrono::milliseconds;
 constexpr idtype_t kPidfd = static_cast<idtype_t>(3);
 
 // One park between two attempts: until fd (>= 0) is readable, or for the deadline. A
-// cancellation point; a handled signal gives -EINTR, or 1 (look again) with SA_RESTART.
-int park_child(int fd, const Deadline& deadline) {
+// cancellation point; a handled signal gives -EINTR, or 1 (look again) with SA_RESTART. When a
+// signal wakes it, look() makes an attempt before the handler runs (true: it completed).
+template <class Look>
+int park_child(int fd, const Deadline& deadline, Look&& look) {
     return cancellable(
         [&] {
-            return interruptible(Restart::WithSaRestart, [&] {
-                if (fd >= 0) return green::wait_fd(fd, POLLIN, deadline);
-                green::sleep(deadline.remaining());
-                return 0;
-            });
+            return interruptible_settled(
+                Restart::WithSaRestart,
+                [&] {
+                    if (fd >= 0) return green::wait_fd(fd, POLLIN, deadline);
+                    green::sleep(deadline.remaining());
+                    return 0;
+                },
+                look);
         },
         1);
 }
@@ -59,18 +64,25 @@ long wait_child(pid_t pid, int pidfd, bool stops, Attempt attempt) {
     int fd = pidfd >= 0 ? pidfd : own.fd();
     const Duration cap = fd < 0 || stops ? milliseconds(50) : milliseconds(1000);
     Duration interval = fd < 0 ? milliseconds(1) : milliseconds(10);
-    for (;;) {
-        const int w = park_child(fd, Deadline(interval));
-        if (w < 0 && w != -EINTR) fd = -1;  // the descriptor went bad: look on the interval
+    // The kernel reports a child that is waitable when the signal comes before the signal (e.g.
+    // the SIGCHLD of the very exit that ends the wait): the look on a signal's wake-up comes
+    // before its handler runs, and what the handler sets off cannot change the outcome.
+    bool settled = false;
+    const auto look = [&] {
         r = attempt();
-        if (r != 0) return keep.ok(r);
-        // A handler without SA_RESTART ran: EINTR, unless a child became waitable first (just
-        // looked at: the kernel too reports a waitable child before a pending signal, e.g. the
-        // SIGCHLD of the very exit that ends the wait).
+        return settled = r != 0;
+    };
+    for (;;) {
+        const int w = park_child(fd, Deadline(interval), look);
+        if (settled) return keep.ok(r);
+        if (w < 0 && w != -EINTR) fd = -1;  // the descriptor went bad: look on the interval
+        // A handler without SA_RESTART ran and nothing was waitable before it: EINTR.
         if (w == -EINTR) {
             errno = EINTR;
             return -1;
         }
+        r = attempt();
+        if (r != 0) return keep.ok(r);
         interval = std::min<Duration>(interval * 2, cap);
     }
 }

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <type_traits>
 
 #include "green/clock.hpp"
 #include "green/hub.hpp"
@@ -41,7 +42,14 @@ struct SignalWake {};
 // stands, as when the kernel delivers a signal on the way out of a completed call. A poll
 // (`polls`: park only sleeps until the caller looks again, as the file-lock waits do) completes
 // nothing, so a signal that lands as it ends interrupts it all the same.
-int interruptible(Restart restart, int (*park)(void*), void* ctx, bool polls = false);
+// `settle` (may be null; with it park is a poll between the caller's looks): for a call whose
+// outcome the kernel fixes before it looks at pending signals (waitpid reports a child that is
+// waitable by then, not EINTR). Run when a signal came, before the handler: true, and the call
+// completed (settle keeps the outcome), the handler runs and 1 is returned. Run after the handler
+// instead, it would let whatever the handler sets off (another thread ending the child) decide
+// a result the kernel had fixed (tests/preload/threads/waitpid_signal.c, under load).
+int interruptible(Restart restart, int (*park)(void*), void* ctx, bool polls = false,
+                  bool (*settle)(void*) = nullptr, void* settle_ctx = nullptr);
 template <class Park>
 int interruptible(Restart restart, Park&& park, bool polls = false) {
     if (!signals_handled()) [[likely]]
@@ -49,6 +57,18 @@ int interruptible(Restart restart, Park&& park, bool polls = false) {
     return interruptible(
         restart, [](void* p) { return (*static_cast<Park*>(p))(); }, static_cast<void*>(&park),
         polls);
+}
+template <class Park, class Settle>
+int interruptible_settled(Restart restart, Park&& park, Settle&& settle) {
+    if (!signals_handled()) [[likely]]
+        return park();
+    using P = std::remove_reference_t<Park>;
+    using S = std::remove_reference_t<Settle>;
+    return interruptible(
+        restart, [](void* p) { return (*static_cast<P*>(p))(); },
+        const_cast<void*>(static_cast<const void*>(&park)), true,
+        [](void* p) { return (*static_cast<S*>(p))(); },
+        const_cast<void*>(static_cast<const void*>(&settle)));
 }
 
 // wait_fd as an interruptible call: restartable without a deadline (a plain blocking call),

@@ -121,7 +121,8 @@ namespace green::hooks {
 
 using namespace signals;
 
-int interruptible(Restart restart, int (*park)(void*), void* ctx, bool polls) {
+int interruptible(Restart restart, int (*park)(void*), void* ctx, bool polls, bool (*settle)(void*),
+                  void* settle_ctx) {
     rt::Hub* h = rt::hub();
     if (!h || rt::in_loop_fiber(*h)) return park(ctx);
     HubSignals& hs = made(*h);
@@ -136,7 +137,9 @@ int interruptible(Restart restart, int (*park)(void*), void* ctx, bool polls) {
     }
     const Delivery d = reg.finish();
     if (!d.sig) return woken ? 1 : r;
+    const bool settled = settle && settle(settle_ctx);
     run(hs, d, nullptr);
+    if (settled) return 1;
     if (!woken && !polls) return r;
     if (restart == Restart::WithSaRestart && (d.act.sa_flags & SA_RESTART)) return 1;
     return -EINTR;

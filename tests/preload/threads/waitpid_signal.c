@@ -1,11 +1,14 @@
 /* A thread blocked in waitpid and a handled signal sent to it: without SA_RESTART the call fails
  * with EINTR (and a second waitpid reaps the child); with SA_RESTART it keeps waiting and
  * returns the child; a SIGCHLD handler does not fail the wait its child's exit ends.
- * pthread_cancel ends a thread blocked in waitpid (a cancellation point). */
+ * pthread_cancel ends a thread blocked in waitpid (a cancellation point).
+ * The signalled rounds' child exits only when the gate opens, after the handler ran: a child
+ * that exited on its own clock (300 ms) raced the signal on a loaded machine. */
 #include <errno.h>
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "../gate.h"
 #include "wait_common.h"
 
 static volatile sig_atomic_t handled;
@@ -15,10 +18,14 @@ static void on_usr1(int sig) {
 }
 
 static pid_t child;
+static struct gate gate;
+static volatile int waiter_calling; /* set just before the waiter's waitpid */
+
 static void* waiter(void* arg) {
     (void)arg;
     int status = 0;
     errno = 0;
+    __atomic_store_n(&waiter_calling, 1, __ATOMIC_RELEASE);
     pid_t r = waitpid(child, &status, 0);
     if (r < 0) {
         printf("waitpid: -1 %s\n", errno == EINTR ? "EINTR" : strerror(errno));
@@ -31,17 +38,33 @@ static void* waiter(void* arg) {
     return NULL;
 }
 
+/* Safety nets of 10 s, not speed bounds: a flag that never comes shows in the output. */
+static void wait_for_flag(volatile int* flag) {
+    for (int k = 0; k < 10000 && !__atomic_load_n(flag, __ATOMIC_ACQUIRE); ++k) usleep(1000);
+}
+
 static void round_with(int flags, const char* name) {
     install(SIGUSR1, on_usr1, flags);
     handled = 0;
-    child = child_exiting(300, 4);
+    waiter_calling = 0;
+    gate_make(&gate);
+    child = fork();
+    CHECK(child >= 0);
+    if (child == 0) _exit(gate_wait_in_forked_child(&gate) ? 4 : 124);
     pthread_t t;
     CHECK(pthread_create(&t, NULL, waiter, NULL) == 0);
+    /* The waiter said it is calling waitpid; 100 ms later it is blocked in it. */
+    wait_for_flag(&waiter_calling);
     usleep(100 * 1000);
     printf("%s:\n", name);
     fflush(stdout);
     CHECK(pthread_kill(t, SIGUSR1) == 0);
+    /* The child may end only once the signal was taken: a child already gone would win over it
+     * (waitpid returns a waitable child before it looks at signals). */
+    wait_for_flag((volatile int*)&handled);
+    gate_open(&gate);
     CHECK(pthread_join(t, NULL) == 0);
+    gate_remove(&gate);
 }
 
 static void* cancelled(void* arg) {
