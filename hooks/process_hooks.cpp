@@ -64,17 +64,16 @@ long wait_child(pid_t pid, int pidfd, bool stops, Attempt attempt) {
     int fd = pidfd >= 0 ? pidfd : own.fd();
     const Duration cap = fd < 0 || stops ? milliseconds(50) : milliseconds(1000);
     Duration interval = fd < 0 ? milliseconds(1) : milliseconds(10);
-    // The kernel reports a child that is waitable when the signal comes before the signal (e.g.
-    // the SIGCHLD of the very exit that ends the wait): the look on a signal's wake-up comes
-    // before its handler runs, and what the handler sets off cannot change the outcome.
-    bool settled = false;
+    // A child waitable when a signal comes wins over the signal, as in the kernel (e.g. the
+    // SIGCHLD of the very exit that ends the wait): the look on a signal comes before its handler
+    // runs, so what the handler sets off cannot change the outcome. r stays 0 unless it found one.
     const auto look = [&] {
         r = attempt();
-        return settled = r != 0;
+        return r != 0;
     };
     for (;;) {
         const int w = park_child(fd, Deadline(interval), look);
-        if (settled) return keep.ok(r);
+        if (r != 0) return keep.ok(r);
         if (w < 0 && w != -EINTR) fd = -1;  // the descriptor went bad: look on the interval
         // A handler without SA_RESTART ran and nothing was waitable before it: EINTR.
         if (w == -EINTR) {
