@@ -29,6 +29,7 @@
 #include "hub_monitor.hpp"
 #include "os_thread.hpp"
 #include "resident_memory.hpp"
+#include "run_delay.hpp"
 #include "sanitizer.hpp"
 #include "scheduler.hpp"
 #include "stall_capture.hpp"
@@ -44,6 +45,9 @@ struct MonitorWatch {
     std::uint64_t last_switches;
     Clock::time_point since;
     bool reported = false;
+    // The hub thread's run-queue time at `since` (-1: unknown), read through `run_delay`.
+    std::int64_t since_delay_ns = -1;
+    RunDelay run_delay;
 };
 
 namespace {
@@ -128,8 +132,13 @@ class Monitor {
                 it->watch->threshold = threshold;
                 it->watch->report = std::move(report);
             } else {
-                it->watch = std::make_shared<MonitorWatch>(
-                    MonitorWatch{threshold, std::move(report), hub.switch_count(), Clock::now()});
+                auto w = std::make_shared<MonitorWatch>();
+                w->threshold = threshold;
+                w->report = std::move(report);
+                w->last_switches = hub.switch_count();
+                w->since = Clock::now();
+                w->since_delay_ns = w->run_delay.read(hub.os_tid());
+                it->watch = std::move(w);
             }
         }
         start_locked();
@@ -241,6 +250,7 @@ class Monitor {
         }
         Hub* hub = e.hub;
         Due d;
+        Duration held{};
         {
             std::lock_guard hub_alive(mailbox->mu);
             if (!mailbox->open) {
@@ -254,12 +264,24 @@ class Monitor {
             if (s != w.last_switches) {
                 w.last_switches = s;
                 w.since = now;
+                w.since_delay_ns = w.run_delay.read(hub->os_tid());
                 w.reported = false;
                 return;
             }
             if (w.reported || now - w.since < w.threshold) return;
             // The loop fiber being current means the hub is idle in its poll, not stalled.
             if (hub->in_loop_fiber()) return;
+            // Time the hub's thread sat runnable while other threads had the CPU is the OS
+            // scheduler's, not the fiber's: on a loaded machine a fiber that yields every few
+            // milliseconds was reported when its thread waited 40 ms for a core. Time blocked
+            // in the kernel still counts (the thread sleeps; it is not on a run queue).
+            held = now - w.since;
+            if (w.since_delay_ns >= 0) {
+                const std::int64_t delay = w.run_delay.read(hub->os_tid());
+                if (delay >= w.since_delay_ns)
+                    held -= std::chrono::nanoseconds(delay - w.since_delay_ns);
+            }
+            if (held < w.threshold) return;
             // The counter has not moved, so the current fiber cannot have died meanwhile; the
             // second read discards a name taken while it was switching away.
             Fiber* f = hub->current();
@@ -282,7 +304,7 @@ class Monitor {
             }
         }
         w.reported = true;
-        d.ran = now - w.since;
+        d.ran = held;
         d.watch = e.watch;
         due.push_back(std::move(d));
     }

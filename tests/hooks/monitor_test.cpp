@@ -1,10 +1,17 @@
 // The blocking monitor: a fiber that keeps the hub busy past the threshold is named (once per
-// episode); fibers that yield, and an idle hub, are not reported.
+// episode), also one blocked in the kernel; fibers that yield, an idle hub, and a hub whose
+// thread waits for a CPU are not reported.
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <green/green.hpp>
@@ -75,4 +82,54 @@ TEST(Monitor, ReportsTheMainStackByName) {
     const auto names = reports.take();
     ASSERT_FALSE(names.empty());
     EXPECT_EQ(names[0], "main");
+}
+
+// A blocking system call that no hook makes cooperative (syscall() passes nanosleep through):
+// the hub's thread sleeps in the kernel, and that is the fiber's doing.
+TEST(Monitor, NamesAFiberBlockedInTheKernel) {
+    Reports reports;
+    green::start_monitor(40ms, reports.callback());
+    auto blocked = green::spawn(green::SpawnOptions{"raw-nanosleep"}, [] {
+        const timespec ts{0, 300 * 1000 * 1000};
+        ::syscall(SYS_nanosleep, &ts, nullptr);
+    });
+    blocked.join();
+    green::sleep(20ms);
+    green::start_monitor(green::Duration::zero());
+    const auto names = reports.take();
+    ASSERT_EQ(names.size(), 1u);
+    EXPECT_EQ(names[0], "raw-nanosleep");
+}
+
+// The hub's thread shares one CPU with seven threads that spin: a fiber that spins for 300 ms of
+// wall time holds the hub for about an eighth of it (its thread waits on the run queue the rest
+// of the time), under the 100 ms threshold. Before the monitor subtracted run-queue time it was
+// reported, as a loaded CI machine showed with a fiber that yields every 2 ms.
+TEST(Monitor, QuietWhileItsThreadWaitsForACpu) {
+    if (!std::ifstream("/proc/self/task/" + std::to_string(::gettid()) + "/schedstat"))
+        GTEST_SKIP() << "no /proc/<pid>/task/<tid>/schedstat: the monitor counts wall time";
+    cpu_set_t before;
+    ASSERT_EQ(::sched_getaffinity(0, sizeof before, &before), 0);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(::sched_getcpu(), &one);
+    ASSERT_EQ(::sched_setaffinity(0, sizeof one, &one), 0);
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> spinners;
+    for (int i = 0; i < 7; ++i)
+        spinners.emplace_back([&] {
+            (void)::sched_setaffinity(0, sizeof one, &one);
+            while (!stop.load(std::memory_order_relaxed)) {
+            }
+        });
+    Reports reports;
+    green::start_monitor(100ms, reports.callback());
+    auto busy = green::spawn(green::SpawnOptions{"shares-its-cpu"}, [] { spin_for(300ms); });
+    busy.join();
+    green::sleep(20ms);
+    green::start_monitor(green::Duration::zero());
+    stop = true;
+    for (auto& t : spinners) t.join();
+    ASSERT_EQ(::sched_setaffinity(0, sizeof before, &before), 0);
+    EXPECT_TRUE(reports.take().empty());
 }

@@ -1,0 +1,43 @@
+// RunDelay: /proc/<pid>/task/<tid>/schedstat is "on-CPU ns, run-queue ns, timeslices". The path
+// names the pid explicitly (not /proc/self), so that a file opened before a fork is recognised
+// as the parent's in the child.
+#include "run_delay.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace green::detail {
+
+RunDelay::~RunDelay() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+std::int64_t RunDelay::read(pid_t tid) noexcept {
+    const pid_t pid = ::getpid();
+    if (fd_ < 0 || pid != pid_ || tid != tid_) {
+        if (fd_ >= 0) ::close(fd_);
+        char path[64];
+        std::snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", static_cast<int>(pid),
+                      static_cast<int>(tid));
+        fd_ = ::open(path, O_RDONLY | O_CLOEXEC);
+        pid_ = pid;
+        tid_ = tid;
+        if (fd_ < 0) return -1;
+    }
+    char buf[96];
+    const ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
+    if (n <= 0) return -1;
+    buf[n] = '\0';
+    const char* p = buf;
+    while (*p >= '0' && *p <= '9') ++p;  // on-CPU time
+    if (*p != ' ') return -1;
+    ++p;
+    if (*p < '0' || *p > '9') return -1;
+    std::int64_t ns = 0;
+    for (; *p >= '0' && *p <= '9'; ++p) ns = ns * 10 + (*p - '0');
+    return ns;
+}
+
+}  // namespace green::detail
