@@ -1,12 +1,16 @@
 /* The wait calls' answers, from a thread (a fiber under the shim): ECHILD for a non-child and
  * with no children, EINVAL for bad options, WNOHANG on a running child, the status word (exit
  * code, killed by a signal, stopped, continued), waitid with WNOWAIT then waitpid, waitid on a
- * pidfd, errno untouched by a successful wait, and SIGCHLD ignored (children reap themselves). */
+ * pidfd, errno untouched by a successful wait, and SIGCHLD ignored (children reap themselves).
+ * What must find a child still running (WNOHANG, a nonblocking pidfd, a continued child, the
+ * wait with SIGCHLD ignored) finds one held at a gate, opened only afterwards, never one racing a
+ * clock: a loaded machine once let a 50 ms child exit first. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "../gate.h"
 #include "wait_common.h"
 
 #ifndef SYS_pidfd_open
@@ -17,6 +21,27 @@
 static void show(const char* what, long r) {
     int e = errno;
     printf("%s: %ld %s\n", what, r, e == ECHILD ? "ECHILD" : e == EINVAL ? "EINVAL" : strerror(e));
+}
+
+/* fork a child that exits with code once g opens (or after the gate's 10 s safety net, with
+ * code 100 + code: the output then differs). */
+static pid_t child_at_gate(const struct gate* g, int code) {
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) _exit(gate_wait_in_forked_child(g) ? code : 100 + code);
+    return pid;
+}
+
+/* Opens the gate after a while, so that the wait of the thread that made the child has begun
+ * (the order is not needed for the answer: the child cannot end before the gate opens). */
+static struct gate ign_gate;
+static int ign_opened;
+static void* open_later(void* arg) {
+    (void)arg;
+    usleep(30 * 1000);
+    __atomic_store_n(&ign_opened, 1, __ATOMIC_RELEASE);
+    gate_open(&ign_gate);
+    return NULL;
 }
 
 static void* body(void* arg) {
@@ -30,18 +55,22 @@ static void* body(void* arg) {
     errno = 0;
     show("waitid no children", waitid(P_ALL, 0, &si, WEXITED));
 
-    pid_t pid = child_exiting(100, 7);
+    struct gate g;
+    gate_make(&g);
+    pid_t pid = child_at_gate(&g, 7);
     errno = 0;
     show("bad options", waitpid(pid, &status, 0x100));
     errno = 0;
     show("waitid no flags", waitid(P_PID, (id_t)pid, &si, 0));
     printf("WNOHANG while running: %d\n", (int)waitpid(pid, &status, WNOHANG));
+    gate_open(&g);
     errno = 4242;
     CHECK(waitpid(pid, &status, 0) == pid);
     printf("errno after success: %d\n", errno);
     printf("exit: exited=%d code=%d\n", WIFEXITED(status), WEXITSTATUS(status));
     errno = 0;
     show("again", waitpid(pid, &status, 0));
+    gate_remove(&g);
 
     pid = child_exiting(10000, 0);
     usleep(20 * 1000);
@@ -72,7 +101,8 @@ static void* body(void* arg) {
         CHECK(waitid(P_PID, (id_t)pid, &si, WEXITED) == 0);
     }
     printf("waitid pidfd: status=%d\n", si.si_status);
-    pid = child_exiting(50, 8);
+    gate_make(&g);
+    pid = child_at_gate(&g, 8);
     pidfd = (int)syscall(SYS_pidfd_open, pid, O_NONBLOCK);
     if (pidfd >= 0) {
         errno = 0;
@@ -82,32 +112,41 @@ static void* body(void* arg) {
         errno = EAGAIN;
         show("waitid nonblocking pidfd", -1);
     }
+    gate_open(&g);
     CHECK(waitpid(pid, &status, 0) == pid);
+    gate_remove(&g);
 
-    /* stopped and continued */
+    /* stopped and continued: the child exits only after its continuation was reported */
+    gate_make(&g);
     pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
         syscall(SYS_kill, syscall(SYS_getpid), SIGSTOP);
-        struct timespec ts = {0, 30 * 1000000L};
-        syscall(SYS_nanosleep, &ts, NULL);
-        _exit(3);
+        _exit(gate_wait_in_forked_child(&g) ? 3 : 103);
     }
     CHECK(waitpid(pid, &status, WUNTRACED) == pid);
     printf("stopped: %d sig=%d\n", WIFSTOPPED(status), WSTOPSIG(status));
     CHECK(kill(pid, SIGCONT) == 0);
     CHECK(waitpid(pid, &status, WCONTINUED) == pid);
     printf("continued: %d\n", WIFCONTINUED(status));
+    gate_open(&g);
     CHECK(waitpid(pid, &status, WUNTRACED | WCONTINUED) == pid);
     printf("then exit: code=%d\n", WEXITSTATUS(status));
+    gate_remove(&g);
 
-    /* SIGCHLD ignored: the child reaps itself, the wait ends with ECHILD once it is gone */
+    /* SIGCHLD ignored: the child reaps itself, the wait ends with ECHILD once it is gone, which
+     * is after another thread opened its gate */
     CHECK(signal(SIGCHLD, SIG_IGN) != SIG_ERR);
-    pid = child_exiting(80, 1);
-    long t0 = now_ms();
+    gate_make(&ign_gate);
+    pid = child_at_gate(&ign_gate, 1);
+    pthread_t opener;
+    CHECK(pthread_create(&opener, NULL, open_later, NULL) == 0);
     errno = 0;
     show("SIG_IGN", waitpid(pid, &status, 0));
-    printf("SIG_IGN waited for the child: %s\n", now_ms() - t0 >= 60 ? "yes" : "no");
+    printf("SIG_IGN waited for the child: %s\n",
+           __atomic_load_n(&ign_opened, __ATOMIC_ACQUIRE) ? "yes" : "no");
+    CHECK(pthread_join(opener, NULL) == 0);
+    gate_remove(&ign_gate);
     CHECK(signal(SIGCHLD, SIG_DFL) != SIG_ERR);
     return NULL;
 }
