@@ -54,6 +54,7 @@ namespace {
 
 // What the default report adds to the name: the stalled fiber's stack and its latest wait.
 struct Stall {
+    Duration cpu_wait{};  // the hub thread's run-queue time in the episode (not in `ran`)
     Frames frames;
     bool captured = false;
     WaitInfo last_wait;
@@ -68,6 +69,14 @@ void print_report(std::string_view name, Duration ran, const Stall& st) {
                   "(a blocking call or a long computation is stalling its hub)\n",
                   static_cast<int>(name.size()), name.data(), static_cast<long long>(ms));
     std::string text = head;
+    if (st.cpu_wait >= std::chrono::milliseconds(1)) {
+        std::snprintf(
+            head, sizeof head,
+            "  its thread also waited %lld ms for a CPU meanwhile (not counted above)\n",
+            static_cast<long long>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(st.cpu_wait).count()));
+        text += head;
+    }
     {
         const Stall* stall = &st;
         if (stall->parked_ago_ns >= 0 && stall->last_wait.last_kind != WaitKind::None) {
@@ -279,7 +288,8 @@ class Monitor {
             if (w.since_delay_ns >= 0) {
                 const std::int64_t delay = w.run_delay.read(hub->os_tid());
                 if (delay >= w.since_delay_ns)
-                    held -= std::chrono::nanoseconds(delay - w.since_delay_ns);
+                    d.stall.cpu_wait = std::chrono::nanoseconds(delay - w.since_delay_ns);
+                held -= d.stall.cpu_wait;
             }
             if (held < w.threshold) return;
             // The counter has not moved, so the current fiber cannot have died meanwhile; the

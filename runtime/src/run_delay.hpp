@@ -22,6 +22,7 @@ class RunDelay {
     std::int64_t read(pid_t tid) noexcept;
 
   private:
+    void close_file() noexcept;
     int fd_ = -1;
     pid_t pid_ = 0;  // the file's process and thread: a forked child, or another tid, reopens
     pid_t tid_ = 0;
