@@ -52,14 +52,23 @@ void fill_slot(std::size_t i, rt::Hub& h) {
     (void)sync::table();  // its side table, before any post looks for it
 }
 
-sigset_t g_main_mask;  // the main thread's signal mask when the hubs started
-
 // An extra hub's OS thread: its main fiber keeps the hub running for the life of the process
 // (the process ends with exit(), which does not wait for it).
 void run_hub(std::size_t i) {
-    // start_os_thread blocked every signal; a hub thread takes process-directed signals for
-    // its fibers as the main thread does (signal_delivery.cpp), starting from the main mask.
-    (void)::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &g_main_mask, nullptr, _NSIG / 8);
+    // start_os_thread blocked every signal. The hub's own thread is no thread of the program:
+    // it blocks every signal a program thread could take, and the hub unblocks, for real, what
+    // every program thread placed here lets through (signal_delivery.cpp, update_real), so a
+    // process-directed signal reaches one of those threads or, when none is here, another hub
+    // (the main thread's). With the main thread's mask, as before, the hub's own thread took
+    // such signals itself: a handler ran on no program thread, and a thread of this hub waiting
+    // in sigsuspend for a signal the main thread blocks was never woken
+    // (tests/preload/signals/suspend.c under --hubs 2). Faults stay unblocked (a blocked
+    // SIGSEGV kills the process instead of reaching a handler); glibc's sigfillset leaves out
+    // its own two (cancellation, setxid), which every thread must take.
+    sigset_t mask;
+    sigfillset(&mask);
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS}) sigdelset(&mask, sig);
+    (void)::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, nullptr, _NSIG / 8);
     fill_slot(i, rt::hub_or_create());
     g_up.fetch_add(1, std::memory_order_release);
     Event forever{cross_thread};
@@ -91,7 +100,6 @@ void start() noexcept {
     if (done.load(std::memory_order_relaxed) || done.exchange(true)) return;
     const std::size_t n = rt::config().hubs;
     if (n <= 1) return;
-    (void)::syscall(SYS_rt_sigprocmask, SIG_BLOCK, nullptr, &g_main_mask, _NSIG / 8);
     g_slots = reinterpret_cast<Slot*>(g_slot_memory);
     for (std::size_t i = 0; i < n; ++i) ::new (&g_slots[i]) Slot();
     try {

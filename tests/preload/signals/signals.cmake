@@ -1,16 +1,19 @@
 # Signals under greenrun (included by tests/preload/CMakeLists.txt): plain C programs using
 # per-thread masks, the sigwait family, one-thread delivery and SA_RESTART must print the same
-# natively, under greenrun on both backends, and with --no-threads.
+# natively, under greenrun on both backends, with --no-threads, and with --hubs 2 (the program's
+# threads on two OS threads: a process-directed signal must still reach a program thread).
 set(signals_dir ${CMAKE_CURRENT_SOURCE_DIR}/signals)
 foreach(prog mask_worker sigwait_thread sigtimedwait one_eintr restart suspend wait_mask)
   add_executable(preload_signals_${prog} ${signals_dir}/${prog}.c)
   target_link_libraries(preload_signals_${prog} PRIVATE Threads::Threads)
   set_target_properties(preload_signals_${prog} PROPERTIES OUTPUT_NAME ${prog})
-  foreach(mode threads epoll nothreads)
+  foreach(mode threads epoll nothreads hubs2)
     if(mode STREQUAL threads)
       set(opts "")
     elseif(mode STREQUAL epoll)
       set(opts "--backend epoll")
+    elseif(mode STREQUAL hubs2)
+      set(opts "--hubs 2")
     else()
       set(opts "--no-threads")
     endif()
