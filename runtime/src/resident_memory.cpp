@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "proc_fields.hpp"
+
 namespace green::detail {
 
 std::uint64_t resident_bytes() noexcept {
@@ -16,15 +18,11 @@ std::uint64_t resident_bytes() noexcept {
     ::close(fd);
     if (n <= 0) return 0;
     buf[n] = '\0';
-    // "size resident shared text lib data dt": skip the first field.
-    const char* p = buf;
-    while (*p >= '0' && *p <= '9') ++p;
-    if (*p != ' ') return 0;
-    ++p;
-    std::uint64_t pages = 0;
-    for (; *p >= '0' && *p <= '9'; ++p) pages = pages * 10 + static_cast<std::uint64_t>(*p - '0');
+    // "size resident shared text lib data dt"
+    const auto pages = second_proc_field(buf);
+    if (!pages) return 0;
     static const long page = ::sysconf(_SC_PAGESIZE);
-    return pages * static_cast<std::uint64_t>(page > 0 ? page : 4096);
+    return *pages * static_cast<std::uint64_t>(page > 0 ? page : 4096);
 }
 
 }  // namespace green::detail

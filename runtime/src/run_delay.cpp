@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "owned_fds.hpp"
+#include "proc_fields.hpp"
 
 namespace green::detail {
 
@@ -41,14 +42,8 @@ std::int64_t RunDelay::read(pid_t tid) noexcept {
     const ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
     if (n <= 0) return -1;
     buf[n] = '\0';
-    const char* p = buf;
-    while (*p >= '0' && *p <= '9') ++p;  // on-CPU time
-    if (*p != ' ') return -1;
-    ++p;
-    if (*p < '0' || *p > '9') return -1;
-    std::int64_t ns = 0;
-    for (; *p >= '0' && *p <= '9'; ++p) ns = ns * 10 + (*p - '0');
-    return ns;
+    const auto ns = second_proc_field(buf);  // after the on-CPU time
+    return ns ? static_cast<std::int64_t>(*ns) : -1;
 }
 
 }  // namespace green::detail
